@@ -1,0 +1,38 @@
+# Two commands on a fresh machine with only python3 and make: `make demo` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+UV      := $(shell command -v uv 2>/dev/null)
+
+.PHONY: demo test test-fast lint fmt bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { if [ -n "$(UV)" ]; then $(UV) venv -q $(VENV); else python3 -m venv $(VENV); fi; }
+	@if [ -n "$(UV)" ]; then $(UV) pip install -q --python $(PY) -e '.[dev]'; \
+	 else $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'; fi
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/lakeloader --root $${LAKELOADER_ROOT:-./lakehouse} demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -m "not slow"
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	$(PY) bench/postgres_to_delta.py
+	$(PY) bench/files_to_delta.py
+
+clean:
+	rm -rf $(VENV) lakehouse .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The command-line interface: a thin typer app over the Python API."""

@@ -1,0 +1,129 @@
+"""`lakeloader tables list|describe|history|drop|optimize|vacuum|checkpoint`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from lakeloader.cli.context import state
+from lakeloader.cli.output import emit, print_json, print_rows, say
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+tables_app = typer.Typer(help="Delta tables: inspect and maintain.", no_args_is_help=True)
+
+
+def _table(name: str) -> tuple[str, Any]:
+    table = state.lakehouse().table(name)
+    return str(table.name), table.location
+
+
+@tables_app.command("list")
+def list_tables(
+    schema: Annotated[str | None, typer.Argument(help="catalog.schema (default: all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List tables."""
+    rows = [t.info.to_dict() for t in state.lakehouse().list_tables(schema)]
+    emit(rows, as_json=as_json, columns=["full_name", "type", "format", "location", "created_at"])
+
+
+@tables_app.command("describe")
+def describe(name: str, as_json: JsonOpt = False) -> None:
+    """Schema, location, version, row count and properties of a table."""
+    from lakeloader.lakehouse import delta
+
+    table = state.lakehouse().table(name)
+    info: dict[str, Any] = {"name": str(table.name), "type": table.info.type, "location": str(table.location)}
+    info |= delta.describe(table.location, table_name=str(table.name))
+    info["properties"] = {**table.info.properties, **info["properties"]}
+    if as_json:
+        print_json(info)
+        return
+    for key in ("name", "type", "location", "version", "rows", "files", "size_bytes", "partition_columns"):
+        say(f"[bold]{key}[/bold]: {info[key]}")
+    print_rows(info["columns"], columns=["name", "type", "nullable"], title="columns")
+    props = [{"key": k, "value": v} for k, v in sorted(info["properties"].items())]
+    print_rows(props, columns=["key", "value"], title="properties")
+
+
+@tables_app.command("history")
+def history(
+    name: str,
+    limit: Annotated[int | None, typer.Option("--limit", help="Newest N versions only.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The Delta log of a table, newest first, with operation metrics."""
+    from lakeloader.lakehouse import delta
+
+    label, location = _table(name)
+    entries = delta.history(location, limit=limit, table_name=label)
+    if as_json:
+        print_json(entries)
+        return
+    rows = []
+    for e in entries:
+        metrics = e.get("operationMetrics", {})
+        rows.append(
+            {
+                "version": e.get("version"),
+                "timestamp": e.get("timestamp"),
+                "operation": e.get("operation"),
+                "rows": metrics.get("num_added_rows", metrics.get("num_output_rows", "")),
+                "files": metrics.get("num_added_files", metrics.get("numFilesAdded", "")),
+                "stream": e.get("lakeloader.stream_id", ""),
+                "batch": e.get("lakeloader.batch_id", ""),
+            }
+        )
+    print_rows(rows, columns=["version", "timestamp", "operation", "rows", "files", "stream", "batch"], title=label)
+
+
+@tables_app.command("drop")
+def drop(name: str) -> None:
+    """Drop a table (a managed table's files are deleted; an external table's are kept)."""
+    state.lakehouse().drop_table(name)
+    say(f"table {name} dropped")
+
+
+@tables_app.command("optimize")
+def optimize(name: str, as_json: JsonOpt = False) -> None:
+    """Compact small files (bin-packing)."""
+    from lakeloader.lakehouse import delta
+
+    label, location = _table(name)
+    metrics = delta.optimize(location, table_name=label)
+    if as_json:
+        print_json(metrics)
+    else:
+        say(
+            f"{label}: {metrics.get('numFilesRemoved', 0)} files compacted into {metrics.get('numFilesAdded', 0)}"
+        )
+
+
+@tables_app.command("vacuum")
+def vacuum(
+    name: str,
+    retain_hours: Annotated[int, typer.Option("--retain-hours", help="Keep files needed by the last N hours.")] = 168,
+    dry_run: Annotated[bool, typer.Option("--dry-run/--no-dry-run", help="Only list what would go.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Allow a retention under 168 hours.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete data files no longer referenced by any version within the retention."""
+    from lakeloader.lakehouse import delta
+
+    label, location = _table(name)
+    files = delta.vacuum(location, retention_hours=retain_hours, dry_run=dry_run, force=force, table_name=label)
+    if as_json:
+        print_json({"table": label, "dry_run": dry_run, "files": files})
+    else:
+        say(f"{label}: {len(files)} files {'would be ' if dry_run else ''}deleted")
+
+
+@tables_app.command("checkpoint")
+def checkpoint(name: str) -> None:
+    """Write a Delta log checkpoint now and clean up expired log files."""
+    from lakeloader.lakehouse import delta
+
+    label, location = _table(name)
+    version = delta.checkpoint(location, table_name=label)
+    say(f"{label}: checkpoint written at version {version}")

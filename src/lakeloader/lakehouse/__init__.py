@@ -1,0 +1,1 @@
+"""Where data lives: catalogs, schemas, tables, volumes, and the one Delta writer."""

@@ -1,0 +1,257 @@
+"""The metastore: catalogs, schemas, tables and volumes in SQLite inside the root (WAL, busy timeout)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from lakeloader.errors import AlreadyExistsError, NotFoundError
+
+Kind = Literal["catalog", "schema", "table", "volume"]
+ObjectType = Literal["MANAGED", "EXTERNAL"]
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS objects (
+    full_name   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('catalog', 'schema', 'table', 'volume')),
+    catalog     TEXT NOT NULL,
+    schema      TEXT,
+    name        TEXT NOT NULL,
+    type        TEXT NOT NULL CHECK (type IN ('MANAGED', 'EXTERNAL')),
+    location    TEXT,
+    comment     TEXT,
+    owner       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    properties  TEXT NOT NULL DEFAULT '{}',
+    format      TEXT
+);
+CREATE INDEX IF NOT EXISTS objects_parent ON objects (kind, catalog, schema);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One row of the metastore."""
+
+    full_name: str
+    kind: Kind
+    catalog: str
+    schema: str | None
+    name: str
+    type: ObjectType
+    location: str | None
+    comment: str | None
+    owner: str
+    created_at: str
+    properties: dict[str, str] = field(default_factory=dict)
+    format: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "full_name": self.full_name,
+            "kind": self.kind,
+            "catalog": self.catalog,
+            "schema": self.schema,
+            "name": self.name,
+            "type": self.type,
+            "location": self.location,
+            "comment": self.comment,
+            "owner": self.owner,
+            "created_at": self.created_at,
+            "properties": self.properties,
+            "format": self.format,
+        }
+
+
+def _owner() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Metastore:
+    """A SQLite metastore that several processes may use at once.
+
+    Every call opens its own connection: WAL lets readers run beside one writer, and `BEGIN IMMEDIATE` plus a
+    busy timeout makes concurrent writers wait their turn instead of failing or corrupting the file.
+    """
+
+    BUSY_TIMEOUT_S = 60.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.executescript(_DDL)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_S * 1000)}")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as con:
+            for attempt in range(50):
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as exc:  # "database is locked" past the busy timeout
+                    if "locked" not in str(exc) or attempt == 49:
+                        raise
+                    time.sleep(0.05)
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def create(
+        self,
+        *,
+        kind: Kind,
+        catalog: str,
+        schema: str | None,
+        name: str,
+        type: ObjectType = "MANAGED",
+        location: str | None = None,
+        comment: str | None = None,
+        properties: dict[str, str] | None = None,
+        format: str | None = None,
+        if_not_exists: bool = False,
+    ) -> ObjectInfo:
+        """Insert an object; an existing one is returned with `if_not_exists`, else refused."""
+        full_name = {"catalog": catalog, "schema": f"{catalog}.{schema}"}.get(kind, f"{catalog}.{schema}.{name}")
+        with self._write() as con:
+            row = con.execute("SELECT * FROM objects WHERE full_name = ?", (full_name,)).fetchone()
+            if row is not None:
+                existing = _row_to_info(row)
+                if if_not_exists and existing.kind == kind:
+                    return existing
+                raise AlreadyExistsError(
+                    f"{existing.kind} {full_name} already exists; drop it first or pick another name"
+                )
+            created_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+            con.execute(
+                "INSERT INTO objects VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    full_name,
+                    kind,
+                    catalog,
+                    schema,
+                    name,
+                    type,
+                    location,
+                    comment,
+                    _owner(),
+                    created_at,
+                    json.dumps(properties or {}, sort_keys=True),
+                    format,
+                ),
+            )
+        found = self.get(full_name)
+        assert found is not None
+        return found
+
+    def get(self, full_name: str) -> ObjectInfo | None:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM objects WHERE full_name = ?", (full_name,)).fetchone()
+        return _row_to_info(row) if row else None
+
+    def require(self, full_name: str, *, kind: Kind, hint: str) -> ObjectInfo:
+        """Return the object or raise a not-found error that says how to create it and lists close matches."""
+        info = self.get(full_name)
+        if info is not None and info.kind == kind:
+            return info
+        close = self.close_matches(full_name, kind=kind)
+        also = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise NotFoundError(f"{kind} {full_name} does not exist{also}; {hint}")
+
+    def close_matches(self, full_name: str, *, kind: Kind, n: int = 3) -> list[str]:
+        import difflib
+
+        names = [o.full_name for o in self.list(kind=kind)]
+        return difflib.get_close_matches(full_name, names, n=n, cutoff=0.6)
+
+    def list(self, *, kind: Kind, catalog: str | None = None, schema: str | None = None) -> list[ObjectInfo]:
+        query, args = "SELECT * FROM objects WHERE kind = ?", [kind]
+        if catalog is not None:
+            query += " AND catalog = ?"
+            args.append(catalog)
+        if schema is not None:
+            query += " AND schema = ?"
+            args.append(schema)
+        with self._connect() as con:
+            rows = con.execute(query + " ORDER BY full_name", args).fetchall()
+        return [_row_to_info(r) for r in rows]
+
+    def children(self, *, catalog: str, schema: str | None = None) -> list[ObjectInfo]:
+        """Every object inside a catalog (or inside one schema of it)."""
+        with self._connect() as con:
+            if schema is None:
+                rows = con.execute(
+                    "SELECT * FROM objects WHERE catalog = ? AND kind != 'catalog'", (catalog,)
+                ).fetchall()
+            else:
+                rows = con.execute(
+                    "SELECT * FROM objects WHERE catalog = ? AND schema = ? AND kind IN ('table', 'volume')",
+                    (catalog, schema),
+                ).fetchall()
+        return [_row_to_info(r) for r in rows]
+
+    def delete(self, full_names: list[str]) -> None:
+        with self._write() as con:
+            con.executemany("DELETE FROM objects WHERE full_name = ?", [(n,) for n in full_names])
+
+    def set_properties(self, full_name: str, properties: dict[str, str]) -> None:
+        with self._write() as con:
+            row = con.execute("SELECT properties FROM objects WHERE full_name = ?", (full_name,)).fetchone()
+            merged = {**json.loads(row[0]), **properties} if row else properties
+            con.execute(
+                "UPDATE objects SET properties = ? WHERE full_name = ?",
+                (json.dumps(merged, sort_keys=True), full_name),
+            )
+
+    def get_setting(self, key: str) -> str | None:
+        with self._connect() as con:
+            row = con.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as con:
+            con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
+
+
+def _row_to_info(row: tuple[Any, ...]) -> ObjectInfo:
+    (full_name, kind, catalog, schema, name, type_, location, comment, owner, created_at, props, fmt) = row
+    return ObjectInfo(
+        full_name=full_name,
+        kind=kind,
+        catalog=catalog,
+        schema=schema,
+        name=name,
+        type=type_,
+        location=location,
+        comment=comment,
+        owner=owner,
+        created_at=created_at,
+        properties=json.loads(props),
+        format=fmt,
+    )

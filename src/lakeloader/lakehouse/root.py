@@ -1,0 +1,260 @@
+"""The lakehouse: one root folder holding the metastore, managed tables and volumes, and the object API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakeloader.errors import ConfigError, NotFoundError, TerminalError
+from lakeloader.lakehouse import names, volumes
+from lakeloader.lakehouse.metastore import Metastore, ObjectInfo, ObjectType
+
+ROOT_ENV = "LAKELOADER_ROOT"
+DEFAULT_ROOT = "./lakehouse"
+STATE_DIR = ".lakeloader"  # metastore, secrets, embedded Postgres state: never inside a table or volume
+
+
+def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The lakehouse root: the argument, else $LAKELOADER_ROOT, else ./lakehouse."""
+    chosen = root if root is not None else os.environ.get(ROOT_ENV, DEFAULT_ROOT)
+    return Path(chosen).expanduser().absolute()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table known to the metastore, with its Delta location."""
+
+    info: ObjectInfo
+
+    @property
+    def name(self) -> names.FullName:
+        assert self.info.schema is not None
+        return names.FullName(self.info.catalog, self.info.schema, self.info.name)
+
+    @property
+    def location(self) -> Path:
+        assert self.info.location is not None
+        return Path(self.info.location)
+
+
+class Lakehouse:
+    """Catalogs, schemas, tables and volumes under one root, Unity Catalog style."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = resolve_root(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"lakehouse root {self.root} is a file; point --root at a folder")
+        self.state_dir = self.root / STATE_DIR
+        self.metastore = Metastore(self.state_dir / "metastore.db")
+
+    # -- current catalog -------------------------------------------------------------------------------
+    @property
+    def current_catalog(self) -> str:
+        return self.metastore.get_setting("current_catalog") or names.DEFAULT_CATALOG
+
+    def use_catalog(self, name: str) -> None:
+        catalog = names.check_name(name, kind="catalog")
+        self._require_catalog(catalog)
+        self.metastore.set_setting("current_catalog", catalog)
+
+    def parse_table_name(self, text: str, *, kind: str = "table") -> names.FullName:
+        return names.parse_object_name(text, kind=kind, current_catalog=self.current_catalog)
+
+    # -- catalogs ---------------------------------------------------------------------------------------
+    def create_catalog(self, name: str, *, comment: str | None = None, if_not_exists: bool = False) -> ObjectInfo:
+        catalog = names.check_name(name, kind="catalog")
+        location = self.root / catalog
+        info = self.metastore.create(
+            kind="catalog",
+            catalog=catalog,
+            schema=None,
+            name=catalog,
+            location=str(location),
+            comment=comment,
+            if_not_exists=if_not_exists,
+        )
+        location.mkdir(parents=True, exist_ok=True)
+        return info
+
+    def list_catalogs(self) -> list[ObjectInfo]:
+        return self.metastore.list(kind="catalog")
+
+    def drop_catalog(self, name: str, *, cascade: bool = False) -> None:
+        catalog = names.check_name(name, kind="catalog")
+        info = self._require_catalog(catalog)
+        inside = self.metastore.children(catalog=catalog)
+        if inside and not cascade:
+            raise TerminalError(
+                f"catalog {catalog} is not empty ({len(inside)} objects); drop them first or pass --cascade"
+            )
+        self._drop([*inside, info])
+
+    # -- schemas ----------------------------------------------------------------------------------------
+    def create_schema(self, name: str, *, comment: str | None = None, if_not_exists: bool = False) -> ObjectInfo:
+        schema = names.parse_schema_name(name, current_catalog=self.current_catalog)
+        self._require_catalog(schema.catalog)
+        location = self.root / schema.catalog / schema.schema
+        info = self.metastore.create(
+            kind="schema",
+            catalog=schema.catalog,
+            schema=schema.schema,
+            name=schema.schema,
+            location=str(location),
+            comment=comment,
+            if_not_exists=if_not_exists,
+        )
+        location.mkdir(parents=True, exist_ok=True)
+        return info
+
+    def list_schemas(self, catalog: str | None = None) -> list[ObjectInfo]:
+        chosen = names.check_name(catalog, kind="catalog") if catalog else self.current_catalog
+        self._require_catalog(chosen)
+        return self.metastore.list(kind="schema", catalog=chosen)
+
+    def drop_schema(self, name: str, *, cascade: bool = False) -> None:
+        schema = names.parse_schema_name(name, current_catalog=self.current_catalog)
+        info = self._require_schema(schema)
+        inside = self.metastore.children(catalog=schema.catalog, schema=schema.schema)
+        if inside and not cascade:
+            raise TerminalError(
+                f"schema {schema} is not empty ({len(inside)} objects); drop them first or pass --cascade"
+            )
+        self._drop([*inside, info])
+
+    # -- tables -----------------------------------------------------------------------------------------
+    def create_table(
+        self,
+        name: str,
+        *,
+        location: str | os.PathLike[str] | None = None,
+        comment: str | None = None,
+        properties: dict[str, str] | None = None,
+        if_not_exists: bool = False,
+    ) -> Table:
+        """Register a Delta table: managed under the schema's folder, or external at `location`.
+
+        The Delta log is created by the first write (lakehouse/delta.py); until then the table has no version.
+        """
+        full = self.parse_table_name(name)
+        self._require_schema(full.schema_name)
+        kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
+        path = Path(location).absolute() if location is not None else self._managed_table_path(full)
+        info = self.metastore.create(
+            kind="table",
+            catalog=full.catalog,
+            schema=full.schema,
+            name=full.name,
+            type=kind,
+            location=str(path),
+            comment=comment,
+            properties=properties,
+            format="delta",
+            if_not_exists=if_not_exists,
+        )
+        return Table(info)
+
+    def table(self, name: str) -> Table:
+        full = self.parse_table_name(name)
+        info = self.metastore.require(
+            str(full), kind="table", hint="check the name with 'lakeloader tables list', or ingest into it first"
+        )
+        return Table(info)
+
+    def list_tables(self, schema: str | None = None) -> list[Table]:
+        if schema is None:
+            return [Table(i) for i in self.metastore.list(kind="table")]
+        parsed = names.parse_schema_name(schema, current_catalog=self.current_catalog)
+        self._require_schema(parsed)
+        return [Table(i) for i in self.metastore.list(kind="table", catalog=parsed.catalog, schema=parsed.schema)]
+
+    def drop_table(self, name: str) -> None:
+        self._drop([self.table(name).info])
+
+    # -- volumes ----------------------------------------------------------------------------------------
+    def create_volume(
+        self,
+        name: str,
+        *,
+        location: str | os.PathLike[str] | None = None,
+        comment: str | None = None,
+        if_not_exists: bool = False,
+    ) -> ObjectInfo:
+        full = self.parse_table_name(name, kind="volume")
+        self._require_schema(full.schema_name)
+        kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
+        path = Path(location).absolute() if location is not None else self._managed_volume_path(full)
+        info = self.metastore.create(
+            kind="volume",
+            catalog=full.catalog,
+            schema=full.schema,
+            name=full.name,
+            type=kind,
+            location=str(path),
+            comment=comment,
+            if_not_exists=if_not_exists,
+        )
+        path.mkdir(parents=True, exist_ok=True)
+        return info
+
+    def list_volumes(self, schema: str | None = None) -> list[ObjectInfo]:
+        if schema is None:
+            return self.metastore.list(kind="volume")
+        parsed = names.parse_schema_name(schema, current_catalog=self.current_catalog)
+        self._require_schema(parsed)
+        return self.metastore.list(kind="volume", catalog=parsed.catalog, schema=parsed.schema)
+
+    def drop_volume(self, name: str) -> None:
+        full = self.parse_table_name(name, kind="volume")
+        info = self.metastore.require(str(full), kind="volume", hint="check the name with 'lakeloader volumes list'")
+        self._drop([info])
+
+    def resolve_path(self, path: str | os.PathLike[str]) -> Path:
+        """A local path for `path`: `/Volumes/...` is resolved inside its volume, anything else is returned as is."""
+        text = os.fspath(path)
+        if not volumes.is_volume_path(text):
+            return Path(text).expanduser().absolute()
+        catalog, schema, volume, rest = volumes.split_volume_path(text)
+        full = names.FullName(
+            names.check_name(catalog, kind="catalog"),
+            names.check_name(schema, kind="schema"),
+            names.check_name(volume, kind="volume"),
+        )
+        info = self.metastore.require(
+            str(full), kind="volume", hint=f"create it with 'lakeloader volumes create {full.sql}'"
+        )
+        assert info.location is not None
+        return volumes.resolve_inside(Path(info.location), rest, original=text, volume=str(full))
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _managed_table_path(self, full: names.FullName) -> Path:
+        return self.root / full.catalog / full.schema / "tables" / full.name
+
+    def _managed_volume_path(self, full: names.FullName) -> Path:
+        return self.root / full.catalog / full.schema / "volumes" / full.name
+
+    def _require_catalog(self, catalog: str) -> ObjectInfo:
+        return self.metastore.require(
+            catalog, kind="catalog", hint=f"create it with 'lakeloader catalogs create {names.quote(catalog)}'"
+        )
+
+    def _require_schema(self, schema: names.SchemaName) -> ObjectInfo:
+        self._require_catalog(schema.catalog)
+        sql = f"{names.quote(schema.catalog)}.{names.quote(schema.schema)}"
+        return self.metastore.require(
+            str(schema), kind="schema", hint=f"create it with 'lakeloader schemas create {sql}'"
+        )
+
+    def _drop(self, objects: list[ObjectInfo]) -> None:
+        """Forget the objects, then delete the data of the managed ones (external data is left alone)."""
+        self.metastore.delete([o.full_name for o in objects])
+        for obj in objects:
+            if obj.type == "MANAGED" and obj.location and Path(obj.location).is_relative_to(self.root):
+                shutil.rmtree(obj.location, ignore_errors=True)
+
+
+def require_table_exists(table: Table) -> None:
+    """Raise if the table has no Delta log yet."""
+    if not (table.location / "_delta_log").is_dir():
+        raise NotFoundError(f"table {table.name} has no data yet at {table.location}; ingest into it first")

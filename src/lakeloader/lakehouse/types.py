@@ -1,0 +1,177 @@
+"""Arrow ⇄ Delta type rules: normalise incoming Arrow types to what Delta stores, and check appends against a table.
+
+Delta has no unsigned integers, no half floats, no time-of-day and only microsecond timestamps; delta-rs would
+otherwise cast some of these lossily (uint16 → int16) without a word, so we decide here, explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakeloader.errors import SchemaMismatchError
+
+_UNSIGNED = {
+    pa.uint8(): pa.int16(),
+    pa.uint16(): pa.int32(),
+    pa.uint32(): pa.int64(),
+    pa.uint64(): pa.decimal128(20, 0),
+}
+_INT_RANK = {pa.int8(): 1, pa.int16(): 2, pa.int32(): 3, pa.int64(): 4}
+
+
+def delta_type(t: pa.DataType) -> pa.DataType:
+    """The Arrow type Delta will store for `t` (recursively for nested types)."""
+    if pa.types.is_dictionary(t):
+        return delta_type(t.value_type)
+    if t in _UNSIGNED:
+        return _UNSIGNED[t]
+    if pa.types.is_float16(t):
+        return pa.float32()
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz="UTC" if t.tz is not None else None)
+    if pa.types.is_date64(t):
+        return pa.date32()
+    if pa.types.is_time(t):
+        return pa.int64()  # microseconds since midnight; callers that care map time to string first
+    if pa.types.is_null(t):
+        return pa.string()
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_decimal256(t) and t.precision <= 38:
+        return pa.decimal128(t.precision, t.scale)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return pa.list_(delta_field(t.value_field))
+    if pa.types.is_struct(t):
+        return pa.struct([delta_field(t.field(i)) for i in range(t.num_fields)])
+    if pa.types.is_map(t):
+        return pa.map_(delta_type(t.key_type), delta_field(t.item_field), keys_sorted=t.keys_sorted)
+    return t
+
+
+def delta_field(f: pa.Field) -> pa.Field:
+    return pa.field(f.name, delta_type(f.type), nullable=True, metadata=f.metadata)
+
+
+def delta_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with every field mapped to the type Delta stores, all nullable (Delta's default)."""
+    return pa.schema([delta_field(f) for f in schema], metadata=schema.metadata)
+
+
+def _time_to_micros(arr: pa.Array) -> pa.Array:
+    return pc.cast(arr.cast(pa.time64("us")), pa.int64())
+
+
+def can_widen(src: pa.DataType, dst: pa.DataType) -> bool:
+    """True if every value of `src` fits `dst` exactly (the implicit up-casts Spark allows on insert)."""
+    if src == dst:
+        return True
+    if src in _INT_RANK and dst in _INT_RANK:
+        return _INT_RANK[src] <= _INT_RANK[dst]
+    if pa.types.is_float32(src) and pa.types.is_float64(dst):
+        return True
+    if src in _INT_RANK and pa.types.is_float64(dst):
+        return _INT_RANK[src] <= 3  # int64 does not fit a double exactly
+    if pa.types.is_decimal(src) and pa.types.is_decimal(dst):
+        return dst.scale >= src.scale and dst.precision - dst.scale >= src.precision - src.scale
+    if src in _INT_RANK and pa.types.is_decimal(dst):
+        digits = {1: 3, 2: 5, 3: 10, 4: 19}[_INT_RANK[src]]
+        return dst.precision - dst.scale >= digits
+    if pa.types.is_timestamp(src) and pa.types.is_timestamp(dst):
+        return (src.tz is None) == (dst.tz is None)
+    if pa.types.is_struct(src) and pa.types.is_struct(dst):
+        dst_fields = {dst.field(i).name: dst.field(i).type for i in range(dst.num_fields)}
+        return all(
+            src.field(i).name not in dst_fields or can_widen(src.field(i).type, dst_fields[src.field(i).name])
+            for i in range(src.num_fields)
+        )
+    if pa.types.is_list(src) and pa.types.is_list(dst):
+        return can_widen(src.value_type, dst.value_type)
+    return False
+
+
+def plan_append(incoming: pa.Schema, table: pa.Schema | None, *, table_name: str, evolve: bool) -> pa.Schema:
+    """The schema incoming batches are cast to before they are written to `table`.
+
+    Columns the table lacks are added when `evolve` is true, refused otherwise; a column whose type cannot
+    be widened into the table's is refused with the column, both types and the fix.
+    """
+    normal = delta_schema(incoming)
+    if table is None:
+        return normal
+    table_types = {f.name.lower(): f for f in table}
+    fields: list[pa.Field] = []
+    new_columns: list[str] = []
+    for f in normal:
+        existing = table_types.get(f.name.lower())
+        if existing is None:
+            new_columns.append(f.name)
+            fields.append(f)
+        elif f.type == existing.type:
+            fields.append(existing)
+        elif can_widen(f.type, existing.type):
+            fields.append(existing)
+        else:
+            raise SchemaMismatchError(
+                f"table {table_name}: column {f.name} is {existing.type} but the incoming data has {f.type}; "
+                "cast it in the source, or use schema evolution mode 'rescue' to keep such values aside"
+            )
+    if new_columns and not evolve:
+        raise SchemaMismatchError(
+            f"table {table_name}: incoming data has new columns {', '.join(new_columns)}; "
+            "enable schema evolution (addNewColumns) or drop them in the source"
+        )
+    return pa.schema(fields)
+
+
+def cast_batches(reader: pa.RecordBatchReader, target: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Cast each batch of `reader` to `target` (columns matched by position), one batch at a time."""
+    for batch in reader:
+        columns = []
+        for i, field in enumerate(target):
+            column = batch.column(i)
+            if pa.types.is_time(column.type):
+                column = _time_to_micros(column)
+            if pa.types.is_dictionary(column.type):
+                column = column.dictionary_decode()
+            if column.type != field.type:
+                column = column.cast(field.type, safe=True)
+            columns.append(column)
+        yield pa.RecordBatch.from_arrays(columns, schema=target)
+
+
+_SQL_NAMES = {
+    pa.int8(): "tinyint",
+    pa.int16(): "smallint",
+    pa.int32(): "int",
+    pa.int64(): "bigint",
+    pa.float32(): "float",
+    pa.float64(): "double",
+    pa.bool_(): "boolean",
+    pa.string(): "string",
+    pa.large_string(): "string",
+    pa.binary(): "binary",
+    pa.date32(): "date",
+}
+
+
+def sql_type(t: pa.DataType) -> str:
+    """The Spark/Databricks SQL name of a Delta-stored Arrow type (bigint, decimal(12,2), array<string>...)."""
+    if t in _SQL_NAMES:
+        return _SQL_NAMES[t]
+    if pa.types.is_timestamp(t):
+        return "timestamp" if t.tz is not None else "timestamp_ntz"
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return f"array<{sql_type(t.value_type)}>"
+    if pa.types.is_struct(t):
+        inner = ",".join(f"{t.field(i).name}:{sql_type(t.field(i).type)}" for i in range(t.num_fields))
+        return f"struct<{inner}>"
+    if pa.types.is_map(t):
+        return f"map<{sql_type(t.key_type)},{sql_type(t.item_type)}>"
+    return str(t)

@@ -1,0 +1,1 @@
+"""Sources: one folder per source behind one Source protocol."""
