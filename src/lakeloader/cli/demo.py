@@ -23,7 +23,9 @@ def demo() -> None:
     table = lh.create_table("demo.`01_bronze`.events", if_not_exists=True)
     batch = pa.table({"id": list(range(1, 6)), "event": ["start", "stop", "start", "stop", "start"]})
     for attempt in ("first", "replay"):
-        result = delta.commit_batch(table.location, batch, stream_id="demo-events", batch_id=0, table_name=str(table.name))
+        result = delta.commit_batch(
+            table.location, batch, stream_id="demo-events", batch_id=0, table_name=str(table.name)
+        )
         outcome = "skipped (already committed)" if result.skipped else f"committed as version {result.version}"
         say(f"batch 0, {attempt} run: {result.rows} rows {outcome}")
     rows = query(lh, "SELECT count(*) AS n FROM demo.`01_bronze`.events").column("n")[0].as_py()

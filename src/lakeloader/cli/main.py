@@ -42,7 +42,7 @@ def _load(target: str) -> object:
 for _name, _target in _SUBAPPS:
     app.add_typer(_load(_target), name=_name)  # type: ignore[arg-type]
 for _name, _target in _COMMANDS:
-    app.command(name=_name)(_load(_target))  # type: ignore[arg-type]
+    app.command(name=_name)(_load(_target))  # type: ignore[type-var]
 
 
 @app.callback()

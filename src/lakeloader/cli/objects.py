@@ -17,7 +17,9 @@ _COLUMNS = ["full_name", "type", "location", "owner", "created_at", "comment"]
 
 catalogs_app = typer.Typer(help="Catalogs: the first level of catalog.schema.table.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Schemas (databases) inside a catalog.", no_args_is_help=True)
-volumes_app = typer.Typer(help="Volumes: governed folders at /Volumes/<catalog>/<schema>/<volume>.", no_args_is_help=True)
+volumes_app = typer.Typer(
+    help="Volumes: governed folders at /Volumes/<catalog>/<schema>/<volume>.", no_args_is_help=True
+)
 
 
 def _created(kind: str, info: dict[str, object], as_json: bool) -> None:
@@ -28,7 +30,9 @@ def _created(kind: str, info: dict[str, object], as_json: bool) -> None:
 
 
 @catalogs_app.command("create")
-def create_catalog(name: str, comment: CommentOpt = None, if_not_exists: IfNotExists = False, as_json: JsonOpt = False) -> None:
+def create_catalog(
+    name: str, comment: CommentOpt = None, if_not_exists: IfNotExists = False, as_json: JsonOpt = False
+) -> None:
     """Create a catalog."""
     info = state.lakehouse().create_catalog(name, comment=comment, if_not_exists=if_not_exists)
     _created("catalog", info.to_dict(), as_json)
@@ -57,7 +61,9 @@ def use_catalog(name: str) -> None:
 
 
 @schemas_app.command("create")
-def create_schema(name: str, comment: CommentOpt = None, if_not_exists: IfNotExists = False, as_json: JsonOpt = False) -> None:
+def create_schema(
+    name: str, comment: CommentOpt = None, if_not_exists: IfNotExists = False, as_json: JsonOpt = False
+) -> None:
     """Create a schema: catalog.schema, or schema in the current catalog."""
     info = state.lakehouse().create_schema(name, comment=comment, if_not_exists=if_not_exists)
     _created("schema", info.to_dict(), as_json)
@@ -99,7 +105,10 @@ def list_volumes(
     as_json: JsonOpt = False,
 ) -> None:
     """List volumes."""
-    rows = [v.to_dict() | {"path": f"/Volumes/{v.catalog}/{v.schema}/{v.name}"} for v in state.lakehouse().list_volumes(schema)]
+    rows = [
+        v.to_dict() | {"path": f"/Volumes/{v.catalog}/{v.schema}/{v.name}"}
+        for v in state.lakehouse().list_volumes(schema)
+    ]
     emit(rows, as_json=as_json, columns=["full_name", "type", "path", "location", "created_at"])
 
 

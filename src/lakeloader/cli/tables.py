@@ -95,9 +95,7 @@ def optimize(name: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(metrics)
     else:
-        say(
-            f"{label}: {metrics.get('numFilesRemoved', 0)} files compacted into {metrics.get('numFilesAdded', 0)}"
-        )
+        say(f"{label}: {metrics.get('numFilesRemoved', 0)} files compacted into {metrics.get('numFilesAdded', 0)}")
 
 
 @tables_app.command("vacuum")

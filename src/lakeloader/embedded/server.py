@@ -140,7 +140,18 @@ class EmbeddedPostgres:
         options = f"-h {self.host} -p {self.port} -k {self.data_dir}"
         self._cmd(
             "pg_ctl",
-            ["-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", str(int(timeout)), "-o", options, "start"],
+            [
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-o",
+                options,
+                "start",
+            ],
             timeout=timeout + 10,
         )
         self.wait_ready(timeout=timeout)

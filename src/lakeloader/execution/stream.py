@@ -57,9 +57,7 @@ class StreamRun:
         return versions[-1] if versions else None
 
 
-def append_writer(
-    location: str | Path, *, stream_id: str, table_name: str, schema_evolution: bool = True
-) -> Writer:
+def append_writer(location: str | Path, *, stream_id: str, table_name: str, schema_evolution: bool = True) -> Writer:
     """The default writer: append batch N with Transaction(stream_id, N)."""
 
     def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
@@ -91,7 +89,9 @@ def run_batch(
     else:
         result = writer(source.read(plan), batch_id, plan)
     source.committed(checkpoint, batch_id, plan, result)
-    checkpoint.record_commit(batch_id, {"table_version": result.version, "rows": result.rows, "skipped": result.skipped})
+    checkpoint.record_commit(
+        batch_id, {"table_version": result.version, "rows": result.rows, "skipped": result.skipped}
+    )
     return result
 
 
@@ -110,10 +110,10 @@ def run_available_now(
         yield run_batch(checkpoint, location, batch_id, plan, source, writer)
     count = 0
     while max_batches is None or count < max_batches:
-        plan = source.plan_next(checkpoint)
-        if plan is None:
+        next_plan = source.plan_next(checkpoint)
+        if next_plan is None:
             return
         batch_id = checkpoint.next_batch_id()
-        checkpoint.write_plan(batch_id, plan)
-        yield run_batch(checkpoint, location, batch_id, plan, source, writer)
+        checkpoint.write_plan(batch_id, next_plan)
+        yield run_batch(checkpoint, location, batch_id, next_plan, source, writer)
         count += 1

@@ -14,18 +14,24 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakeloader.errors import CommitConflictError, ConfigError, NotFoundError, SchemaMismatchError, TerminalError
+from lakeloader.errors import (
+    CommitConflictError,
+    ConfigError,
+    NotFoundError,
+    SchemaMismatchError,
+    TerminalError,
+)
 from lakeloader.lakehouse import types
 from lakeloader.secrets.redact import redact, redact_obj
 
 log = logging.getLogger(__name__)
 
-Data = pa.RecordBatchReader | pa.Table | pa.RecordBatch
+Data: TypeAlias = pa.RecordBatchReader | pa.Table | pa.RecordBatch
 WriteMode = Literal["append", "overwrite"]
 
 DEFAULT_TABLE_PROPERTIES = {
@@ -103,9 +109,7 @@ def open_table(location: str | os.PathLike[str], *, table_name: str | None = Non
     from deltalake import DeltaTable
 
     if not is_delta_table(location):
-        raise NotFoundError(
-            f"table {_label(location, table_name)} has no Delta log at {location}; write to it first"
-        )
+        raise NotFoundError(f"table {_label(location, table_name)} has no Delta log at {location}; write to it first")
     return DeltaTable(os.fspath(location))
 
 
@@ -117,9 +121,7 @@ def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int
     return None if version is None else int(version)
 
 
-def _commit_properties(
-    *, stream_id: str | None, batch_id: int | None, metadata: Mapping[str, Any] | None
-) -> Any:
+def _commit_properties(*, stream_id: str | None, batch_id: int | None, metadata: Mapping[str, Any] | None) -> Any:
     from deltalake import CommitProperties, Transaction
 
     custom: dict[str, Any] = {"lakeloader.engine": "lakeloader"}
@@ -148,7 +150,8 @@ def _backoff(attempt: int) -> None:
 
 def _translate(exc: Exception, label: str) -> Exception:
     """Turn delta-rs exceptions into one-line lakeloader errors (or return the original)."""
-    from deltalake.exceptions import CommitFailedError, SchemaMismatchError as DeltaSchemaMismatch
+    from deltalake.exceptions import CommitFailedError
+    from deltalake.exceptions import SchemaMismatchError as DeltaSchemaMismatch
 
     text = redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, CommitFailedError):
@@ -228,7 +231,7 @@ def write(
         table_schema = dt.schema().to_arrow() if dt is not None else None
         if table_schema is not None and not isinstance(table_schema, pa.Schema):
             table_schema = pa.schema(table_schema)
-        replacing = mode == "overwrite" and (overwrite_schema or predicate is None and table_schema is None)
+        replacing = mode == "overwrite" and (overwrite_schema or (predicate is None and table_schema is None))
         target = types.plan_append(
             reader.schema,
             None if replacing else table_schema,
@@ -313,9 +316,7 @@ def merge(
     if not keys:
         raise ConfigError(f"table {label}: merge needs at least one key column; pass primary_key")
     if not is_delta_table(location):
-        return write(
-            location, data, stream_id=stream_id, batch_id=batch_id, metadata=metadata, table_name=table_name
-        )
+        return write(location, data, stream_id=stream_id, batch_id=batch_id, metadata=metadata, table_name=table_name)
     uri = os.fspath(location)
 
     def attempt() -> CommitResult:
@@ -407,13 +408,11 @@ def describe(location: str | os.PathLike[str], *, table_name: str | None = None)
         "size_bytes": int(pc.sum(actions["size_bytes"]).as_py() or 0) if actions.num_rows else 0,
         "partition_columns": list(dt.metadata().partition_columns),
         "properties": dict(dt.metadata().configuration),
-        "columns": [
-            {"name": f.name, "type": types.sql_type(f.type), "nullable": f.nullable} for f in schema
-        ],
+        "columns": [{"name": f.name, "type": types.sql_type(f.type), "nullable": f.nullable} for f in schema],
     }
 
 
-def history(location: str | os.PathLike[str], *, limit: int | None = None, table_name: str | None = None) -> list[
-    dict[str, Any]
-]:
+def history(
+    location: str | os.PathLike[str], *, limit: int | None = None, table_name: str | None = None
+) -> list[dict[str, Any]]:
     return [redact_obj(h) for h in open_table(location, table_name=table_name).history(limit=limit)]

@@ -187,11 +187,11 @@ class Metastore:
     def close_matches(self, full_name: str, *, kind: Kind, n: int = 3) -> list[str]:
         import difflib
 
-        names = [o.full_name for o in self.list(kind=kind)]
+        names = [o.full_name for o in self.find(kind=kind)]
         return difflib.get_close_matches(full_name, names, n=n, cutoff=0.6)
 
-    def list(self, *, kind: Kind, catalog: str | None = None, schema: str | None = None) -> list[ObjectInfo]:
-        query, args = "SELECT * FROM objects WHERE kind = ?", [kind]
+    def find(self, *, kind: Kind, catalog: str | None = None, schema: str | None = None) -> list[ObjectInfo]:
+        query, args = "SELECT * FROM objects WHERE kind = ?", [str(kind)]
         if catalog is not None:
             query += " AND catalog = ?"
             args.append(catalog)

@@ -25,8 +25,7 @@ def check_name(name: str, *, kind: str) -> str:
         raise NameError_(f"{kind} name '{name[:40]}...' is longer than {MAX_LENGTH} characters; shorten it")
     if not _NAME.match(normal):
         raise NameError_(
-            f"{kind} name '{name}' has characters other than letters, digits, '_' and '-'; "
-            "rename it (e.g. '01_bronze')"
+            f"{kind} name '{name}' has characters other than letters, digits, '_' and '-'; rename it (e.g. '01_bronze')"
         )
     return normal
 
@@ -101,7 +100,11 @@ class SchemaName:
 
 
 def parse_object_name(
-    text: str, *, kind: str = "table", current_catalog: str = DEFAULT_CATALOG, current_schema: str = DEFAULT_SCHEMA
+    text: str,
+    *,
+    kind: str = "table",
+    current_catalog: str = DEFAULT_CATALOG,
+    current_schema: str = DEFAULT_SCHEMA,
 ) -> FullName:
     """Parse `catalog.schema.name`, `schema.name` (current catalog) or `name` (current catalog and schema)."""
     parts = split_parts(text)
@@ -112,9 +115,7 @@ def parse_object_name(
     elif len(parts) != 3:
         raise NameError_(f"{kind} name '{text}' has {len(parts)} parts; write catalog.schema.{kind}")
     catalog, schema, name = parts
-    return FullName(
-        check_name(catalog, kind="catalog"), check_name(schema, kind="schema"), check_name(name, kind=kind)
-    )
+    return FullName(check_name(catalog, kind="catalog"), check_name(schema, kind="schema"), check_name(name, kind=kind))
 
 
 def parse_schema_name(text: str, *, current_catalog: str = DEFAULT_CATALOG) -> SchemaName:

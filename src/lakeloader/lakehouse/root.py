@@ -79,7 +79,7 @@ class Lakehouse:
         return info
 
     def list_catalogs(self) -> list[ObjectInfo]:
-        return self.metastore.list(kind="catalog")
+        return self.metastore.find(kind="catalog")
 
     def drop_catalog(self, name: str, *, cascade: bool = False) -> None:
         catalog = names.check_name(name, kind="catalog")
@@ -111,7 +111,7 @@ class Lakehouse:
     def list_schemas(self, catalog: str | None = None) -> list[ObjectInfo]:
         chosen = names.check_name(catalog, kind="catalog") if catalog else self.current_catalog
         self._require_catalog(chosen)
-        return self.metastore.list(kind="schema", catalog=chosen)
+        return self.metastore.find(kind="schema", catalog=chosen)
 
     def drop_schema(self, name: str, *, cascade: bool = False) -> None:
         schema = names.parse_schema_name(name, current_catalog=self.current_catalog)
@@ -158,16 +158,18 @@ class Lakehouse:
     def table(self, name: str) -> Table:
         full = self.parse_table_name(name)
         info = self.metastore.require(
-            str(full), kind="table", hint="check the name with 'lakeloader tables list', or ingest into it first"
+            str(full),
+            kind="table",
+            hint="check the name with 'lakeloader tables list', or ingest into it first",
         )
         return Table(info)
 
     def list_tables(self, schema: str | None = None) -> list[Table]:
         if schema is None:
-            return [Table(i) for i in self.metastore.list(kind="table")]
+            return [Table(i) for i in self.metastore.find(kind="table")]
         parsed = names.parse_schema_name(schema, current_catalog=self.current_catalog)
         self._require_schema(parsed)
-        return [Table(i) for i in self.metastore.list(kind="table", catalog=parsed.catalog, schema=parsed.schema)]
+        return [Table(i) for i in self.metastore.find(kind="table", catalog=parsed.catalog, schema=parsed.schema)]
 
     def drop_table(self, name: str) -> None:
         self._drop([self.table(name).info])
@@ -200,10 +202,10 @@ class Lakehouse:
 
     def list_volumes(self, schema: str | None = None) -> list[ObjectInfo]:
         if schema is None:
-            return self.metastore.list(kind="volume")
+            return self.metastore.find(kind="volume")
         parsed = names.parse_schema_name(schema, current_catalog=self.current_catalog)
         self._require_schema(parsed)
-        return self.metastore.list(kind="volume", catalog=parsed.catalog, schema=parsed.schema)
+        return self.metastore.find(kind="volume", catalog=parsed.catalog, schema=parsed.schema)
 
     def drop_volume(self, name: str) -> None:
         full = self.parse_table_name(name, kind="volume")
@@ -236,7 +238,9 @@ class Lakehouse:
 
     def _require_catalog(self, catalog: str) -> ObjectInfo:
         return self.metastore.require(
-            catalog, kind="catalog", hint=f"create it with 'lakeloader catalogs create {names.quote(catalog)}'"
+            catalog,
+            kind="catalog",
+            hint=f"create it with 'lakeloader catalogs create {names.quote(catalog)}'",
         )
 
     def _require_schema(self, schema: names.SchemaName) -> ObjectInfo:

@@ -70,7 +70,9 @@ def _chains(sql: str) -> list[_Chain]:
 
 def _resolve(lh: Lakehouse, parts: list[str]) -> names.FullName | None:
     try:
-        full = names.parse_object_name(".".join(names.quote(p.lower()) for p in parts), current_catalog=lh.current_catalog)
+        full = names.parse_object_name(
+            ".".join(names.quote(p.lower()) for p in parts), current_catalog=lh.current_catalog
+        )
     except LakeloaderError:
         return None
     info = lh.metastore.get(str(full))
@@ -119,7 +121,9 @@ def _raise_unknown(lh: Lakehouse, name: str) -> None:
     known = [t.info.full_name for t in lh.list_tables()]
     short = {k.split(".", 1)[1]: k for k in known if k.startswith(lh.current_catalog + ".")}
     candidates = difflib.get_close_matches(name.lower(), [*known, *short], n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(short.get(c, c) for c in candidates)}?" if candidates else (
-        "list tables with 'lakeloader tables list'"
+    hint = (
+        f"did you mean {', '.join(short.get(c, c) for c in candidates)}?"
+        if candidates
+        else ("list tables with 'lakeloader tables list'")
     )
     raise NotFoundError(f"table {name} does not exist; {hint}")

@@ -71,16 +71,16 @@ def can_widen(src: pa.DataType, dst: pa.DataType) -> bool:
     if src == dst:
         return True
     if src in _INT_RANK and dst in _INT_RANK:
-        return _INT_RANK[src] <= _INT_RANK[dst]
+        return bool(_INT_RANK[src] <= _INT_RANK[dst])
     if pa.types.is_float32(src) and pa.types.is_float64(dst):
         return True
     if src in _INT_RANK and pa.types.is_float64(dst):
-        return _INT_RANK[src] <= 3  # int64 does not fit a double exactly
+        return bool(_INT_RANK[src] <= 3)  # int64 does not fit a double exactly
     if pa.types.is_decimal(src) and pa.types.is_decimal(dst):
-        return dst.scale >= src.scale and dst.precision - dst.scale >= src.precision - src.scale
+        return bool(dst.scale >= src.scale and dst.precision - dst.scale >= src.precision - src.scale)
     if src in _INT_RANK and pa.types.is_decimal(dst):
         digits = {1: 3, 2: 5, 3: 10, 4: 19}[_INT_RANK[src]]
-        return dst.precision - dst.scale >= digits
+        return bool(dst.precision - dst.scale >= digits)
     if pa.types.is_timestamp(src) and pa.types.is_timestamp(dst):
         return (src.tz is None) == (dst.tz is None)
     if pa.types.is_struct(src) and pa.types.is_struct(dst):
@@ -111,9 +111,7 @@ def plan_append(incoming: pa.Schema, table: pa.Schema | None, *, table_name: str
         if existing is None:
             new_columns.append(f.name)
             fields.append(f)
-        elif f.type == existing.type:
-            fields.append(existing)
-        elif can_widen(f.type, existing.type):
+        elif f.type == existing.type or can_widen(f.type, existing.type):
             fields.append(existing)
         else:
             raise SchemaMismatchError(

@@ -18,9 +18,7 @@ def split_volume_path(path: str) -> tuple[str, str, str, PurePosixPath]:
     """Split `/Volumes/c/s/v/rest` into (c, s, v, rest); `rest` is relative and never climbs out with '..'."""
     parts = PurePosixPath(path).parts  # ('/', 'Volumes', c, s, v, ...)
     if len(parts) < 5 or parts[1] != "Volumes":
-        raise NameError_(
-            f"volume path '{path}' is incomplete; write /Volumes/<catalog>/<schema>/<volume>/<path>"
-        )
+        raise NameError_(f"volume path '{path}' is incomplete; write /Volumes/<catalog>/<schema>/<volume>/<path>")
     catalog, schema, volume, *rest = parts[2:]
     depth = 0
     for part in rest:
