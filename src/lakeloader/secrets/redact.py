@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -11,25 +12,41 @@ _MIN_LENGTH = 3  # masking one- or two-character values would shred ordinary tex
 
 _lock = threading.Lock()
 _values: set[str] = set()
+_pattern: re.Pattern[str] | None = None  # rebuilt lazily after every change to _values
 
 
 def register(value: str) -> None:
     """Remember a secret value so that `redact` masks it from now on, in this process."""
+    global _pattern
     if len(value) >= _MIN_LENGTH:
         with _lock:
-            _values.add(value)
+            if value not in _values:
+                _values.add(value)
+                _pattern = None
+
+
+def is_registered(value: str) -> bool:
+    """Whether `value` is masked by `redact` (values shorter than three characters never are)."""
+    with _lock:
+        return value in _values
+
+
+def _compiled() -> re.Pattern[str]:
+    global _pattern
+    with _lock:
+        if _pattern is None:
+            # One alternation, longest first, applied in a single pass: a value is masked whole even when a
+            # shorter registered value is part of it, and a replacement is never scanned again.
+            values = sorted(_values, key=len, reverse=True)
+            _pattern = re.compile("|".join(re.escape(v) for v in values))
+        return _pattern
 
 
 def redact(text: str) -> str:
     """Replace every registered secret value in `text` by `[REDACTED]` (longest first)."""
     if not _values:
         return text
-    with _lock:
-        values = sorted(_values, key=len, reverse=True)
-    for value in values:
-        if value in text:
-            text = text.replace(value, REDACTED)
-    return text
+    return _compiled().sub(REDACTED, text)
 
 
 def redact_obj(obj: Any) -> Any:
@@ -44,13 +61,20 @@ def redact_obj(obj: Any) -> Any:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that masks registered secrets in every record's final message."""
+    """A logging filter that masks registered secrets in every record's message, traceback and stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text when it is set, so the traceback is printed already masked.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
