@@ -1,0 +1,51 @@
+"""SQL over the lakehouse through DuckDB."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from lakeloader.errors import NotFoundError, TerminalError
+from lakeloader.lakehouse import delta
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.lakehouse.sql import query
+
+
+@pytest.fixture
+def lh(lakehouse: Lakehouse) -> Lakehouse:
+    lakehouse.create_catalog("kardia")
+    lakehouse.create_schema("kardia.`01_bronze`")
+    lakehouse.create_catalog("main")
+    lakehouse.create_schema("main.kardia_bronze")
+    claims = lakehouse.create_table("kardia.01_bronze.claims")
+    delta.write(claims.location, pa.table({"id": list(range(100)), "amount": [float(i) for i in range(100)]}))
+    providers = lakehouse.create_table("kardia_bronze.bronze_providers")
+    delta.write(providers.location, pa.table({"npi": ["1", "2"], "state": ["CA", "NY"]}))
+    return lakehouse
+
+
+def test_three_and_two_level_names_and_backticks(lh: Lakehouse) -> None:
+    out = query(lh, "SELECT count(*) AS n, sum(amount) AS s FROM kardia.`01_bronze`.claims WHERE id >= 50")
+    assert out.to_pylist() == [{"n": 50, "s": float(sum(range(50, 100)))}]
+    out = query(lh, "SELECT p.state FROM kardia_bronze.bronze_providers p WHERE p.npi = '2'")
+    assert out.to_pylist() == [{"state": "NY"}]
+
+
+def test_join_across_catalogs_and_strings_are_left_alone(lh: Lakehouse) -> None:
+    out = query(
+        lh,
+        "SELECT 'kardia.01_bronze.claims' AS label, count(*) AS n FROM kardia.01_bronze.claims c "
+        "JOIN main.kardia_bronze.bronze_providers p ON cast(c.id AS varchar) = p.npi",
+    )
+    assert out.to_pylist() == [{"label": "kardia.01_bronze.claims", "n": 2}]
+
+
+def test_unknown_table_lists_close_matches(lh: Lakehouse) -> None:
+    with pytest.raises(NotFoundError, match=r"did you mean kardia\.01_bronze\.claims"):
+        query(lh, "SELECT * FROM kardia.01_bronze.claim")
+
+
+def test_sql_errors_are_one_line(lh: Lakehouse) -> None:
+    with pytest.raises(TerminalError) as info:
+        query(lh, "SELEC 1")
+    assert "\n" not in str(info.value) and "fix the SQL" in str(info.value)
