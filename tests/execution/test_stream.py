@@ -81,7 +81,7 @@ def test_rerun_with_nothing_new_commits_nothing(tmp_path: Path) -> None:
 
 def test_checkpoint_belongs_to_one_table(tmp_path: Path) -> None:
     Checkpoint(tmp_path, target="c.s.t", source="parts")
-    with pytest.raises(ConfigError, match="belongs to table c.s.t"):
+    with pytest.raises(ConfigError, match=r"belongs to table c\.s\.t"):
         Checkpoint(tmp_path, target="c.s.other", source="parts")
 
 
