@@ -67,7 +67,7 @@ def history(
         rows.append(
             {
                 "version": e.get("version"),
-                "timestamp": e.get("timestamp"),
+                "timestamp": _iso(e.get("timestamp")),
                 "operation": e.get("operation"),
                 "rows": metrics.get("num_added_rows", metrics.get("num_output_rows", "")),
                 "files": metrics.get("num_added_files", metrics.get("numFilesAdded", "")),
@@ -76,6 +76,14 @@ def history(
             }
         )
     print_rows(rows, columns=["version", "timestamp", "operation", "rows", "files", "stream", "batch"], title=label)
+
+
+def _iso(millis: object) -> str:
+    from datetime import UTC, datetime
+
+    if not isinstance(millis, int):
+        return ""
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
 @tables_app.command("drop")
