@@ -1,0 +1,69 @@
+"""Redaction: registered values never reach logs, tracebacks or redacted text; hypothesis round trips."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lakeloader.secrets import SecretStore, resolve_references
+from lakeloader.secrets.redact import REDACTED, install_logging_filter, redact, redact_obj, register
+
+
+def test_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    register("log-canary-42")
+    install_logging_filter()
+    log = logging.getLogger("lakeloader.test")
+    with caplog.at_level(logging.INFO):
+        log.info("connecting with password %s", "log-canary-42")
+        try:
+            raise RuntimeError("auth failed for log-canary-42")
+        except RuntimeError:
+            log.exception("boom")
+    assert "log-canary-42" not in caplog.text
+    assert "connecting with password [REDACTED]" in caplog.text and "auth failed for [REDACTED]" in caplog.text
+
+
+def test_single_pass_longest_first() -> None:
+    register("abc")
+    register("abcdef")
+    register("ED]")  # a part of the marker itself must not make redaction loop or mask markers
+    assert redact("xabcdefx abc") == f"x{REDACTED}x {REDACTED}"
+    assert redact("ED]") == REDACTED
+    assert redact_obj({"k": ["abc", 1]}) == {"k": [REDACTED, 1]}
+    register("ab")  # too short to mask without shredding text
+    assert redact("ab") == "ab"
+
+
+def _leaks(value: str, text: str) -> bool:
+    """Whether `value` is visible in `text` outside the markers that replaced it."""
+    return any(value in part for part in text.split(REDACTED))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(min_size=3, max_size=60), before=st.text(max_size=20), after=st.text(max_size=20))
+def test_any_value_round_trips_and_never_leaks_once_resolved(
+    tmp_path_factory: pytest.TempPathFactory, value: str, before: str, after: str
+) -> None:
+    root = _shared_root(tmp_path_factory)
+    store = SecretStore(root)
+    store.put_secret("prop", "value", value)
+    assert SecretStore(root).get_secret("prop", "value") == value
+    resolved = resolve_references(before + "{{secrets/prop/value}}" + after, root=root)
+    assert resolved == before + value + after
+    assert not _leaks(value, redact(resolved))
+
+
+_roots: dict[int, Path] = {}
+
+
+def _shared_root(factory: pytest.TempPathFactory) -> Path:
+    """One store for all hypothesis examples of a run (creating a key per example would only cost time)."""
+    key = id(factory)
+    if key not in _roots:
+        _roots[key] = factory.mktemp("prop") / "lakehouse"
+        SecretStore(_roots[key]).create_scope("prop")
+    return _roots[key]
