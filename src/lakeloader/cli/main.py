@@ -26,6 +26,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("schemas", "lakeloader.cli.objects:schemas_app"),
     ("volumes", "lakeloader.cli.objects:volumes_app"),
     ("tables", "lakeloader.cli.tables:tables_app"),
+    ("samples", "lakeloader.cli.samples:samples_app"),
     ("secrets", "lakeloader.cli.secrets:secrets_app"),
 ]
 # (name, "module:function") — single commands.
