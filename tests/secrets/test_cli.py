@@ -101,3 +101,41 @@ def test_reveal_is_not_masked_even_when_registered(
     )
     run()
     assert capsys.readouterr().out == "shown-pw\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_put_secret_from_a_terminal_does_not_echo(root: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    run_cli(root, "secrets", "create-scope", "kardia")
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKELOADER_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lakeloader.cli", "--root", str(root), "secrets", "put-secret", "kardia", "tty_pw"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,  # no controlling terminal: getpass switches echo off on the pty given as stdin
+    )
+    os.close(slave)
+    seen = b""
+    while b"not echoed" not in seen:  # type only once the prompt is up, i.e. once echo is off
+        chunk = os.read(master, 1024)
+        assert chunk, seen
+        seen += chunk
+    os.write(master, b"typed-pw-77\n")
+    while True:
+        try:
+            chunk = os.read(master, 1024)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0, seen
+    assert b"typed-pw-77" not in seen and b"secret kardia/tty_pw stored" in seen
+    assert get("kardia", "tty_pw", root=root) == "typed-pw-77"

@@ -38,7 +38,7 @@ def _compiled() -> re.Pattern[str]:
             # One alternation, longest first, applied in a single pass: a value is masked whole even when a
             # shorter registered value is part of it, and a replacement is never scanned again.
             values = sorted(_values, key=len, reverse=True)
-            _pattern = re.compile("|".join(re.escape(v) for v in values))
+            _pattern = re.compile("|".join(re.escape(v) for v in values) if values else "(?!)")
         return _pattern
 
 
