@@ -25,7 +25,8 @@ from lakeloader.samples.files import (
     set_mtime,
     truncate_at,
 )
-from lakeloader.samples.providers import DEFAULT_SEED, provider_npis
+from lakeloader.samples.providers import DEFAULT_SEED
+from lakeloader.samples.providers import provider_npis as seed_provider_npis
 
 CLAIMS_START = date(2024, 3, 1)  # the day file 1 lands; file n lands n-1 days later
 LATE_SHIFT = timedelta(days=60)  # how much older a late file's claims are
@@ -216,7 +217,7 @@ def claim_records(
 
 
 def _default_npis(seed: int) -> list[str]:
-    return provider_npis(rows=DEFAULT_PROVIDER_ROWS, seed=seed)
+    return seed_provider_npis(rows=DEFAULT_PROVIDER_ROWS, seed=seed)
 
 
 def generate_claims(

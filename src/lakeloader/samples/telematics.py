@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -113,17 +115,23 @@ class _Vehicle:
         }
 
 
+def iter_telematics(*, seed: int = DEFAULT_SEED, vehicles: int = DEFAULT_VEHICLES) -> Iterator[dict[str, Any]]:
+    """An endless stream of readings as dicts (with `fuel_level`), one vehicle after another in turn."""
+    if vehicles < 1:
+        raise ConfigError(f"samples telematics: --vehicles {vehicles} is invalid; pass a fleet size >= 1")
+    rng = random.Random(f"lakeloader.samples.telematics:{seed}")
+    fleet = [_Vehicle(rng, number) for number in range(1, vehicles + 1)]
+    for vehicle in itertools.cycle(fleet):
+        yield vehicle.step(rng)
+
+
 def telematics_records(
     *, rows: int, seed: int = DEFAULT_SEED, vehicles: int = DEFAULT_VEHICLES
 ) -> list[dict[str, Any]]:
-    """Readings as dicts (with `fuel_level`), vehicles in turn. Row i does not depend on `rows` (prefix-stable)."""
-    if rows < 0 or vehicles < 1:
-        raise ConfigError(
-            f"samples telematics: rows {rows} / vehicles {vehicles} invalid; pass rows >= 0, vehicles >= 1"
-        )
-    rng = random.Random(f"lakeloader.samples.telematics:{seed}")
-    fleet = [_Vehicle(rng, number) for number in range(1, vehicles + 1)]
-    return [fleet[row % vehicles].step(rng) for row in range(rows)]
+    """The first `rows` readings of `iter_telematics`; row i does not depend on `rows` (prefix-stable)."""
+    if rows < 0:
+        raise ConfigError(f"samples telematics: rows {rows} is negative; pass a count >= 0")
+    return list(itertools.islice(iter_telematics(seed=seed, vehicles=vehicles), rows))
 
 
 def generate_telematics(
@@ -188,11 +196,11 @@ def write_telematics(
     faults.check(files=files, what="telematics")
     target = prepare_dir(Path(out_dir), what="telematics")
     truncated = faults.malformed if file_format == "parquet" else 0
-    records = telematics_records(rows=(files + truncated) * rows_per_file, seed=seed, vehicles=vehicles)
+    readings = iter_telematics(seed=seed, vehicles=vehicles)
     summary = WriteSummary()
     late_mtimes: dict[Path, datetime] = {}
     for number in range(1, files + truncated + 1):
-        chunk = records[(number - 1) * rows_per_file : number * rows_per_file]
+        chunk = list(itertools.islice(readings, rows_per_file))
         late = number <= files and faults.is_late(number, files)
         if late:
             chunk = [record | {"ts": record["ts"] - LATE_SHIFT} for record in chunk]
