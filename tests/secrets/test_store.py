@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import os
+import pickle
 import stat
 from pathlib import Path
 
 import pytest
 
 from lakeloader.errors import AlreadyExistsError, ConfigError, NameError_, NotFoundError, TerminalError
-from lakeloader.secrets import SecretStore, SecretStoreError, get
+from lakeloader.secrets import SecretNotFoundError, SecretStore, SecretStoreError, get
 from lakeloader.secrets.keys import KEY_FILE_ENV, MASTER_KEY_ENV, NEW_MASTER_KEY_ENV, encode_key, generate_key
 from lakeloader.secrets.redact import is_registered
 
@@ -207,6 +208,10 @@ def test_missing_scope_and_key_errors_say_how_to_fix(root: Path) -> None:
         store.delete_secret("kardia", "pg_pw")
     with pytest.raises(NotFoundError):
         store.delete_scope("nope")
+    with pytest.raises(SecretNotFoundError) as err:
+        store.get_secret("kardia", "pg_pw")
+    copy = pickle.loads(pickle.dumps(err.value))  # errors cross process boundaries (executors) intact
+    assert (str(copy), copy.scope, copy.key) == (str(err.value), "kardia", "pg_pw")
 
 
 def test_empty_and_oversized_values_are_refused(root: Path) -> None:

@@ -121,6 +121,13 @@ class SecretNotFoundError(NotFoundError):
         super().__init__(message)
         self.scope, self.key = scope, key
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes (executors, Ray)
+        return (_rebuild_not_found, (str(self), self.scope, self.key))
+
+
+def _rebuild_not_found(message: str, scope: str, key: str | None) -> SecretNotFoundError:
+    return SecretNotFoundError(message, scope=scope, key=key)
+
 
 def _missing_scope(scope: str, key: str | None = None) -> NotFoundError:
     return SecretNotFoundError(
