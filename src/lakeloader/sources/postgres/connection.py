@@ -1,0 +1,163 @@
+"""Opening sessions: libpq parameters from the options, secrets resolved late, one setup per session.
+
+Both drivers speak libpq: psycopg for control (catalog, snapshot export, bounds) and the ADBC driver for the
+bulk read (COPY binary → Arrow). Passwords are registered with the redactor the moment they are known, so
+they never reach a log line, an error, a checkpoint or `_source`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from lakeloader.errors import ConfigError, LakeloaderError, RetryableError, TerminalError
+from lakeloader.secrets.redact import redact, register
+from lakeloader.sources.postgres.options import ConnectionOptions, parse_duration
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# libpq / server messages that mean "the session is gone", not "your SQL is wrong"
+_LOSS_MARKERS = (
+    "terminating connection",
+    "server closed the connection",
+    "connection refused",
+    "could not connect",
+    "connection to server",
+    "consuming input failed",
+    "no connection to the server",
+    "ssl syscall",
+    "broken pipe",
+    "connection reset",
+    "unexpected eof",
+    "the database system is",
+)
+
+
+def resolve_secret_references(text: str) -> str:
+    """Replace `{{secrets/scope/key}}` by the secret's value (registered for redaction)."""
+    if "{{" not in text:
+        return text
+    try:
+        from lakeloader.secrets import resolve_references  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        raise ConfigError(
+            "postgres source: the password is a {{secrets/...}} reference but secret scopes are not available "
+            "in this build; pass the password in the URL or upgrade lakeloader"
+        ) from None
+    value = str(resolve_references(text))
+    register(value)
+    return value
+
+
+def session_params(opts: ConnectionOptions) -> dict[str, str]:
+    """libpq keyword parameters (password resolved and registered for redaction)."""
+    parts = opts.parts()
+    params = {
+        "host": parts["host"],
+        "port": parts["port"],
+        "dbname": parts["database"],
+        "application_name": opts.application_name,
+        "connect_timeout": str(opts.connect_timeout),
+    }
+    for key in ("user", "sslmode", "sslrootcert", "sslcert", "sslkey"):
+        if key in parts:
+            params[key] = parts[key]
+    if "password" in parts:
+        params["password"] = resolve_secret_references(parts["password"])
+        register(params["password"])
+    return params
+
+
+def libpq_uri(params: dict[str, str]) -> str:
+    """The URI form of `params` for the ADBC driver (which only takes a URI). Contains the password."""
+    user = quote(params.get("user", ""), safe="")
+    password = ":" + quote(params["password"], safe="") if "password" in params else ""
+    auth = f"{user}{password}@" if user or password else ""
+    query = {k: v for k, v in params.items() if k not in ("host", "port", "dbname", "user", "password")}
+    host = params["host"]
+    host = f"[{host}]" if ":" in host else host
+    return f"postgresql://{auth}{host}:{params['port']}/{quote(params['dbname'], safe='')}?{urlencode(query)}"
+
+
+def server_label(opts: ConnectionOptions) -> str:
+    """host:port/database — what `_source` and messages name (never a user's password)."""
+    parts = opts.parts()
+    return f"{parts['host']}:{parts['port']}/{parts['database']}"
+
+
+def setup_statements(opts: ConnectionOptions, *, local: bool) -> list[str]:
+    """Per-session (or per-transaction, with `local`) settings: statement_timeout, then the init statement."""
+    out: list[str] = []
+    scope = "LOCAL " if local else ""
+    if opts.statement_timeout:
+        ms = int(parse_duration(opts.statement_timeout, option="statement_timeout").total_seconds() * 1000)
+        out.append(f"SET {scope}statement_timeout = {ms}")
+    if opts.init_statement:
+        out.append(opts.init_statement)
+    return out
+
+
+def is_connection_loss(exc: BaseException) -> bool:
+    """True when `exc` says the session died (retry), False when the SQL or the setup is wrong (do not)."""
+    if isinstance(exc, RetryableError):
+        return True
+    if isinstance(exc, LakeloaderError):
+        return False
+    text = str(exc).lower()
+    return any(marker in text for marker in _LOSS_MARKERS)
+
+
+def translate(exc: BaseException, *, where: str) -> LakeloaderError:
+    """A one-line lakeloader error for a driver exception (password-free)."""
+    if isinstance(exc, LakeloaderError):
+        return exc
+    first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    if is_connection_loss(exc):
+        return RetryableError(f"postgres source {where}: connection lost ({first}); it is retried, check the server")
+    if "password authentication failed" in first or "no password supplied" in first:
+        return TerminalError(f"postgres source {where}: {first}; check the user and the password (secret)")
+    return TerminalError(f"postgres source {where}: {first}; fix the option or the query it names")
+
+
+def psycopg_connect(opts: ConnectionOptions, *, where: str) -> Any:
+    """An autocommit psycopg connection with the session settings applied."""
+    import psycopg
+
+    try:
+        con = psycopg.connect(**session_params(opts), autocommit=True)  # type: ignore[arg-type]
+        if opts.pooler_mode:
+            con.prepare_threshold = None  # transaction poolers cannot keep server-side prepared statements
+        for statement in setup_statements(opts, local=False):
+            con.execute(statement)
+        return con
+    except Exception as exc:
+        raise translate(exc, where=where) from None
+
+
+def adbc_connect(opts: ConnectionOptions, *, where: str) -> Any:
+    """An ADBC connection in manual-commit mode: every read is one transaction (safe behind a pooler)."""
+    import adbc_driver_postgresql.dbapi as dbapi
+
+    try:
+        return dbapi.connect(libpq_uri(session_params(opts)), autocommit=False)
+    except Exception as exc:
+        raise translate(exc, where=where) from None
+
+
+def with_retries(fn: Callable[[], T], *, retries: int, where: str) -> T:
+    """Call `fn`, retrying a lost connection with exponential backoff and jitter."""
+    for attempt in range(retries + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_connection_loss(exc) or attempt == retries:
+                raise translate(exc, where=where) from None
+            delay = min(10.0, 0.2 * 2**attempt) * (0.5 + random.random())
+            log.warning("postgres source %s: %s; retry %d in %.1fs", where, redact(str(exc)), attempt + 1, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")

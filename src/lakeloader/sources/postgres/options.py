@@ -1,0 +1,162 @@
+"""Options of the PostgreSQL source, in Spark JDBC's words where one exists (dbtable, query, partitionColumn...).
+
+Pydantic v2 models with `extra="forbid"`: a misspelt option is an error that lists the valid ones. The password
+is a `SecretStr` and a `{{secrets/scope/key}}` reference is resolved only when a connection is opened.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from lakeloader.errors import ConfigError
+
+Mode = Literal["full", "incremental", "merge"]
+WriteMode = Literal["append", "overwrite"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(text: str | float | int, *, option: str) -> timedelta:
+    """'10m', '30s', '2h', '1d', '500ms' or a number of seconds."""
+    if isinstance(text, int | float):
+        return timedelta(seconds=float(text))
+    m = _DURATION.match(text)
+    if not m:
+        raise ConfigError(f"option {option}: '{text}' is not a duration; write e.g. 10m, 30s, 2h or 1d")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+class ConnectionOptions(BaseModel):
+    """Where and how to connect: a URL, or fields (fields win over the URL's parts)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    sslmode: SslMode | None = None
+    sslrootcert: str | None = None
+    application_name: str = "lakeloader"
+    statement_timeout: str | None = Field(default=None, description="e.g. 30min; none by default")
+    init_statement: str | None = Field(default=None, description="SQL run at the start of every session")
+    pooler_mode: bool = Field(
+        default=False, description="transaction pooler (pgbouncer, Supavisor): no server-side prepared statements"
+    )
+    connect_timeout: int = 10
+
+    @model_validator(mode="after")
+    def _check(self) -> ConnectionOptions:
+        if self.url is None and self.host is None:
+            raise ConfigError("postgres source: no url and no host; pass --source-url postgresql://... or host=")
+        if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "postgres source: url must start with postgresql://; write postgresql://user@host:5432/db"
+            )
+        if self.sslmode == "verify-full" and not self.sslrootcert:
+            raise ConfigError("postgres source: sslmode=verify-full needs sslrootcert=<CA file>; pass it")
+        return self
+
+    def parts(self) -> dict[str, str]:
+        """host, port, database, user, password (revealed!), sslmode, sslrootcert: URL parts, fields winning."""
+        out: dict[str, str] = {}
+        if self.url:
+            u = urlsplit(self.url)
+            out.update({k: v for k, v in parse_qsl(u.query)})
+            if u.hostname:
+                out["host"] = u.hostname
+            if u.port:
+                out["port"] = str(u.port)
+            if u.path.strip("/"):
+                out["database"] = unquote(u.path.strip("/"))
+            if u.username:
+                out["user"] = unquote(u.username)
+            if u.password:
+                out["password"] = unquote(u.password)
+        for key in ("host", "database", "user", "sslmode", "sslrootcert"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.port is not None:
+            out["port"] = str(self.port)
+        if self.password is not None:
+            out["password"] = self.password.get_secret_value()
+        out.setdefault("port", "5432")
+        out.setdefault("host", "localhost")
+        out.setdefault("database", out.get("user", "postgres"))
+        return out
+
+
+class AuditColumns(BaseModel):
+    """Databricks-style audit columns added to every bronze row; None drops one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ingested_at: str | None = "_ingested_at"
+    source: str | None = "_source"
+    batch_id: str | None = "_batch_id"
+
+    def names(self) -> list[str]:
+        return [n for n in (self.ingested_at, self.source, self.batch_id) if n]
+
+
+class PostgresSourceOptions(BaseModel):
+    """What to read and how to write it (see docs/postgres_source.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connection: ConnectionOptions
+    table: str | None = Field(default=None, description="schema.table (Spark: dbtable)")
+    query: str | None = None
+    columns: list[str] | None = None
+    filter: str | None = Field(default=None, description="SQL predicate pushed down to Postgres")
+    casts: dict[str, str] = Field(default_factory=dict, description="column -> SQL type, for unsupported types")
+    mode: Mode = "full"
+    write_mode: WriteMode = "append"
+    cursor: str | None = None
+    primary_key: list[str] = Field(default_factory=list)
+    lookback: str | None = None
+    delete_when: str | None = Field(default=None, description="merge: delete target rows matched when true")
+    partition_column: str | None = None
+    num_partitions: int = Field(default=1, ge=1, le=64)
+    lower_bound: int | None = None
+    upper_bound: int | None = None
+    max_rows_per_batch: int | None = Field(default=None, ge=1)
+    audit: AuditColumns = Field(default_factory=AuditColumns)
+    retries: int = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> PostgresSourceOptions:
+        label = self.table or "query"
+        if (self.table is None) == (self.query is None):
+            raise ConfigError("postgres source: give exactly one of table (schema.table) and query")
+        if self.mode == "incremental" and not self.cursor:
+            raise ConfigError(f"postgres source {label}: mode incremental needs a cursor column; pass --cursor")
+        if self.mode == "merge" and not self.primary_key:
+            raise ConfigError(f"postgres source {label}: mode merge needs --primary-key")
+        if self.lookback and not self.primary_key:
+            raise ConfigError(
+                f"postgres source {label}: a lookback re-reads rows and needs --primary-key to deduplicate them"
+            )
+        if self.lookback and not self.cursor:
+            raise ConfigError(f"postgres source {label}: lookback needs a cursor column; pass --cursor")
+        if self.max_rows_per_batch and not self.cursor:
+            raise ConfigError(f"postgres source {label}: max_rows_per_batch needs a cursor column")
+        if self.num_partitions > 1 and not self.partition_column:
+            raise ConfigError(f"postgres source {label}: num_partitions > 1 needs --partition-column")
+        if self.write_mode == "overwrite" and self.mode != "full":
+            raise ConfigError(f"postgres source {label}: write mode overwrite is for mode full only")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.table or "query"

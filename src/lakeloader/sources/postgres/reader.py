@@ -1,0 +1,137 @@
+"""The bulk read: ADBC (COPY binary → Arrow) streams, one per partition, all inside ONE exported snapshot.
+
+Each partition is a thread with its own session that imports the coordinator's snapshot
+(`pg_export_snapshot` + `SET TRANSACTION SNAPSHOT`, REPEATABLE READ), so partitions see the same database
+state. Batches flow through a bounded queue: memory stays bounded whatever the table size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from lakeloader.sources.postgres import connection as conn
+from lakeloader.sources.postgres.options import PostgresSourceOptions
+from lakeloader.sources.postgres.typemap import Column, convert_batch, schema_of
+
+log = logging.getLogger(__name__)
+BATCH_SIZE_HINT_BYTES = 16 * 1024 * 1024
+_DONE = object()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+@dataclass
+class ReadStats:
+    """Rows and Arrow bytes read so far, and the first failure a partition met (for the retry decision)."""
+
+    rows: int = 0
+    bytes: int = 0
+    failure: BaseException | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _read_partition(
+    opts: PostgresSourceOptions,
+    sql: str,
+    snapshot: str | None,
+    columns: Sequence[Column],
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    where = opts.label
+    schema = schema_of(columns)
+    con = None
+    try:
+        con = conn.adbc_connect(opts.connection, where=where)
+        cur = con.cursor()
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if snapshot is not None:
+            cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        for statement in conn.setup_statements(opts.connection, local=True):
+            cur.execute(statement)
+        cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_SIZE_HINT_BYTES)})
+        cur.execute(sql)
+        reader = cur.fetch_record_batch()
+        for batch in reader:
+            if stop.is_set():
+                return
+            converted = convert_batch(batch, columns, schema, where=where)
+            while not stop.is_set():
+                try:
+                    out.put(converted, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+        con.rollback()
+    except BaseException as exc:  # handed to the consumer, which decides retry or stop
+        out.put(_Failure(exc))
+    finally:
+        out.put(_DONE)
+        if con is not None:
+            with contextlib.suppress(Exception):  # the session may already be gone; nothing to release then
+                con.close()
+
+
+def stream(
+    opts: PostgresSourceOptions, queries: Sequence[str], columns: Sequence[Column], stats: ReadStats
+) -> pa.RecordBatchReader:
+    """Run `queries` (one per partition) in parallel in one snapshot; stream their batches as one reader."""
+    schema = schema_of(columns)
+    out: queue.Queue[Any] = queue.Queue(maxsize=2 * len(queries) + 2)
+    stop = threading.Event()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        coordinator = None
+        snapshot = None
+        threads: list[threading.Thread] = []
+        try:
+            if len(queries) > 1:
+                coordinator = conn.psycopg_connect(opts.connection, where=opts.label)
+                coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                snapshot = str(coordinator.execute("SELECT pg_export_snapshot()").fetchone()[0])
+            for sql in queries:
+                t = threading.Thread(
+                    target=_read_partition, args=(opts, sql, snapshot, columns, out, stop), daemon=True
+                )
+                t.start()
+                threads.append(t)
+            running = len(threads)
+            while running:
+                item = out.get()
+                if item is _DONE:
+                    running -= 1
+                elif isinstance(item, _Failure):
+                    stats.failure = item.error
+                    raise conn.translate(item.error, where=opts.label)
+                else:
+                    with stats.lock:
+                        stats.rows += item.num_rows
+                        stats.bytes += item.nbytes
+                    yield item
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            if stats.failure is None:
+                stats.failure = exc
+            raise
+        finally:
+            stop.set()
+            while any(t.is_alive() for t in threads):  # drain so blocked producers can finish
+                with contextlib.suppress(queue.Empty):
+                    out.get(timeout=0.1)
+            if coordinator is not None:
+                with contextlib.suppress(Exception):  # lost with the server; the snapshot dies with it
+                    coordinator.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())

@@ -1,0 +1,166 @@
+"""Postgres declared types → the Arrow types Delta stores, decided from the catalog, not from the driver.
+
+The ADBC driver hands `numeric` over as an opaque string and `uuid`, `json`, `citext`, `timetz` as extension
+or opaque types; here each column's declared type (`pg_type`, the column's typmod, `format_type`) picks a SQL
+expression for the SELECT list and the exact Arrow type each batch is cast to. numeric(p,s) stays exact as
+decimal(p,s); unconstrained numeric becomes decimal(38,18), Spark's choice, and a value that does not fit fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakeloader.errors import SchemaMismatchError
+
+UNCONSTRAINED_NUMERIC = pa.decimal128(38, 18)
+_NATIVE: dict[str, pa.DataType] = {
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "bpchar": pa.string(),
+    "name": pa.string(),
+    "bytea": pa.binary(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+}
+# read as their text form (what psql prints), stored as string
+_AS_TEXT = {
+    "json", "jsonb", "jsonpath", "uuid", "interval", "time", "timetz", "citext", "inet", "cidr", "macaddr",
+    "macaddr8", "xml", "bit", "varbit", "tsvector", "tsquery", "char", "xid", "xid8", "pg_lsn",
+}  # fmt: skip
+_AS_INT8 = {"oid", "regclass", "regtype", "regproc"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the read: its name, the SELECT expression, the declared type and the Arrow type."""
+
+    name: str
+    expression: str
+    declared: str
+    arrow_type: pa.DataType
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _numeric_type(typmod: int, *, column: str, declared: str, where: str) -> pa.DataType:
+    if typmod < 0:
+        return UNCONSTRAINED_NUMERIC
+    precision = ((typmod - 4) >> 16) & 0xFFFF
+    scale = (((typmod - 4) & 0x7FF) ^ 1024) - 1024  # PostgreSQL 15+ allows a negative scale
+    if scale < 0:
+        precision, scale = precision - scale, 0
+    if precision > 38:
+        raise SchemaMismatchError(
+            f"postgres source {where}: column {column} is {declared}, wider than Delta's decimal(38); "
+            f"cast it: casts={{'{column}': 'text'}} (CLI --cast {column}=text) or a narrower numeric"
+        )
+    return pa.decimal128(precision, scale)
+
+
+def _unsupported(column: str, declared: str, where: str) -> SchemaMismatchError:
+    return SchemaMismatchError(
+        f"postgres source {where}: column {column} has type {declared}, which lakeloader does not map; "
+        f"cast it: casts={{'{column}': 'text'}} (CLI --cast {column}=text)"
+    )
+
+
+def _scalar(info: dict[str, Any], typmod: int, column: str, declared: str, where: str) -> tuple[str, pa.DataType]:
+    """(cast suffix, arrow type) of a scalar type; raises for an unsupported one."""
+    name, kind = info["typname"], info["typtype"]
+    if name == "numeric":
+        return "::text", _numeric_type(typmod, column=column, declared=declared, where=where)
+    if name in _NATIVE:
+        return "", _NATIVE[name]
+    if name in _AS_TEXT or kind in ("e", "r", "m"):  # enums, ranges, multiranges: their text form
+        return "::text", pa.string()
+    if name in _AS_INT8:
+        return "::int8", pa.int64()
+    raise _unsupported(column, declared, where)
+
+
+_CATALOG_SQL = """
+SELECT t.oid::int8, t.typname, t.typtype, t.typelem::int8, t.typbasetype::int8, t.typtypmod,
+       e.typname AS elem_typname, e.typtype AS elem_typtype
+FROM pg_catalog.pg_type t LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+WHERE t.oid = ANY(%s)
+"""
+
+
+def describe(con: Any, select_list: str, from_sql: str, *, where: str) -> list[Column]:
+    """The columns of `SELECT select_list FROM from_sql`, typed from the catalog (runs it with LIMIT 0)."""
+    cur = con.execute(f"SELECT {select_list} FROM {from_sql} LIMIT 0")
+    result = cur.pgresult
+    assert result is not None
+    fields = [(cur.description[i].name, int(result.ftype(i)), int(result.fmod(i))) for i in range(result.nfields)]
+    oids = sorted({oid for _, oid, _ in fields})
+    catalog = {int(r[0]): r for r in con.execute(_CATALOG_SQL, (oids,)).fetchall()}
+    declared = dict(
+        con.execute(
+            "SELECT i, format_type(o, m) FROM unnest(%s::oid[], %s::int[]) WITH ORDINALITY AS x(o, m, i)",
+            ([f[1] for f in fields], [f[2] for f in fields]),
+        ).fetchall()
+    )
+    columns: list[Column] = []
+    for i, (name, oid, typmod) in enumerate(fields, start=1):
+        row = catalog[oid]
+        decl = str(declared[i])
+        info = {"typname": row[1], "typtype": row[2]}
+        if row[2] == "d":  # a domain: its base type decides (RowDescription usually reports the base already)
+            base = con.execute(_CATALOG_SQL, ([row[4]],)).fetchone()
+            info, typmod = {"typname": base[1], "typtype": base[2]}, int(row[5])
+            row = base
+        q = quote_ident(name)
+        if row[6] is not None:  # an array
+            elem = {"typname": row[6], "typtype": row[7]}
+            suffix, elem_type = _scalar(elem, typmod, name, decl, where)
+            expression = f"{q}::text[]" if suffix == "::text" else (f"{q}::int8[]" if suffix else q)
+            columns.append(Column(name, f"{expression} AS {q}" if suffix else q, decl, pa.list_(elem_type)))
+            continue
+        suffix, arrow_type = _scalar(info, typmod, name, decl, where)
+        columns.append(Column(name, f"{q}{suffix} AS {q}" if suffix else q, decl, arrow_type))
+    return columns
+
+
+def schema_of(columns: Sequence[Column]) -> pa.Schema:
+    return pa.schema([pa.field(c.name, c.arrow_type) for c in columns])
+
+
+def _storage(array: pa.Array) -> pa.Array:
+    if isinstance(array.type, pa.ExtensionType) or hasattr(array, "storage"):
+        return array.storage
+    if pa.types.is_list(array.type) and isinstance(array.type.value_type, pa.ExtensionType):
+        values = array.values.storage
+        return pa.ListArray.from_arrays(array.offsets, values, mask=array.is_null())
+    return array
+
+
+def convert_batch(batch: pa.RecordBatch, columns: Sequence[Column], schema: pa.Schema, *, where: str) -> pa.RecordBatch:
+    """Cast one driver batch to the declared Arrow types (numeric text → exact decimal, opaque → storage)."""
+    arrays = []
+    for i, column in enumerate(columns):
+        array = _storage(batch.column(i))
+        if array.type != column.arrow_type:
+            try:
+                array = pc.cast(array, column.arrow_type, safe=True)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise SchemaMismatchError(
+                    f"postgres source {where}: column {column.name} ({column.declared}) has a value that does "
+                    f"not fit {column.arrow_type} ({str(exc).splitlines()[0]}); cast it: "
+                    f"casts={{'{column.name}': 'text'}} (CLI --cast {column.name}=text)"
+                ) from None
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
