@@ -198,7 +198,7 @@ def status(*, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         return {"running": False, "state_folder": str(state_folder(root))}
     server = state.server()
     running = server.is_running()
-    proxy = _alive(state.proxy_pid) if state.proxy_pid else None
+    proxy = proxy_alive(state.proxy_pid) if state.proxy_pid else None
     return {
         "running": running and (proxy is not False),
         "host": state.host,
@@ -312,7 +312,7 @@ def _server_pid(server: EmbeddedPostgres) -> int | None:
         return None
 
 
-def _alive(pid: int | None) -> bool:
+def proxy_alive(pid: int | None) -> bool:
     """Whether `pid` is a live TLS proxy (not a zombie, not a recycled pid)."""
     if not pid:
         return False
@@ -335,13 +335,13 @@ def _alive(pid: int | None) -> bool:
 
 
 def _terminate(pid: int, *, grace: float = 10) -> None:
-    if not _alive(pid):
+    if not proxy_alive(pid):
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while _alive(pid) and time.monotonic() < deadline:
+    while proxy_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if proxy_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
