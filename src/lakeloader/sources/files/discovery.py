@@ -1,0 +1,209 @@
+"""File discovery: one recursive directory walk with the globs pushed into it, and the stability check.
+
+Globs in the path (`/landing/*/2024/*.json`) prune directories while walking; `pathGlobFilter` is matched on the
+file name (or on the path below the root when it holds a `/`). Names starting with `_` or `.` are skipped, as
+Spark does (checkpoints, `_SUCCESS`, temp files of writers).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from lakeloader.errors import NotFoundError
+
+_GLOB_CHARS = set("*?[{")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One listed file: absolute path, size in bytes, modification time in nanoseconds since the epoch."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@lru_cache(maxsize=64)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Hadoop-style glob → regex: `*`, `**`, `?`, `[abc]`, `[!a]`, `{a,b}`."""
+    out: list[str] = []
+    i, depth = 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            if pattern[i : i + 3] == "**/":
+                out.append("(?:.*/)?")
+                i += 3
+                continue
+            if pattern[i : i + 2] == "**":
+                out.append(".*")
+                i += 2
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                body = "^" + body[1:] if body.startswith(("!", "^")) else body
+                out.append(f"[{body}]")
+                i = end
+        elif c == "{":
+            depth += 1
+            out.append("(?:")
+        elif c == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif c == "," and depth:
+            out.append("|")
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def has_glob(text: str) -> bool:
+    return any(ch in _GLOB_CHARS for ch in text)
+
+
+def split_glob_path(path: str) -> tuple[Path, list[str]]:
+    """`/a/b/*/c/*.json` → (`/a/b`, ['*', 'c', '*.json']): the literal base and the pattern segments."""
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if has_glob(part):
+            return Path(*parts[:i]), list(parts[i:])
+    return Path(path), []
+
+
+@dataclass(frozen=True)
+class Lister:
+    """Lists the files under `root` that match the path segments and the name filter, in one walk."""
+
+    root: Path
+    segments: tuple[str, ...] = ()
+    name_filter: str | None = None
+    recursive: bool = True
+    modified_after_ns: int | None = None
+    modified_before_ns: int | None = None
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        path_glob_filter: str | None = None,
+        recursive: bool = True,
+        modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
+    ) -> Lister:
+        root, segments = split_glob_path(os.fspath(path))
+        return cls(
+            root=root,
+            segments=tuple(segments),
+            name_filter=path_glob_filter,
+            recursive=recursive,
+            modified_after_ns=int(modified_after.timestamp() * 1e9) if modified_after else None,
+            modified_before_ns=int(modified_before.timestamp() * 1e9) if modified_before else None,
+        )
+
+    def check_root(self) -> None:
+        if not self.root.is_dir():
+            raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
+
+    def list(self) -> list[FileEntry]:
+        """Every matching file (unordered). One `scandir` per folder and one `stat` per file, nothing more."""
+        self.check_root()
+        return list(self._walk(str(self.root), 0, ""))
+
+    def _walk(self, folder: str, depth: int, rel: str) -> Iterator[FileEntry]:
+        segs = self.segments
+        deep = any(s.startswith("**") for s in segs[: depth + 1])
+        name_re = glob_regex(self.name_filter) if self.name_filter else None
+        name_on_rel = bool(self.name_filter and "/" in self.name_filter)
+        after, before = self.modified_after_ns, self.modified_before_ns
+        try:
+            it = os.scandir(folder)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return
+        with it:
+            for entry in it:
+                name = entry.name
+                if name[0] in "_.":
+                    continue
+                seg = segs[depth] if depth < len(segs) and not deep else None
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    continue
+                if is_dir:
+                    if seg is not None and not seg.startswith("**"):
+                        if depth + 1 >= len(segs) or not glob_regex(seg).match(name):
+                            continue  # pruned: this folder cannot hold a match
+                    elif seg is None and not (self.recursive or deep):
+                        continue
+                    yield from self._walk(entry.path, depth + 1, f"{rel}{name}/")
+                    continue
+                if seg is not None and (depth != len(segs) - 1 or not glob_regex(seg).match(name)):
+                    continue
+                if deep and not glob_regex("/".join(segs)).match(f"{rel}{name}"):
+                    continue
+                if name_re is not None and not name_re.match(f"{rel}{name}" if name_on_rel else name):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue  # vanished between listing and stat: the next run will not see it either
+                mtime = st.st_mtime_ns
+                if (after is not None and mtime <= after) or (before is not None and mtime >= before):
+                    continue
+                yield FileEntry(entry.path, st.st_size, mtime)
+
+
+def restat(entries: list[FileEntry]) -> list[FileEntry | None]:
+    """A second look at `entries` (None for a file that vanished)."""
+    out: list[FileEntry | None] = []
+    for e in entries:
+        try:
+            st = os.stat(e.path)
+        except OSError:
+            out.append(None)
+            continue
+        out.append(FileEntry(e.path, st.st_size, st.st_mtime_ns))
+    return out
+
+
+def split_stable(
+    entries: list[FileEntry], *, zero_byte_grace: float, now: float | None = None
+) -> tuple[list[FileEntry], list[FileEntry], list[FileEntry]]:
+    """(stable, still being written, zero-byte past its grace) after a second look at each candidate.
+
+    A file whose size or mtime changed between the listing and this look, or that is empty and younger than
+    `zero_byte_grace` seconds, is still being written: it waits for the next run.
+    """
+    now = time.time() if now is None else now
+    stable: list[FileEntry] = []
+    waiting: list[FileEntry] = []
+    empty: list[FileEntry] = []
+    for before, after in zip(entries, restat(entries), strict=True):
+        if after is None:
+            continue
+        if after != before:
+            waiting.append(after)
+        elif after.size == 0:
+            (empty if now - after.mtime_ns / 1e9 >= zero_byte_grace else waiting).append(after)
+        else:
+            stable.append(after)
+    return stable, waiting, empty

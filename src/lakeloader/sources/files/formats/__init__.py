@@ -1,0 +1,113 @@
+"""Format readers: one module per format, one `read(path, options, schema)` each, behind a plain dict registry.
+
+A reader never raises for bad input: it returns the rows it could decode and a `BadRecord` for each malformed
+line, row, row group or whole file; the source applies the parse mode (PERMISSIVE, DROPMALFORMED, FAILFAST).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from lakeloader.sources.files.options import FilesOptions
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """Input that did not become a row: where it was, its raw text when there is one, and why."""
+
+    file_path: str
+    reason: str
+    line: int | None = None
+    offset: int | None = None
+    raw: str | None = None
+    rows: int | None = None  # source rows it stands for, when known (a lost row group, a whole file)
+
+
+@dataclass
+class FileRead:
+    """What a reader got out of one file."""
+
+    table: pa.Table | None
+    bad: list[BadRecord] = field(default_factory=list)
+
+
+Reader = Callable[[str, "FilesOptions", "pa.Schema | None"], FileRead]
+
+_READERS: dict[str, str] = {
+    "avro": "lakeloader.sources.files.formats.avro:read",
+    "parquet": "lakeloader.sources.files.formats.parquet:read",
+    "json": "lakeloader.sources.files.formats.json:read",
+    "csv": "lakeloader.sources.files.formats.csv:read",
+    "text": "lakeloader.sources.files.formats.text:read_text",
+    "binaryFile": "lakeloader.sources.files.formats.text:read_binary",
+}
+
+
+def create_reader(fmt: str) -> Reader:
+    module, attr = _READERS[fmt].split(":")
+    reader: Reader = getattr(importlib.import_module(module), attr)
+    return reader
+
+
+def read_file(reader: Reader, path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
+    """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt) becomes one bad record."""
+    try:
+        return reader(path, options, schema)
+    except FileNotFoundError:
+        return FileRead(None, [BadRecord(path, "file vanished before it could be read")])
+    except PermissionError as exc:
+        return FileRead(None, [BadRecord(path, f"file is not readable ({exc.strerror})")])
+    except Exception as exc:  # corrupt input shows up as any exception type of any library
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return FileRead(None, [BadRecord(path, f"unreadable file: {type(exc).__name__}: {text[:500]}")])
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes, decompressed when the name says so (.gz, .zst, .bz2, .lz4)."""
+    with pa.input_stream(path, compression="detect") as stream:
+        data: bytes = stream.read()
+    return data
+
+
+def probe_schema(fmt: str, path: str, options: FilesOptions, *, sample_bytes: int = 1 << 20) -> pa.Schema | None:
+    """A cheap look at a file's schema: the Parquet footer, the Avro header, the first MiB of JSON/CSV.
+
+    None when the file cannot be probed (it will be reported bad when read).
+    """
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_schema(path)
+        if fmt == "avro":
+            import polars as pl
+
+            return pl.read_avro(path, n_rows=1).to_arrow().schema
+        if fmt in ("json", "csv"):
+            with pa.input_stream(path, compression="detect") as stream:
+                data: bytes = stream.read(sample_bytes)
+                more = bool(stream.read(1))
+            if more and not options.multi_line:
+                data = data[: data.rfind(b"\n") + 1] or data
+            elif more:
+                return None  # a multi-line document cannot be cut: read it whole
+            if fmt == "json":
+                from lakeloader.sources.files.formats import json as fjson
+
+                got = fjson.parse(path, data, options)
+            else:
+                from lakeloader.sources.files.formats import csv as fcsv
+
+                got = fcsv.parse(path, data, options, None)
+            return None if got.table is None else got.table.schema
+        reader = create_reader(fmt)
+        got = read_file(reader, path, options, None)
+        return None if got.table is None else got.table.schema
+    except Exception:
+        return None

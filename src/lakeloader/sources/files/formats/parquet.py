@@ -1,0 +1,36 @@
+"""Parquet through pyarrow: the whole file at once, else row group by row group so one bad group loses no more."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from lakeloader.sources.files.formats import BadRecord, FileRead
+
+if TYPE_CHECKING:
+    from lakeloader.sources.files.options import FilesOptions
+
+
+def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    try:
+        table = pf.read(use_threads=True)
+        table.validate(full=False)
+        return FileRead(table)
+    except Exception:  # salvage what can be salvaged, below
+        pass
+    good: list[pa.Table] = []
+    bad: list[BadRecord] = []
+    for i in range(pf.num_row_groups):
+        rows = pf.metadata.row_group(i).num_rows
+        try:
+            group = pf.read_row_group(i, use_threads=True)
+            group.validate(full=True)
+            good.append(group)
+        except Exception as exc:
+            text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+            bad.append(BadRecord(path, f"row group {i} unreadable: {text}", offset=i, rows=rows))
+    return FileRead(pa.concat_tables(good) if good else None, bad)

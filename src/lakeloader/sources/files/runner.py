@@ -1,0 +1,227 @@
+"""Run a files stream: resolve paths, open the checkpoint, drive the trigger, clean the source, summarise.
+
+Triggers: `availableNow` (the backlog in as many batches as needed, then stop), `once` (one batch with
+everything, limits ignored, as Spark's Trigger.Once) and `processingTime` (every interval until SIGINT or
+SIGTERM, which stop the loop after the batch in flight).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lakeloader.errors import ConfigError
+from lakeloader.execution import stream
+from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.sources.files.ledger import FileLedger
+from lakeloader.sources.files.options import FilesOptions, parse_duration, parse_options
+from lakeloader.sources.files.source import FilesSource, RunStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str  # availableNow | once | processingTime
+    interval: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> Trigger:
+        t = text.strip()
+        key = t.replace("-", "").replace("_", "").lower()
+        if key in ("availablenow", "available"):
+            return cls("availableNow")
+        if key == "once":
+            return cls("once")
+        m = re.fullmatch(r"(?:interval|processingtime)\s*=\s*(.+)", t, re.IGNORECASE)
+        if m:
+            return cls("processingTime", parse_duration(m.group(1), option="trigger interval"))
+        raise ConfigError(f"trigger {text!r} is unknown; use available-now, once or interval=30s (processingTime)")
+
+
+@dataclass
+class IngestSummary:
+    """What a files ingest did."""
+
+    table: str
+    checkpoint: str
+    trigger: str
+    stats: RunStats
+    table_version: int | None
+    seconds: float
+    cleaned: int = 0
+    bad_records_table: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(out.pop("stats"))
+        return out
+
+    def line(self) -> str:
+        s = self.stats
+        parts = [
+            f"{self.table}: {s.files:,} files, {s.rows:,} rows in {s.batches} batch{'es' if s.batches != 1 else ''}",
+            f"table version {self.table_version}" if self.table_version is not None else "no new version",
+        ]
+        if s.bad_records:
+            parts.append(f"{s.bad_records:,} bad records ({s.bad_files} files) → {self.bad_records_table}")
+        if s.rescued_rows:
+            parts.append(f"{s.rescued_rows:,} rows with rescued data")
+        if s.waiting:
+            parts.append(f"{s.waiting} files still being written, left for the next run")
+        if s.schema_versions:
+            parts.append(f"schema version {s.schema_versions[-1]} stored")
+        if self.cleaned:
+            parts.append(f"{self.cleaned} source files cleaned")
+        return ", ".join(parts) + f" ({self.seconds:.1f} s)"
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM set the flag; the loop stops after the batch in flight."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, lambda *_: self.event.set())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path | None:
+    return None if value is None else lakehouse.resolve_path(value)
+
+
+def clean_source(ledger: FileLedger, options: FilesOptions, root: Path, destination: Path | None) -> int:
+    """cleanSource DELETE or MOVE: files ingested more than the retention ago leave the landing folder."""
+    if options.clean_source == "OFF":
+        return 0
+    cutoff = datetime.now(UTC) - timedelta(seconds=options.clean_source_retention)
+    done = 0
+    for path, _batch in ledger.archivable(cutoff):
+        src = Path(path)
+        try:
+            if options.clean_source == "DELETE":
+                src.unlink()
+                ledger.mark_archived(path, "deleted", None)
+            else:
+                assert destination is not None
+                target = destination / (src.relative_to(root) if src.is_relative_to(root) else src.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(src, target)
+                ledger.mark_archived(path, "moved", str(target))
+            done += 1
+        except FileNotFoundError:
+            ledger.mark_archived(path, "deleted", None)
+        except OSError as exc:
+            log.warning("cleanSource: could not %s %s (%s); will retry next run", options.clean_source, path, exc)
+    return done
+
+
+def ingest_files(
+    target: str,
+    *,
+    path: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] | None = None,
+    schema: Any = None,
+    trigger: str = "availableNow",
+    lakehouse: Lakehouse | None = None,
+    on_batch: Callable[[int, RunStats], None] | None = None,
+    stop: threading.Event | None = None,
+    **options: Any,
+) -> IngestSummary:
+    """Ingest new files under `path` into table `target`, exactly once (Auto Loader's `cloudFiles`).
+
+    Args:
+        target: `[catalog.]schema.table`; created on first write.
+        path: a folder or `/Volumes/...` path, globs allowed (`/landing/*/2024/*.json`).
+        checkpoint: the stream's checkpoint folder (default: under the lakehouse state folder).
+        schema: a declared schema: Arrow schema, DDL text, or a path to an .avsc file.
+        trigger: "availableNow", "once" or "interval=30s".
+        options: Auto Loader options (format=..., maxFilesPerTrigger=..., schemaEvolutionMode=...).
+    """
+    import pyarrow as pa
+
+    from lakeloader.sources.files.schema import load_declared_schema
+
+    started = time.monotonic()
+    lh = lakehouse or Lakehouse()
+    opts = parse_options(options)
+    how = Trigger.parse(trigger)
+    table = lh.create_table(target, if_not_exists=True)
+    name = str(table.name)
+    source_path = lh.resolve_path(path)
+    cp_path = _resolve(lh, checkpoint) or lh.state_dir / "checkpoints" / re.sub(r"[^\w.-]", "_", name)
+    destination = _resolve(lh, opts.clean_source_move_destination)
+    if opts.clean_source == "MOVE" and (destination is None or destination.is_relative_to(source_path)):
+        raise ConfigError(
+            f"stream into {name}: cleanSource MOVE needs cleanSource.moveDestination outside {source_path}; "
+            "set it to an archive folder"
+        )
+    declared = schema if isinstance(schema, pa.Schema) else (load_declared_schema(schema) if schema else None)
+    cp = Checkpoint(cp_path, target=name, source=f"files:{opts.format}:{source_path}")
+    source = FilesSource(
+        path=source_path,
+        options=opts,
+        checkpoint=cp,
+        table_location=table.location,
+        table_name=name,
+        declared_schema=declared,
+        bad_records_location=_resolve(lh, opts.bad_records_path),
+        schema_location=_resolve(lh, opts.schema_location),
+        on_batch=on_batch,
+    )
+    version: int | None = None
+    with _StopFlag() as flag:
+        stopping = stop or flag.event
+        while True:
+            source.lister.check_root()
+            if how.kind == "once":
+                pending = cp.pending()
+                if pending is not None:
+                    result = stream.run_batch(cp, table.location, *pending, source, source.write)
+                    version = result.version if result.version is not None else version
+                plan = source.plan_next(cp, unlimited=True)
+                if plan is not None:
+                    cp.write_plan(int(plan["batch_id"]), plan)
+                    result = stream.run_batch(cp, table.location, int(plan["batch_id"]), plan, source, source.write)
+                    version = result.version if result.version is not None else version
+            else:
+                for result in stream.run_available_now(cp, table.location, source, source.write):
+                    version = result.version if result.version is not None else version
+                    if stopping.is_set():
+                        break
+            if how.kind != "processingTime" or stopping.is_set():
+                break
+            source.reset_listing()
+            if stopping.wait(how.interval):
+                break
+    cleaned = clean_source(source.ledger, opts, source.lister.root, destination)
+    return IngestSummary(
+        table=name,
+        checkpoint=str(cp.path),
+        trigger=how.kind if how.kind != "processingTime" else f"interval={how.interval:g}s",
+        stats=source.stats,
+        table_version=version,
+        seconds=time.monotonic() - started,
+        cleaned=cleaned,
+        bad_records_table=str(source.bad_sink.location),
+    )
