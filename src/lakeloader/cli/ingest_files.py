@@ -1,0 +1,95 @@
+"""`lakeloader ingest files`: new files of a folder into a Delta table, exactly once (Auto Loader's options)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lakeloader.cli.context import state
+from lakeloader.cli.output import print_json, say
+
+
+def _options(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--option {item!r}: write KEY=VALUE, e.g. --option maxFilesPerTrigger=100")
+        out[key.strip()] = value
+    return out
+
+
+def ingest_files_command(
+    path: Annotated[str, typer.Option("--path", help="Folder or /Volumes/... path to watch (globs allowed).")],
+    format: Annotated[
+        str, typer.Option("--format", help="avro | parquet | json | csv | text | binaryFile (cloudFiles.format)")
+    ],
+    target: Annotated[str, typer.Option("--target", help="Delta table: [catalog.]schema.table.")],
+    checkpoint: Annotated[str, typer.Option("--checkpoint", help="The stream's checkpoint folder.")],
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Declared schema: an .avsc file or DDL ('id BIGINT, ...').")
+    ] = None,
+    schema_evolution_mode: Annotated[
+        str | None,
+        typer.Option("--schema-evolution-mode", help="addNewColumns | rescue | failOnNewColumns | none"),
+    ] = None,
+    trigger: Annotated[
+        str, typer.Option("--trigger", help="available-now | once | interval=30s (until Ctrl-C / SIGTERM)")
+    ] = "available-now",
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Auto Loader option KEY=VALUE (repeatable), e.g. pathGlobFilter=*.avro"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Ingest new files into a Delta table: incremental, exactly once, schema-evolving, nothing lost."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from lakeloader.sources.files.runner import ingest_files
+    from lakeloader.sources.files.source import RunStats
+
+    options: dict[str, Any] = {"format": format, **_options(option)}
+    if schema_evolution_mode:
+        options["schemaEvolutionMode"] = schema_evolution_mode
+    console = Console(stderr=True)
+    show = not no_progress and not as_json and console.is_terminal
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("batch {task.fields[batch]}  {task.fields[files]:,} files  {task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[mb]:,.1f} MB  {task.fields[bad]:,} bad"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task(f"{Path(path).name} → {target}", batch="-", files=0, rows=0, mb=0.0, bad=0)
+
+        def progress(batch_id: int, stats: RunStats) -> None:
+            bar.update(
+                task,
+                batch=batch_id,
+                files=stats.files,
+                rows=stats.rows,
+                mb=stats.bytes / 1e6,
+                bad=stats.bad_records,
+            )
+
+        summary = ingest_files(
+            target,
+            path=path,
+            checkpoint=checkpoint,
+            schema=schema,
+            trigger=trigger,
+            lakehouse=state.lakehouse(),
+            on_batch=progress,
+            **options,
+        )
+    if as_json:
+        print_json(summary.to_dict())
+    else:
+        say(summary.line())
