@@ -8,13 +8,14 @@ they never reach a log line, an error, a checkpoint or `_source`.
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable
+import os
+import re
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from lakeloader.errors import ConfigError, LakeloaderError, RetryableError, TerminalError
+from pydantic import SecretStr
+
+from lakeloader.errors import LakeloaderError, RetryableError, TerminalError
 from lakeloader.secrets.redact import redact, register
 from lakeloader.sources.postgres.options import ConnectionOptions, parse_duration
 
@@ -22,6 +23,21 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # libpq / server messages that mean "the session is gone", not "your SQL is wrong"
+_REFERENCE = re.compile(r"\{\{\s*secrets/[^{}]+\}\}")
+# ...unless the text says the setup is wrong: retrying cannot fix these
+_TERMINAL_MARKERS = (
+    "password authentication failed",
+    "no password supplied",
+    "does not exist",
+    "permission denied",
+    "no pg_hba.conf entry",
+    "certificate",
+    "does not support ssl",
+    "ssl is not enabled",
+    "sslmode",
+    "invalid",
+    "syntax error",
+)
 _LOSS_MARKERS = (
     "terminating connection",
     "server closed the connection",
@@ -38,20 +54,18 @@ _LOSS_MARKERS = (
 )
 
 
-def resolve_secret_references(text: str) -> str:
-    """Replace `{{secrets/scope/key}}` by the secret's value (registered for redaction)."""
-    if "{{" not in text:
-        return text
-    try:
-        from lakeloader.secrets import resolve_references  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise ConfigError(
-            "postgres source: the password is a {{secrets/...}} reference but secret scopes are not available "
-            "in this build; pass the password in the URL or upgrade lakeloader"
-        ) from None
-    value = str(resolve_references(text))
-    register(value)
-    return value
+def resolve_secrets(opts: ConnectionOptions, *, root: str | os.PathLike[str] | None) -> ConnectionOptions:
+    """Resolve `{{secrets/scope/key}}` in the URL and the password field (values registered for redaction)."""
+    update: dict[str, Any] = {}
+    if opts.url and "{{" in opts.url:
+        from lakeloader.secrets import resolve_references
+
+        update["url"] = _REFERENCE.sub(lambda m: quote(resolve_references(m.group(0), root=root), safe=""), opts.url)
+    if opts.password is not None and "{{" in opts.password.get_secret_value():
+        from lakeloader.secrets import resolve_references
+
+        update["password"] = SecretStr(resolve_references(opts.password.get_secret_value(), root=root))
+    return opts.model_copy(update=update) if update else opts
 
 
 def session_params(opts: ConnectionOptions) -> dict[str, str]:
@@ -68,7 +82,7 @@ def session_params(opts: ConnectionOptions) -> dict[str, str]:
         if key in parts:
             params[key] = parts[key]
     if "password" in parts:
-        params["password"] = resolve_secret_references(parts["password"])
+        params["password"] = parts["password"]
         register(params["password"])
     return params
 
@@ -109,6 +123,8 @@ def is_connection_loss(exc: BaseException) -> bool:
     if isinstance(exc, LakeloaderError):
         return False
     text = str(exc).lower()
+    if any(marker in text for marker in _TERMINAL_MARKERS):
+        return False
     return any(marker in text for marker in _LOSS_MARKERS)
 
 
@@ -118,7 +134,9 @@ def translate(exc: BaseException, *, where: str) -> LakeloaderError:
         return exc
     first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     if is_connection_loss(exc):
-        return RetryableError(f"postgres source {where}: connection lost ({first}); it is retried, check the server")
+        return RetryableError(
+            f"postgres source {where}: connection lost ({first}); check the server and the network, then run again"
+        )
     if "password authentication failed" in first or "no password supplied" in first:
         return TerminalError(f"postgres source {where}: {first}; check the user and the password (secret)")
     return TerminalError(f"postgres source {where}: {first}; fix the option or the query it names")
@@ -147,17 +165,3 @@ def adbc_connect(opts: ConnectionOptions, *, where: str) -> Any:
         return dbapi.connect(libpq_uri(session_params(opts)), autocommit=False)
     except Exception as exc:
         raise translate(exc, where=where) from None
-
-
-def with_retries(fn: Callable[[], T], *, retries: int, where: str) -> T:
-    """Call `fn`, retrying a lost connection with exponential backoff and jitter."""
-    for attempt in range(retries + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            if not is_connection_loss(exc) or attempt == retries:
-                raise translate(exc, where=where) from None
-            delay = min(10.0, 0.2 * 2**attempt) * (0.5 + random.random())
-            log.warning("postgres source %s: %s; retry %d in %.1fs", where, redact(str(exc)), attempt + 1, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")

@@ -202,8 +202,9 @@ def ingest_postgres(
     """
     from lakeloader.lakehouse.root import Lakehouse
 
-    opts = build_options(options, dict(fields))
     house = lakehouse if lakehouse is not None else Lakehouse()
+    opts = build_options(options, dict(fields))
+    opts = opts.model_copy(update={"connection": conn.resolve_secrets(opts.connection, root=house.root)})
     full = house.parse_table_name(target)
     table = house.create_table(str(full), if_not_exists=True)
     location = table.location
@@ -233,7 +234,7 @@ def ingest_postgres(
                 raise conn.translate(cause, where=opts.label) from None
             attempt += 1
             delay = min(10.0, 0.25 * 2**attempt) * (0.5 + random.random())
-            log.warning("postgres source %s: %s; batch retried in %.1fs", opts.label, redact(str(cause)), delay)
+            log.warning("%s; batch retried in %.1fs", redact(str(conn.translate(cause, where=opts.label))), delay)
             time.sleep(delay)
     summary.retries = attempt
     summary.bytes = source.stats.bytes

@@ -19,7 +19,7 @@ from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.postgres import connection as conn
 from lakeloader.sources.postgres import reader
 from lakeloader.sources.postgres.options import PostgresSourceOptions, parse_duration
-from lakeloader.sources.postgres.typemap import Column, describe, quote_ident
+from lakeloader.sources.postgres.typemap import Column, describe, quote_ident, select_list
 
 STATE_NAME = "postgres"
 
@@ -83,22 +83,9 @@ class PostgresSource:
                         f"postgres source {self.opts.label}: cast for unknown column {', '.join(unknown)}; "
                         f"columns are {', '.join(names)}"
                     )
-                select = ", ".join(
-                    f"{quote_ident(n)}::{casts[n]} AS {quote_ident(n)}" if n in casts else quote_ident(n) for n in names
-                )
-                self._columns = describe(con, select, self.relation, where=self.opts.label)
-            if casts:  # the expressions must carry the user's cast, then ours
-                self._columns = [self._with_user_cast(c) for c in self._columns]
+                items = [(n, f"({quote_ident(n)})::{casts[n]}" if n in casts else quote_ident(n)) for n in names]
+                self._columns = describe(con, items, self.relation, where=self.opts.label)
         return self._columns
-
-    def _with_user_cast(self, column: Column) -> Column:
-        cast = self.opts.casts.get(column.name)
-        if cast is None:
-            return column
-        q = quote_ident(column.name)
-        inner = f"({q}::{cast})"
-        expression = column.expression.replace(q, inner, 1) if column.expression != q else f"{inner} AS {q}"
-        return Column(column.name, expression, column.declared, column.arrow_type)
 
     def cursor_column(self) -> Column:
         for c in self.columns():
@@ -209,7 +196,7 @@ class PostgresSource:
 
     # -- reading ------------------------------------------------------------------------------------------
     def queries(self, plan: dict[str, Any]) -> list[str]:
-        select = ", ".join(c.expression for c in self.columns())
+        select = select_list(self.columns())
         preds = self._base_filter() + self.range_filter(plan)
         parts = plan.get("partitions")
         splits = (

@@ -39,12 +39,13 @@ _AS_TEXT = {
     "json", "jsonb", "jsonpath", "uuid", "interval", "time", "timetz", "citext", "inet", "cidr", "macaddr",
     "macaddr8", "xml", "bit", "varbit", "tsvector", "tsquery", "char", "xid", "xid8", "pg_lsn",
 }  # fmt: skip
+_OUTPUT_FORM = {"inet", "cidr"}
 _AS_INT8 = {"oid", "regclass", "regtype", "regproc"}
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the read: its name, the SELECT expression, the declared type and the Arrow type."""
+    """One column of the read: its name, the SELECT expression (no alias), the declared type, the Arrow type."""
 
     name: str
     expression: str
@@ -85,11 +86,23 @@ def _scalar(info: dict[str, Any], typmod: int, column: str, declared: str, where
         return "::text", _numeric_type(typmod, column=column, declared=declared, where=where)
     if name in _NATIVE:
         return "", _NATIVE[name]
+    if name in _OUTPUT_FORM:
+        return "format", pa.string()
     if name in _AS_TEXT or kind in ("e", "r", "m"):  # enums, ranges, multiranges: their text form
         return "::text", pa.string()
     if name in _AS_INT8:
         return "::int8", pa.int64()
     raise _unsupported(column, declared, where)
+
+
+def _expression(quoted: str, suffix: str, *, array: bool) -> str:
+    if not suffix:
+        return quoted
+    if suffix == "format":  # the type's output function (inet::text would add a /32 psql does not print)
+        if array:
+            return f"(SELECT array_agg(format('%s', x)) FROM unnest({quoted}) x)"
+        return f"CASE WHEN {quoted} IS NULL THEN NULL ELSE format('%s', {quoted}) END"
+    return f"{quoted}{suffix}[]" if array else f"{quoted}{suffix}"
 
 
 _CATALOG_SQL = """
@@ -100,8 +113,10 @@ WHERE t.oid = ANY(%s)
 """
 
 
-def describe(con: Any, select_list: str, from_sql: str, *, where: str) -> list[Column]:
-    """The columns of `SELECT select_list FROM from_sql`, typed from the catalog (runs it with LIMIT 0)."""
+def describe(con: Any, items: Sequence[tuple[str, str]], from_sql: str, *, where: str) -> list[Column]:
+    """The columns `(name, SQL expression)` of `from_sql`, typed from the catalog (runs a LIMIT 0 query)."""
+    sources = dict(items)
+    select_list = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in items)
     cur = con.execute(f"SELECT {select_list} FROM {from_sql} LIMIT 0")
     result = cur.pgresult
     assert result is not None
@@ -123,16 +138,21 @@ def describe(con: Any, select_list: str, from_sql: str, *, where: str) -> list[C
             base = con.execute(_CATALOG_SQL, ([row[4]],)).fetchone()
             info, typmod = {"typname": base[1], "typtype": base[2]}, int(row[5])
             row = base
-        q = quote_ident(name)
+        q = sources[name]
         if row[6] is not None:  # an array
             elem = {"typname": row[6], "typtype": row[7]}
             suffix, elem_type = _scalar(elem, typmod, name, decl, where)
-            expression = f"{q}::text[]" if suffix == "::text" else (f"{q}::int8[]" if suffix else q)
-            columns.append(Column(name, f"{expression} AS {q}" if suffix else q, decl, pa.list_(elem_type)))
+            expression = _expression(q, suffix, array=True)
+            columns.append(Column(name, expression, decl, pa.list_(elem_type)))
             continue
         suffix, arrow_type = _scalar(info, typmod, name, decl, where)
-        columns.append(Column(name, f"{q}{suffix} AS {q}" if suffix else q, decl, arrow_type))
+        expression = _expression(q, suffix, array=False)
+        columns.append(Column(name, expression, decl, arrow_type))
     return columns
+
+
+def select_list(columns: Sequence[Column]) -> str:
+    return ", ".join(f"{c.expression} AS {quote_ident(c.name)}" for c in columns)
 
 
 def schema_of(columns: Sequence[Column]) -> pa.Schema:

@@ -1,0 +1,120 @@
+"""`lakeloader ingest postgres`: a Postgres table or query into a Delta table (Spark JDBC options, our words)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lakeloader.cli.context import state
+from lakeloader.cli.output import print_json, say
+
+
+def _casts(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        column, sep, sql_type = item.partition("=")
+        if not sep or not column or not sql_type:
+            raise typer.BadParameter(f"--cast {item!r}: write COLUMN=SQLTYPE, e.g. --cast geom=text")
+        out[column.strip()] = sql_type.strip()
+    return out
+
+
+def ingest_postgres_command(
+    source_url: Annotated[
+        str, typer.Option("--source-url", help="postgresql://user@host:5432/db (password: use --password).")
+    ],
+    target: Annotated[str, typer.Option("--target", help="Delta table: [catalog.]schema.table.")],
+    table: Annotated[str | None, typer.Option("--table", help="schema.table to read (Spark: dbtable).")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="A SELECT to read instead of a table.")] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="A {{secrets/scope/key}} reference (recommended).")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="full | incremental | merge")] = "full",
+    write_mode: Annotated[str, typer.Option("--write-mode", help="full mode: append | overwrite")] = "append",
+    cursor: Annotated[str | None, typer.Option("--cursor", help="Cursor column (updated_at, id).")] = None,
+    primary_key: Annotated[str | None, typer.Option("--primary-key", help="Key column(s), comma separated.")] = None,
+    lookback: Annotated[
+        str | None, typer.Option("--lookback", help="Re-read window below the high-water mark: 10m, 1h, 500.")
+    ] = None,
+    columns: Annotated[str | None, typer.Option("--columns", help="Columns to read, comma separated.")] = None,
+    filter_: Annotated[str | None, typer.Option("--filter", help="SQL predicate pushed down.")] = None,
+    cast: Annotated[list[str] | None, typer.Option("--cast", help="COLUMN=SQLTYPE for unmapped types.")] = None,
+    delete_when: Annotated[
+        str | None, typer.Option("--delete-when", help="merge: delete matched rows when true (alias s).")
+    ] = None,
+    partition_column: Annotated[str | None, typer.Option("--partition-column")] = None,
+    num_partitions: Annotated[int, typer.Option("--num-partitions")] = 1,
+    lower_bound: Annotated[int | None, typer.Option("--lower-bound")] = None,
+    upper_bound: Annotated[int | None, typer.Option("--upper-bound")] = None,
+    max_rows_per_batch: Annotated[int | None, typer.Option("--max-rows-per-batch")] = None,
+    sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
+    sslrootcert: Annotated[Path | None, typer.Option("--sslrootcert", help="CA file for verify-*.")] = None,
+    statement_timeout: Annotated[str | None, typer.Option("--statement-timeout", help="e.g. 30m")] = None,
+    init_statement: Annotated[str | None, typer.Option("--init-statement")] = None,
+    pooler: Annotated[
+        bool, typer.Option("--pooler", help="Behind a transaction pooler: no server-side prepared statements.")
+    ] = False,
+    checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="The stream's checkpoint folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Ingest a PostgreSQL table or query into a Delta table: full, incremental (cursor) or merge."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from lakeloader.sources.postgres import ingest_postgres
+
+    fields: dict[str, Any] = {
+        "source_url": source_url,
+        "table": table,
+        "query": query,
+        "mode": mode,
+        "write_mode": write_mode,
+        "cursor": cursor,
+        "primary_key": primary_key or [],
+        "lookback": lookback,
+        "columns": [c.strip() for c in columns.split(",")] if columns else None,
+        "filter": filter_,
+        "casts": _casts(cast),
+        "delete_when": delete_when,
+        "partition_column": partition_column,
+        "num_partitions": num_partitions,
+        "lower_bound": lower_bound,
+        "upper_bound": upper_bound,
+        "max_rows_per_batch": max_rows_per_batch,
+        "pooler_mode": pooler,
+    }
+    for key, value in {
+        "password": password,
+        "sslmode": sslmode,
+        "sslrootcert": str(sslrootcert) if sslrootcert else None,
+        "statement_timeout": statement_timeout,
+        "init_statement": init_statement,
+    }.items():
+        if value is not None:
+            fields[key] = value
+    console = Console(stderr=True)
+    show = not no_progress and not as_json and console.is_terminal
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[rows]:,} rows  {task.fields[mb]:,.1f} MB"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task(f"{table or 'query'} → {target}", rows=0, mb=0.0)
+
+        def progress(rows: int, nbytes: int) -> None:
+            bar.update(task, rows=rows, mb=nbytes / 1e6)
+
+        summary = ingest_postgres(
+            target, lakehouse=state.lakehouse(), checkpoint=checkpoint, progress=progress, **fields
+        )
+    if as_json:
+        print_json(summary.to_dict())
+    else:
+        say(summary.line())
