@@ -30,6 +30,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("secrets", "lakeloader.cli.secrets:secrets_app"),
     ("postgres", "lakeloader.cli.postgres:postgres_app"),
     ("bootstrap", "lakeloader.cli.bootstrap:bootstrap_app"),
+    ("ingest", "lakeloader.cli.ingest:ingest_app"),
     ("files", "lakeloader.cli.files:files_app"),
 ]
 # (name, "module:function") — single commands.
