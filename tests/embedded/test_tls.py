@@ -81,3 +81,21 @@ def test_tls_server_keeps_its_ca_across_restarts(root: Path, password: str, post
     assert Path(second.ca_file or "").read_bytes() == ca
     with psycopg.connect(instance.connection_url(root=root, reveal=True)) as con:
         assert con.pgconn.ssl_in_use
+
+
+@pytest.mark.slow
+def test_start_brings_back_a_dead_proxy(root: Path, password: str, postgres: Start) -> None:
+    import os
+    import signal
+    import time
+
+    state = postgres(tls=True, ephemeral=True).state
+    assert state.proxy_pid is not None
+    os.kill(state.proxy_pid, signal.SIGKILL)
+    while instance.proxy_alive(state.proxy_pid):  # SIGKILL is delivered asynchronously
+        time.sleep(0.01)
+    assert instance.status(root=root)["running"] is False  # the server alone is unreachable over TCP
+    again = postgres(tls=True, ephemeral=True)
+    assert again.already_running and again.state.proxy_pid != state.proxy_pid
+    with psycopg.connect(instance.connection_url(root=root, reveal=True)) as con:
+        assert con.pgconn.ssl_in_use

@@ -143,6 +143,12 @@ def start(
                 f"embedded postgres already runs on {current.host}:{current.port} (ephemeral={current.ephemeral}, "
                 f"tls={current.tls}); stop it first with 'lakeloader postgres stop'"
             )
+        if current.tls and not proxy_alive(current.proxy_pid):  # the proxy alone died: bring it back
+            from lakeloader.embedded.tls import ensure_certificates
+
+            files = ensure_certificates(folder / "tls")
+            current.proxy_pid = _start_proxy(current, files.cert_file, files.key_file, folder / "proxy.log")
+            _save_state(folder, current)
         return Started(current, already_running=True)
     if current is not None:
         _clean_up(current, folder)
@@ -302,6 +308,9 @@ def _clean_up(state: PostgresState, folder: Path) -> None:
     state.server().stop()
     if state.ephemeral:
         shutil.rmtree(Path(state.data_dir).parent, ignore_errors=True)
+    if state.socket_dir != state.data_dir:  # the short /tmp folder used when the data path is too long
+        with contextlib.suppress(OSError):
+            Path(state.socket_dir).rmdir()
     (folder / STATE_FILE).unlink(missing_ok=True)
 
 

@@ -155,10 +155,19 @@ class EmbeddedPostgres:
             )
         except subprocess.CalledProcessError as exc:
             detail = (exc.stderr or exc.stdout or "").strip().splitlines()
+            cause = self._log_cause() or (detail[-1] if detail else f"exit code {exc.returncode}")
             raise TerminalError(
-                f"embedded postgres at {self.data_dir}: {exe} failed ({detail[-1] if detail else exc.returncode}); "
-                f"see {self.log_file}"
+                f"embedded postgres at {self.data_dir}: {exe} failed ({cause}); see {self.log_file}"
             ) from None
+
+    def _log_cause(self) -> str | None:
+        """The server log's last complaints ("could not bind ...: Address already in use"), on one line."""
+        try:
+            lines = self.log_file.read_text(errors="replace").splitlines()[-40:]
+        except OSError:
+            return None
+        found = [line.split(":  ", 1)[-1].strip() for line in lines if "could not" in line or "FATAL:" in line]
+        return "; ".join(dict.fromkeys(found[-3:])) or None
 
     def init(self) -> None:
         """Create the cluster (initdb) with password authentication on TCP, if not done yet."""
