@@ -117,7 +117,7 @@ def _drop_already_ingested(
     import pyarrow.dataset as ds
 
     cursor = source.cursor_column()
-    keys = [*source.opts.primary_key, cursor.name]
+    keys = list(dict.fromkeys([*source.opts.primary_key, cursor.name]))
     dataset = delta.open_table(location).to_pyarrow_dataset()
     existing = dataset.to_table(columns=keys, filter=ds.field(cursor.name) >= pa.scalar(low, cursor.arrow_type))
     if existing.num_rows == 0:
