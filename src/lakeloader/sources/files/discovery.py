@@ -120,12 +120,15 @@ class Lister:
         )
 
     def check_root(self) -> None:
-        if not self.root.is_dir():
+        if not self.root.is_dir() and not (self.root.is_file() and not self.segments):
             raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
 
     def list(self) -> list[FileEntry]:
         """Every matching file (unordered). One `scandir` per folder and one `stat` per file, nothing more."""
         self.check_root()
+        if self.root.is_file():  # a single file named directly
+            st = self.root.stat()
+            return [FileEntry(str(self.root), st.st_size, st.st_mtime_ns)]
         return list(self._walk(str(self.root), 0, ""))
 
     def _walk(self, folder: str, depth: int, rel: str) -> Iterator[FileEntry]:

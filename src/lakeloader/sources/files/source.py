@@ -34,6 +34,7 @@ from lakeloader.sources.files.schema import SchemaFitter, SchemaStore
 log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
 _ROW_LEVEL = ("json", "csv", "text")
+_INFERENCE_SAMPLE_FILES = 32
 
 
 class _SchemaGrew(Exception):
@@ -171,7 +172,7 @@ class FilesSource:
             table_name=self.table_name,
         )
 
-    def _probe(self, fitter: SchemaFitter, files: list[list[Any]], *, full: bool) -> None:
+    def _probe(self, fitter: SchemaFitter, files: list[list[Any]], *, attempt: int) -> None:
         fmt = self.options.format
         if fmt == "binaryFile":
             from lakeloader.sources.files.formats.text import BINARY_SCHEMA
@@ -181,8 +182,11 @@ class FilesSource:
         if fmt in _FIXED_SCHEMAS:
             fitter.observe(_FIXED_SCHEMAS[fmt], "")
             return
-        if fitter.mode in ("none", "rescue") and fitter.schema is not None:
-            return  # the schema cannot change: nothing to look at
+        if fitter.schema is not None and attempt == 0:
+            return  # known schema: a file with new columns aborts the write and the retry probes (rare)
+        if attempt == 0:
+            files = files[:_INFERENCE_SAMPLE_FILES]  # inference from a sample; later files may still grow it
+        full = attempt >= 2
 
         def look(path: str) -> pa.Schema | None:
             if full:
@@ -203,10 +207,14 @@ class FilesSource:
     def _threads(self) -> int:
         return self.options.read_threads or max(2, min(8, os.cpu_count() or 2))
 
-    def read(self, plan: dict[str, Any], *, full_probe: bool = False) -> pa.RecordBatchReader:
-        """Open batch `plan` for reading: probe schemas, then stream the decoded, fitted files."""
+    def read(self, plan: dict[str, Any], *, attempt: int = 0) -> pa.RecordBatchReader:
+        """Open batch `plan` for reading: probe schemas, then stream the decoded, fitted files.
+
+        Attempt 0 probes a sample only when there is no schema yet; a retry after a file brought new columns
+        probes every file cheaply (footers, headers, the first MiB), the next one decodes them all.
+        """
         fitter = self._new_fitter()
-        self._probe(fitter, plan["files"], full=full_probe)
+        self._probe(fitter, plan["files"], attempt=attempt)
         if fitter.schema is None:  # every file unreadable: the batch only has bad records
             fitter.schema = pa.schema([])
         self._fitter = fitter
@@ -301,7 +309,7 @@ class FilesSource:
             predicate = f"_metadata['file_path'] IN ({paths})"
         for attempt in range(3):
             if attempt:
-                reader = self.read(plan, full_probe=True)
+                reader = self.read(plan, attempt=attempt)
             try:
                 return delta.commit_batch(
                     self.table_location,

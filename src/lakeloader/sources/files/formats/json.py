@@ -20,7 +20,20 @@ if TYPE_CHECKING:
 def _fast(data: bytes) -> pa.Table:
     import pyarrow.json as pj
 
-    return pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=16 << 20))
+    table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=16 << 20))
+    if any(_has_list(f.type) for f in table.schema):
+        # pyarrow (26) builds invalid list arrays when a list starts with null before its type is known;
+        # a full validation catches it and the caller takes the slow path
+        table.validate(full=True)
+    return table
+
+
+def _has_list(t: pa.DataType) -> bool:
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_list(t.field(i).type) for i in range(t.num_fields))
+    return False
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:

@@ -1,0 +1,140 @@
+"""Bench: files → Delta, per format (Avro, Parquet, NDJSON): raw read into Arrow vs our ingest end to end.
+
+200 files x 10,000 claims-like rows (with a nested array). Also: a no-op rerun over 100,000 tiny files that
+are already ingested (one listing + one set lookup per file is the target). Run: `.venv/bin/python
+bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--workdir DIR]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+
+def claims_frame(n: int, seed: int) -> pl.DataFrame:
+    rng = random.Random(seed)
+    codes = ["E11.9", "I10", "J45.909", "M54.5", "Z00.00", "K21.9", "F41.1", "R51"]
+    statuses = ["submitted", "approved", "denied", "paid"]
+    return pl.DataFrame(
+        {
+            "claim_id": [f"C{seed:05d}-{i:07d}" for i in range(n)],
+            "member_id": [rng.randrange(1, 2_000_000) for _ in range(n)],
+            "provider_id": pl.Series([rng.randrange(1, 5_000) for _ in range(n)], dtype=pl.Int32),
+            "service_date": pl.Series([rng.randrange(18_000, 20_000) for _ in range(n)], dtype=pl.Int32).cast(pl.Date),
+            "billed_amount": [round(rng.uniform(10, 5000), 2) for _ in range(n)],
+            "paid_amount": [round(rng.uniform(0, 4000), 2) for _ in range(n)],
+            "status": [statuses[rng.randrange(4)] for _ in range(n)],
+            "diagnosis_codes": [rng.choices(codes, k=rng.randint(1, 3)) for _ in range(n)],
+            "notes": [f"claim note {i % 97} for member" for i in range(n)],
+        }
+    )
+
+
+def generate(folder: Path, files: int, rows: int) -> dict[str, Path]:
+    out = {fmt: folder / fmt for fmt in ("avro", "parquet", "json")}
+    for p in out.values():
+        p.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        df = claims_frame(rows, i)
+        df.write_avro(out["avro"] / f"claims_{i:04d}.avro")
+        df.write_parquet(out["parquet"] / f"claims_{i:04d}.parquet")
+        df.with_columns(pl.col("service_date").cast(pl.String)).write_ndjson(out["json"] / f"claims_{i:04d}.json")
+    return out
+
+
+def raw_read(fmt: str, folder: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    rows = 0
+    for f in sorted(folder.iterdir()):
+        if fmt == "avro":
+            t = pl.read_avro(f).to_arrow()
+        elif fmt == "parquet":
+            t = pq.read_table(f)
+        else:
+            t = pj.read_json(f)
+        rows += t.num_rows
+    return time.perf_counter() - start, rows
+
+
+def ingest(fmt: str, folder: Path, work: Path, name: str) -> tuple[float, int]:
+    from lakeloader.lakehouse.root import Lakehouse
+    from lakeloader.sources.files.runner import ingest_files
+
+    lh = Lakehouse(work / "lakehouse")
+    lh.create_catalog("main", if_not_exists=True)
+    lh.create_schema("bench", if_not_exists=True)
+    options = {"inferColumnTypes": "true"} if fmt == "json" else {}
+    start = time.perf_counter()
+    summary = ingest_files(
+        f"bench.{name}", path=folder, checkpoint=work / "cp" / name, lakehouse=lh, format=fmt, **options
+    )
+    return time.perf_counter() - start, summary.stats.rows
+
+
+def noop(work: Path, n: int) -> tuple[float, float, int]:
+    from lakeloader.lakehouse.root import Lakehouse
+    from lakeloader.sources.files.runner import ingest_files
+
+    folder = work / "tiny"
+    for d in range(n // 1000 + 1):
+        sub = folder / f"d{d:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        for i in range(min(1000, n - d * 1000)):
+            (sub / f"f{i:04d}.txt").write_text(f"{d}-{i}\n")
+    lh = Lakehouse(work / "lakehouse")
+    start = time.perf_counter()
+    first = ingest_files(
+        "bench.tiny",
+        path=folder,
+        checkpoint=work / "cp" / "tiny",
+        lakehouse=lh,
+        format="text",
+        maxFilesPerTrigger=20000,
+    )
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    again = ingest_files("bench.tiny", path=folder, checkpoint=work / "cp" / "tiny", lakehouse=lh, format="text")
+    assert again.stats.files == 0, again
+    return first_s, time.perf_counter() - start, first.stats.files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--noop-files", type=int, default=100_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--formats", default="avro,parquet,json")
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="lakeloader-bench-"))
+    try:
+        start = time.perf_counter()
+        data = generate(work / "data", args.files, args.rows)
+        print(f"generated {args.files} files x {args.rows:,} rows per format in {time.perf_counter() - start:.1f} s")
+        print(f"{'format':8} {'raw read':>9} {'ingest':>8} {'ratio':>6} {'target':>7}  rows")
+        for fmt in args.formats.split(","):
+            raw_s, raw_rows = raw_read(fmt, data[fmt])
+            ing_s, ing_rows = ingest(fmt, data[fmt], work, f"claims_{fmt}")
+            assert raw_rows == ing_rows, (fmt, raw_rows, ing_rows)
+            target = 2.0 if fmt == "parquet" else 1.5
+            print(f"{fmt:8} {raw_s:8.2f}s {ing_s:7.2f}s {ing_s / raw_s:5.2f}x {target:6.1f}x  {ing_rows:,}")
+        if args.noop_files:
+            first_s, noop_s, n = noop(work, args.noop_files)
+            print(f"no-op rerun over {n:,} ingested files: {noop_s:.3f} s (target 0.5 s; first ingest {first_s:.1f} s)")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
+    main()
