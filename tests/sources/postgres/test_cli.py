@@ -1,0 +1,46 @@
+"""`lakeloader ingest postgres` as a user runs it: summary line, JSON, one-line errors, no password anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lakeloader.embedded.server import EmbeddedPostgres
+from lakeloader.lakehouse.root import Lakehouse
+
+from .conftest import sql
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LAKELOADER_ROOT": str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "lakeloader.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_cli_ingest_summary_json_and_errors(pg_url: str, pg_server: EmbeddedPostgres, house: Lakehouse) -> None:
+    sql(pg_url, "CREATE TABLE public.providers AS SELECT i AS id, now() AS updated_at FROM generate_series(1, 500) i")
+    base = ["ingest", "postgres", "--source-url", pg_url, "--table", "public.providers"]
+    done = _cli(house.root, *base, "--target", "bronze.bronze_providers")
+    assert done.returncode == 0, done.stderr
+    assert "main.bronze.bronze_providers: 500 rows" in done.stdout and "table version 0" in done.stdout
+    done = _cli(
+        house.root, *base, "--target", "bronze.inc", "--mode", "incremental", "--cursor", "updated_at",
+        "--primary-key", "id", "--lookback", "10m", "--partition-column", "id", "--num-partitions", "2", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 500
+    bad = _cli(house.root, *base, "--target", "bronze.x", "--mode", "incremental")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ") and len(bad.stderr.strip().splitlines()) == 1
+    wrong = pg_url.replace("@", "zz@", 1)
+    bad = _cli(
+        house.root, "ingest", "postgres", "--source-url", wrong, "--table", "public.providers", "--target", "bronze.y"
+    )
+    assert bad.returncode == 1 and "password authentication failed" in bad.stderr
+    assert pg_server.password
+    for text in (done.stdout, done.stderr, bad.stdout, bad.stderr):
+        assert pg_server.password not in text
