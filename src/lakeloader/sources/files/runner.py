@@ -24,6 +24,7 @@ from lakeloader.errors import ConfigError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.sources.files.discovery import Lister
 from lakeloader.sources.files.ledger import FileLedger
 from lakeloader.sources.files.options import FilesOptions, parse_duration, parse_options
 from lakeloader.sources.files.source import FilesSource, RunStats
@@ -169,6 +170,7 @@ def ingest_files(
     table = lh.create_table(target, if_not_exists=True)
     name = str(table.name)
     source_path = lh.resolve_path(path)
+    Lister.create(source_path).check_root()
     cp_path = _resolve(lh, checkpoint) or lh.state_dir / "checkpoints" / re.sub(r"[^\w.-]", "_", name)
     destination = _resolve(lh, opts.clean_source_move_destination)
     if opts.clean_source == "MOVE" and (destination is None or destination.is_relative_to(source_path)):

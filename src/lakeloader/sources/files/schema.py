@@ -125,6 +125,10 @@ class SchemaFitter:
     hints: str | None
     table_name: str
 
+    def __post_init__(self) -> None:
+        if self.schema is not None:  # declared or stored schemas are held in the types Delta stores
+            self.schema = types.delta_schema(self.schema)
+
     def normalise(self, schema: pa.Schema) -> pa.Schema:
         normal = types.delta_schema(schema)
         if self.strings_only:
