@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
+import psycopg
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -131,12 +132,14 @@ def _numeric_column(draw: st.DrawFn) -> tuple[int, int, list[Decimal | None]]:
     precision = draw(st.integers(1, 38))
     scale = draw(st.integers(0, precision))
     digits = st.integers(-(10**precision) + 1, 10**precision - 1)
-    values = draw(st.lists(st.one_of(st.none(), digits.map(lambda i: Decimal(i).scaleb(-scale))), max_size=20))
+    values = draw(
+        st.lists(st.one_of(st.none(), digits.map(lambda i: Decimal(i).scaleb(-scale, Context(prec=80)))), max_size=20)
+    )
     return precision, scale, values
 
 
 @pytest.mark.slow
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     column=_numeric_column(),
     stamps=st.lists(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)), max_size=10),
@@ -152,13 +155,11 @@ def test_numeric_and_timestamps_are_exact(
     name = "h" + uuid.uuid4().hex[:8]
     sql(pg_url, f"CREATE TABLE public.{name} (i serial, x numeric({precision},{scale}), ts timestamp, tz timestamptz)")
     rows = max(len(values), len(stamps))
-    for i in range(rows):
-        value = values[i] if i < len(values) else None
-        stamp = stamps[i] if i < len(stamps) else None
-        sql(
-            pg_url,
+    data = [(values[i] if i < len(values) else None, stamps[i] if i < len(stamps) else None) for i in range(rows)]
+    with psycopg.connect(pg_url, autocommit=True) as con, con.cursor() as cur:
+        cur.executemany(
             f"INSERT INTO public.{name} (x, ts, tz) VALUES (%s, %s, %s::timestamp AT TIME ZONE 'UTC')",
-            (value, stamp, stamp),
+            [(x, ts, ts) for x, ts in data],
         )
     ingest(target=f"bronze.{name}", table=f"public.{name}")
     if rows == 0:
