@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from tests.sources.files.conftest import Ingest, read_table, write_ndjson
 
 from lakeloader.errors import ConfigError, NotFoundError
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.ledger import FileLedger
 from lakeloader.sources.files.runner import Trigger, ingest_files
-from tests.sources.files.conftest import Ingest, read_table, write_ndjson
 
 
 def _files(landing: Path, n: int, rows: int = 3, sub: str = "") -> list[Path]:
@@ -192,7 +192,9 @@ def test_parquet_and_avro_streams(ingest: Ingest, lh: Lakehouse, landing: Path) 
     assert read_table(lh).column("_rescued_data").null_count == 2  # inferred schema: rescue column on
 
 
-def test_crash_after_commit_before_record_is_recovered(ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path) -> None:
+def test_crash_after_commit_before_record_is_recovered(
+    ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path
+) -> None:
     """Simulate a crash between the Delta commit and the record step: the replay skips the write."""
     _files(landing, 2)
     ingest(format="json")

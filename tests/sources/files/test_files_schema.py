@@ -8,12 +8,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.sources.files.conftest import Ingest, bad_records, read_table, write_ndjson
 
 from lakeloader.errors import SchemaMismatchError
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.ddl import parse_ddl, to_ddl
 from lakeloader.sources.files.schema import SchemaStore
-from tests.sources.files.conftest import Ingest, bad_records, read_table, write_ndjson
 
 
 def _pq(path: Path, **columns: pa.Array) -> Path:

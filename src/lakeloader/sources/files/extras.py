@@ -72,6 +72,8 @@ def append_corrupt(table: pa.Table | None, schema: pa.Schema, bad: list[BadRecor
     """Add PERMISSIVE's rows for malformed input: every column null but `column`, which holds the raw text."""
     raw = pa.array([b.raw for b in bad], pa.string())
     base = table.schema if table is not None else schema
+    if not len(base):
+        return pa.table({column: raw})
     corrupt = pa.table([pa.nulls(len(bad), f.type) for f in base], schema=base).append_column(column, raw)
     if table is None:
         return corrupt

@@ -254,6 +254,11 @@ def _castable(src: pa.DataType, dst: pa.DataType) -> bool:
 def _normalise_table(table: pa.Table, target: pa.Schema) -> pa.Table:
     if table.schema == target:
         return table
+    for i, f in enumerate(table.schema):
+        if (pa.types.is_time(f.type) or pa.types.is_timestamp(f.type)) and f.type.unit == "ns":
+            # Delta keeps microseconds: nanoseconds are truncated (documented), as Spark does
+            to = pa.time64("us") if pa.types.is_time(f.type) else pa.timestamp("us", tz=f.type.tz)
+            table = table.set_column(i, f.name, pc.cast(table.column(i), to, safe=False))
     batches = list(types.cast_batches(table.to_reader(), target)) if table.num_rows else []
     return pa.Table.from_batches(batches, schema=target)
 

@@ -264,11 +264,17 @@ class FilesSource:
                 if table is not None and table.num_columns:
                     if fitter.observe(table.schema, path):
                         raise _SchemaGrew(path)
-                    fitted = fitter.fit(table, path)
-                    bad += fitted.bad
-                    self.stats.rescued_rows += fitted.rescued_rows
-                    table = fitted.table
-                    rows = table.num_rows
+                    try:
+                        fitted = fitter.fit(table, path)
+                    except (pa.ArrowException, ValueError, TypeError) as exc:  # never block the batch
+                        text = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+                        bad.append(BadRecord(path, f"rows do not fit the table: {text}", rows=table.num_rows))
+                        table = None
+                    else:
+                        bad += fitted.bad
+                        self.stats.rescued_rows += fitted.rescued_rows
+                        table = fitted.table
+                        rows = table.num_rows
                 elif table is not None:
                     table = None
                 if bad and opts.mode == "FAILFAST":
