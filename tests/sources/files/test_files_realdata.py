@@ -27,10 +27,8 @@ def test_realdata_avro_every_codec(
     assert got.stats.bad_records == 0
     per_file = Counter(m["file_name"] for m in read_table(lh).column("_metadata").to_pylist())
     for f in files:
-        if f.name == "weather-zstd.avro":
-            expected = per_file["weather.avro"]  # same records, zstandard codec (polars cannot read it alone)
-        else:
-            expected = pl.read_avro(f).height
+        # weather-zstd holds weather.avro's records with the zstandard codec, which polars cannot read alone
+        expected = per_file["weather.avro"] if f.name == "weather-zstd.avro" else pl.read_avro(f).height
         assert per_file[f.name] == expected, f.name
     table = read_table(lh)
     names = pc.struct_field(table.column("_metadata"), "file_name")
