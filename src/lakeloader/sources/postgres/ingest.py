@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from pydantic import ValidationError
 
-from lakeloader.errors import LakeloaderError
+from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.execution.stream import Writer, run_available_now
 from lakeloader.lakehouse import delta
@@ -178,7 +179,14 @@ def build_options(options: PostgresSourceOptions | None, fields: dict[str, Any])
     rest = {k: v for k, v in fields.items() if k not in connection_keys}
     if isinstance(rest.get("primary_key"), str):
         rest["primary_key"] = [p.strip() for p in rest["primary_key"].split(",") if p.strip()]
-    return PostgresSourceOptions(connection=ConnectionOptions(**conn_fields), **rest)
+    try:
+        return PostgresSourceOptions(connection=ConnectionOptions(**conn_fields), **rest)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "options"
+        known = sorted({*PostgresSourceOptions.model_fields, *ConnectionOptions.model_fields, "source_url"})
+        hint = f"valid options: {', '.join(known)}" if first["type"] == "extra_forbidden" else "fix its value"
+        raise ConfigError(f"postgres source option {where}: {first['msg']}; {hint}") from None
 
 
 def ingest_postgres(
