@@ -91,6 +91,8 @@ def noop(work: Path, n: int) -> tuple[float, float, int]:
         for i in range(min(1000, n - d * 1000)):
             (sub / f"f{i:04d}.txt").write_text(f"{d}-{i}\n")
     lh = Lakehouse(work / "lakehouse")
+    lh.create_catalog("main", if_not_exists=True)
+    lh.create_schema("bench", if_not_exists=True)
     start = time.perf_counter()
     first = ingest_files(
         "bench.tiny",
@@ -121,7 +123,7 @@ def main() -> None:
         data = generate(work / "data", args.files, args.rows)
         print(f"generated {args.files} files x {args.rows:,} rows per format in {time.perf_counter() - start:.1f} s")
         print(f"{'format':8} {'raw read':>9} {'ingest':>8} {'ratio':>6} {'target':>7}  rows")
-        for fmt in args.formats.split(","):
+        for fmt in [f for f in args.formats.split(",") if f]:
             raw_s, raw_rows = raw_read(fmt, data[fmt])
             ing_s, ing_rows = ingest(fmt, data[fmt], work, f"claims_{fmt}")
             assert raw_rows == ing_rows, (fmt, raw_rows, ing_rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -123,20 +123,41 @@ class Lister:
         if not self.root.is_dir() and not (self.root.is_file() and not self.segments):
             raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
 
-    def list(self) -> list[FileEntry]:
-        """Every matching file (unordered). One `scandir` per folder and one `stat` per file, nothing more."""
+    def list(self, *, known: Container[str] | None = None) -> list[FileEntry]:
+        """Every matching file (unordered): one `scandir` per folder and one `stat` per file, nothing more.
+
+        Files in `known` (the ledger's paths) are not even stat'ed: a no-op run costs the directory reads.
+        """
         self.check_root()
         if self.root.is_file():  # a single file named directly
             st = self.root.stat()
             return [FileEntry(str(self.root), st.st_size, st.st_mtime_ns)]
-        return list(self._walk(str(self.root), 0, ""))
+        out: list[FileEntry] = []
+        stack: list[tuple[str, int, str]] = [(str(self.root), 0, "")]
+        while stack:
+            folder, depth, rel = stack.pop()
+            self._scan(folder, depth, rel, stack, out, known)
+        return out
 
-    def _walk(self, folder: str, depth: int, rel: str) -> Iterator[FileEntry]:
+    def _scan(
+        self,
+        folder: str,
+        depth: int,
+        rel: str,
+        stack: list[tuple[str, int, str]],
+        out: list[FileEntry],
+        known: Container[str] | None,
+    ) -> None:
         segs = self.segments
         deep = any(s.startswith("**") for s in segs[: depth + 1])
+        seg = segs[depth] if depth < len(segs) and not deep else None
+        seg_re = glob_regex(seg) if seg is not None and not seg.startswith("**") else None
+        last = depth == len(segs) - 1
+        deep_re = glob_regex("/".join(segs)) if deep else None
         name_re = glob_regex(self.name_filter) if self.name_filter else None
         name_on_rel = bool(self.name_filter and "/" in self.name_filter)
         after, before = self.modified_after_ns, self.modified_before_ns
+        descend = self.recursive or deep or seg is not None
         try:
             it = os.scandir(folder)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
@@ -146,24 +167,24 @@ class Lister:
                 name = entry.name
                 if name[0] in "_.":
                     continue
-                seg = segs[depth] if depth < len(segs) and not deep else None
                 try:
                     is_dir = entry.is_dir()
                 except OSError:
                     continue
                 if is_dir:
-                    if seg is not None and not seg.startswith("**"):
-                        if depth + 1 >= len(segs) or not glob_regex(seg).match(name):
-                            continue  # pruned: this folder cannot hold a match
-                    elif seg is None and not (self.recursive or deep):
-                        continue
-                    yield from self._walk(entry.path, depth + 1, f"{rel}{name}/")
+                    if seg_re is not None and (last or not seg_re.match(name)):
+                        continue  # pruned: this folder cannot hold a match
+                    if descend:
+                        stack.append((entry.path, depth + 1, f"{rel}{name}/"))
                     continue
-                if seg is not None and (depth != len(segs) - 1 or not glob_regex(seg).match(name)):
+                if seg is not None and (seg_re is None or not last or not seg_re.match(name)):
                     continue
-                if deep and not glob_regex("/".join(segs)).match(f"{rel}{name}"):
+                if deep_re is not None and not deep_re.match(f"{rel}{name}"):
                     continue
                 if name_re is not None and not name_re.match(f"{rel}{name}" if name_on_rel else name):
+                    continue
+                path = entry.path
+                if known is not None and path in known:
                     continue
                 try:
                     st = entry.stat()
@@ -172,7 +193,7 @@ class Lister:
                 mtime = st.st_mtime_ns
                 if (after is not None and mtime <= after) or (before is not None and mtime >= before):
                     continue
-                yield FileEntry(entry.path, st.st_size, mtime)
+                out.append(FileEntry(path, st.st_size, mtime))
 
 
 def restat(entries: list[FileEntry]) -> list[FileEntry | None]:

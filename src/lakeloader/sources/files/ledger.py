@@ -91,6 +91,11 @@ class FileLedger:
         with self._connect() as con:
             return {p: (s, m) for p, s, m in con.execute("SELECT path, size, mtime_ns FROM files")}
 
+    def paths(self) -> set[str]:
+        """Every path the stream has taken (all a no-op check needs without allowOverwrites)."""
+        with self._connect() as con:
+            return {p for (p,) in con.execute("SELECT path FROM files").fetchall()}
+
     def record(self, entries: Iterable[LedgerEntry]) -> None:
         """Record a committed batch's files in one transaction (idempotent: a replay rewrites the same rows)."""
         now = datetime.now(UTC).isoformat()

@@ -96,7 +96,6 @@ class FilesSource:
         )
         self.reader = create_reader(options.format)
         self.stats = RunStats()
-        self._seen: dict[str, tuple[int, int]] | None = None
         self._queue: deque[tuple[FileEntry, bool]] | None = None
         self._fitter: SchemaFitter | None = None
         self._outcome: dict[int, dict[str, Any]] = {}
@@ -105,13 +104,13 @@ class FilesSource:
 
     # -- planning ---------------------------------------------------------------------------------------
     def _discover(self) -> deque[tuple[FileEntry, bool]]:
-        seen = self.ledger.seen()
-        self._seen = seen
-        listed = self.lister.list()
-        if self.options.allow_overwrites:
+        if self.options.allow_overwrites:  # a known path may come back changed: look at every file
+            seen = self.ledger.seen()
+            listed = self.lister.list()
             new = [(e, e.path in seen) for e in listed if seen.get(e.path) != (e.size, e.mtime_ns)]
-        else:
-            new = [(e, False) for e in listed if e.path not in seen]
+        else:  # one listing and a set lookup per file; known files are not even stat'ed
+            seen = self.ledger.paths()
+            new = [(e, False) for e in self.lister.list(known=seen)]
         if not self.options.include_existing_files and not seen and self.checkpoint.latest_planned() is None:
             self.ledger.record(LedgerEntry(e.path, e.size, e.mtime_ns, -1, "skipped") for e, _ in new)
             return deque()
@@ -346,8 +345,6 @@ class FilesSource:
         for path, size, mtime_ns, _ in plan["files"]:
             status, rows = outcome.get(path, ["ingested", None])
             entries.append(LedgerEntry(path, size, mtime_ns, batch_id, status, rows))
-            if self._seen is not None:
-                self._seen[path] = (size, mtime_ns)
         self.ledger.record(entries)
         if self._fitter is not None and self._fitter.schema is not None and self.declared is None:
             version = self.schemas.save(self._fitter.schema, reason=f"batch {batch_id}")
