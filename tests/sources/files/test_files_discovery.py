@@ -24,17 +24,17 @@ def _names(entries: list[FileEntry], root: Path) -> set[str]:
 def test_recursive_listing_skips_hidden_and_underscore(tmp_path: Path) -> None:
     for rel in ["a.json", "d/b.json", "d/e/c.json", "_checkpoints/x.json", ".tmp.json", "d/_SUCCESS"]:
         _touch(tmp_path / rel)
-    assert _names(Lister.create(tmp_path).list(), tmp_path) == {"a.json", "d/b.json", "d/e/c.json"}
-    flat = Lister.create(tmp_path, recursive=False).list()
+    assert _names(Lister.create(tmp_path).list_files(), tmp_path) == {"a.json", "d/b.json", "d/e/c.json"}
+    flat = Lister.create(tmp_path, recursive=False).list_files()
     assert _names(flat, tmp_path) == {"a.json"}
 
 
 def test_globs_in_path_prune_folders(tmp_path: Path) -> None:
     for rel in ["2024/01/a.json", "2024/02/b.csv", "2025/01/c.json", "other/01/d.json"]:
         _touch(tmp_path / rel)
-    got = Lister.create(f"{tmp_path}/202[4]/*/*.json").list()
+    got = Lister.create(f"{tmp_path}/202[4]/*/*.json").list_files()
     assert _names(got, tmp_path) == {"2024/01/a.json"}
-    got = Lister.create(f"{tmp_path}/{{2024,2025}}/**/*.json").list()
+    got = Lister.create(f"{tmp_path}/{{2024,2025}}/**/*.json").list_files()
     assert _names(got, tmp_path) == {"2024/01/a.json", "2025/01/c.json"}
 
 
@@ -49,7 +49,7 @@ def test_glob_pushdown_does_not_descend_into_pruned_folders(tmp_path: Path, monk
         return real(path)
 
     monkeypatch.setattr(os, "scandir", spy)
-    Lister.create(f"{tmp_path}/keep/*.json").list()
+    Lister.create(f"{tmp_path}/keep/*.json").list_files()
     assert not any("skip" in p for p in opened)
 
 
@@ -58,12 +58,12 @@ def test_path_glob_filter_and_modified_filters(tmp_path: Path) -> None:
     os.utime(old, (1_600_000_000, 1_600_000_000))
     _touch(tmp_path / "new.avro")
     _touch(tmp_path / "new.txt")
-    got = Lister.create(tmp_path, path_glob_filter="*.avro").list()
+    got = Lister.create(tmp_path, path_glob_filter="*.avro").list_files()
     assert _names(got, tmp_path) == {"old.avro", "new.avro"}
     after = datetime(2021, 1, 1, tzinfo=UTC)
-    got = Lister.create(tmp_path, path_glob_filter="*.avro", modified_after=after).list()
+    got = Lister.create(tmp_path, path_glob_filter="*.avro", modified_after=after).list_files()
     assert _names(got, tmp_path) == {"new.avro"}
-    got = Lister.create(tmp_path, modified_before=after).list()
+    got = Lister.create(tmp_path, modified_before=after).list_files()
     assert _names(got, tmp_path) == {"old.avro"}
 
 
@@ -77,7 +77,7 @@ def test_files_being_written_wait(tmp_path: Path) -> None:
     growing = _touch(tmp_path / "growing.json", "{}\n")
     done = _touch(tmp_path / "done.json", "{}\n")
     empty = _touch(tmp_path / "empty.json", "")
-    listed = {e.path: e for e in Lister.create(tmp_path).list()}
+    listed = {e.path: e for e in Lister.create(tmp_path).list_files()}
     with open(growing, "a") as fh:
         fh.write("{}\n")
     stable, waiting, zero = split_stable(list(listed.values()), zero_byte_grace=60)

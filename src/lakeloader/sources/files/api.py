@@ -28,7 +28,7 @@ def read_files(path: str | os.PathLike[str], *, format: str, schema: Any = None,
     opts = parse_options({**options, "format": format})
     root = Lakehouse().resolve_path(path) if os.fspath(path).startswith("/Volumes/") else path
     declared = schema if isinstance(schema, pa.Schema) or schema is None else load_declared_schema(schema)
-    files = sorted(Lister.create(root, path_glob_filter=opts.path_glob_filter).list(), key=lambda e: e.path)
+    files = sorted(Lister.create(root, path_glob_filter=opts.path_glob_filter).list_files(), key=lambda e: e.path)
     reader = create_reader(opts.format)
     fitter = SchemaFitter(
         schema=declared,

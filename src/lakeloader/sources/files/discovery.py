@@ -123,7 +123,7 @@ class Lister:
         if not self.root.is_dir() and not (self.root.is_file() and not self.segments):
             raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
 
-    def list(self, *, known: Container[str] | None = None) -> list[FileEntry]:
+    def list_files(self, *, known: Container[str] | None = None) -> list[FileEntry]:
         """Every matching file (unordered): one `scandir` per folder and one `stat` per file, nothing more.
 
         Files in `known` (the ledger's paths) are not even stat'ed: a no-op run costs the directory reads.

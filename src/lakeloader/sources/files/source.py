@@ -104,13 +104,15 @@ class FilesSource:
 
     # -- planning ---------------------------------------------------------------------------------------
     def _discover(self) -> deque[tuple[FileEntry, bool]]:
+        seen: dict[str, tuple[int, int]] | set[str]
         if self.options.allow_overwrites:  # a known path may come back changed: look at every file
-            seen = self.ledger.seen()
-            listed = self.lister.list()
-            new = [(e, e.path in seen) for e in listed if seen.get(e.path) != (e.size, e.mtime_ns)]
+            versions = self.ledger.seen()
+            listed = self.lister.list_files()
+            new = [(e, e.path in versions) for e in listed if versions.get(e.path) != (e.size, e.mtime_ns)]
+            seen = versions
         else:  # one listing and a set lookup per file; known files are not even stat'ed
             seen = self.ledger.paths()
-            new = [(e, False) for e in self.lister.list(known=seen)]
+            new = [(e, False) for e in self.lister.list_files(known=seen)]
         if not self.options.include_existing_files and not seen and self.checkpoint.latest_planned() is None:
             self.ledger.record(LedgerEntry(e.path, e.size, e.mtime_ns, -1, "skipped") for e, _ in new)
             return deque()
