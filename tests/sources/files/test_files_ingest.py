@@ -205,3 +205,22 @@ def test_crash_after_commit_before_record_is_recovered(
     assert got.stats.rows == 0 and read_table(lh).num_rows == 6
     assert ingest(format="json").stats.files == 0
     assert pc.count_distinct(read_table(lh)["id"]).as_py() == 6
+
+
+def test_content_hash_in_the_ledger(ingest: Ingest, landing: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    path = write_ndjson(landing / "a.json", [{"id": 1}])
+    ingest(format="json", contentHash=True)
+    row = FileLedger(tmp_path / "cp_bronze.t/sources/files/ledger.db").rows()[0]
+    assert row["content_hash"] == hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def test_allow_overwrites_needs_metadata_from_the_start(ingest: Ingest, landing: Path) -> None:
+    path = write_ndjson(landing / "a.json", [{"id": 1}])
+    ingest(format="json")
+    ingest(format="json", allowOverwrites=True)  # nothing rewritten yet: fine
+    write_ndjson(path, [{"id": 2}, {"id": 3}])
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    with pytest.raises(ConfigError, match="no _metadata column"):
+        ingest(format="json", allowOverwrites=True)

@@ -34,7 +34,21 @@ from lakeloader.sources.files.schema import SchemaFitter, SchemaStore
 log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
 _ROW_LEVEL = ("json", "csv", "text")
-_INFERENCE_SAMPLE_FILES = 32
+_INFERENCE_SAMPLE_FILES = 16
+
+
+def content_hash(path: str) -> str | None:
+    """blake2b of the file's bytes (`contentHash` option), None if it cannot be read any more."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 class _SchemaGrew(Exception):
@@ -101,6 +115,7 @@ class FilesSource:
         self._outcome: dict[int, dict[str, Any]] = {}
         self._abort: BaseException | None = None
         self._need_corrupt = False
+        self._hashes: dict[str, str | None] = {}
 
     # -- planning ---------------------------------------------------------------------------------------
     def _discover(self) -> deque[tuple[FileEntry, bool]]:
@@ -231,7 +246,10 @@ class FilesSource:
         def one(f: list[Any]) -> FileRead:
             if f[1] == 0:
                 return FileRead(None, [BadRecord(f[0], "zero-byte file", rows=0)])
-            return read_file(self.reader, f[0], self.options, self.declared)
+            got = read_file(self.reader, f[0], self.options, self.declared)
+            if self.options.content_hash:
+                self._hashes[f[0]] = content_hash(f[0])
+            return got
 
         pool = ThreadPoolExecutor(self._threads())
         window: deque[tuple[list[Any], Future[FileRead]]] = deque()
@@ -293,7 +311,7 @@ class FilesSource:
                     table = extras.append_corrupt(table, fitter.schema, corrupt, opts.corrupt_record_column)
                     rows = table.num_rows
                 whole_file_bad = table is None and bool(bad)
-                outcome[path] = ["bad" if whole_file_bad else "ingested", rows]
+                outcome[path] = ["bad" if whole_file_bad else "ingested", rows, self._hashes.pop(path, None)]
                 bad_all += bad
                 self.stats.bad_records += len(bad)
                 self.stats.bad_files += int(whole_file_bad)
@@ -311,6 +329,12 @@ class FilesSource:
         """Commit batch N in one Delta commit; rewritten files (allowOverwrites) replace their own rows."""
         replaced = [f[0] for f in plan["files"] if f[3]]
         predicate = None
+        if replaced and delta.is_delta_table(self.table_location):
+            if "_metadata" not in extras.table_schema(self.table_location).names:
+                raise ConfigError(
+                    f"table {self.table_name}: allowOverwrites finds a rewritten file's rows by _metadata.file_path "
+                    "but the table has no _metadata column; ingest with allowOverwrites from the start"
+                )
         if replaced:
             paths = ", ".join("'" + p.replace("'", "''") + "'" for p, *_ in plan["files"])
             predicate = f"_metadata['file_path'] IN ({paths})"
@@ -345,8 +369,8 @@ class FilesSource:
         outcome = self._outcome.pop(batch_id, None) or (staged or {}).get("files", {})
         entries = []
         for path, size, mtime_ns, _ in plan["files"]:
-            status, rows = outcome.get(path, ["ingested", None])
-            entries.append(LedgerEntry(path, size, mtime_ns, batch_id, status, rows))
+            status, rows, digest = outcome.get(path, ["ingested", None, None])
+            entries.append(LedgerEntry(path, size, mtime_ns, batch_id, status, rows, digest))
         self.ledger.record(entries)
         if self._fitter is not None and self._fitter.schema is not None and self.declared is None:
             version = self.schemas.save(self._fitter.schema, reason=f"batch {batch_id}")

@@ -75,8 +75,8 @@ def read_bytes(path: str) -> bytes:
     return data
 
 
-def probe_schema(fmt: str, path: str, options: FilesOptions, *, sample_bytes: int = 1 << 20) -> pa.Schema | None:
-    """A cheap look at a file's schema: the Parquet footer, the Avro header, the first MiB of JSON/CSV.
+def probe_schema(fmt: str, path: str, options: FilesOptions, *, sample_bytes: int = 256 << 10) -> pa.Schema | None:
+    """A cheap look at a file's schema: the Parquet footer, the Avro header, the first 256 KiB of JSON/CSV.
 
     None when the file cannot be probed (it will be reported bad when read).
     """
