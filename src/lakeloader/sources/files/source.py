@@ -329,12 +329,14 @@ class FilesSource:
         """Commit batch N in one Delta commit; rewritten files (allowOverwrites) replace their own rows."""
         replaced = [f[0] for f in plan["files"] if f[3]]
         predicate = None
-        if replaced and delta.is_delta_table(self.table_location):
-            if "_metadata" not in extras.table_schema(self.table_location).names:
-                raise ConfigError(
-                    f"table {self.table_name}: allowOverwrites finds a rewritten file's rows by _metadata.file_path "
-                    "but the table has no _metadata column; ingest with allowOverwrites from the start"
-                )
+        has_metadata = (
+            delta.is_delta_table(self.table_location) and "_metadata" in extras.table_schema(self.table_location).names
+        )
+        if replaced and not has_metadata:
+            raise ConfigError(
+                f"table {self.table_name}: allowOverwrites finds a rewritten file's rows by _metadata.file_path "
+                "but the table has no _metadata column; ingest with allowOverwrites from the start"
+            )
         if replaced:
             paths = ", ".join("'" + p.replace("'", "''") + "'" for p, *_ in plan["files"])
             predicate = f"_metadata['file_path'] IN ({paths})"
