@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lakeloader.embedded.server import EmbeddedPostgres
 from lakeloader.lakehouse.root import Lakehouse
 
@@ -21,6 +23,7 @@ def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_ingest_summary_json_and_errors(pg_url: str, pg_server: EmbeddedPostgres, house: Lakehouse) -> None:
     sql(pg_url, "CREATE TABLE public.providers AS SELECT i AS id, now() AS updated_at FROM generate_series(1, 500) i")
     base = ["ingest", "postgres", "--source-url", pg_url, "--table", "public.providers"]

@@ -169,3 +169,24 @@ def test_password_from_a_secret_scope(
     assert (
         ingest(target="bronze.t2", table="public.t", source_url=no_pw, password="{{secrets/kardia/pg_pw}}").rows == 50
     )
+
+
+def test_session_settings_reach_the_reading_session(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    ingest(
+        target="bronze.settings",
+        query="SELECT current_setting('work_mem') AS work_mem, current_setting('statement_timeout') AS timeout, "
+        "current_setting('application_name') AS app, current_setting('transaction_isolation') AS iso",
+        init_statement="SET work_mem = '8MB'",
+        statement_timeout="90s",
+        application_name="bronze-loader",
+        pooler_mode=True,
+    )
+    row = delta_table(house, "bronze.settings").to_pylist()[0]
+    assert (row["work_mem"], row["timeout"], row["app"], row["iso"]) == (
+        "8MB",
+        "90s",
+        "bronze-loader",
+        "repeatable read",
+    )
