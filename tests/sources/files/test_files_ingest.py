@@ -224,3 +224,12 @@ def test_allow_overwrites_needs_metadata_from_the_start(ingest: Ingest, landing:
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
     with pytest.raises(ConfigError, match="no _metadata column"):
         ingest(format="json", allowOverwrites=True)
+
+
+def test_batches_follow_modification_order(ingest: Ingest, lh: Lakehouse, landing: Path) -> None:
+    for i in range(7):
+        path = write_ndjson(landing / f"z{6 - i}.json", [{"id": i}])
+        os.utime(path, ns=(10**18 + i * 10**9, 10**18 + i * 10**9))
+    ingest(format="json", inferColumnTypes=True, auditColumns=True, maxFilesPerTrigger=3)
+    rows = sorted(read_table(lh).to_pylist(), key=lambda r: r["id"])
+    assert [r["_batch_id"] for r in rows] == [0, 0, 0, 1, 1, 1, 2]

@@ -152,6 +152,7 @@ class FilesSource:
             )
             self.stats.waiting += len(waiting)
             ok = {e.path: e for e in stable + empty}
+            leftover: list[tuple[FileEntry, bool]] = []
             for entry, replace in take:
                 got = ok.get(entry.path)
                 if got is None:
@@ -159,10 +160,11 @@ class FilesSource:
                 if (max_files is not None and len(files) >= max_files) or (
                     max_bytes is not None and files and size >= max_bytes
                 ):
-                    self._queue.appendleft((entry, replace))
+                    leftover.append((entry, replace))
                     continue
                 files.append([got.path, got.size, got.mtime_ns, replace])
                 size += got.size
+            self._queue.extendleft(reversed(leftover))  # next batch starts where this one stopped
         if not files:
             return None
         return {"batch_id": checkpoint.next_batch_id(), "files": files, "bytes": size}
