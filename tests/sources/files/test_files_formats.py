@@ -156,3 +156,17 @@ def test_avro_codecs(tmp_path: Path, codec: str) -> None:
             fastavro.writer(fh, schema, records, codec=codec)
     got = _read("avro", tmp_path / "x.avro")
     assert got.table.to_pylist() == records
+
+
+def test_truncated_avro_keeps_the_records_before_the_damage(tmp_path: Path) -> None:
+    import fastavro
+
+    schema = {"type": "record", "name": "r", "fields": [{"name": "id", "type": "long"}]}
+    with open(tmp_path / "t.avro", "wb") as fh:
+        fastavro.writer(fh, schema, [{"id": i} for i in range(1000)], codec="deflate", sync_interval=500)
+    data = (tmp_path / "t.avro").read_bytes()
+    (tmp_path / "t.avro").write_bytes(data[: len(data) - 40])
+    got = _read("avro", tmp_path / "t.avro")
+    assert 0 < got.table.num_rows < 1000
+    assert got.table.column("id").to_pylist() == list(range(got.table.num_rows))
+    assert got.bad[0].offset == got.table.num_rows and "corrupt Avro" in got.bad[0].reason

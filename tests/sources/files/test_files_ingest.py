@@ -233,3 +233,17 @@ def test_batches_follow_modification_order(ingest: Ingest, lh: Lakehouse, landin
     ingest(format="json", inferColumnTypes=True, auditColumns=True, maxFilesPerTrigger=3)
     rows = sorted(read_table(lh).to_pylist(), key=lambda r: r["id"])
     assert [r["_batch_id"] for r in rows] == [0, 0, 0, 1, 1, 1, 2]
+
+
+def test_skip_duplicate_files_by_content(ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path) -> None:
+    first = write_ndjson(landing / "a" / "x.json", [{"id": 1}])
+    ingest(format="json", skipDuplicateFiles=True)
+    (landing / "reupload").mkdir()
+    (landing / "reupload" / "x.json").write_bytes(first.read_bytes())  # same bytes, another path
+    write_ndjson(landing / "b" / "y.json", [{"id": 2}])
+    (landing / "b" / "y2.json").write_bytes((landing / "b" / "y.json").read_bytes())  # twice in one batch
+    got = ingest(format="json", skipDuplicateFiles=True)
+    assert got.stats.duplicates == 2 and "2 files skipped as byte-identical duplicates" in got.line()
+    assert sorted(read_table(lh).column("id").to_pylist()) == ["1", "2"]
+    statuses = sorted(r["status"] for r in FileLedger(tmp_path / "cp_bronze.t/sources/files/ledger.db").rows())
+    assert statuses == ["duplicate", "duplicate", "ingested", "ingested"]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from lakeloader.errors import NotFoundError
 
-Status = Literal["ingested", "bad", "deleted", "moved", "skipped"]
+Status = Literal["ingested", "bad", "deleted", "moved", "skipped", "duplicate"]
 LEDGER_FILE = "ledger.db"
 COLUMNS = (
     "path",
@@ -95,6 +95,12 @@ class FileLedger:
         """Every path the stream has taken (all a no-op check needs without allowOverwrites)."""
         with self._connect() as con:
             return {p for (p,) in con.execute("SELECT path FROM files").fetchall()}
+
+    def hashes(self) -> set[str]:
+        """Content hashes of the files ingested so far (for skipDuplicateFiles)."""
+        with self._connect() as con:
+            sql = "SELECT content_hash FROM files WHERE content_hash IS NOT NULL AND status = 'ingested'"
+            return {h for (h,) in con.execute(sql).fetchall()}
 
     def record(self, entries: Iterable[LedgerEntry]) -> None:
         """Record a committed batch's files in one transaction (idempotent: a replay rewrites the same rows)."""

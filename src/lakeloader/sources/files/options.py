@@ -77,6 +77,7 @@ class FilesOptions(BaseModel):
     max_bytes_per_trigger: int | None = Field(None, alias="maxBytesPerTrigger")
     zero_byte_file_grace: float = Field(60.0, alias="zeroByteFileGracePeriod")
     content_hash: bool = Field(False, alias="contentHash")
+    skip_duplicate_files: bool = Field(False, alias="skipDuplicateFiles")
     # schema
     schema_location: str | None = Field(None, alias="schemaLocation")
     schema_hints: str | None = Field(None, alias="schemaHints")
@@ -145,6 +146,10 @@ class FilesOptions(BaseModel):
             return self.rescued_data_column or None
         mode = self.evolution_mode(declared=declared)
         return "_rescued_data" if mode == "rescue" or (not declared and mode != "none") else None
+
+    @property
+    def hashing(self) -> bool:
+        return self.content_hash or self.skip_duplicate_files
 
     @property
     def with_metadata(self) -> bool:

@@ -80,6 +80,8 @@ class IngestSummary:
             parts.append(f"{s.bad_records:,} bad records ({s.bad_files} files) → {self.bad_records_table}")
         if s.rescued_rows:
             parts.append(f"{s.rescued_rows:,} rows with rescued data")
+        if s.duplicates:
+            parts.append(f"{s.duplicates} files skipped as byte-identical duplicates")
         if s.waiting:
             parts.append(f"{s.waiting} files still being written, left for the next run")
         if s.schema_versions:

@@ -66,6 +66,7 @@ class RunStats:
     bad_files: int = 0
     rescued_rows: int = 0
     waiting: int = 0
+    duplicates: int = 0
     batches: int = 0
     schema_versions: list[int] = field(default_factory=list)
 
@@ -248,10 +249,9 @@ class FilesSource:
         def one(f: list[Any]) -> FileRead:
             if f[1] == 0:
                 return FileRead(None, [BadRecord(f[0], "zero-byte file", rows=0)])
-            got = read_file(self.reader, f[0], self.options, self.declared)
-            if self.options.content_hash:
+            if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
                 self._hashes[f[0]] = content_hash(f[0])
-            return got
+            return read_file(self.reader, f[0], self.options, self.declared)
 
         pool = ThreadPoolExecutor(self._threads())
         window: deque[tuple[list[Any], Future[FileRead]]] = deque()
@@ -276,9 +276,17 @@ class FilesSource:
         ingested_at = datetime.now(UTC)
         bad_all: list[BadRecord] = []
         outcome: dict[str, Any] = {}
+        known = self.ledger.hashes() if opts.skip_duplicate_files else set()
         try:
             for f, got in self._decoded(plan["files"]):
                 path = f[0]
+                digest = self._hashes.pop(path, None)
+                if opts.skip_duplicate_files and digest is not None:
+                    if digest in known:
+                        outcome[path] = ["duplicate", 0, digest]
+                        self.stats.duplicates += 1
+                        continue
+                    known.add(digest)
                 bad = list(got.bad)
                 table = got.table
                 rows = 0
@@ -313,7 +321,7 @@ class FilesSource:
                     table = extras.append_corrupt(table, fitter.schema, corrupt, opts.corrupt_record_column)
                     rows = table.num_rows
                 whole_file_bad = table is None and bool(bad)
-                outcome[path] = ["bad" if whole_file_bad else "ingested", rows, self._hashes.pop(path, None)]
+                outcome[path] = ["bad" if whole_file_bad else "ingested", rows, digest]
                 bad_all += bad
                 self.stats.bad_records += len(bad)
                 self.stats.bad_files += int(whole_file_bad)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakeloader.sources.files.formats import FileRead, read_bytes
+from lakeloader.sources.files.formats import BadRecord, FileRead, read_bytes
 
 if TYPE_CHECKING:
     from lakeloader.sources.files.options import FilesOptions
@@ -33,8 +33,30 @@ def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead
         return FileRead(pl.read_avro(io.BytesIO(data)).to_arrow())
     except Exception as exc:
         if "codec" not in str(exc):
-            raise
+            return _salvage(path, data, exc)
     return FileRead(pl.read_avro(io.BytesIO(_transcode(data))).to_arrow())
+
+
+def _salvage(path: str, data: bytes, first: Exception) -> FileRead:
+    """A corrupt or truncated container: keep every record before the damage, report the rest."""
+    import fastavro
+    import polars as pl
+
+    reader = fastavro.reader(io.BytesIO(data))
+    records: list[Any] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except Exception as exc:
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        bad = BadRecord(path, f"corrupt Avro after record {len(records)}: {text}", offset=len(records))
+    else:
+        raise first  # fastavro reads it all: the problem is polars', not the file's
+    if not records:
+        return FileRead(None, [bad])
+    out = io.BytesIO()
+    fastavro.writer(out, reader.writer_schema, records, codec="null")
+    return FileRead(pl.read_avro(io.BytesIO(out.getvalue())).to_arrow(), [bad])
 
 
 def avsc_to_arrow(avsc: dict[str, Any] | str) -> pa.Schema:
