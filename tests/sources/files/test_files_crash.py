@@ -23,14 +23,14 @@ from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.runner import ingest_files
 lh = Lakehouse(sys.argv[1])
 s = ingest_files("bronze.t", path=sys.argv[2], checkpoint=sys.argv[3], lakehouse=lh, format="json",
-                 maxFilesPerTrigger=2, inferColumnTypes=True, includeMetadata=True)
+                 maxFilesPerTrigger=1, inferColumnTypes=True, includeMetadata=True)
 print("DONE", s.stats.files)
 """
 
 
 @pytest.mark.slow
 def test_kill_minus_nine_loop(lh: Lakehouse, landing: Path, tmp_path: Path) -> None:
-    files, rows = 80, 20
+    files, rows = 200, 10
     expected = set()
     for i in range(files):
         lines = [{"id": i * 1000 + j, "file": i} for j in range(rows)]
@@ -44,7 +44,7 @@ def test_kill_minus_nine_loop(lh: Lakehouse, landing: Path, tmp_path: Path) -> N
     kills = 0
     for _ in range(10):
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.5, 1.5))
+        time.sleep(rng.uniform(0.6, 1.6))
         if proc.poll() is not None:  # it finished the backlog before the kill
             break
         os.kill(proc.pid, signal.SIGKILL)
