@@ -96,6 +96,16 @@ def ingest_postgres_command(
         if value is not None:
             fields[key] = value
     console = Console(stderr=True)
+    from urllib.parse import urlsplit
+
+    plain = urlsplit(source_url).password
+    if (plain and "{{" not in plain) or (password and "{{" not in password):
+        typer.secho(
+            "warning: a plain password lands in your shell history; store it with 'lakeloader secrets put-secret "
+            "<scope> <key>' and pass --password '{{secrets/<scope>/<key>}}'",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     show = not no_progress and not as_json and console.is_terminal
     with Progress(
         SpinnerColumn(),

@@ -26,7 +26,23 @@ def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_cli_ingest_summary_json_and_errors(pg_url: str, pg_server: EmbeddedPostgres, house: Lakehouse) -> None:
     sql(pg_url, "CREATE TABLE public.providers AS SELECT i AS id, now() AS updated_at FROM generate_series(1, 500) i")
-    base = ["ingest", "postgres", "--source-url", pg_url, "--table", "public.providers"]
+    from lakeloader.secrets import SecretStore
+
+    assert pg_server.password
+    store = SecretStore(house.root)
+    store.create_scope("kardia", if_not_exists=True)
+    store.put_secret("kardia", "pg_pw", pg_server.password)
+    url = pg_url.replace(f":{pg_server.password}@", "@")
+    base = [
+        "ingest",
+        "postgres",
+        "--source-url",
+        url,
+        "--password",
+        "{{secrets/kardia/pg_pw}}",
+        "--table",
+        "public.providers",
+    ]
     done = _cli(house.root, *base, "--target", "bronze.bronze_providers")
     assert done.returncode == 0, done.stderr
     assert "main.bronze.bronze_providers: 500 rows" in done.stdout and "table version 0" in done.stdout
@@ -44,6 +60,6 @@ def test_cli_ingest_summary_json_and_errors(pg_url: str, pg_server: EmbeddedPost
         house.root, "ingest", "postgres", "--source-url", wrong, "--table", "public.providers", "--target", "bronze.y"
     )
     assert bad.returncode == 1 and "password authentication failed" in bad.stderr
-    assert pg_server.password
+    assert bad.stderr.startswith("warning: a plain password lands in your shell history")
     for text in (done.stdout, done.stderr, bad.stdout, bad.stderr):
         assert pg_server.password not in text

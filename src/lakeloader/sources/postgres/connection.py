@@ -149,9 +149,12 @@ def psycopg_connect(opts: ConnectionOptions, *, where: str) -> Any:
     try:
         con = psycopg.connect(**session_params(opts), autocommit=True)  # type: ignore[arg-type]
         if opts.pooler_mode:
-            con.prepare_threshold = None  # transaction poolers cannot keep server-side prepared statements
-        for statement in setup_statements(opts, local=False):
-            con.execute(statement)
+            # transaction poolers cannot keep prepared statements, and a session SET would leak onto a shared
+            # server connection: control queries run bare, reads get the settings per transaction (SET LOCAL)
+            con.prepare_threshold = None
+        else:
+            for statement in setup_statements(opts, local=False):
+                con.execute(statement)
         return con
     except Exception as exc:
         raise translate(exc, where=where) from None

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from lakeloader.errors import ConfigError
+from lakeloader.secrets.redact import register
 
 Mode = Literal["full", "incremental", "merge"]
 WriteMode = Literal["append", "overwrite"]
@@ -38,7 +39,7 @@ class ConnectionOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str | None = None
+    url: str | None = Field(default=None, repr=False)  # may hold a password: masked by the redactor
     host: str | None = None
     port: int | None = None
     database: str | None = None
@@ -62,6 +63,12 @@ class ConnectionOptions(BaseModel):
             raise ConfigError(
                 "postgres source: url must start with postgresql://; write postgresql://user@host:5432/db"
             )
+        if self.url:
+            password = urlsplit(self.url).password
+            if password and "{{" not in password:
+                register(unquote(password))
+        if self.password is not None and "{{" not in self.password.get_secret_value():
+            register(self.password.get_secret_value())
         if self.sslmode == "verify-full" and not self.sslrootcert:
             raise ConfigError("postgres source: sslmode=verify-full needs sslrootcert=<CA file>; pass it")
         return self
