@@ -119,6 +119,19 @@ def test_unsupported_type_names_the_column_and_the_cast(
     assert row["p"] == "(1,2)" and row["m"] == Decimal("3.50")
 
 
+def test_multidimensional_array_is_refused_not_flattened(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    sql(
+        pg_url,
+        "CREATE TABLE public.md (id int, a int[]); INSERT INTO public.md VALUES (1, '{1,2}'), (2, '{{1,2},{3,4}}')",
+    )
+    with pytest.raises(SchemaMismatchError, match=r"column a .*multidimensional.*--cast a=text"):
+        ingest(target="bronze.md", table="public.md")
+    ingest(target="bronze.md", table="public.md", casts={"a": "text"})
+    assert sorted(delta_table(house, "bronze.md").column("a").to_pylist()) == ["{1,2}", "{{1,2},{3,4}}"]
+
+
 def test_unconstrained_numeric_that_does_not_fit_fails_with_the_fix(
     pg_url: str, ingest: Callable[..., IngestSummary]
 ) -> None:

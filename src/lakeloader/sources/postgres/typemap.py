@@ -51,6 +51,7 @@ class Column:
     expression: str
     declared: str
     arrow_type: pa.DataType
+    source: str = ""  # for arrays: the column's own expression, checked for more than one dimension
 
 
 def quote_ident(name: str) -> str:
@@ -143,7 +144,7 @@ def describe(con: Any, items: Sequence[tuple[str, str]], from_sql: str, *, where
             elem = {"typname": row[6], "typtype": row[7]}
             suffix, elem_type = _scalar(elem, typmod, name, decl, where)
             expression = _expression(q, suffix, array=True)
-            columns.append(Column(name, expression, decl, pa.list_(elem_type)))
+            columns.append(Column(name, expression, decl, pa.list_(elem_type), source=q))
             continue
         suffix, arrow_type = _scalar(info, typmod, name, decl, where)
         expression = _expression(q, suffix, array=False)
@@ -152,7 +153,13 @@ def describe(con: Any, items: Sequence[tuple[str, str]], from_sql: str, *, where
 
 
 def select_list(columns: Sequence[Column]) -> str:
-    return ", ".join(f"{c.expression} AS {quote_ident(c.name)}" for c in columns)
+    """The SELECT list; each array column is followed (at the end) by a flag: does a value have 2+ dimensions?
+
+    The driver flattens a 2-D array into a list silently; the flag turns that into an error naming the column.
+    """
+    items = [f"{c.expression} AS {quote_ident(c.name)}" for c in columns]
+    items += [f"coalesce(array_ndims({c.source}) > 1, false)" for c in columns if c.source]
+    return ", ".join(items)
 
 
 def schema_of(columns: Sequence[Column]) -> pa.Schema:
@@ -183,4 +190,11 @@ def convert_batch(batch: pa.RecordBatch, columns: Sequence[Column], schema: pa.S
                     f"casts={{'{column.name}': 'text'}} (CLI --cast {column.name}=text)"
                 ) from None
         arrays.append(array)
+    flags = iter(range(len(columns), batch.num_columns))
+    for column in columns:
+        if column.source and pc.any(batch.column(next(flags))).as_py():
+            raise SchemaMismatchError(
+                f"postgres source {where}: column {column.name} ({column.declared}) has a multidimensional array, "
+                f"which would be flattened; cast it: casts={{'{column.name}': 'text'}} (CLI --cast {column.name}=text)"
+            )
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
