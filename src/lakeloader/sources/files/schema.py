@@ -135,6 +135,10 @@ class SchemaFitter:
             normal = pa.schema([pa.field(f.name, as_strings(f.type)) for f in normal])
         return normal
 
+    def normalise_table(self, table: pa.Table) -> pa.Table:
+        """`table` in the types Delta stores (thread-safe: decode workers call it, off the writer's thread)."""
+        return _normalise_table(table, self.normalise(table.schema))
+
     def observe(self, file_schema: pa.Schema, path: str) -> list[str]:
         """Grow the stream schema with `file_schema` as the mode allows; returns the columns it added."""
         incoming = self.normalise(file_schema)
@@ -168,7 +172,7 @@ class SchemaFitter:
     def fit(self, table: pa.Table, path: str) -> Fitted:
         """Cast `table` to the stream schema (plus the rescue column); what does not fit is rescued or bad."""
         assert self.schema is not None
-        table = _normalise_table(table, self.normalise(table.schema))
+        table = self.normalise_table(table)
         by_name = {n.lower(): n for n in table.column_names}
         columns: list[pa.Array | pa.ChunkedArray] = []
         rescue: dict[str, pa.ChunkedArray] = {}  # column → values to rescue (null where nothing to rescue)

@@ -245,13 +245,20 @@ class FilesSource:
 
     def _decoded(self, files: list[list[Any]]) -> Iterator[tuple[list[Any], FileRead]]:
         """Decode files on a thread pool, a few ahead of the writer, yielding them in plan order."""
+        fitter = self._fitter
 
         def one(f: list[Any]) -> FileRead:
             if f[1] == 0:
                 return FileRead(None, [BadRecord(f[0], "zero-byte file", rows=0)])
             if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
                 self._hashes[f[0]] = content_hash(f[0])
-            return read_file(self.reader, f[0], self.options, self.declared)
+            got = read_file(self.reader, f[0], self.options, self.declared)
+            if fitter is not None and got.table is not None and got.table.num_columns:
+                try:
+                    got.table = fitter.normalise_table(got.table)  # casts run in parallel, here
+                except (pa.ArrowException, ValueError, TypeError):
+                    pass  # fit() meets the same problem and reports the file
+            return got
 
         pool = ThreadPoolExecutor(self._threads())
         window: deque[tuple[list[Any], Future[FileRead]]] = deque()
