@@ -43,23 +43,31 @@ def test_user_mistakes_are_one_red_line_and_exit_1(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_then_tables_and_sql(tmp_path: Path) -> None:
+def test_demo_builds_both_bronze_layers_then_reruns_incrementally_without_leaking_the_secret(tmp_path: Path) -> None:
     root = tmp_path / "lh"
-    first = cli(root, "demo")
-    assert "committed as version 0" in first.stdout and "skipped (already committed)" in first.stdout
-    second = cli(root, "demo")
-    assert "committed" not in second.stdout.replace("already committed", "")
-    described = json.loads(cli(root, "tables", "describe", "demo.01_bronze.events", "--json").stdout)
-    assert described["rows"] == 5 and described["version"] == 0
-    assert {c["name"]: c["type"] for c in described["columns"]} == {"id": "bigint", "event": "string"}
-    history = json.loads(cli(root, "tables", "history", "demo.01_bronze.events", "--json").stdout)
-    assert history[0]["lakeloader.batch_id"] == 0 and history[0]["operationMetrics"]["num_added_rows"] == 5
+    out = cli(root, "demo", "--json")
+    report = json.loads(out.stdout)
+    tables = {t["table_name"]: t["rows"] for t in report["tables"]}
+    assert tables == {
+        "kardia.kardia_bronze.bronze_providers": 13,  # 10 seeded + 3 updated rows appended by the incremental run
+        "kardia.kardia_bronze.bronze_claims": 35,  # claims_10.avro + claims_11.avro
+        "telematics.01_bronze.telematics": 30_000,  # 4 + 2 Parquet files of 5,000 readings
+        "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines kept (PERMISSIVE)
+    }
+    assert [r["rows"] for r in report["incremental_run"]] == [3, 25, 10_000, 1_000]
+    assert [r["rows"] for r in report["noop_run"]] == [0, 0, 0, 0]
+    # the new Parquet column arrived through schema evolution in the same run
+    described = json.loads(cli(root, "tables", "describe", "telematics.01_bronze.telematics", "--json").stdout)
+    assert "fuel_level" in {c["name"] for c in described["columns"]} and described["rows"] == 30_000
+    history = json.loads(cli(root, "tables", "history", "kardia.kardia_bronze.bronze_claims", "--json").stdout)
+    assert [h["lakeloader.batch_id"] for h in history] == [1, 0]
     rows = json.loads(
-        cli(
-            root, "sql", "SELECT event, count(*) AS n FROM demo.`01_bronze`.events GROUP BY 1 ORDER BY 1", "--json"
-        ).stdout
+        cli(root, "sql", "SELECT count(DISTINCT claim_id) AS n FROM kardia_bronze.bronze_claims", "--json").stdout
     )
-    assert rows == [{"event": "start", "n": 3}, {"event": "stop", "n": 2}]
-    csv = cli(root, "sql", "SELECT id FROM demo.01_bronze.events ORDER BY id LIMIT 2", "--csv").stdout
-    assert csv.split() == ['"id"', "1", "2"]
-    assert "3 files" not in cli(root, "tables", "optimize", "demo.01_bronze.events").stdout
+    assert rows == [{"n": 35}]
+    # the password never leaks: not in CLI output, metastore, checkpoints, Delta logs, bad records, server state
+    secret = cli(root, "secrets", "get-secret", "kardia", "pg_pw", "--reveal").stdout.strip()
+    assert len(secret) >= 16
+    assert secret not in out.stdout + out.stderr
+    leaks = [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaks == []

@@ -1,32 +1,31 @@
-"""`lakeloader demo`: everything that is built, on embedded defaults, from nothing."""
+"""`lakeloader demo`: the bronze layers of both reference pipelines, from nothing, then an incremental rerun."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from lakeloader.cli.context import state
-from lakeloader.cli.output import say
+from lakeloader.cli.output import print_json, print_rows, say
 
 
-def demo() -> None:
-    """Build a lakehouse from nothing and show an exactly-once batch commit and its replay."""
-    import pyarrow as pa
-
-    from lakeloader.lakehouse import delta
-    from lakeloader.lakehouse.sql import query
+def demo(
+    fresh: Annotated[
+        bool, typer.Option("--fresh/--keep", help="Drop the demo catalogs first (kardia, telematics).")
+    ] = True,
+    keep_postgres: Annotated[bool, typer.Option("--keep-postgres", help="Leave the embedded server running.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Build the bronze tables of Providers & Claims and Telematics from nothing, then rerun incrementally."""
+    from lakeloader import demo as job
 
     lh = state.lakehouse()
-    say(f"[bold]lakehouse[/bold] at {lh.root}")
-    lh.create_catalog("demo", comment="lakeloader demo", if_not_exists=True)
-    for schema in ("00_landing", "01_bronze"):
-        lh.create_schema(f"demo.`{schema}`", if_not_exists=True)
-    volume = lh.create_volume("demo.`00_landing`.raw", if_not_exists=True)
-    say(f"volume /Volumes/demo/00_landing/raw -> {volume.location}")
-    table = lh.create_table("demo.`01_bronze`.events", if_not_exists=True)
-    batch = pa.table({"id": list(range(1, 6)), "event": ["start", "stop", "start", "stop", "start"]})
-    for attempt in ("first", "replay"):
-        result = delta.commit_batch(
-            table.location, batch, stream_id="demo-events", batch_id=0, table_name=str(table.name)
-        )
-        outcome = "skipped (already committed)" if result.skipped else f"committed as version {result.version}"
-        say(f"batch 0, {attempt} run: {result.rows} rows {outcome}")
-    rows = query(lh, "SELECT count(*) AS n FROM demo.`01_bronze`.events").column("n")[0].as_py()
-    say(f"demo.01_bronze.events holds {rows} rows (exactly once)")
+    talk = (lambda _m: None) if as_json else say
+    talk(f"[bold]lakehouse[/bold] at {lh.root}")
+    report = job.run(lh, say=talk, fresh=fresh, keep_postgres=keep_postgres)
+    if as_json:
+        print_json(report)
+        return
+    print_rows(report["tables"], columns=["table_name", "rows"], title="bronze tables")
+    say('query them: lakeloader sql "SELECT * FROM kardia.kardia_bronze.bronze_claims LIMIT 5"')

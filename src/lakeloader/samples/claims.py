@@ -202,7 +202,7 @@ def claim_records(
     for row in range(rows):
         record = _claim(
             rng,
-            claim_id=f"CLM-{file_number:04d}-{row + 1:06d}",
+            claim_id=f"CLM-{seed}-{file_number:04d}-{row + 1:06d}",  # unique across seeds too
             member=rng.choice(members),
             npi=rng.choice(npis),
             landed=landed,
