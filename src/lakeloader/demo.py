@@ -161,7 +161,8 @@ def counts(lh: Lakehouse) -> list[dict[str, Any]]:
         "telematics.`01_bronze`.telematics_test",
     ]
     sql = " UNION ALL ".join(f"SELECT '{n.replace('`', '')}' AS table_name, count(*) AS rows FROM {n}" for n in names)
-    return query(lh, sql).to_pylist()
+    rows: list[dict[str, Any]] = query(lh, sql).to_pylist()
+    return rows
 
 
 def run(lh: Lakehouse, *, say: Say, fresh: bool = True, keep_postgres: bool = False) -> dict[str, Any]:
