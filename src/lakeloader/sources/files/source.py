@@ -7,6 +7,7 @@ files in parallel (threads) while delta-rs writes what is already decoded, so re
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import deque
@@ -230,7 +231,7 @@ class FilesSource:
         """Open batch `plan` for reading: probe schemas, then stream the decoded, fitted files.
 
         Attempt 0 probes a sample only when there is no schema yet; a retry after a file brought new columns
-        probes every file cheaply (footers, headers, the first MiB), the next one decodes them all.
+        probes every file cheaply (footers, headers, the first 256 KiB), the next one decodes them all.
         """
         fitter = self._new_fitter()
         self._probe(fitter, plan["files"], attempt=attempt)
@@ -254,10 +255,9 @@ class FilesSource:
                 self._hashes[f[0]] = content_hash(f[0])
             got = read_file(self.reader, f[0], self.options, self.declared)
             if fitter is not None and got.table is not None and got.table.num_columns:
-                try:
-                    got.table = fitter.normalise_table(got.table)  # casts run in parallel, here
-                except (pa.ArrowException, ValueError, TypeError):
-                    pass  # fit() meets the same problem and reports the file
+                # casts run in parallel, here; a failure is met again by fit(), which reports the file
+                with contextlib.suppress(pa.ArrowException, ValueError, TypeError):
+                    got.table = fitter.normalise_table(got.table)
             return got
 
         pool = ThreadPoolExecutor(self._threads())
