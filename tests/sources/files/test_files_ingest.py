@@ -247,3 +247,17 @@ def test_skip_duplicate_files_by_content(ingest: Ingest, lh: Lakehouse, landing:
     assert sorted(read_table(lh).column("id").to_pylist()) == ["1", "2"]
     statuses = sorted(r["status"] for r in FileLedger(tmp_path / "cp_bronze.t/sources/files/ledger.db").rows())
     assert statuses == ["duplicate", "duplicate", "ingested", "ingested"]
+
+
+def test_a_checkpoint_inside_the_watched_folder_is_never_listed(lh: Lakehouse, landing: Path) -> None:
+    write_ndjson(landing / "a.json", [{"id": 1}])
+    for _ in range(2):
+        got = ingest_files(
+            "bronze.t",
+            path=landing,
+            checkpoint=landing / "checkpoint",
+            lakehouse=lh,
+            format="json",
+            badRecordsPath=str(landing / "bad"),
+        )
+    assert got.stats.files == 0 and read_table(lh).num_rows == 1

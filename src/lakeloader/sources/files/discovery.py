@@ -98,6 +98,7 @@ class Lister:
     recursive: bool = True
     modified_after_ns: int | None = None
     modified_before_ns: int | None = None
+    exclude: frozenset[str] = frozenset()  # folders never listed: the stream's own checkpoint, bad records...
 
     @classmethod
     def create(
@@ -108,6 +109,7 @@ class Lister:
         recursive: bool = True,
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
+        exclude: tuple[str | os.PathLike[str], ...] = (),
     ) -> Lister:
         root, segments = split_glob_path(os.fspath(path))
         return cls(
@@ -117,6 +119,7 @@ class Lister:
             recursive=recursive,
             modified_after_ns=int(modified_after.timestamp() * 1e9) if modified_after else None,
             modified_before_ns=int(modified_before.timestamp() * 1e9) if modified_before else None,
+            exclude=frozenset(os.path.abspath(p) for p in exclude),
         )
 
     def check_root(self) -> None:
@@ -174,7 +177,7 @@ class Lister:
                 if is_dir:
                     if seg_re is not None and (last or not seg_re.match(name)):
                         continue  # pruned: this folder cannot hold a match
-                    if descend:
+                    if descend and entry.path not in self.exclude:
                         stack.append((entry.path, depth + 1, f"{rel}{name}/"))
                     continue
                 if seg is not None and (seg_re is None or not last or not seg_re.match(name)):

@@ -109,6 +109,7 @@ class FilesSource:
             recursive=options.recursive_file_lookup,
             modified_after=options.modified_after,
             modified_before=options.modified_before,
+            exclude=(checkpoint.path, self.bad_sink.location, self.schemas.folder.parent),
         )
         self.reader = create_reader(options.format)
         self.stats = RunStats()
