@@ -26,7 +26,9 @@ def ingest_files_command(
     format: Annotated[
         str, typer.Option("--format", help="avro | parquet | json | csv | text | binaryFile (cloudFiles.format)")
     ],
-    target: Annotated[str, typer.Option("--target", help="Delta table: [catalog.]schema.table.")],
+    target: Annotated[
+        str, typer.Option("--target", help="Delta table: catalog.schema.table, or schema.table in the current catalog.")
+    ],
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="The stream's checkpoint folder.")],
     schema: Annotated[
         str | None, typer.Option("--schema", help="Declared schema: an .avsc file or DDL ('id BIGINT, ...').")
