@@ -119,6 +119,23 @@ def test_unsupported_type_names_the_column_and_the_cast(
     assert row["p"] == "(1,2)" and row["m"] == Decimal("3.50")
 
 
+def test_infinity_becomes_the_first_or_last_instant(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    sql(
+        pg_url,
+        "CREATE TABLE public.inf (id int, tz timestamptz, ts timestamp, d date); INSERT INTO public.inf VALUES "
+        "(1, 'infinity', 'infinity', 'infinity'), (2, '-infinity', '-infinity', '-infinity'), "
+        "(3, '2024-05-01 12:00+00', '2024-05-01 12:00', '2024-05-01')",
+    )
+    ingest(target="bronze.inf", table="public.inf")
+    rows = delta_table(house, "bronze.inf").sort_by("id").to_pylist()
+    assert rows[0]["ts"] == datetime(9999, 12, 31, 23, 59, 59, 999999) and rows[0]["d"] == date(9999, 12, 31)
+    assert rows[1]["ts"] == datetime(1, 1, 1) and rows[1]["d"] == date(1, 1, 1)
+    assert rows[1]["tz"].replace(tzinfo=None) == datetime(1, 1, 1)
+    assert rows[2]["ts"] == datetime(2024, 5, 1, 12) and rows[2]["d"] == date(2024, 5, 1)
+
+
 def test_multidimensional_array_is_refused_not_flattened(
     pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
 ) -> None:

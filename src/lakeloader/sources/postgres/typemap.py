@@ -18,6 +18,25 @@ import pyarrow.compute as pc
 from lakeloader.errors import SchemaMismatchError
 
 UNCONSTRAINED_NUMERIC = pa.decimal128(38, 18)
+
+
+def _wrap(value: int, bits: int) -> int:
+    half: int = 1 << (bits - 1)
+    return (value + half) % (2 * half) - half
+
+
+# Postgres stores +-infinity as the extreme integers; the driver shifts them from the 2000-01-01 epoch to 1970
+# with wrap-around, so they arrive as these values. They become Delta's last and first representable instants.
+_PG_EPOCH_US, _PG_EPOCH_DAYS = 946_684_800_000_000, 10_957
+_INFINITY = {
+    "timestamp": (
+        _wrap(2**63 - 1 + _PG_EPOCH_US, 64),
+        -(2**63) + _PG_EPOCH_US,
+        253_402_300_799_999_999,
+        -62_135_596_800_000_000,
+    ),
+    "date": (_wrap(2**31 - 1 + _PG_EPOCH_DAYS, 32), -(2**31) + _PG_EPOCH_DAYS, 2_932_896, -719_162),
+}
 _NATIVE: dict[str, pa.DataType] = {
     "int2": pa.int16(),
     "int4": pa.int32(),
@@ -175,11 +194,26 @@ def _storage(array: pa.Array) -> pa.Array:
     return array
 
 
+def _clamp_infinity(array: pa.Array) -> pa.Array:
+    """Map Postgres' +-infinity timestamps and dates to 9999-12-31 23:59:59.999999 / 0001-01-01 (Spark's range)."""
+    kind = "date" if pa.types.is_date32(array.type) else "timestamp"
+    plus, minus, last, first = _INFINITY[kind]
+    storage = pa.int32() if kind == "date" else pa.int64()
+    raw = array.view(storage)
+    is_plus, is_minus = pc.equal(raw, plus), pc.equal(raw, minus)
+    if not (pc.any(is_plus).as_py() or pc.any(is_minus).as_py()):
+        return array
+    raw = pc.if_else(is_plus, pa.scalar(last, storage), pc.if_else(is_minus, pa.scalar(first, storage), raw))
+    return raw.view(array.type)
+
+
 def convert_batch(batch: pa.RecordBatch, columns: Sequence[Column], schema: pa.Schema, *, where: str) -> pa.RecordBatch:
     """Cast one driver batch to the declared Arrow types (numeric text → exact decimal, opaque → storage)."""
     arrays = []
     for i, column in enumerate(columns):
         array = _storage(batch.column(i))
+        if pa.types.is_timestamp(array.type) or pa.types.is_date32(array.type):
+            array = _clamp_infinity(array)
         if array.type != column.arrow_type:
             try:
                 array = pc.cast(array, column.arrow_type, safe=True)
