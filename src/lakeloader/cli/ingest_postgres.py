@@ -45,7 +45,9 @@ def ingest_postgres_command(
         str | None, typer.Option("--delete-when", help="merge: delete matched rows when true (alias s).")
     ] = None,
     partition_column: Annotated[str | None, typer.Option("--partition-column")] = None,
-    num_partitions: Annotated[int, typer.Option("--num-partitions")] = 1,
+    num_partitions: Annotated[
+        int | None, typer.Option("--num-partitions", help="Parallel reads (default: automatic for big tables).")
+    ] = None,
     lower_bound: Annotated[int | None, typer.Option("--lower-bound")] = None,
     upper_bound: Annotated[int | None, typer.Option("--upper-bound")] = None,
     max_rows_per_batch: Annotated[int | None, typer.Option("--max-rows-per-batch")] = None,

@@ -51,7 +51,7 @@ def test_option_rules() -> None:
         PostgresSourceOptions(connection=conn)
     with pytest.raises(ConfigError, match="verify-full needs sslrootcert"):
         ConnectionOptions(url="postgresql://u@h/db", sslmode="verify-full")
-    with pytest.raises(ConfigError, match="needs --partition-column"):
-        PostgresSourceOptions(connection=conn, table="a.b", num_partitions=4)
+    with pytest.raises(ConfigError, match="a query is split only by a column"):
+        PostgresSourceOptions(connection=conn, query="SELECT 1", num_partitions=4)
     with pytest.raises(ConfigError, match="overwrite is for mode full"):
         PostgresSourceOptions(connection=conn, table="a.b", mode="merge", primary_key=["id"], write_mode="overwrite")

@@ -134,7 +134,9 @@ class PostgresSourceOptions(BaseModel):
     lookback: str | None = None
     delete_when: str | None = Field(default=None, description="merge: delete target rows matched when true")
     partition_column: str | None = None
-    num_partitions: int = Field(default=1, ge=1, le=64)
+    num_partitions: int | None = Field(
+        default=None, ge=1, le=64, description="None: 1, or one per core (up to 4) for a table of 128 MiB or more"
+    )
     lower_bound: int | None = None
     upper_bound: int | None = None
     max_rows_per_batch: int | None = Field(default=None, ge=1)
@@ -158,8 +160,11 @@ class PostgresSourceOptions(BaseModel):
             raise ConfigError(f"postgres source {label}: lookback needs a cursor column; pass --cursor")
         if self.max_rows_per_batch and not self.cursor:
             raise ConfigError(f"postgres source {label}: max_rows_per_batch needs a cursor column")
-        if self.num_partitions > 1 and not self.partition_column:
-            raise ConfigError(f"postgres source {label}: num_partitions > 1 needs --partition-column")
+        if (self.num_partitions or 1) > 1 and not self.partition_column and self.query is not None:
+            raise ConfigError(
+                f"postgres source {label}: a query is split only by a column; pass --partition-column with "
+                "--num-partitions"
+            )
         if self.write_mode == "overwrite" and self.mode != "full":
             raise ConfigError(f"postgres source {label}: write mode overwrite is for mode full only")
         return self

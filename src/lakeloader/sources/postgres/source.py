@@ -8,6 +8,7 @@ The high-water mark is the `hi` of the last committed plan, kept in `sources/pos
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from lakeloader.sources.postgres.options import PostgresSourceOptions, parse_dur
 from lakeloader.sources.postgres.typemap import Column, describe, quote_ident, select_list
 
 STATE_NAME = "postgres"
+AUTO_SPLIT_MIN_PAGES = 16384  # 128 MiB of 8 kB pages: below that, one stream is as fast as several
 
 
 def _relation(opts: PostgresSourceOptions) -> str:
@@ -49,6 +51,21 @@ def partition_predicates(column: str, lower: int, upper: int, n: int) -> list[st
             out.append(f"{q} >= {lo}")
         else:
             out.append(f"{q} >= {lo} AND {q} < {hi}")
+    return out
+
+
+def ctid_predicates(pages: int, n: int) -> list[str]:
+    """Split a table by physical block ranges (TID range scans, PostgreSQL 14+): no partition scans another's rows."""
+    step = max(1, -(-pages // n))
+    out = []
+    for i in range(n):
+        lo, hi = i * step, (i + 1) * step
+        if i == 0:
+            out.append(f"ctid < '({hi},0)'::tid")
+        elif i == n - 1:
+            out.append(f"ctid >= '({lo},0)'::tid")  # open-ended: pages added since planning are read too
+        else:
+            out.append(f"ctid >= '({lo},0)'::tid AND ctid < '({hi},0)'::tid")
     return out
 
 
@@ -159,7 +176,7 @@ class PostgresSource:
 
     def _partition_plan(self, con: Any, plan: dict[str, Any]) -> dict[str, Any] | None:
         column = self.opts.partition_column
-        if column is None or self.opts.num_partitions <= 1:
+        if column is None or (self.opts.num_partitions or 1) <= 1:
             return None
         lower, upper = self.opts.lower_bound, self.opts.upper_bound
         if lower is None or upper is None:
@@ -174,6 +191,23 @@ class PostgresSource:
             return None
         return {"column": column, "lower": int(lower), "upper": int(upper), "n": self.opts.num_partitions}
 
+    def _block_plan(self, con: Any, plan: dict[str, Any]) -> dict[str, Any] | None:
+        """Without a partition column, a whole-table read of a big table is split by block ranges."""
+        requested = self.opts.num_partitions
+        if self.opts.query is not None or plan.get("lo") is not None or requested == 1:
+            return None  # an increment reads through the cursor's index, in one stream
+        row = con.execute(
+            "SELECT c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::int8, "
+            "current_setting('server_version_num')::int FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass",
+            (self.relation,),
+        ).fetchone()
+        relkind, pages, version = str(row[0]), int(row[1]), int(row[2])
+        if relkind not in ("r", "m") or version < 140000:  # partitioned parents and views have no ctid
+            return None
+        n = requested or (min(4, os.cpu_count() or 1) if pages >= AUTO_SPLIT_MIN_PAGES else 1)
+        n = min(n, max(1, pages))
+        return {"ctid": True, "pages": pages, "n": n} if n > 1 else None
+
     def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         if self.opts.cursor is None or self.opts.mode == "full":
             if self._snapshot_done:
@@ -187,11 +221,10 @@ class PostgresSource:
             if hi is None:
                 return None
             plan = {"kind": "range", "cursor": self.opts.cursor, "lo": hwm, "hi": hi}
-        if self.opts.partition_column and self.opts.num_partitions > 1:
-            with self._con() as con:
-                partitions = self._partition_plan(con, plan)
-            if partitions:
-                plan["partitions"] = partitions
+        with self._con() as con:
+            partitions = self._partition_plan(con, plan) if self.opts.partition_column else self._block_plan(con, plan)
+        if partitions:
+            plan["partitions"] = partitions
         return plan
 
     # -- reading ------------------------------------------------------------------------------------------
@@ -199,9 +232,12 @@ class PostgresSource:
         select = select_list(self.columns())
         preds = self._base_filter() + self.range_filter(plan)
         parts = plan.get("partitions")
-        splits = (
-            partition_predicates(parts["column"], parts["lower"], parts["upper"], parts["n"]) if parts else ["TRUE"]
-        )
+        if not parts:
+            splits = ["TRUE"]
+        elif parts.get("ctid"):
+            splits = ctid_predicates(parts["pages"], parts["n"])
+        else:
+            splits = partition_predicates(parts["column"], parts["lower"], parts["upper"], parts["n"])
         out = []
         for split in splits:
             where = self._where(preds + ([split] if split != "TRUE" else []))
