@@ -23,6 +23,7 @@ from lakeloader.sources.postgres.typemap import Column, convert_batch, schema_of
 
 log = logging.getLogger(__name__)
 BATCH_SIZE_HINT_BYTES = 16 * 1024 * 1024
+QUEUED_BATCHES_PER_PARTITION = 2  # batches waiting for the writer: bounds memory, keeps readers busy
 _DONE = object()
 
 
@@ -88,7 +89,7 @@ def stream(
 ) -> pa.RecordBatchReader:
     """Run `queries` (one per partition) in parallel in one snapshot; stream their batches as one reader."""
     schema = schema_of(columns)
-    out: queue.Queue[Any] = queue.Queue(maxsize=2 * len(queries) + 2)
+    out: queue.Queue[Any] = queue.Queue(maxsize=len(queries) * QUEUED_BATCHES_PER_PARTITION + 2)
     stop = threading.Event()
 
     def batches() -> Iterator[pa.RecordBatch]:
