@@ -239,7 +239,7 @@ def ingest_postgres(
             if not conn.is_connection_loss(cause) or attempt >= opts.retries:
                 if isinstance(exc, LakeloaderError) and not conn.is_connection_loss(cause):
                     raise
-                raise conn.translate(cause, where=opts.label) from None
+                raise conn.translate(cause, where=opts.label) from cause  # --debug shows the chain, redacted
             attempt += 1
             delay = min(10.0, 0.25 * 2**attempt) * (0.5 + random.random())
             log.warning("%s; batch retried in %.1fs", redact(str(conn.translate(cause, where=opts.label))), delay)
