@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 UV      := $(shell command -v uv 2>/dev/null)
 
-.PHONY: demo test test-fast lint fmt bench clean
+.PHONY: demo test test-fast lint fmt bench clean docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { if [ -n "$(UV)" ]; then $(UV) venv -q $(VENV); else python3 -m venv $(VENV); fi; }
@@ -36,3 +36,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .mypy_cache .ruff_cache
+
+docs: $(STAMP)
+	$(VENV)/bin/typer lakeloader.cli.main utils docs --name lakeloader --title "lakeloader CLI reference" --output docs/cli.md
