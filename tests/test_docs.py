@@ -12,9 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 def test_cli_reference_matches_the_app(tmp_path: Path) -> None:
     typer_bin = Path(sys.executable).parent / "typer"
     out = tmp_path / "cli.md"
+    args = ["utils", "docs", "--name", "lakeloader", "--title", "lakeloader CLI reference", "--output", str(out)]
     subprocess.run(
-        [str(typer_bin), "lakeloader.cli.main", "utils", "docs", "--name", "lakeloader"]
-        + ["--title", "lakeloader CLI reference", "--output", str(out)],
+        [str(typer_bin), "lakeloader.cli.main", *args],
         check=True,
         capture_output=True,
     )
