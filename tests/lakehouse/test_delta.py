@@ -26,7 +26,9 @@ def test_replay_and_lower_batches_are_skipped(tmp_path: Path) -> None:
     t = tmp_path / "t"
     data = pa.table({"id": [1, 2, 3]})
     first = delta.commit_batch(t, data, stream_id="s", batch_id=5)
-    assert (first.version, first.rows, first.skipped) == (0, 3, False)
+    # a new table gets its own CREATE TABLE commit (version 0), then the batch's data (version 1)
+    assert (first.version, first.rows, first.skipped) == (1, 3, False)
+    assert [h["operation"] for h in delta.history(t)] == ["WRITE", "CREATE TABLE"]
     again = delta.commit_batch(t, data, stream_id="s", batch_id=5)
     lower = delta.commit_batch(t, data, stream_id="s", batch_id=2)
     assert again.skipped and lower.skipped and again.version is None
@@ -78,14 +80,14 @@ def test_schema_evolution_adds_columns_and_widens(tmp_path: Path) -> None:
 
 def test_incompatible_types_are_refused_with_column_and_fix(tmp_path: Path) -> None:
     t = tmp_path / "t"
-    delta.write(t, pa.table({"id": pa.array([1], pa.int32())}), table_name="c.s.t")
+    version = delta.write(t, pa.table({"id": pa.array([1], pa.int32())}), table_name="c.s.t").version
     with pytest.raises(SchemaMismatchError, match=r"table c\.s\.t: column id is int32 .* has string; cast it"):
         delta.write(t, pa.table({"id": ["x"]}), table_name="c.s.t")
     with pytest.raises(SchemaMismatchError, match="has int64"):
         delta.write(t, pa.table({"id": pa.array([2**40], pa.int64())}), table_name="c.s.t")
     with pytest.raises(SchemaMismatchError, match="new columns extra"):
         delta.write(t, pa.table({"id": pa.array([1], pa.int32()), "extra": [1]}), schema_evolution=False)
-    assert DeltaTable(str(t)).version() == 0
+    assert DeltaTable(str(t)).version() == version
 
 
 def test_unsigned_and_nanosecond_types_are_mapped_without_loss(tmp_path: Path) -> None:
@@ -164,7 +166,7 @@ def test_blind_appends_from_four_processes_all_land(tmp_path: Path) -> None:
         assert p.exitcode == 0
     table = DeltaTable(str(t)).to_pyarrow_table()
     assert table.num_rows == 1 + 4 * 20 * 10
-    assert DeltaTable(str(t)).version() == 80
+    assert DeltaTable(str(t)).version() == 1 + 80  # CREATE TABLE, the first row, then 80 appends
 
 
 _STREAM_SCRIPT = """

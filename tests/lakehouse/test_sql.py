@@ -49,3 +49,27 @@ def test_sql_errors_are_one_line(lh: Lakehouse) -> None:
     with pytest.raises(TerminalError) as info:
         query(lh, "SELEC 1")
     assert "\n" not in str(info.value) and "fix the SQL" in str(info.value)
+
+
+def test_filters_on_decimals_and_microsecond_timestamps_find_every_row(lakehouse: Lakehouse) -> None:
+    """delta-rs' own dataset drops these rows (null or millisecond bounds from the log); ours must not."""
+    import decimal
+    from datetime import UTC, datetime
+
+    lakehouse.create_catalog("c")
+    lakehouse.create_schema("c.s")
+    table = lakehouse.create_table("c.s.t")
+    stamp = datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
+    data = pa.table(
+        {
+            "d": pa.array([decimal.Decimal("0.000000001")], pa.decimal128(38, 9)),
+            "ts": pa.array([stamp], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    delta.write(table.location, data, mode="overwrite")  # the delta-rs writer path
+    delta.write(table.location, data)  # our parallel path
+    out = query(
+        lakehouse,
+        "SELECT count(*) AS n FROM c.s.t WHERE d >= 0.000000001 AND ts >= TIMESTAMPTZ '2024-01-01 00:00:00.123456+00'",
+    )
+    assert out.to_pylist() == [{"n": 2}]

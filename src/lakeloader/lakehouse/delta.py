@@ -39,6 +39,8 @@ DEFAULT_TABLE_PROPERTIES = {
 }
 MAX_ATTEMPTS = 8
 _TXN_RETENTION = "delta.setTransactionRetentionDuration"
+# Table features under which a plain append of Parquet files with add actions is still correct.
+_APPEND_SAFE_FEATURES = {"timestampNtz", "appendOnly", "deletionVectors"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,24 @@ def open_table(location: str | os.PathLike[str], *, table_name: str | None = Non
     if not is_delta_table(location):
         raise NotFoundError(f"table {_label(location, table_name)} has no Delta log at {location}; write to it first")
     return DeltaTable(os.fspath(location))
+
+
+def dataset(location: str | os.PathLike[str], *, table_name: str | None = None) -> Any:
+    """A `pyarrow.dataset.Dataset` over the table's current files, safe for filter pushdown.
+
+    delta-rs' `to_pyarrow_dataset()` turns each file's log statistics into a guarantee that Arrow uses to skip
+    files, and some statistics come out as null bounds (decimals in exponent form, a column without min/max)
+    or as inward-rounded bounds (timestamps cut to milliseconds) — so a filter can silently drop matching
+    rows. For unpartitioned tables we scan the files as plain Parquet instead (the footers' own statistics
+    still prune row groups); partitioned tables need delta-rs' partition values.
+    """
+    import pyarrow.dataset as ds
+
+    dt = open_table(location, table_name=table_name)
+    if dt.metadata().partition_columns:
+        return dt.to_pyarrow_dataset()
+    schema = pa.schema(dt.schema().to_arrow())
+    return ds.dataset(dt.file_uris(), schema=schema, format="parquet")
 
 
 def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int | None:
@@ -239,6 +259,9 @@ def write(
             evolve=schema_evolution,
         )
         counter = _RowCounter(reader, target)
+        props = _commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata)
+        if mode == "append" and predicate is None and not partition_by and _parallel_ok(dt, target):
+            return _append_files(uri, dt, counter, props, label=label, table_name=table_name, properties=properties)
         kwargs: dict[str, Any] = {}
         if predicate is not None:
             kwargs["predicate"] = predicate
@@ -250,13 +273,76 @@ def write(
             partition_by=partition_by if dt is None else None,
             configuration={**DEFAULT_TABLE_PROPERTIES, **(properties or {})} if dt is None else None,
             name=table_name if dt is None else None,
-            commit_properties=_commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata),
+            commit_properties=props,
             **kwargs,
         )
         version, operation, metrics = _last_operation(DeltaTable(uri))
         return CommitResult(label, version, counter.rows, operation=operation, metrics=metrics)
 
     return _with_retries(label, _replayable(data), attempt)
+
+
+def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
+    """Plain appends to unpartitioned tables of the basic protocol, whose schema already holds every column."""
+    if dt is None:
+        return True
+    protocol = dt.protocol()
+    features = set(protocol.writer_features or [])
+    if protocol.min_writer_version == 7:
+        if not features <= _APPEND_SAFE_FEATURES:
+            return False
+    elif protocol.min_writer_version > 2:  # legacy check constraints, generated columns, column mapping...
+        return False
+    if dt.metadata().partition_columns:
+        return False
+    return set(target.names) <= set(pa.schema(dt.schema().to_arrow()).names)
+
+
+def _append_files(
+    uri: str,
+    dt: Any,
+    counter: _RowCounter,
+    props: Any,
+    *,
+    label: str,
+    table_name: str | None,
+    properties: Mapping[str, str] | None,
+) -> CommitResult:
+    """Encode the data files on every core, then commit them (and the stream transaction) in ONE commit.
+
+    A new table gets its own CREATE TABLE commit first (as a Databricks streaming table does), once the files
+    are written; files of a failed commit were never referenced and are removed by vacuum.
+    """
+    from deltalake import DeltaTable
+    from deltalake.transaction import AddAction
+
+    from lakeloader.lakehouse.datafiles import write_data_files
+
+    started = time.perf_counter()
+    files = write_data_files(uri, counter.batches(), counter.schema)
+    if dt is None:  # created only once the data is written: a failed read leaves no table behind
+        configuration = {**DEFAULT_TABLE_PROPERTIES, **(properties or {})}
+        DeltaTable.create(uri, schema=counter.schema, mode="ignore", configuration=configuration, name=table_name)
+        dt = DeltaTable(uri)
+        if not _parallel_ok(dt, counter.schema):  # another writer created it first, with other columns
+            for f in files:
+                (Path(uri) / f.path).unlink(missing_ok=True)
+            raise SchemaMismatchError(
+                f"table {label}: was created concurrently with a different schema; run the write again"
+            )
+    actions = [AddAction(f.path, f.size, {}, f.modification_time, True, f.stats) for f in files]
+    metrics = {
+        "num_added_files": len(files),
+        "num_added_rows": counter.rows,
+        "num_added_bytes": sum(f.size for f in files),
+        "execution_time_ms": int((time.perf_counter() - started) * 1000),
+    }
+    props.custom_metadata["operationMetrics"] = metrics
+    dt.create_write_transaction(
+        actions, mode="append", schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
+    )
+    version = int(DeltaTable(uri).version())
+    return CommitResult(label, version, counter.rows, operation="WRITE", metrics=metrics)
 
 
 def commit_batch(

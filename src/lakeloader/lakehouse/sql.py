@@ -97,7 +97,7 @@ def query(lh: Lakehouse, sql: str) -> pa.Table:
         if view is None:
             view = f"__lakeloader_{len(registered)}"
             table = lh.table(str(full))
-            dataset = delta.open_table(table.location, table_name=str(full)).to_pyarrow_dataset()
+            dataset = delta.dataset(table.location, table_name=str(full))
             con.register(view, dataset)
             registered[str(full)] = view
         pieces.append(sql[cursor : chain.start])

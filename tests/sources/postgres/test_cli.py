@@ -45,7 +45,7 @@ def test_cli_ingest_summary_json_and_errors(pg_url: str, pg_server: EmbeddedPost
     ]
     done = _cli(house.root, *base, "--target", "bronze.bronze_providers")
     assert done.returncode == 0, done.stderr
-    assert "main.bronze.bronze_providers: 500 rows" in done.stdout and "table version 0" in done.stdout
+    assert "main.bronze.bronze_providers: 500 rows" in done.stdout and "table version 1" in done.stdout
     done = _cli(
         house.root, *base, "--target", "bronze.inc", "--mode", "incremental", "--cursor", "updated_at",
         "--primary-key", "id", "--lookback", "10m", "--partition-column", "id", "--num-partitions", "2", "--json",

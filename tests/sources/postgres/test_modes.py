@@ -33,7 +33,7 @@ def test_full_appends_each_run_or_overwrites(
     sql(pg_url, TABLE)
     first = ingest(table="public.t")
     second = ingest(table="public.t")
-    assert (first.rows, second.rows, second.version) == (50, 50, 1)
+    assert (first.rows, second.rows, second.version) == (50, 50, 2)  # version 0 is CREATE TABLE
     assert len(_ids(house)) == 100  # the seed's behaviour: every run appends a snapshot
     sql(pg_url, "DELETE FROM public.t WHERE id > 10")
     ingest(target="bronze.o", table="public.t", write_mode="overwrite")

@@ -119,7 +119,7 @@ def _drop_already_ingested(
 
     cursor = source.cursor_column()
     keys = list(dict.fromkeys([*source.opts.primary_key, cursor.name]))
-    dataset = delta.open_table(location).to_pyarrow_dataset()
+    dataset = delta.dataset(location)
     existing = dataset.to_table(columns=keys, filter=ds.field(cursor.name) >= pa.scalar(low, cursor.arrow_type))
     if existing.num_rows == 0:
         return data

@@ -1,0 +1,203 @@
+"""Parallel Parquet data files for a Delta commit: encode on every core, return add actions with statistics.
+
+delta-rs encodes a write on one thread; Parquet encoding is most of a write's CPU. Here the incoming stream
+is cut into chunks that worker threads encode at once (pyarrow releases the GIL), and `delta.py` commits all
+the files in ONE transaction. Nothing here touches the Delta log.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import math
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+CHUNK_BYTES = 32 * 1024 * 1024  # Arrow bytes per data file: bounded memory, files of a few to ~20 MB compressed
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One written Parquet file, relative to the table root, with its Delta statistics JSON."""
+
+    path: str
+    size: int
+    rows: int
+    stats: str
+    modification_time: int
+
+
+_LAST_MS = datetime(9999, 12, 31, 23, 59, 59, 999000)  # a max past it cannot be rounded up in the log's form
+
+
+def _outward(value: float, *, up: bool) -> float:
+    return math.nextafter(value, math.inf if up else -math.inf)
+
+
+def _bound(value: Any, arrow_type: pa.DataType, *, up: bool) -> Any:
+    """One min (up=False) or max (up=True) in delta-rs' stats JSON form, rounded outward where it is inexact."""
+    if isinstance(value, bool) or pa.types.is_integer(arrow_type) or pa.types.is_string(arrow_type):
+        return value
+    if pa.types.is_floating(arrow_type):
+        return float(value)
+    if pa.types.is_decimal(arrow_type):  # JSON numbers are doubles to the reader: never round inward
+        approx = float(value)
+        # readers parse the JSON text (the shortest repr of the double), so check that text, not the double
+        while (decimal.Decimal(repr(approx)) < value) if up else (decimal.Decimal(repr(approx)) > value):
+            approx = _outward(approx, up=up)
+        return approx
+    if pa.types.is_date32(arrow_type):
+        return value.isoformat()
+    if pa.types.is_timestamp(arrow_type):  # the log keeps milliseconds: floor the min, ceil the max
+        micros = value.microsecond % 1000
+        if micros and up and value < _LAST_MS.replace(tzinfo=value.tzinfo):
+            value += timedelta(microseconds=1000 - micros)
+        elif micros:
+            value -= timedelta(microseconds=micros)
+        if arrow_type.tz is not None:
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    return None
+
+
+def _column_stats(array: pa.ChunkedArray, arrow_type: pa.DataType) -> tuple[Any, Any, Any]:
+    """(min, max, nullCount) of one column; struct columns give nested dicts, lists and binary no bounds."""
+    if pa.types.is_struct(arrow_type):
+        mins: dict[str, Any] = {}
+        maxs: dict[str, Any] = {}
+        nulls: dict[str, Any] = {}
+        children = [c.flatten() for c in array.chunks]  # flatten() applies the struct's own nulls
+        flat = [
+            pa.chunked_array([c[i] for c in children], arrow_type.field(i).type) for i in range(arrow_type.num_fields)
+        ]
+        for i, child in enumerate(flat):
+            name = arrow_type.field(i).name
+            lo, hi, nc = _column_stats(child, arrow_type.field(i).type)
+            if nc is not None:
+                nulls[name] = nc
+            if lo is not None:
+                mins[name], maxs[name] = lo, hi
+        return mins or None, maxs or None, nulls or None
+    null_count = array.null_count
+    if not (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+        or pa.types.is_string(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_date32(arrow_type)
+        or pa.types.is_timestamp(arrow_type)
+    ):
+        return None, None, None if pa.types.is_nested(arrow_type) else null_count
+    values = array
+    if pa.types.is_floating(arrow_type):  # NaN never bounds a range
+        values = pc.if_else(pc.is_nan(array), pa.scalar(None, arrow_type), array)
+    extremes = pc.min_max(values)
+    try:
+        low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    except (OverflowError, ValueError):  # a date or instant outside Python's years 1-9999: no bounds (safe)
+        return None, None, null_count
+    if low is None:
+        return None, None, null_count
+    return _bound(low, arrow_type, up=False), _bound(high, arrow_type, up=True), null_count
+
+
+def _stats(table: pa.Table) -> str:
+    """Delta statistics as delta-rs writes them: numRecords, and per column nullCount and min/max.
+
+    Bounds are exact or rounded outward (never inward), so a reader that skips files by them never skips a
+    matching row. (lakeloader's own reads do not depend on them: see `delta.dataset`.)
+    """
+    mins: dict[str, Any] = {}
+    maxs: dict[str, Any] = {}
+    nulls: dict[str, Any] = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        low, high, null_count = _column_stats(column, field.type)
+        if null_count is not None:
+            nulls[field.name] = null_count
+        if low is not None:
+            mins[field.name], maxs[field.name] = low, high
+    return json.dumps(
+        {"numRecords": table.num_rows, "minValues": mins, "maxValues": maxs, "nullCount": nulls},
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> DataFile:
+    name = f"part-{uuid.uuid4()}-c000.snappy.parquet"
+    path = root / name
+    table = pa.Table.from_batches(batches, schema=schema)
+    pq.write_table(table, path, compression="snappy", row_group_size=256 * 1024)
+    stat = path.stat()
+    return DataFile(name, stat.st_size, table.num_rows, _stats(table), int(stat.st_mtime * 1000))
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], chunk_bytes: int) -> Iterator[list[pa.RecordBatch]]:
+    chunk: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        chunk.append(batch)
+        size += batch.nbytes
+        if size >= chunk_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def write_data_files(
+    root: str | os.PathLike[str],
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    *,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> list[DataFile]:
+    """Write `batches` as Parquet files under `root` with `workers` threads; at most workers+1 chunks in memory.
+
+    If anything fails, the files already written are deleted (they were never committed) and the error raised.
+    """
+    folder = Path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    threads = workers or default_workers()
+    done: list[DataFile] = []
+    pending: list[Future[DataFile]] = []
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lakeloader-parquet") as pool:
+        try:
+            for chunk in _chunks(batches, chunk_bytes):
+                pending.append(pool.submit(_write_one, folder, chunk, schema))
+                while len(pending) > threads:
+                    done.append(pending.pop(0).result())
+            done.extend(f.result() for f in pending)
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            for f in pending:
+                if not f.cancelled() and f.exception() is None:
+                    done.append(f.result())
+            for data_file in done:
+                (folder / data_file.path).unlink(missing_ok=True)
+            raise
+    return done
+
+
+def now_millis() -> int:
+    return int(time.time() * 1000)
