@@ -49,10 +49,9 @@ def start_postgres(root: Path, say: Say) -> str:
     """Start the ephemeral embedded server with the password from the secret; return its password-free URL."""
     from lakeloader.embedded import instance
 
-    started = instance.start(root=root, password=PASSWORD_REF, ephemeral=True)
+    instance.start(root=root, password=PASSWORD_REF, ephemeral=True)
     state = instance.status(root=root)
     say(f"postgres running on {state['host']}:{state['port']} (ephemeral, password {PASSWORD_REF})")
-    del started
     return f"postgresql://postgres@{state['host']}:{state['port']}/postgres"
 
 
@@ -126,7 +125,7 @@ def ingest_all(lh: Lakehouse, source_url: str, say: Say) -> list[dict[str, Any]]
     return summaries
 
 
-def change_sources(lh: Lakehouse, source_url: str, say: Say) -> None:
+def change_sources(lh: Lakehouse, say: Say) -> None:
     """What happens between two runs: providers change in Postgres, new claims and telematics files land."""
     import psycopg
 
@@ -148,7 +147,6 @@ def change_sources(lh: Lakehouse, source_url: str, say: Say) -> None:
     say("landed claims_11.avro (25 claims)")
     land_telematics(lh, seed=2, files=2, new_column=True, malformed=0)
     say("landed 2 Parquet files with a new column fuel_level, and 1 JSON file")
-    del source_url
 
 
 def counts(lh: Lakehouse) -> list[dict[str, Any]]:
@@ -187,7 +185,7 @@ def run(lh: Lakehouse, *, say: Say, fresh: bool = True, keep_postgres: bool = Fa
         say("[bold]2. bronze from nothing[/bold]")
         report["first_run"] = ingest_all(lh, source_url, say)
         say("[bold]3. the sources change[/bold]")
-        change_sources(lh, source_url, say)
+        change_sources(lh, say)
         say("[bold]4. incremental rerun[/bold]: only what is new is read and committed, exactly once")
         report["incremental_run"] = ingest_all(lh, source_url, say)
         say("[bold]5. rerun with nothing new[/bold]")
