@@ -123,13 +123,21 @@ def _parse(value: object, arrow_type: pa.DataType) -> object:
     return value
 
 
-@settings(max_examples=60, deadline=None)
-@given(rows)
-def test_statistics_bound_every_value_and_count_nulls(data: list[dict[str, object]]) -> None:
-    from lakeloader.lakehouse.datafiles import _stats
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows, st.integers(1, 8))
+def test_statistics_bound_every_value_and_count_nulls(
+    tmp_path_factory: pytest.TempPathFactory, data: list[dict[str, object]], row_group: int
+) -> None:
+    import pyarrow.parquet as pq
+
+    from lakeloader.lakehouse.datafiles import _stats, parquet_string_bounds
 
     table = _table(data)
-    stats = json.loads(_stats(table))
+    footer: list[pq.FileMetaData] = []  # string bounds come from the Parquet footer, the rest from Arrow
+    pq.write_table(
+        table, tmp_path_factory.mktemp("f") / "x.parquet", row_group_size=row_group, metadata_collector=footer
+    )
+    stats = json.loads(_stats(table, parquet_string_bounds(footer[0])))
     assert stats["numRecords"] == table.num_rows
     for field in SCHEMA:
         column = table.column(field.name)

@@ -75,6 +75,36 @@ def _bound(value: Any, arrow_type: pa.DataType, *, up: bool) -> Any:
     return None
 
 
+def parquet_string_bounds(metadata: pq.FileMetaData) -> dict[str, tuple[str, str] | None]:
+    """Min and max of each top-level string column from the footer the writer just computed (free, unlike a scan).
+
+    None when a row group with values has no bounds (the writer drops statistics of very long values).
+    """
+    out: dict[str, tuple[str, str] | None] = {}
+    for i in range(metadata.num_columns):
+        column = metadata.schema.column(i)
+        if "." in column.path or column.logical_type.type != "STRING":
+            continue
+        low: str | None = None
+        high: str | None = None
+        known = True
+        for rg in range(metadata.num_row_groups):
+            chunk = metadata.row_group(rg).column(i)
+            stats = chunk.statistics
+            if stats is None or not stats.has_null_count:
+                known = False
+                break
+            if not stats.has_min_max:
+                if stats.null_count != chunk.num_values:
+                    known = False
+                    break
+                continue
+            low = stats.min if low is None or stats.min.encode() < low.encode() else low
+            high = stats.max if high is None or stats.max.encode() > high.encode() else high
+        out[column.path] = (low, high) if known and low is not None and high is not None else None
+    return out
+
+
 def _column_stats(array: pa.ChunkedArray, arrow_type: pa.DataType) -> tuple[Any, Any, Any]:
     """(min, max, nullCount) of one column; struct columns give nested dicts, lists and binary no bounds."""
     if pa.types.is_struct(arrow_type):
@@ -117,7 +147,7 @@ def _column_stats(array: pa.ChunkedArray, arrow_type: pa.DataType) -> tuple[Any,
     return _bound(low, arrow_type, up=False), _bound(high, arrow_type, up=True), null_count
 
 
-def _stats(table: pa.Table) -> str:
+def _stats(table: pa.Table, string_bounds: dict[str, tuple[str, str] | None] | None = None) -> str:
     """Delta statistics as delta-rs writes them: numRecords, and per column nullCount and min/max.
 
     Bounds are exact or rounded outward (never inward), so a reader that skips files by them never skips a
@@ -127,7 +157,12 @@ def _stats(table: pa.Table) -> str:
     maxs: dict[str, Any] = {}
     nulls: dict[str, Any] = {}
     for field, column in zip(table.schema, table.columns, strict=True):
-        low, high, null_count = _column_stats(column, field.type)
+        if string_bounds is not None and field.name in string_bounds and pa.types.is_string(field.type):
+            bounds = string_bounds[field.name]  # from the Parquet footer: no second pass over the strings
+            low, high = bounds if bounds is not None else (None, None)
+            null_count = column.null_count
+        else:
+            low, high, null_count = _column_stats(column, field.type)
         if null_count is not None:
             nulls[field.name] = null_count
         if low is not None:
@@ -145,9 +180,18 @@ def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> 
     table = pa.Table.from_batches(batches, schema=schema)
     # A small dictionary page limit makes high-cardinality columns fall back to plain encoding early: ~15 %
     # less encoding CPU and no bigger files on the claims bench (bench/files_to_delta.py).
-    pq.write_table(table, path, compression="snappy", row_group_size=256 * 1024, dictionary_pagesize_limit=64 * 1024)
+    collector: list[pq.FileMetaData] = []
+    pq.write_table(
+        table,
+        path,
+        compression="snappy",
+        row_group_size=256 * 1024,
+        dictionary_pagesize_limit=64 * 1024,
+        metadata_collector=collector,
+    )
     stat = path.stat()
-    return DataFile(name, stat.st_size, table.num_rows, _stats(table), int(stat.st_mtime * 1000))
+    stats = _stats(table, parquet_string_bounds(collector[0]))
+    return DataFile(name, stat.st_size, table.num_rows, stats, int(stat.st_mtime * 1000))
 
 
 def _chunks(batches: Iterable[pa.RecordBatch], chunk_bytes: int) -> Iterator[list[pa.RecordBatch]]:

@@ -17,7 +17,7 @@ def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead
 
     pf = pq.ParquetFile(path)
     try:
-        table = pf.read(use_threads=True)
+        table = pf.read(use_threads=False)  # files are decoded in parallel already (one per worker thread)
         table.validate(full=False)
         return FileRead(table)
     except Exception:  # salvage what can be salvaged, below
