@@ -152,3 +152,27 @@ def test_statistics_bound_every_value_and_count_nulls(
             values = [v.encode() for v in values]  # type: ignore[union-attr]
             low, high = str(low).encode(), str(high).encode()
         assert all(low <= v <= high for v in values), (field.name, low, high)  # type: ignore[operator]
+
+
+def test_footer_statistics_cover_top_level_and_struct_leaves_not_list_elements(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "id": [1, 2],
+            "who": [{"name": "a", "age": 3}, {"name": "b", "age": None}],
+            "tags": [["x"], ["y", "z"]],
+            "attrs": pa.array([[("k", 1)], []], pa.map_(pa.string(), pa.int64())),
+        }
+    )
+    (written,) = write_data_files(tmp_path, table.to_batches(), table.schema)
+    meta = pq.ParquetFile(tmp_path / written.path).metadata.row_group(0)
+    has_stats = {meta.column(i).path_in_schema: meta.column(i).is_stats_set for i in range(meta.num_columns)}
+    assert has_stats == {
+        "id": True,
+        "who.name": True,
+        "who.age": True,
+        "tags.list.element": False,
+        "attrs.key_value.key": False,
+        "attrs.key_value.value": False,
+    }

@@ -174,6 +174,23 @@ def _stats(table: pa.Table, string_bounds: dict[str, tuple[str, str] | None] | N
     )
 
 
+def footer_statistics_columns(schema: pa.Schema) -> list[str]:
+    """Leaf columns that get Parquet footer statistics: all but those inside lists and maps.
+
+    Readers prune row groups by top-level and struct leaves; min/max of list elements prunes nothing useful and
+    costs ~6 % of the encode on the claims bench (bench/files_to_delta.py).
+    """
+
+    def leaves(prefix: str, t: pa.DataType) -> Iterator[str]:
+        if pa.types.is_struct(t):
+            for i in range(t.num_fields):
+                yield from leaves(f"{prefix}.{t.field(i).name}", t.field(i).type)
+        elif not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t)):
+            yield prefix
+
+    return [leaf for f in schema for leaf in leaves(f.name, f.type)]
+
+
 def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> DataFile:
     name = f"part-{uuid.uuid4()}-c000.snappy.parquet"
     path = root / name
@@ -187,6 +204,7 @@ def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> 
         compression="snappy",
         row_group_size=256 * 1024,
         dictionary_pagesize_limit=64 * 1024,
+        write_statistics=footer_statistics_columns(schema),
         metadata_collector=collector,
     )
     stat = path.stat()

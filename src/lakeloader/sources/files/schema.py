@@ -125,14 +125,21 @@ class SchemaFitter:
     hints: str | None
     table_name: str
 
+    _normal: dict[pa.Schema, pa.Schema] = field(default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         if self.schema is not None:  # declared or stored schemas are held in the types Delta stores
             self.schema = types.delta_schema(self.schema)
 
     def normalise(self, schema: pa.Schema) -> pa.Schema:
-        normal = types.delta_schema(schema)
-        if self.strings_only:
-            normal = pa.schema([pa.field(f.name, as_strings(f.type)) for f in normal])
+        """`schema` in the types Delta stores (remembered: the files of a stream mostly share one schema)."""
+        normal = self._normal.get(schema)
+        if normal is None:
+            normal = types.delta_schema(schema)
+            if self.strings_only:
+                normal = pa.schema([pa.field(f.name, as_strings(f.type)) for f in normal])
+            if len(self._normal) < 256:
+                self._normal[schema] = normal  # dict ops are atomic under the GIL: decode threads share it
         return normal
 
     def normalise_table(self, table: pa.Table) -> pa.Table:
@@ -173,12 +180,16 @@ class SchemaFitter:
         """Cast `table` to the stream schema (plus the rescue column); what does not fit is rescued or bad."""
         assert self.schema is not None
         table = self.normalise_table(table)
+        n = table.num_rows
+        if table.schema == self.schema:  # the common case: the file has exactly the stream's columns
+            if self.rescue_column:
+                table = table.append_column(pa.field(self.rescue_column, pa.string()), pa.nulls(n, pa.string()))
+            return Fitted(table)
         by_name = {n.lower(): n for n in table.column_names}
         columns: list[pa.Array | pa.ChunkedArray] = []
         rescue: dict[str, pa.ChunkedArray] = {}  # column → values to rescue (null where nothing to rescue)
         drop = None  # rows that must leave the table (bad), as a boolean mask
         bad: list[BadRecord] = []
-        n = table.num_rows
         for f in self.schema:
             src = by_name.pop(f.name.lower(), None)
             if src is None:
