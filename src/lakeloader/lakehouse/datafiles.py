@@ -11,9 +11,10 @@ import decimal
 import json
 import math
 import os
+import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -261,6 +262,56 @@ def write_data_files(
                 (folder / data_file.path).unlink(missing_ok=True)
             raise
     return done
+
+
+# Codecs every Delta reader decodes (Spark, Databricks, DuckDB, Polars, delta-rs); a file with another one
+# (BROTLI, LZ4, LZO...) is re-encoded instead of copied.
+PORTABLE_CODECS = frozenset({"UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD"})
+
+
+def portable_codecs(metadata: pq.FileMetaData) -> bool:
+    """True if every column chunk of the file is compressed with a codec every Delta reader decodes."""
+    return all(
+        metadata.row_group(rg).column(c).compression in PORTABLE_CODECS
+        for rg in range(metadata.num_row_groups)
+        for c in range(metadata.num_columns)
+    )
+
+
+def copy_parquet_file(
+    root: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    *,
+    size: int,
+    conforms: Callable[[pa.Schema], bool],
+    normalise: Callable[[pa.Table], pa.Table],
+) -> DataFile | None:
+    """Copy a Parquet file into the table folder byte for byte, as a data file for the next commit.
+
+    What is checked, decoded and described by the statistics is the COPY, so a source file rewritten meanwhile
+    cannot slip other bytes into the table: the copy must still be `size` bytes, use portable codecs, have a
+    schema `conforms` accepts and decode fully. The statistics come from the decoded rows, in the types Delta
+    stores (`normalise`), and from the footer for strings. None, with nothing left behind, when the file must
+    be re-encoded instead (or is bad: the normal path reads it again and reports it).
+    """
+    folder = Path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"part-{uuid.uuid4()}-c000.parquet"
+    target = folder / name
+    try:
+        shutil.copyfile(source, target)
+        pf = pq.ParquetFile(target)
+        if target.stat().st_size != size or not portable_codecs(pf.metadata) or not conforms(pf.schema_arrow):
+            target.unlink(missing_ok=True)
+            return None
+        table = pf.read(use_threads=False)  # files are copied in parallel already
+        table.validate(full=False)
+        stats = _stats(normalise(table), parquet_string_bounds(pf.metadata))
+        mtime = int(target.stat().st_mtime * 1000)
+    except Exception:  # vanished, unreadable, corrupt
+        target.unlink(missing_ok=True)
+        return None
+    return DataFile(name, size, table.num_rows, stats, mtime)
 
 
 def now_millis() -> int:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +28,9 @@ from lakeloader.errors import (
 )
 from lakeloader.lakehouse import types
 from lakeloader.secrets.redact import redact, redact_obj
+
+if TYPE_CHECKING:
+    from lakeloader.lakehouse.datafiles import DataFile
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +226,7 @@ def write(
     metadata: Mapping[str, Any] | None = None,
     table_name: str | None = None,
     properties: Mapping[str, str] | None = None,
+    copied_files: list[DataFile] | None = None,
 ) -> CommitResult:
     """Write `data` to the Delta table at `location` in one commit (creating the table on first write).
 
@@ -232,6 +236,9 @@ def write(
         schema_evolution: add columns the table lacks (append); an incompatible type is always refused.
         overwrite_schema: with mode="overwrite", replace the table schema by the data's.
         stream_id, batch_id: make the write an idempotent stream batch; see `commit_batch`.
+        copied_files: data files already in the table folder (Parquet files a source copied as they were, see
+            `datafiles.copy_parquet_file`), which the source adds to this list while `data` is read; they join
+            the same commit. Only for plain appends to a table `appends_files` accepts.
     """
     from deltalake import DeltaTable, write_deltalake
 
@@ -261,7 +268,14 @@ def write(
         counter = _RowCounter(reader, target)
         props = _commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata)
         if mode == "append" and predicate is None and not partition_by and _parallel_ok(dt, target):
-            return _append_files(uri, dt, counter, props, label=label, table_name=table_name, properties=properties)
+            return _append_files(
+                uri, dt, counter, props, label=label, table_name=table_name, properties=properties, copied=copied_files
+            )
+        if copied_files is not None:
+            raise TerminalError(
+                f"table {label}: copied Parquet files can only join a plain append to an unpartitioned table; "
+                "set the source option copyThroughMinFileSize=off"
+            )
         kwargs: dict[str, Any] = {}
         if predicate is not None:
             kwargs["predicate"] = predicate
@@ -280,6 +294,13 @@ def write(
         return CommitResult(label, version, counter.rows, operation=operation, metrics=metrics)
 
     return _with_retries(label, _replayable(data), attempt)
+
+
+def appends_files(location: str | os.PathLike[str], schema: pa.Schema) -> bool:
+    """True if appending `schema`'s rows to the table (or creating it) commits plain Parquet data files."""
+    from deltalake import DeltaTable
+
+    return not is_delta_table(location) or _parallel_ok(DeltaTable(os.fspath(location)), schema)
 
 
 def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
@@ -307,6 +328,7 @@ def _append_files(
     label: str,
     table_name: str | None,
     properties: Mapping[str, str] | None,
+    copied: list[DataFile] | None = None,
 ) -> CommitResult:
     """Encode the data files on every core, then commit them (and the stream transaction) in ONE commit.
 
@@ -320,21 +342,24 @@ def _append_files(
 
     started = time.perf_counter()
     files = write_data_files(uri, counter.batches(), counter.schema)
+    copies = list(copied or [])  # complete now: the source adds to it while its batches are read
+    rows = counter.rows + sum(f.rows for f in copies)
     if dt is None:  # created only once the data is written: a failed read leaves no table behind
         configuration = {**DEFAULT_TABLE_PROPERTIES, **(properties or {})}
         DeltaTable.create(uri, schema=counter.schema, mode="ignore", configuration=configuration, name=table_name)
         dt = DeltaTable(uri)
         if not _parallel_ok(dt, counter.schema):  # another writer created it first, with other columns
-            for f in files:
+            for f in files + copies:
                 (Path(uri) / f.path).unlink(missing_ok=True)
             raise SchemaMismatchError(
                 f"table {label}: was created concurrently with a different schema; run the write again"
             )
-    actions = [AddAction(f.path, f.size, {}, f.modification_time, True, f.stats) for f in files]
+    actions = [AddAction(f.path, f.size, {}, f.modification_time, True, f.stats) for f in files + copies]
     metrics = {
-        "num_added_files": len(files),
-        "num_added_rows": counter.rows,
-        "num_added_bytes": sum(f.size for f in files),
+        "num_added_files": len(files) + len(copies),
+        "num_added_rows": rows,
+        "num_added_bytes": sum(f.size for f in files + copies),
+        "num_copied_files": len(copies),
         "execution_time_ms": int((time.perf_counter() - started) * 1000),
     }
     props.custom_metadata["operationMetrics"] = metrics
@@ -342,7 +367,7 @@ def _append_files(
         actions, mode="append", schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
     )
     version = int(DeltaTable(uri).version())
-    return CommitResult(label, version, counter.rows, operation="WRITE", metrics=metrics)
+    return CommitResult(label, version, rows, operation="WRITE", metrics=metrics)
 
 
 def commit_batch(
@@ -357,6 +382,7 @@ def commit_batch(
     metadata: Mapping[str, Any] | None = None,
     table_name: str | None = None,
     partition_by: list[str] | None = None,
+    copied_files: list[DataFile] | None = None,
 ) -> CommitResult:
     """Commit batch `batch_id` of stream `stream_id` exactly once.
 
@@ -376,6 +402,7 @@ def commit_batch(
         metadata=metadata,
         table_name=table_name,
         partition_by=partition_by,
+        copied_files=copied_files,
     )
 
 

@@ -94,6 +94,41 @@ def can_widen(src: pa.DataType, dst: pa.DataType) -> bool:
     return False
 
 
+def stored_as_is(src: pa.DataType, dst: pa.DataType) -> bool:
+    """True if a Parquet column that Arrow reads as `src` already holds `dst` exactly as Delta stores it.
+
+    Only the Arrow-side width of offsets (large_string, large_list) and dictionary encoding may differ: those do
+    not change the Parquet bytes. Nanosecond or millisecond timestamps, unsigned integers, half floats, times
+    and fixed-size binaries all need a conversion, so a file holding them is never copied as it is.
+    """
+    if pa.types.is_dictionary(src):
+        src = src.value_type
+    if pa.types.is_large_string(src) or pa.types.is_string(src):
+        return bool(pa.types.is_string(dst))
+    if pa.types.is_large_binary(src) or pa.types.is_binary(src):
+        return bool(pa.types.is_binary(dst))
+    if pa.types.is_list(src) or pa.types.is_large_list(src):
+        return pa.types.is_list(dst) and stored_as_is(src.value_type, dst.value_type)
+    if pa.types.is_map(src):
+        return (
+            pa.types.is_map(dst)
+            and stored_as_is(src.key_type, dst.key_type)
+            and stored_as_is(src.item_type, dst.item_type)
+        )
+    if pa.types.is_struct(src):
+        return (
+            pa.types.is_struct(dst)
+            and src.num_fields == dst.num_fields
+            and all(
+                src.field(i).name == dst.field(i).name and stored_as_is(src.field(i).type, dst.field(i).type)
+                for i in range(src.num_fields)
+            )
+        )
+    if pa.types.is_timestamp(src):
+        return pa.types.is_timestamp(dst) and src.unit == dst.unit == "us" and (src.tz is None) == (dst.tz is None)
+    return bool(src == dst)
+
+
 def plan_append(incoming: pa.Schema, table: pa.Schema | None, *, table_name: str, evolve: bool) -> pa.Schema:
     """The schema incoming batches are cast to before they are written to `table`.
 

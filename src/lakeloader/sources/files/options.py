@@ -39,13 +39,13 @@ _TIME_UNITS = {
 }
 
 
-def parse_bytes(value: str | int) -> int:
+def parse_bytes(value: str | int, *, option: str = "maxBytesPerTrigger") -> int:
     """'10g', '512 MB', 1048576 → bytes."""
     if isinstance(value, int):
         return value
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
     if not m or m.group(2).lower() not in _SIZE_UNITS:
-        raise ConfigError(f"option maxBytesPerTrigger: {value!r} is not a size; write it like 10g, 512m or 1048576")
+        raise ConfigError(f"option {option}: {value!r} is not a size; write it like 10g, 512m or 1048576")
     return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
 
 
@@ -108,11 +108,21 @@ class FilesOptions(BaseModel):
     clean_source_retention: float = Field(30 * 86400.0, alias="cleanSource.retentionDuration")
     # runtime
     read_threads: int = Field(0, alias="readThreads", ge=0)
+    # lakeloader's own: Parquet files at least this big whose columns are already what the table stores are
+    # copied into the table as they are (no decode/encode round trip); "off" re-encodes every file
+    copy_through_min_file_size: int | None = Field(8 * 1024**2, alias="copyThroughMinFileSize", ge=0)
 
     @field_validator("max_bytes_per_trigger", mode="before")
     @classmethod
     def _bytes(cls, v: Any) -> Any:
         return None if v is None else parse_bytes(v)
+
+    @field_validator("copy_through_min_file_size", mode="before")
+    @classmethod
+    def _copy_size(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().lower() in ("off", "none", "false", "never"):
+            return None
+        return None if v is None else parse_bytes(v, option="copyThroughMinFileSize")
 
     @field_validator("zero_byte_file_grace", mode="before")
     @classmethod

@@ -78,6 +78,8 @@ class IngestSummary:
         ]
         if s.bad_records:
             parts.append(f"{s.bad_records:,} bad records ({s.bad_files} files) → {self.bad_records_table}")
+        if s.copied_files:
+            parts.append(f"{s.copied_files:,} Parquet files copied as they were")
         if s.rescued_rows:
             parts.append(f"{s.rescued_rows:,} rows with rescued data")
         if s.duplicates:

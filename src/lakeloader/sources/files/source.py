@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import datafiles, delta, types
+from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import discovery, extras
 from lakeloader.sources.files.bad_records import BadRecordsSink
@@ -56,6 +57,13 @@ class _SchemaGrew(Exception):
     """A file had columns the probe did not see: abort this write and retry with every file probed fully."""
 
 
+@dataclass(frozen=True)
+class _Copied:
+    """A Parquet file copied into the table folder as it was (see `FilesSource._copy_columns`)."""
+
+    data_file: DataFile
+
+
 @dataclass
 class RunStats:
     """What a run did, for the summary line."""
@@ -66,6 +74,7 @@ class RunStats:
     bad_records: int = 0
     bad_files: int = 0
     rescued_rows: int = 0
+    copied_files: int = 0
     waiting: int = 0
     duplicates: int = 0
     batches: int = 0
@@ -119,6 +128,9 @@ class FilesSource:
         self._abort: BaseException | None = None
         self._need_corrupt = False
         self._hashes: dict[str, str | None] = {}
+        self._copy_columns: dict[str, pa.DataType] | None = None  # set per read when files may be copied
+        self._made: dict[int, list[DataFile]] = {}  # every file copied for a batch (decode threads add)
+        self._copies: dict[int, list[DataFile]] = {}  # the copied files the batch's commit adds
 
     # -- planning ---------------------------------------------------------------------------------------
     def _discover(self) -> deque[tuple[FileEntry, bool]]:
@@ -234,6 +246,8 @@ class FilesSource:
         Attempt 0 probes a sample only when there is no schema yet; a retry after a file brought new columns
         probes every file cheaply (footers, headers, the first 256 KiB), the next one decodes them all.
         """
+        batch_id = int(plan["batch_id"])
+        self.discard_copies(batch_id)  # a re-read: the copies of the aborted attempt go
         fitter = self._new_fitter()
         self._probe(fitter, plan["files"], attempt=attempt)
         if fitter.schema is None:  # every file unreadable: the batch only has bad records
@@ -242,16 +256,60 @@ class FilesSource:
         self._abort = None
         corrupt = self._need_corrupt or self._table_has(self.options.corrupt_record_column)
         out_schema = extras.output_schema(fitter, self.options, corrupt=corrupt)
+        self._copy_columns = self._copyable_columns(plan, fitter, out_schema)
+        self._made[batch_id], self._copies[batch_id] = [], []
         batches = self._stream(plan, fitter, out_schema)
         return pa.RecordBatchReader.from_batches(out_schema, batches)
 
-    def _decoded(self, files: list[list[Any]]) -> Iterator[tuple[list[Any], FileRead]]:
-        """Decode files on a thread pool, a few ahead of the writer, yielding them in plan order."""
-        fitter = self._fitter
+    def _copyable_columns(
+        self, plan: dict[str, Any], fitter: SchemaFitter, out: pa.Schema
+    ) -> dict[str, pa.DataType] | None:
+        """The columns a Parquet file may have to be copied into the table as it is; None: re-encode every file.
 
-        def one(f: list[Any]) -> FileRead:
+        A copied file must stand for exactly the rows the decode path would write: so no per-file columns
+        (`_metadata`, audit columns), no replaced files (allowOverwrites), no content hashing, and a plain
+        append (an unpartitioned table that already has every column).
+        """
+        opts = self.options
+        if opts.format != "parquet" or opts.copy_through_min_file_size is None or fitter.schema is None:
+            return None
+        if opts.with_metadata or opts.audit_columns or opts.hashing or any(f[3] for f in plan["files"]):
+            return None
+        if not len(fitter.schema) or not delta.appends_files(self.table_location, out):
+            return None
+        return {f.name: f.type for f in fitter.schema}
+
+    def _conforms(self, file_schema: pa.Schema) -> bool:
+        """True if the file's columns are stream columns, each stored exactly as the table stores it."""
+        want = self._copy_columns
+        names = file_schema.names
+        if want is None or not names or len(set(names)) != len(names):
+            return False
+        return all(n in want and types.stored_as_is(file_schema.field(n).type, want[n]) for n in names)
+
+    def discard_copies(self, batch_id: int, *, keep: list[DataFile] | None = None) -> None:
+        """Delete the files copied for `batch_id` that its commit does not reference (`keep`)."""
+        kept = set(keep or [])
+        for data_file in self._made.pop(batch_id, []):
+            if data_file not in kept:
+                (self.table_location / data_file.path).unlink(missing_ok=True)
+        self._copies.pop(batch_id, None)
+
+    def _decoded(self, files: list[list[Any]], made: list[DataFile]) -> Iterator[tuple[list[Any], FileRead | _Copied]]:
+        """Decode (or copy) files on a thread pool, a few ahead of the writer, yielding them in plan order."""
+        fitter = self._fitter
+        min_copy = self.options.copy_through_min_file_size
+
+        def one(f: list[Any]) -> FileRead | _Copied:
             if f[1] == 0:
                 return FileRead(None, [BadRecord(f[0], "zero-byte file", rows=0)])
+            if self._copy_columns is not None and fitter is not None and min_copy is not None and f[1] >= min_copy:
+                copied = datafiles.copy_parquet_file(
+                    self.table_location, f[0], size=f[1], conforms=self._conforms, normalise=fitter.normalise_table
+                )
+                if copied is not None:
+                    made.append(copied)  # list.append is atomic: the writer deletes these if the batch fails
+                    return _Copied(copied)
             if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
                 self._hashes[f[0]] = content_hash(f[0])
             got = read_file(self.reader, f[0], self.options, self.declared)
@@ -262,7 +320,7 @@ class FilesSource:
             return got
 
         pool = ThreadPoolExecutor(self._threads())
-        window: deque[tuple[list[Any], Future[FileRead]]] = deque()
+        window: deque[tuple[list[Any], Future[FileRead | _Copied]]] = deque()
         todo = iter(files)
         try:
             for f in todo:
@@ -285,9 +343,15 @@ class FilesSource:
         bad_all: list[BadRecord] = []
         outcome: dict[str, Any] = {}
         known = self.ledger.hashes() if opts.skip_duplicate_files else set()
+        copies = self._copies[batch_id]
         try:
-            for f, got in self._decoded(plan["files"]):
+            for f, got in self._decoded(plan["files"], self._made[batch_id]):
                 path = f[0]
+                if isinstance(got, _Copied):  # already in the table folder; the commit adds it
+                    copies.append(got.data_file)
+                    outcome[path] = ["ingested", got.data_file.rows, None]
+                    self.stats.copied_files += 1
+                    continue
                 digest = self._hashes.pop(path, None)
                 if opts.skip_duplicate_files and digest is not None:
                     if digest in known:
@@ -361,8 +425,9 @@ class FilesSource:
         for attempt in range(3):
             if attempt:
                 reader = self.read(plan, attempt=attempt)
+            copies = self._copies.get(batch_id) if self._copy_columns is not None else None
             try:
-                return delta.commit_batch(
+                result = delta.commit_batch(
                     self.table_location,
                     reader,
                     stream_id=self.checkpoint.stream_id,
@@ -371,8 +436,13 @@ class FilesSource:
                     predicate=predicate,
                     table_name=self.table_name,
                     metadata={"source": "files", "files": len(plan["files"])},
+                    copied_files=copies,
                 )
+                self.discard_copies(batch_id, keep=copies)
+                return result
             except BaseException as exc:
+                if not self._committed(batch_id):  # never delete a file a commit references
+                    self.discard_copies(batch_id)
                 abort, self._abort = self._abort, None
                 if isinstance(abort, _SchemaGrew):
                     log.info("batch %d: file %s has columns the probe missed, re-reading", batch_id, abort)
@@ -381,6 +451,16 @@ class FilesSource:
                     raise abort from None
                 raise
         raise ConfigError(f"batch {batch_id}: the schema kept changing while reading; run it again")
+
+    def _committed(self, batch_id: int) -> bool:
+        """True unless the table positively does not hold batch `batch_id` (when in doubt, keep the files)."""
+        try:
+            if not delta.is_delta_table(self.table_location):
+                return False
+            done = delta.transaction_version(self.table_location, self.checkpoint.stream_id)
+        except Exception:
+            return True
+        return done is not None and done >= batch_id
 
     # -- recording ----------------------------------------------------------------------------------------
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
