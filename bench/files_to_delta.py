@@ -2,7 +2,7 @@
 
 200 files x 10,000 claims-like rows (with a nested array). Also: a no-op rerun over 100,000 tiny files that
 are already ingested (one listing + one set lookup per file is the target). Run: `.venv/bin/python
-bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--repeat 3] [--workdir DIR]`.
+bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--repeat 5] [--workdir DIR]`.
 Times are the best of `--repeat` runs (raw read and ingest alike, interleaved), each ingest into a fresh table.
 """
 
@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--noop-files", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--formats", default="avro,parquet,json")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (this machine is shared)")
+    parser.add_argument("--repeat", type=int, default=5, help="best of N runs (this machine is shared)")
     parser.add_argument("--no-copy-row", dest="copy_row", action="store_false", help="skip the Parquet copy row")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lakeloader-bench-"))
