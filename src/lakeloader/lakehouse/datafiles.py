@@ -264,18 +264,32 @@ def write_data_files(
     return done
 
 
-# Codecs every Delta reader decodes (Spark, Databricks, DuckDB, Polars, delta-rs); a file with another one
-# (BROTLI, LZ4, LZO...) is re-encoded instead of copied.
+# Codecs and encodings every Delta reader decodes (Spark 3.x, Databricks, DuckDB, Polars, delta-rs); a file using
+# anything else (BROTLI or LZ4 codecs, BYTE_STREAM_SPLIT encoding...) is re-encoded instead of copied.
 PORTABLE_CODECS = frozenset({"UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD"})
+PORTABLE_ENCODINGS = frozenset(
+    {
+        "PLAIN",
+        "PLAIN_DICTIONARY",
+        "RLE_DICTIONARY",
+        "RLE",
+        "BIT_PACKED",
+        "DELTA_BINARY_PACKED",
+        "DELTA_LENGTH_BYTE_ARRAY",
+        "DELTA_BYTE_ARRAY",
+    }
+)
 
 
-def portable_codecs(metadata: pq.FileMetaData) -> bool:
-    """True if every column chunk of the file is compressed with a codec every Delta reader decodes."""
-    return all(
-        metadata.row_group(rg).column(c).compression in PORTABLE_CODECS
-        for rg in range(metadata.num_row_groups)
-        for c in range(metadata.num_columns)
-    )
+def portable(metadata: pq.FileMetaData) -> bool:
+    """True if every column chunk of the file uses codecs and encodings every Delta reader decodes."""
+    for rg in range(metadata.num_row_groups):
+        group = metadata.row_group(rg)
+        for c in range(metadata.num_columns):
+            chunk = group.column(c)
+            if chunk.compression not in PORTABLE_CODECS or not set(chunk.encodings) <= PORTABLE_ENCODINGS:
+                return False
+    return True
 
 
 def copy_parquet_file(
@@ -289,10 +303,10 @@ def copy_parquet_file(
     """Copy a Parquet file into the table folder byte for byte, as a data file for the next commit.
 
     What is checked, decoded and described by the statistics is the COPY, so a source file rewritten meanwhile
-    cannot slip other bytes into the table: the copy must still be `size` bytes, use portable codecs, have a
-    schema `conforms` accepts and decode fully. The statistics come from the decoded rows, in the types Delta
-    stores (`normalise`), and from the footer for strings. None, with nothing left behind, when the file must
-    be re-encoded instead (or is bad: the normal path reads it again and reports it).
+    cannot slip other bytes into the table: the copy must still be `size` bytes, use portable codecs and
+    encodings, have a schema `conforms` accepts and decode fully. The statistics come from the decoded rows, in
+    the types Delta stores (`normalise`), and from the footer for strings. None, with nothing left behind, when
+    the file must be re-encoded instead (or is bad: the normal path reads it again and reports it).
     """
     folder = Path(root)
     folder.mkdir(parents=True, exist_ok=True)
@@ -301,7 +315,7 @@ def copy_parquet_file(
     try:
         shutil.copyfile(source, target)
         pf = pq.ParquetFile(target)
-        if target.stat().st_size != size or not portable_codecs(pf.metadata) or not conforms(pf.schema_arrow):
+        if target.stat().st_size != size or not portable(pf.metadata) or not conforms(pf.schema_arrow):
             target.unlink(missing_ok=True)
             return None
         table = pf.read(use_threads=False)  # files are copied in parallel already

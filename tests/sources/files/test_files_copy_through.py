@@ -81,12 +81,13 @@ def test_files_needing_a_conversion_or_below_the_size_are_re_encoded(
     ns = _claims(2).set_column(3, "at", pa.array([datetime(2024, 1, 2)] * 500, pa.timestamp("ns", tz="UTC")))
     pq.write_table(ns, landing / "b_nanos.parquet", coerce_timestamps=None, allow_truncated_timestamps=False)
     pq.write_table(_claims(3), landing / "c_brotli.parquet", compression="brotli")
+    pq.write_table(_claims(5), landing / "c_split.parquet", use_dictionary=False, use_byte_stream_split=["amount"])
     small = landing / "d_small.parquet"
     pq.write_table(_claims(4, n=5), small)
     minimum = min(p.stat().st_size for p in landing.iterdir() if p != small)
     summary = ingest(format="parquet", copyThroughMinFileSize=str(minimum))
-    assert summary.stats.rows == 1505
-    assert summary.stats.copied_files == 1  # only a_ok: b needs micros, c a portable codec, d is small
+    assert summary.stats.rows == 2005
+    assert summary.stats.copied_files == 1  # only a_ok: b needs micros, c portable codecs/encodings, d is small
     table = read_table(lh)
     assert table.schema.field("at").type == pa.timestamp("us", tz="UTC")
     assert pc.count_distinct(table["at"]).as_py() == 2
