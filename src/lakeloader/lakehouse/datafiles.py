@@ -313,14 +313,17 @@ def copy_parquet_file(
     name = f"part-{uuid.uuid4()}-c000.parquet"
     target = folder / name
     try:
+        with pq.ParquetFile(source) as before:  # the footer alone: most files that cannot be copied never are
+            if not portable(before.metadata) or not conforms(before.schema_arrow):
+                return None
         shutil.copyfile(source, target)
-        pf = pq.ParquetFile(target)
-        if target.stat().st_size != size or not portable(pf.metadata) or not conforms(pf.schema_arrow):
-            target.unlink(missing_ok=True)
-            return None
-        table = pf.read(use_threads=False)  # files are copied in parallel already
-        table.validate(full=False)
-        stats = _stats(normalise(table), parquet_string_bounds(pf.metadata))
+        with pq.ParquetFile(target) as pf:
+            if target.stat().st_size != size or not portable(pf.metadata) or not conforms(pf.schema_arrow):
+                target.unlink(missing_ok=True)
+                return None
+            table = pf.read(use_threads=False)  # files are copied in parallel already
+            table.validate(full=False)
+            stats = _stats(normalise(table), parquet_string_bounds(pf.metadata))
         mtime = int(target.stat().st_mtime * 1000)
     except Exception:  # vanished, unreadable, corrupt
         target.unlink(missing_ok=True)
