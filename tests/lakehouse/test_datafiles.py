@@ -176,3 +176,37 @@ def test_footer_statistics_cover_top_level_and_struct_leaves_not_list_elements(t
         "attrs.key_value.key": False,
         "attrs.key_value.value": False,
     }
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows, st.data())
+def test_statistics_of_parts_merge_into_those_of_the_whole(data: list[dict[str, object]], draw: st.DataObject) -> None:
+    """Row groups read one at a time (copied Parquet files) give the same statistics as the file read whole."""
+    from lakeloader.lakehouse.datafiles import _stats, merge_stats
+
+    table = _table(data)
+    nested = pa.array(
+        [None if r["i"] is None else {"x": r["i"], "y": r["s"]} for r in data],
+        pa.struct([("x", pa.int64()), ("y", pa.string())]),
+    )
+    table = table.append_column("st", nested)
+    cut = draw.draw(st.integers(0, table.num_rows))
+    parts = [table.slice(0, cut), table.slice(cut)]
+    merged = json.loads(_stats(parts[0]))
+    merged = merge_stats(merged, json.loads(_stats(parts[1])))
+    assert merged == json.loads(_stats(table))
+
+
+def test_merged_statistics_drop_bounds_a_part_could_not_give() -> None:
+    from lakeloader.lakehouse.datafiles import merge_stats
+
+    with_bounds = {"numRecords": 2, "minValues": {"a": 1}, "maxValues": {"a": 5}, "nullCount": {"a": 0}}
+    values_no_bounds = {"numRecords": 2, "minValues": {}, "maxValues": {}, "nullCount": {"a": 0}}
+    all_null = {"numRecords": 2, "minValues": {}, "maxValues": {}, "nullCount": {"a": 2}}
+    assert merge_stats(with_bounds, values_no_bounds)["minValues"] == {}
+    assert merge_stats(with_bounds, all_null) == {
+        "numRecords": 4,
+        "minValues": {"a": 1},
+        "maxValues": {"a": 5},
+        "nullCount": {"a": 2},
+    }

@@ -175,6 +175,68 @@ def _stats(table: pa.Table, string_bounds: dict[str, tuple[str, str] | None] | N
     )
 
 
+def merge_stats(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The statistics of two parts of one file (row groups read one at a time), from the stats of each part.
+
+    Counts add up; bounds take the lower min and the higher max (the log's forms order like their values:
+    numbers, ISO dates and fixed-width timestamps, strings by code point). A column loses its bounds when a
+    part holding non-null values has none for it, so merged bounds are never narrower than the values.
+    """
+
+    def bounds(
+        lo_a: Any, hi_a: Any, lo_b: Any, hi_b: Any, nulls_a: Any, nulls_b: Any, rows_a: int, rows_b: int
+    ) -> tuple[Any, Any] | None:
+        has_a = not isinstance(nulls_a, int) or nulls_a < rows_a  # unknown null count: assume values
+        has_b = not isinstance(nulls_b, int) or nulls_b < rows_b
+        if isinstance(lo_a, dict) or isinstance(lo_b, dict) or isinstance(hi_a, dict) or isinstance(hi_b, dict):
+            lo_a, hi_a, lo_b, hi_b = (x if isinstance(x, dict) else {} for x in (lo_a, hi_a, lo_b, hi_b))
+            na = nulls_a if isinstance(nulls_a, dict) else {}
+            nb = nulls_b if isinstance(nulls_b, dict) else {}
+            lows: dict[str, Any] = {}
+            highs: dict[str, Any] = {}
+            for key in {*lo_a, *lo_b, *na, *nb}:
+                got = bounds(
+                    lo_a.get(key), hi_a.get(key), lo_b.get(key), hi_b.get(key), na.get(key), nb.get(key), rows_a, rows_b
+                )
+                if got is not None:
+                    lows[key], highs[key] = got
+            return (lows, highs) if lows else None
+        if (lo_a is None and has_a) or (lo_b is None and has_b):
+            return None  # a part with values but no bounds: the merge cannot bound them
+        if lo_a is None:
+            return None if lo_b is None else (lo_b, hi_b)
+        if lo_b is None:
+            return lo_a, hi_a
+        return min(lo_a, lo_b), max(hi_a, hi_b)
+
+    def add_nulls(x: Any, y: Any) -> Any:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return {k: v for k in x.keys() & y.keys() if (v := add_nulls(x[k], y[k])) is not None}
+        if isinstance(x, int) and isinstance(y, int):
+            return x + y
+        return None
+
+    rows_a, rows_b = int(a["numRecords"]), int(b["numRecords"])
+    mins: dict[str, Any] = {}
+    maxs: dict[str, Any] = {}
+    na, nb = a.get("nullCount", {}), b.get("nullCount", {})
+    for column in {*a.get("minValues", {}), *b.get("minValues", {}), *na, *nb}:
+        got = bounds(
+            a.get("minValues", {}).get(column),
+            a.get("maxValues", {}).get(column),
+            b.get("minValues", {}).get(column),
+            b.get("maxValues", {}).get(column),
+            na.get(column),
+            nb.get(column),
+            rows_a,
+            rows_b,
+        )
+        if got is not None:
+            mins[column], maxs[column] = got
+    nulls = {k: v for k in na.keys() & nb.keys() if (v := add_nulls(na[k], nb[k])) is not None}
+    return {"numRecords": rows_a + rows_b, "minValues": mins, "maxValues": maxs, "nullCount": nulls}
+
+
 def footer_statistics_columns(schema: pa.Schema) -> list[str]:
     """Leaf columns that get Parquet footer statistics: all but those inside lists and maps.
 
@@ -321,14 +383,22 @@ def copy_parquet_file(
             if target.stat().st_size != size or not portable(pf.metadata) or not conforms(pf.schema_arrow):
                 target.unlink(missing_ok=True)
                 return None
-            table = pf.read(use_threads=False)  # files are copied in parallel already
-            table.validate(full=False)
-            stats = _stats(normalise(table), parquet_string_bounds(pf.metadata))
+            strings = parquet_string_bounds(pf.metadata)
+            merged: dict[str, Any] | None = None
+            for i in range(pf.num_row_groups):  # one row group in memory at a time, however big the file
+                group = pf.read_row_group(i, use_threads=False)  # files are copied in parallel already
+                group.validate(full=False)
+                part = json.loads(_stats(normalise(group), strings))
+                merged = part if merged is None else merge_stats(merged, part)
+            if merged is None or merged["numRecords"] != pf.metadata.num_rows:
+                target.unlink(missing_ok=True)
+                return None
         mtime = int(target.stat().st_mtime * 1000)
     except Exception:  # vanished, unreadable, corrupt
         target.unlink(missing_ok=True)
         return None
-    return DataFile(name, size, table.num_rows, stats, mtime)
+    stats = json.dumps(merged, separators=(",", ":"))
+    return DataFile(name, size, int(merged["numRecords"]), stats, mtime)
 
 
 def now_millis() -> int:

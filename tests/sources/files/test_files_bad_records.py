@@ -123,3 +123,31 @@ def test_bad_data_sweep_parquet_testing(
     assert got.stats.files == len(names)
     rows_in_table = read_table(lh).num_rows
     assert rows_in_table == got.stats.rows
+
+
+def test_big_parquet_files_are_read_row_group_by_row_group(
+    ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files over STREAM_FILE_BYTES never sit whole in memory; a bad row group costs only its rows."""
+    from lakeloader.sources.files.formats import parquet as parquet_format
+
+    def whole_file(*args: object) -> None:
+        raise AssertionError("a big file was decoded whole")
+
+    monkeypatch.setattr(files_source, "STREAM_FILE_BYTES", 1)  # every file counts as big here
+    monkeypatch.setattr(parquet_format, "read", whole_file)  # and must never be read whole
+    table = pa.table({"id": list(range(4000)), "name": [f"n{i}" for i in range(4000)]})
+    path = landing / "big.parquet"
+    pq.write_table(table, path, row_group_size=1000, compression="none", use_dictionary=False)
+    chunk = pq.ParquetFile(path).metadata.row_group(2).column(0)
+    raw = bytearray(path.read_bytes())
+    start = chunk.data_page_offset
+    raw[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    path.write_bytes(bytes(raw))
+    got = ingest(format="parquet", copyThroughMinFileSize="off")
+    assert got.stats.rows == 3000 and got.stats.bad_records == 1 and got.stats.bad_files == 0
+    ids = sorted(read_table(lh).column("id").to_pylist())
+    assert ids == [*range(0, 2000), *range(3000, 4000)]
+    bad = bad_records(tmp_path).to_pylist()
+    assert [(b["offset"], b["rows"]) for b in bad] == [(2, 1000)]
+    assert bad[0]["reason"].startswith("row group 2 unreadable")

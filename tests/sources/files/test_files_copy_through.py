@@ -53,8 +53,10 @@ def _table_files(lh: Lakehouse, name: str = "bronze.t") -> tuple[list[Path], lis
 
 def test_conforming_files_are_copied_byte_for_byte(ingest: Ingest, lh: Lakehouse, landing: Path) -> None:
     sources = []
-    for i in range(4):
-        pq.write_table(_claims(i), landing / f"c{i}.parquet", compression="zstd")
+    for i in range(4):  # c3 has five row groups: read one at a time, their statistics merged
+        pq.write_table(
+            _claims(i), landing / f"c{i}.parquet", compression="zstd", row_group_size=100 if i == 3 else None
+        )
         sources.append(landing / f"c{i}.parquet")
     summary = ingest(format="parquet", copyThroughMinFileSize=0)
     assert summary.stats.copied_files == 4 and summary.stats.rows == 2000
@@ -62,6 +64,11 @@ def test_conforming_files_are_copied_byte_for_byte(ingest: Ingest, lh: Lakehouse
     referenced, lying = _table_files(lh)
     assert sorted(_digest(p) for p in referenced) == sorted(_digest(p) for p in sources)
     assert sorted(referenced) == lying  # nothing left behind
+    from deltalake import DeltaTable
+
+    actions = pa.table(DeltaTable(str(lh.table("bronze.t").location)).get_add_actions(flatten=True)).to_pydict()
+    assert actions["num_records"] == [500] * 4
+    assert min(actions["min.claim_id"]) == "C000-00000" and max(actions["max.claim_id"]) == "C003-00499"
     table = read_table(lh)
     assert table.num_rows == 2000 and table.column("_rescued_data").null_count == 2000
     expected = pa.concat_tables([_claims(i) for i in range(4)])

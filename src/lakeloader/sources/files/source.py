@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
 _ROW_LEVEL = ("json", "csv", "text")
 _INFERENCE_SAMPLE_FILES = 16
+STREAM_FILE_BYTES = 256 << 20  # Parquet files this big are read row group by row group: memory stays bounded
 
 
 def content_hash(path: str) -> str | None:
@@ -55,6 +56,11 @@ def content_hash(path: str) -> str | None:
 
 class _SchemaGrew(Exception):
     """A file had columns the probe did not see: abort this write and retry with every file probed fully."""
+
+
+@dataclass(frozen=True)
+class _Streamed:
+    """A Parquet file too big to decode whole: the writer's thread reads it row group by row group."""
 
 
 @dataclass(frozen=True)
@@ -295,12 +301,14 @@ class FilesSource:
                 (self.table_location / data_file.path).unlink(missing_ok=True)
         self._copies.pop(batch_id, None)
 
-    def _decoded(self, files: list[list[Any]], made: list[DataFile]) -> Iterator[tuple[list[Any], FileRead | _Copied]]:
+    def _decoded(
+        self, files: list[list[Any]], made: list[DataFile]
+    ) -> Iterator[tuple[list[Any], FileRead | _Copied | _Streamed]]:
         """Decode (or copy) files on a thread pool, a few ahead of the writer, yielding them in plan order."""
         fitter = self._fitter
         min_copy = self.options.copy_through_min_file_size
 
-        def one(f: list[Any]) -> FileRead | _Copied:
+        def one(f: list[Any]) -> FileRead | _Copied | _Streamed:
             if f[1] == 0:
                 return FileRead(None, [BadRecord(f[0], "zero-byte file", rows=0)])
             if self._copy_columns is not None and fitter is not None and min_copy is not None and f[1] >= min_copy:
@@ -312,6 +320,8 @@ class FilesSource:
                     return _Copied(copied)
             if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
                 self._hashes[f[0]] = content_hash(f[0])
+            if self.options.format == "parquet" and f[1] >= STREAM_FILE_BYTES:
+                return _Streamed()
             got = read_file(self.reader, f[0], self.options, self.declared)
             if fitter is not None and got.table is not None and got.table.num_columns:
                 # casts run in parallel, here; a failure is met again by fit(), which reports the file
@@ -320,7 +330,7 @@ class FilesSource:
             return got
 
         pool = ThreadPoolExecutor(self._threads())
-        window: deque[tuple[list[Any], Future[FileRead | _Copied]]] = deque()
+        window: deque[tuple[list[Any], Future[FileRead | _Copied | _Streamed]]] = deque()
         todo = iter(files)
         try:
             for f in todo:
@@ -359,52 +369,73 @@ class FilesSource:
                         self.stats.duplicates += 1
                         continue
                     known.add(digest)
-                bad = list(got.bad)
-                table = got.table
                 rows = 0
-                if table is not None and table.num_columns:
-                    if fitter.observe(table.schema, path):
-                        raise _SchemaGrew(path)
-                    try:
-                        fitted = fitter.fit(table, path)
-                    except (pa.ArrowException, ValueError, TypeError) as exc:  # never block the batch
-                        text = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-                        bad.append(BadRecord(path, f"rows do not fit the table: {text}", rows=table.num_rows))
-                        table = None
-                    else:
-                        bad += fitted.bad
-                        self.stats.rescued_rows += fitted.rescued_rows
-                        table = fitted.table
-                        rows = table.num_rows
-                elif table is not None:
-                    table = None
-                if bad and opts.mode == "FAILFAST":
-                    first = bad[0]
-                    where = f" line {first.line}" if first.line else ""
-                    raise TerminalError(
-                        f"file {first.file_path}{where}: {first.reason}; mode is FAILFAST so batch {batch_id} "
-                        "was not committed — fix or remove the file, or use mode PERMISSIVE/DROPMALFORMED"
-                    )
-                corrupt = [b for b in bad if b.raw is not None and b.rows == 1] if opts.mode == "PERMISSIVE" else []
-                if corrupt and opts.format in _ROW_LEVEL:
-                    if opts.corrupt_record_column not in out.names:
-                        self._need_corrupt = True
-                        raise _SchemaGrew(path)
-                    table = extras.append_corrupt(table, fitter.schema, corrupt, opts.corrupt_record_column)
-                    rows = table.num_rows
-                whole_file_bad = table is None and bool(bad)
+                file_bad: list[BadRecord] = []
+                kept_rows = False
+                for piece in self._pieces(got, path):  # the file, or its row groups one by one (big Parquet)
+                    table, bad = self._fit_piece(piece, path, fitter, out, batch_id)
+                    file_bad += bad
+                    if table is not None:
+                        kept_rows = True
+                        rows += table.num_rows
+                        if table.num_rows:
+                            table = extras.add_columns(table, f, opts, batch_id=batch_id, ingested_at=ingested_at)
+                            yield from extras.conform(table, out).to_batches(max_chunksize=64 * 1024)
+                whole_file_bad = not kept_rows and bool(file_bad)
                 outcome[path] = ["bad" if whole_file_bad else "ingested", rows, digest]
-                bad_all += bad
-                self.stats.bad_records += len(bad)
+                bad_all += file_bad
+                self.stats.bad_records += len(file_bad)
                 self.stats.bad_files += int(whole_file_bad)
-                if table is not None and table.num_rows:
-                    table = extras.add_columns(table, f, opts, batch_id=batch_id, ingested_at=ingested_at)
-                    yield from extras.conform(table, out).to_batches(max_chunksize=64 * 1024)
             self.bad_sink.stage(batch_id, bad_all, outcome)
             self._outcome[batch_id] = outcome
         except BaseException as exc:
             self._abort = exc
             raise
+
+    def _pieces(self, got: FileRead | _Streamed, path: str) -> Iterator[FileRead]:
+        if isinstance(got, _Streamed):
+            from lakeloader.sources.files.formats import parquet
+
+            yield from parquet.read_row_groups(path)
+        else:
+            yield got
+
+    def _fit_piece(
+        self, piece: FileRead, path: str, fitter: SchemaFitter, out: pa.Schema, batch_id: int
+    ) -> tuple[pa.Table | None, list[BadRecord]]:
+        """Fit one decoded file (or row group) to the stream: (rows to write or None, its bad records)."""
+        opts = self.options
+        bad = list(piece.bad)
+        table = piece.table
+        if table is not None and table.num_columns:
+            if fitter.observe(table.schema, path):
+                raise _SchemaGrew(path)
+            try:
+                fitted = fitter.fit(table, path)
+            except (pa.ArrowException, ValueError, TypeError) as exc:  # never block the batch
+                text = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+                bad.append(BadRecord(path, f"rows do not fit the table: {text}", rows=table.num_rows))
+                table = None
+            else:
+                bad += fitted.bad
+                self.stats.rescued_rows += fitted.rescued_rows
+                table = fitted.table
+        elif table is not None:
+            table = None
+        if bad and opts.mode == "FAILFAST":
+            first = bad[0]
+            where = f" line {first.line}" if first.line else ""
+            raise TerminalError(
+                f"file {first.file_path}{where}: {first.reason}; mode is FAILFAST so batch {batch_id} "
+                "was not committed — fix or remove the file, or use mode PERMISSIVE/DROPMALFORMED"
+            )
+        corrupt = [b for b in bad if b.raw is not None and b.rows == 1] if opts.mode == "PERMISSIVE" else []
+        if corrupt and opts.format in _ROW_LEVEL:
+            if opts.corrupt_record_column not in out.names:
+                self._need_corrupt = True
+                raise _SchemaGrew(path)
+            table = extras.append_corrupt(table, fitter.schema, corrupt, opts.corrupt_record_column)
+        return table, bad
 
     # -- writing ------------------------------------------------------------------------------------------
     def write(self, reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:

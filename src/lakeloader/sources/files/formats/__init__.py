@@ -59,13 +59,18 @@ def read_file(reader: Reader, path: str, options: FilesOptions, schema: pa.Schem
     """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt) becomes one bad record."""
     try:
         return reader(path, options, schema)
-    except FileNotFoundError:
-        return FileRead(None, [BadRecord(path, "file vanished before it could be read")])
-    except PermissionError as exc:
-        return FileRead(None, [BadRecord(path, f"file is not readable ({exc.strerror})")])
     except Exception as exc:  # corrupt input shows up as any exception type of any library
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return FileRead(None, [BadRecord(path, f"unreadable file: {type(exc).__name__}: {text[:500]}")])
+        return FileRead(None, [bad_file(path, exc)])
+
+
+def bad_file(path: str, exc: Exception) -> BadRecord:
+    """The bad record for a whole file that could not be read: vanished, not readable, or corrupt."""
+    if isinstance(exc, FileNotFoundError):
+        return BadRecord(path, "file vanished before it could be read")
+    if isinstance(exc, PermissionError):
+        return BadRecord(path, f"file is not readable ({exc.strerror})")
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BadRecord(path, f"unreadable file: {type(exc).__name__}: {text[:500]}")
 
 
 def read_bytes(path: str) -> bytes:

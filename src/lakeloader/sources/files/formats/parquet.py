@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from lakeloader.sources.files.formats import BadRecord, FileRead
+from lakeloader.sources.files.formats import BadRecord, FileRead, bad_file
 
 if TYPE_CHECKING:
     from lakeloader.sources.files.options import FilesOptions
@@ -34,3 +35,25 @@ def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead
             text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
             bad.append(BadRecord(path, f"row group {i} unreadable: {text}", offset=i, rows=rows))
     return FileRead(pa.concat_tables(good) if good else None, bad)
+
+
+def read_row_groups(path: str) -> Iterator[FileRead]:
+    """A big file row group by row group, so memory holds one group at a time; a bad group is a bad record."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # vanished, unreadable, not Parquet
+        yield FileRead(None, [bad_file(path, exc)])
+        return
+    with pf:
+        for i in range(pf.num_row_groups):
+            rows = pf.metadata.row_group(i).num_rows
+            try:
+                group = pf.read_row_group(i, use_threads=True)  # big files: the writer's thread reads them
+                group.validate(full=False)
+            except Exception as exc:
+                text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+                yield FileRead(None, [BadRecord(path, f"row group {i} unreadable: {text}", offset=i, rows=rows)])
+            else:
+                yield FileRead(group)
