@@ -1,17 +1,22 @@
 """Bench: files → Delta, per format (Avro, Parquet, NDJSON): raw read into Arrow vs our ingest end to end.
 
-200 files x 10,000 claims-like rows (with a nested array). Also: a no-op rerun over 100,000 tiny files that
-are already ingested (one listing + one set lookup per file is the target). Run: `.venv/bin/python
-bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--repeat 5] [--workdir DIR]`.
+200 files x 10,000 claims-like rows (with a nested array). Also: one big Parquet file (16M rows, ~280 MiB), copied
+and re-encoded, with each run's peak memory; and a no-op rerun over 100,000 tiny files that are already ingested
+(one listing + one set lookup per file is the target). Run: `.venv/bin/python
+bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--big-rows 16000000] [--repeat 5]
+[--workdir DIR]`.
 Times are the best of `--repeat` runs (raw read and ingest alike, interleaved), each ingest into a fresh table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -114,6 +119,47 @@ def noop(work: Path, n: int) -> tuple[float, float, int]:
     return first_s, best, first.stats.files
 
 
+_BIG_RUN = """
+import json, resource, sys, time
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.sources.files.runner import ingest_files
+lh = Lakehouse(sys.argv[1])
+lh.create_catalog("main", if_not_exists=True)
+lh.create_schema("bench", if_not_exists=True)
+start = time.perf_counter()
+s = ingest_files("bench." + sys.argv[4], path=sys.argv[2], checkpoint=sys.argv[3], lakehouse=lh, format="parquet",
+                 copyThroughMinFileSize=sys.argv[5])
+try:  # VmHWM: this process's own peak (ru_maxrss would also count the parent's memory at fork)
+    peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - start, "rows": s.stats.rows, "peak_mib": peak}))
+"""
+
+
+def big_file(work: Path, rows: int) -> None:
+    """One big Parquet file (1M-row groups): time and peak memory (a fresh process each), copied and re-encoded."""
+    folder = work / "big"
+    folder.mkdir(parents=True, exist_ok=True)
+    base = claims_frame(200_000, 7)
+    pl.concat([base] * max(1, rows // base.height)).write_parquet(folder / "big.parquet", row_group_size=1_000_000)
+    size = (folder / "big.parquet").stat().st_size / 2**20
+    start = time.perf_counter()
+    raw = pq.read_table(folder / "big.parquet").num_rows
+    raw_s = time.perf_counter() - start  # the table is freed here, before the runs below
+    print(f"one {size:.0f} MiB Parquet file, {raw:,} rows: raw read {raw_s:.2f} s")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for label, copy in (("copied as it is", "8m"), ("re-encoded", "off")):
+        name = f"big_{copy}"
+        args = [str(work / "lakehouse"), str(folder), str(work / "cp" / name), name, copy]
+        cmd = [sys.executable, "-c", _BIG_RUN, *args]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        assert got["rows"] == raw, got
+        ratio = got["seconds"] / raw_s
+        print(f"  {label:16} {got['seconds']:6.2f} s  {ratio:5.2f}x  peak RSS {got['peak_mib']:,.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=200)
@@ -123,6 +169,7 @@ def main() -> None:
     parser.add_argument("--formats", default="avro,parquet,json")
     parser.add_argument("--repeat", type=int, default=5, help="best of N runs (this machine is shared)")
     parser.add_argument("--no-copy-row", dest="copy_row", action="store_false", help="skip the Parquet copy row")
+    parser.add_argument("--big-rows", type=int, default=16_000_000, help="rows of the one-big-file run (0: skip)")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lakeloader-bench-"))
     try:
@@ -152,6 +199,8 @@ def main() -> None:
                 copy_s, copy_rows = min(copies)
                 assert copy_rows == raw_rows
                 print(f"{'(copied)':8} {raw_s:8.2f}s {copy_s:7.2f}s {copy_s / raw_s:5.2f}x {'':7}  {copy_rows:,}")
+        if args.big_rows:
+            big_file(work, args.big_rows)
         if args.noop_files:
             first_s, noop_s, n = noop(work, args.noop_files)
             print(f"no-op rerun over {n:,} ingested files: {noop_s:.3f} s (target 0.5 s; first ingest {first_s:.1f} s)")

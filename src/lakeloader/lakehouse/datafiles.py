@@ -386,7 +386,9 @@ def copy_parquet_file(
             strings = parquet_string_bounds(pf.metadata)
             merged: dict[str, Any] | None = None
             for i in range(pf.num_row_groups):  # one row group in memory at a time, however big the file
-                group = pf.read_row_group(i, use_threads=False)  # files are copied in parallel already
+                # small groups: one thread each (files are copied in parallel); big ones: every core
+                big = pf.metadata.row_group(i).total_byte_size >= CHUNK_BYTES
+                group = pf.read_row_group(i, use_threads=big)
                 group.validate(full=False)
                 part = json.loads(_stats(normalise(group), strings))
                 merged = part if merged is None else merge_stats(merged, part)
