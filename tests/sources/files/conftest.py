@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,3 +67,25 @@ def write_ndjson(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+def kill_loop(script: str, args: list[str], *, seed: int, rounds: int = 10) -> tuple[int, str]:
+    """Run `script` in a fresh interpreter and kill -9 it at random points, then once to the end.
+
+    Returns (kills, the last run's stdout); the last run must succeed.
+    """
+    cmd = [sys.executable, "-c", script, *args]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    rng = random.Random(seed)
+    kills = 0
+    for _ in range(rounds):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        time.sleep(rng.uniform(0.6, 1.6))
+        if proc.poll() is not None:  # it finished the backlog before the kill
+            break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        kills += 1
+    final = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert final.returncode == 0, final.stderr[-2000:]
+    return kills, final.stdout

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.sources.files.conftest import Ingest, bad_records, read_table
+from tests.sources.files.conftest import Ingest, bad_records, kill_loop, read_table
 
 from lakeloader.errors import TerminalError
 from lakeloader.lakehouse import types
@@ -250,20 +245,8 @@ def test_kill_minus_nine_loop_with_copied_files(lh: Lakehouse, landing: Path, tm
         folder = landing / f"d{i % 3}"
         folder.mkdir(exist_ok=True)
         pq.write_table(part, folder / f"f{i:03d}.parquet")
-    args = [sys.executable, "-c", _SCRIPT, str(lh.root), str(landing), str(tmp_path / "cp")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    rng = random.Random(99)  # kill points spread over startup, planning, copying and committing
-    kills = 0
-    for _ in range(10):
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.6, 1.6))
-        if proc.poll() is not None:
-            break
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        kills += 1
-    final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
-    assert final.returncode == 0, final.stderr[-2000:]
+    # kill points spread over startup, planning, copying and committing
+    kills, _ = kill_loop(_SCRIPT, [str(lh.root), str(landing), str(tmp_path / "cp")], seed=99)
     assert kills >= 3
     ids = read_table(lh).column("claim_id").to_pylist()
     assert len(ids) == len(set(ids)), "duplicates"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-from tests.sources.files.conftest import read_table, write_ndjson
+from tests.sources.files.conftest import kill_loop, read_table, write_ndjson
 
 from lakeloader.lakehouse.root import Lakehouse
 
@@ -38,20 +37,7 @@ def test_kill_minus_nine_loop(lh: Lakehouse, landing: Path, tmp_path: Path) -> N
         write_ndjson(landing / f"d{i % 4}" / f"f{i:03d}.json", lines)
     (landing / "bad.json").write_text('{"id": -1, "file": -1}\n{not json\n')
     expected.add(-1)
-    args = [sys.executable, "-c", _SCRIPT, str(lh.root), str(landing), str(tmp_path / "cp")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    rng = random.Random(1234)
-    kills = 0
-    for _ in range(10):
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.6, 1.6))
-        if proc.poll() is not None:  # it finished the backlog before the kill
-            break
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        kills += 1
-    final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
-    assert final.returncode == 0, final.stderr[-2000:]
+    kills, _ = kill_loop(_SCRIPT, [str(lh.root), str(landing), str(tmp_path / "cp")], seed=1234)
     assert kills >= 3
     table = read_table(lh, "bronze.t")
     ids = table.filter(pc.is_valid(table["id"])).column("id").to_pylist()
