@@ -94,3 +94,34 @@ def test_plain_password_is_not_stored_and_url_needs_it(root: Path, postgres: Sta
     url = instance.connection_url(root=root, reveal=True, password="plain-secret-123")
     with psycopg.connect(url) as con:
         assert con.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_racing_starts_get_one_server(root: Path, password: str, postgres: Start) -> None:
+    """Two `postgres start`s at once (two shells, two pipelines): one starts it, the other finds it running."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.embedded.conftest import REFERENCE
+
+    env = {**os.environ, "LAKELOADER_ROOT": str(root)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "lakeloader.cli",
+        "postgres",
+        "start",
+        "--ephemeral",
+        "--password",
+        REFERENCE,
+        "--json",
+    ]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in "ab"]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    started = [json.loads(out) for out, _ in outs]
+    assert sorted(s["already_running"] for s in started) == [False, True]
+    assert started[0]["port"] == started[1]["port"]
+    with psycopg.connect(_url(root)) as con:
+        assert con.execute("SELECT 1").fetchone() == (1,)
+    postgres(ephemeral=True)  # registers the running server with the fixture, which stops it and checks it is gone

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,18 @@ def state_folder(root: str | os.PathLike[str] | None = None) -> Path:
     from lakeloader.lakehouse.root import STATE_DIR, resolve_root
 
     return resolve_root(root) / STATE_DIR / "postgres"
+
+
+@contextlib.contextmanager
+def _exclusive(root: str | os.PathLike[str] | None) -> Iterator[None]:
+    """One start or stop at a time per root: two racing `postgres start`s get one server, not two."""
+    import fcntl
+
+    folder = state_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        yield
 
 
 def ram_folder(root: str | os.PathLike[str] | None = None) -> Path:
@@ -135,6 +148,13 @@ def start(
     `password` is a `{{secrets/scope/key}}` reference (stored in the state so later processes can resolve it)
     or a plain value (never stored). A server that is already running with the same settings is left alone.
     """
+    with _exclusive(root):
+        return _start(root=root, password=password, ephemeral=ephemeral, port=port, tls=tls, timeout=timeout)
+
+
+def _start(
+    *, root: str | os.PathLike[str] | None, password: str, ephemeral: bool, port: int, tls: bool, timeout: float
+) -> Started:
     folder = state_folder(root)
     current = load_state(root)
     if current is not None and is_running(current):
@@ -187,6 +207,13 @@ def start(
 
 def stop(*, root: str | os.PathLike[str] | None = None) -> PostgresState | None:
     """Stop the proxy and the server; an ephemeral server's data is deleted. None when nothing was running."""
+    if not state_folder(root).is_dir():
+        return None  # never started here (and no folder to create for a lock)
+    with _exclusive(root):
+        return _stop(root)
+
+
+def _stop(root: str | os.PathLike[str] | None) -> PostgresState | None:
     state = load_state(root)
     if state is None:
         orphan = EmbeddedPostgres(state_folder(root) / "data")
