@@ -120,7 +120,7 @@ def noop(work: Path, n: int) -> tuple[float, float, int]:
 
 
 _BIG_RUN = """
-import json, resource, sys, time
+import json, sys, time
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.runner import ingest_files
 lh = Lakehouse(sys.argv[1])
@@ -129,10 +129,8 @@ lh.create_schema("bench", if_not_exists=True)
 start = time.perf_counter()
 s = ingest_files("bench." + sys.argv[4], path=sys.argv[2], checkpoint=sys.argv[3], lakehouse=lh, format="parquet",
                  copyThroughMinFileSize=sys.argv[5])
-try:  # VmHWM: this process's own peak (ru_maxrss would also count the parent's memory at fork)
-    peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024
-except OSError:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": s.stats.rows, "peak_mib": peak}))
 """
 

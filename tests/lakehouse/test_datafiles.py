@@ -193,7 +193,7 @@ def test_statistics_of_parts_merge_into_those_of_the_whole(data: list[dict[str, 
     cut = draw.draw(st.integers(0, table.num_rows))
     parts = [table.slice(0, cut), table.slice(cut)]
     merged = json.loads(_stats(parts[0]))
-    merged = merge_stats(merged, json.loads(_stats(parts[1])))
+    merged = merge_stats(merged, json.loads(_stats(parts[1])), table.schema)
     assert merged == json.loads(_stats(table))
 
 
@@ -203,8 +203,12 @@ def test_merged_statistics_drop_bounds_a_part_could_not_give() -> None:
     with_bounds = {"numRecords": 2, "minValues": {"a": 1}, "maxValues": {"a": 5}, "nullCount": {"a": 0}}
     values_no_bounds = {"numRecords": 2, "minValues": {}, "maxValues": {}, "nullCount": {"a": 0}}
     all_null = {"numRecords": 2, "minValues": {}, "maxValues": {}, "nullCount": {"a": 2}}
-    assert merge_stats(with_bounds, values_no_bounds)["minValues"] == {}
-    assert merge_stats(with_bounds, all_null) == {
+    schema = pa.schema([("a", pa.int64())])
+    assert merge_stats(with_bounds, values_no_bounds, schema)["minValues"] == {}
+    # a float part without bounds held only NaN, which bounds nothing: the other part's bounds stand
+    floats = pa.schema([("a", pa.float64())])
+    assert merge_stats(with_bounds, values_no_bounds, floats)["minValues"] == {"a": 1}
+    assert merge_stats(with_bounds, all_null, schema) == {
         "numRecords": 4,
         "minValues": {"a": 1},
         "maxValues": {"a": 5},

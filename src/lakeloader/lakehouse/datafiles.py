@@ -175,32 +175,31 @@ def _stats(table: pa.Table, string_bounds: dict[str, tuple[str, str] | None] | N
     )
 
 
-def merge_stats(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def merge_stats(a: dict[str, Any], b: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
     """The statistics of two parts of one file (row groups read one at a time), from the stats of each part.
 
     Counts add up; bounds take the lower min and the higher max (the log's forms order like their values:
     numbers, ISO dates and fixed-width timestamps, strings by code point). A column loses its bounds when a
-    part holding non-null values has none for it, so merged bounds are never narrower than the values.
+    part holding non-null values has none for it, so merged bounds are never narrower than the values — except
+    a floating column, whose part without bounds held only NaN, which never bounds a range (as in `_stats`).
     """
 
-    def bounds(
-        lo_a: Any, hi_a: Any, lo_b: Any, hi_b: Any, nulls_a: Any, nulls_b: Any, rows_a: int, rows_b: int
-    ) -> tuple[Any, Any] | None:
-        has_a = not isinstance(nulls_a, int) or nulls_a < rows_a  # unknown null count: assume values
-        has_b = not isinstance(nulls_b, int) or nulls_b < rows_b
-        if isinstance(lo_a, dict) or isinstance(lo_b, dict) or isinstance(hi_a, dict) or isinstance(hi_b, dict):
-            lo_a, hi_a, lo_b, hi_b = (x if isinstance(x, dict) else {} for x in (lo_a, hi_a, lo_b, hi_b))
-            na = nulls_a if isinstance(nulls_a, dict) else {}
-            nb = nulls_b if isinstance(nulls_b, dict) else {}
+    def bounds(lo_a: Any, hi_a: Any, lo_b: Any, hi_b: Any, na: Any, nb: Any, t: pa.DataType) -> Any:
+        if pa.types.is_struct(t):
+            parts = (lo_a, hi_a, lo_b, hi_b, na, nb)
+            lo_a, hi_a, lo_b, hi_b, na, nb = (x if isinstance(x, dict) else {} for x in parts)
             lows: dict[str, Any] = {}
             highs: dict[str, Any] = {}
-            for key in {*lo_a, *lo_b, *na, *nb}:
-                got = bounds(
-                    lo_a.get(key), hi_a.get(key), lo_b.get(key), hi_b.get(key), na.get(key), nb.get(key), rows_a, rows_b
-                )
+            for i in range(t.num_fields):
+                key = t.field(i).name
+                got = bounds(lo_a.get(key), hi_a.get(key), lo_b.get(key), hi_b.get(key), na.get(key), nb.get(key),
+                             t.field(i).type)  # fmt: skip
                 if got is not None:
                     lows[key], highs[key] = got
             return (lows, highs) if lows else None
+        nan_only = pa.types.is_floating(t)  # no bounds with values: only NaN
+        has_a = not nan_only and (not isinstance(na, int) or na < rows_a)  # unknown null count: assume values
+        has_b = not nan_only and (not isinstance(nb, int) or nb < rows_b)
         if (lo_a is None and has_a) or (lo_b is None and has_b):
             return None  # a part with values but no bounds: the merge cannot bound them
         if lo_a is None:
@@ -220,19 +219,19 @@ def merge_stats(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     mins: dict[str, Any] = {}
     maxs: dict[str, Any] = {}
     na, nb = a.get("nullCount", {}), b.get("nullCount", {})
-    for column in {*a.get("minValues", {}), *b.get("minValues", {}), *na, *nb}:
+    for field in schema:
+        name = field.name
         got = bounds(
-            a.get("minValues", {}).get(column),
-            a.get("maxValues", {}).get(column),
-            b.get("minValues", {}).get(column),
-            b.get("maxValues", {}).get(column),
-            na.get(column),
-            nb.get(column),
-            rows_a,
-            rows_b,
+            a.get("minValues", {}).get(name),
+            a.get("maxValues", {}).get(name),
+            b.get("minValues", {}).get(name),
+            b.get("maxValues", {}).get(name),
+            na.get(name),
+            nb.get(name),
+            field.type,
         )
         if got is not None:
-            mins[column], maxs[column] = got
+            mins[name], maxs[name] = got
     nulls = {k: v for k in na.keys() & nb.keys() if (v := add_nulls(na[k], nb[k])) is not None}
     return {"numRecords": rows_a + rows_b, "minValues": mins, "maxValues": maxs, "nullCount": nulls}
 
@@ -390,8 +389,9 @@ def copy_parquet_file(
                 big = pf.metadata.row_group(i).total_byte_size >= CHUNK_BYTES
                 group = pf.read_row_group(i, use_threads=big)
                 group.validate(full=False)
-                part = json.loads(_stats(normalise(group), strings))
-                merged = part if merged is None else merge_stats(merged, part)
+                group = normalise(group)
+                part = json.loads(_stats(group, strings))
+                merged = part if merged is None else merge_stats(merged, part, group.schema)
             if merged is None or merged["numRecords"] != pf.metadata.num_rows:
                 target.unlink(missing_ok=True)
                 return None

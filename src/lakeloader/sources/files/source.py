@@ -135,8 +135,7 @@ class FilesSource:
         self._need_corrupt = False
         self._hashes: dict[str, str | None] = {}
         self._copy_columns: dict[str, pa.DataType] | None = None  # set per read when files may be copied
-        self._made: dict[int, list[DataFile]] = {}  # every file copied for a batch (decode threads add)
-        self._copies: dict[int, list[DataFile]] = {}  # the copied files the batch's commit adds
+        self._copied: dict[int, list[DataFile]] = {}  # files copied for a batch (decode threads add): its commit
 
     # -- planning ---------------------------------------------------------------------------------------
     def _discover(self) -> deque[tuple[FileEntry, bool]]:
@@ -263,7 +262,7 @@ class FilesSource:
         corrupt = self._need_corrupt or self._table_has(self.options.corrupt_record_column)
         out_schema = extras.output_schema(fitter, self.options, corrupt=corrupt)
         self._copy_columns = self._copyable_columns(plan, fitter, out_schema)
-        self._made[batch_id], self._copies[batch_id] = [], []
+        self._copied[batch_id] = []
         batches = self._stream(plan, fitter, out_schema)
         return pa.RecordBatchReader.from_batches(out_schema, batches)
 
@@ -293,13 +292,10 @@ class FilesSource:
             return False
         return all(n in want and types.stored_as_is(file_schema.field(n).type, want[n]) for n in names)
 
-    def discard_copies(self, batch_id: int, *, keep: list[DataFile] | None = None) -> None:
-        """Delete the files copied for `batch_id` that its commit does not reference (`keep`)."""
-        kept = set(keep or [])
-        for data_file in self._made.pop(batch_id, []):
-            if data_file not in kept:
-                (self.table_location / data_file.path).unlink(missing_ok=True)
-        self._copies.pop(batch_id, None)
+    def discard_copies(self, batch_id: int) -> None:
+        """Delete the files copied for `batch_id` (its commit did not happen, or is being read again)."""
+        for data_file in self._copied.pop(batch_id, []):
+            (self.table_location / data_file.path).unlink(missing_ok=True)
 
     def _decoded(
         self, files: list[list[Any]], made: list[DataFile]
@@ -353,12 +349,10 @@ class FilesSource:
         bad_all: list[BadRecord] = []
         outcome: dict[str, Any] = {}
         known = self.ledger.hashes() if opts.skip_duplicate_files else set()
-        copies = self._copies[batch_id]
         try:
-            for f, got in self._decoded(plan["files"], self._made[batch_id]):
+            for f, got in self._decoded(plan["files"], self._copied[batch_id]):
                 path = f[0]
                 if isinstance(got, _Copied):  # already in the table folder; the commit adds it
-                    copies.append(got.data_file)
                     outcome[path] = ["ingested", got.data_file.rows, None]
                     self.stats.copied_files += 1
                     continue
@@ -456,7 +450,7 @@ class FilesSource:
         for attempt in range(3):
             if attempt:
                 reader = self.read(plan, attempt=attempt)
-            copies = self._copies.get(batch_id) if self._copy_columns is not None else None
+            copies = self._copied.get(batch_id) if self._copy_columns is not None else None
             try:
                 result = delta.commit_batch(
                     self.table_location,
@@ -469,7 +463,7 @@ class FilesSource:
                     metadata={"source": "files", "files": len(plan["files"])},
                     copied_files=copies,
                 )
-                self.discard_copies(batch_id, keep=copies)
+                self._copied.pop(batch_id, None)  # committed: the table owns them now
                 return result
             except BaseException as exc:
                 if not self._committed(batch_id):  # never delete a file a commit references
