@@ -298,7 +298,7 @@ class FilesSource:
             (self.table_location / data_file.path).unlink(missing_ok=True)
 
     def _decoded(
-        self, files: list[list[Any]], made: list[DataFile]
+        self, files: list[list[Any]], copied_files: list[DataFile]
     ) -> Iterator[tuple[list[Any], FileRead | _Copied | _Streamed]]:
         """Decode (or copy) files on a thread pool, a few ahead of the writer, yielding them in plan order."""
         fitter = self._fitter
@@ -312,7 +312,7 @@ class FilesSource:
                     self.table_location, f[0], size=f[1], conforms=self._conforms, normalise=fitter.normalise_table
                 )
                 if copied is not None:
-                    made.append(copied)  # list.append is atomic: the writer deletes these if the batch fails
+                    copied_files.append(copied)  # list.append is atomic; the batch commits or deletes these
                     return _Copied(copied)
             if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
                 self._hashes[f[0]] = content_hash(f[0])
