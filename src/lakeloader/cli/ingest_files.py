@@ -44,6 +44,10 @@ def ingest_files_command(
         list[str] | None,
         typer.Option("--option", "-o", help="Auto Loader option KEY=VALUE (repeatable), e.g. pathGlobFilter=*.avro"),
     ] = None,
+    wait_for_lock: Annotated[
+        str,
+        typer.Option("--wait-for-lock", help="When another run holds the stream, wait this long (30s, 10m) for it."),
+    ] = "0",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -89,6 +93,7 @@ def ingest_files_command(
             trigger=trigger,
             lakehouse=state.lakehouse(),
             on_batch=progress,
+            wait_for_lock=wait_for_lock,
             **options,
         )
     if as_json:

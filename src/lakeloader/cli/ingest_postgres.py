@@ -59,6 +59,10 @@ def ingest_postgres_command(
         bool, typer.Option("--pooler", help="Behind a transaction pooler: no server-side prepared statements.")
     ] = False,
     checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="The stream's checkpoint folder.")] = None,
+    wait_for_lock: Annotated[
+        str,
+        typer.Option("--wait-for-lock", help="When another run holds the stream, wait this long (30s, 10m) for it."),
+    ] = "0",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -124,7 +128,12 @@ def ingest_postgres_command(
             bar.update(task, rows=rows, mb=nbytes / 1e6)
 
         summary = ingest_postgres(
-            target, lakehouse=state.lakehouse(), checkpoint=checkpoint, progress=progress, **fields
+            target,
+            lakehouse=state.lakehouse(),
+            checkpoint=checkpoint,
+            progress=progress,
+            wait_for_lock=wait_for_lock,
+            **fields,
         )
     if as_json:
         print_json(summary.to_dict())

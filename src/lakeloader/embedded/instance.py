@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from lakeloader.embedded.server import SUPERUSER, EmbeddedPostgres, child_env, free_port, server_user
 from lakeloader.errors import ConfigError, NotFoundError, TerminalError
+from lakeloader.paths import STATE_DIR, resolve_root
 
 STATE_FILE = "state.json"
 REDACTED_IN_URL = "%5BREDACTED%5D"  # "[REDACTED]", percent-encoded so the URL stays parseable
@@ -59,8 +60,6 @@ class PostgresState:
 
 
 def state_folder(root: str | os.PathLike[str] | None = None) -> Path:
-    from lakeloader.lakehouse.root import STATE_DIR, resolve_root
-
     return resolve_root(root) / STATE_DIR / "postgres"
 
 
@@ -78,8 +77,6 @@ def _exclusive(root: str | os.PathLike[str] | None) -> Iterator[None]:
 
 def ram_folder(root: str | os.PathLike[str] | None = None) -> Path:
     """Where an ephemeral server of this root keeps its data: /dev/shm when writable, else the temp folder."""
-    from lakeloader.lakehouse.root import resolve_root
-
     digest = hashlib.sha256(str(resolve_root(root)).encode()).hexdigest()[:12]
     shm = Path("/dev/shm")
     base = shm if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else Path(tempfile.gettempdir())

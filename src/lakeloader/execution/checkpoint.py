@@ -7,9 +7,14 @@ reads any data) and `commits/<N>.json` (written AFTER batch N is in Delta). Sour
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import sys
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,22 @@ from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.secrets.redact import redact_obj
 
 FORMAT_VERSION = 1
+LOCK_FILE = "lock"
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to `path` durably: temp file, fsync, rename, fsync of the folder."""
+class StreamInUseError(TerminalError):
+    """Another run holds the stream's checkpoint (Spark: "multiple streaming queries are concurrently using").
+
+    Terminal for this run (retrying inside it cannot help); the next run, or one started with a lock wait, goes on.
+    """
+
+
+def write_json_atomic(path: Path, obj: Any, *, exclusive: bool = False) -> bool:
+    """Write JSON to `path` durably: temp file, fsync, rename (or hard link), fsync of the folder.
+
+    With `exclusive`, an existing `path` is never replaced: the file is published with a hard link, which fails
+    when the name is taken, and False is returned (two processes racing to write it: exactly one wins).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     data = json.dumps(redact_obj(obj), sort_keys=True, default=str).encode()
@@ -29,12 +46,21 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    if exclusive:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+    else:
+        os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    return True
 
 
 def read_json(path: Path) -> Any:
@@ -78,7 +104,8 @@ class Checkpoint:
                 "source": source,
                 "created_at": datetime.now(UTC).isoformat(),
             }
-            write_json_atomic(meta_file, meta)
+            if not write_json_atomic(meta_file, meta, exclusive=True):  # another run created it first: theirs
+                meta = read_json(meta_file)
         self.stream_id: str = meta["stream_id"]
         self.target = target
         self.offsets_dir = self.path / "offsets"
@@ -115,14 +142,17 @@ class Checkpoint:
         """Step 1 of the protocol: record what batch N will read, before reading it."""
         expected = self.next_batch_id()
         if batch_id != expected:
-            raise TerminalError(
+            raise StreamInUseError(
                 f"checkpoint {self.path}: batch {batch_id} planned out of order (next is {expected}); "
-                "another process may be running this stream — run one at a time"
+                "another run of this stream is planning too — run one at a time"
             )
-        write_json_atomic(
-            self.offsets_dir / f"{batch_id}.json",
-            {"batch_id": batch_id, "planned_at": datetime.now(UTC).isoformat(), "plan": plan},
-        )
+        entry = {"batch_id": batch_id, "planned_at": datetime.now(UTC).isoformat(), "plan": plan}
+        written = write_json_atomic(self.offsets_dir / f"{batch_id}.json", entry, exclusive=True)
+        if not written and self.read_plan(batch_id) != json.loads(json.dumps(redact_obj(plan), default=str)):
+            raise StreamInUseError(
+                f"checkpoint {self.path}: another run planned batch {batch_id} of this stream meanwhile; "
+                "run one at a time (nothing of this run was committed)"
+            )
 
     def record_commit(self, batch_id: int, info: dict[str, Any]) -> None:
         """Step 3 of the protocol: batch N is in Delta."""
@@ -135,7 +165,54 @@ class Checkpoint:
         path = self.commits_dir / f"{batch_id}.json"
         return dict(read_json(path)) if path.exists() else None
 
+    @contextlib.contextmanager
+    def exclusive(self, *, wait: float = 0.0) -> Iterator[None]:
+        """Hold the stream for one run: a second run waits up to `wait` seconds, then fails naming the holder.
+
+        An advisory `flock` on `<checkpoint>/lock`, released when the run ends or its process dies (kill -9
+        included), so a crashed run never leaves the stream locked.
+        """
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + max(0.0, wait)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StreamInUseError(
+                            f"stream into {self.target}: checkpoint {self.path} is in use by another run "
+                            f"({_holder(fd)}); wait for it to finish, or let this run wait: --wait-for-lock 10m"
+                        ) from None
+                    time.sleep(0.1)
+            holder = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "program": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
+                "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def source_state_path(self, name: str) -> Path:
         """A place for the source's own state (ledger, cursor) inside this checkpoint."""
         self.sources_dir.mkdir(parents=True, exist_ok=True)
         return self.sources_dir / name
+
+
+def _holder(fd: int) -> str:
+    """Who holds a checkpoint lock, from what the holder writes into the lock file right after taking it."""
+    for _ in range(20):
+        try:
+            info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+            return f"pid {info['pid']} on {info['host']}, {info['program']}, since {info['since']}"
+        except (ValueError, KeyError, OSError):
+            time.sleep(0.05)  # the holder has the lock but has not written its name yet
+    return "a process that did not say who it is"

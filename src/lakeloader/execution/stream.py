@@ -7,6 +7,8 @@ recorded is replayed with the SAME plan, and skipped without reading if Delta al
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +16,13 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.errors import CommitConflictError
+from lakeloader.execution.checkpoint import Checkpoint, StreamInUseError
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
 
 log = logging.getLogger(__name__)
+COMMIT_ATTEMPTS = 6
 
 
 class BatchSource(Protocol):
@@ -81,13 +85,25 @@ def run_batch(
     source: BatchSource,
     writer: Writer,
 ) -> CommitResult:
-    """Steps 2 and 3 for a batch whose plan is already durable in the checkpoint."""
-    done = delta.transaction_version(location, checkpoint.stream_id)
-    if done is not None and done >= batch_id:
-        log.info("stream %s: batch %d already in Delta, recording it", checkpoint.stream_id, batch_id)
-        result = CommitResult(checkpoint.target, None, 0, skipped=True, operation="SKIPPED")
-    else:
-        result = writer(source.read(plan), batch_id, plan)
+    """Steps 2 and 3 for a batch whose plan is already durable in the checkpoint.
+
+    A commit that lost a race to a concurrent writer is retried from the plan (re-read, re-checked): if the
+    other writer committed this very batch, the retry finds it in Delta and skips it.
+    """
+    for attempt in range(COMMIT_ATTEMPTS):
+        done = delta.transaction_version(location, checkpoint.stream_id)
+        if done is not None and done >= batch_id:
+            log.info("stream %s: batch %d already in Delta, recording it", checkpoint.stream_id, batch_id)
+            result = CommitResult(checkpoint.target, None, 0, skipped=True, operation="SKIPPED")
+            break
+        try:
+            result = writer(source.read(plan), batch_id, plan)
+            break
+        except CommitConflictError:
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            log.info("stream %s: batch %d lost a commit race, replaying it", checkpoint.stream_id, batch_id)
+            time.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))
     source.committed(checkpoint, batch_id, plan, result)
     checkpoint.record_commit(
         batch_id, {"table_version": result.version, "rows": result.rows, "skipped": result.skipped}
@@ -104,16 +120,44 @@ def run_available_now(
     max_batches: int | None = None,
 ) -> Iterator[CommitResult]:
     """Replay a pending batch if a crash left one, then plan and commit batches until nothing is new."""
-    pending = checkpoint.pending()
+    expected, pending = start_run(checkpoint)
     if pending is not None:
-        batch_id, plan = pending
-        yield run_batch(checkpoint, location, batch_id, plan, source, writer)
+        yield run_batch(checkpoint, location, *pending, source, writer)
     count = 0
     while max_batches is None or count < max_batches:
         next_plan = source.plan_next(checkpoint)
         if next_plan is None:
             return
-        batch_id = checkpoint.next_batch_id()
-        checkpoint.write_plan(batch_id, next_plan)
+        batch_id = plan_batch(checkpoint, next_plan, expected=expected)
         yield run_batch(checkpoint, location, batch_id, next_plan, source, writer)
+        expected = batch_id + 1
         count += 1
+
+
+def start_run(checkpoint: Checkpoint) -> tuple[int, tuple[int, dict[str, Any]] | None]:
+    """(the batch id this run plans first, the batch a crash left planned but unrecorded, to replay first)."""
+    expected = checkpoint.next_batch_id()  # read before the pending batch: a later one is another run's
+    pending = checkpoint.pending()
+    if pending is not None and pending[0] != expected - 1:
+        raise StreamInUseError(
+            f"checkpoint {checkpoint.path}: another run planned batch {pending[0]} of this stream meanwhile; "
+            "run one at a time"
+        )
+    return expected, pending
+
+
+def plan_batch(checkpoint: Checkpoint, plan: dict[str, Any], *, expected: int) -> int:
+    """Step 1: write the plan of the next batch, which must be batch `expected`, the one after this run's last.
+
+    A source plans from state it read at the start of this run (a listing, a ledger, a high-water mark); if
+    another run planned batches meanwhile (a run that ignored the lock), this plan may overlap theirs under
+    another batch id, which no Delta transaction could catch: refuse it instead.
+    """
+    batch_id = checkpoint.next_batch_id()
+    if batch_id != expected:
+        raise StreamInUseError(
+            f"checkpoint {checkpoint.path}: another run planned batch {expected} of this stream meanwhile; "
+            "run one at a time (what this run committed is in, exactly once)"
+        )
+    checkpoint.write_plan(batch_id, plan)
+    return batch_id

@@ -151,11 +151,24 @@ def _commit_properties(*, stream_id: str | None, batch_id: int | None, metadata:
     if metadata:
         custom.update({f"lakeloader.{k}": v for k, v in redact_obj(dict(metadata)).items()})
     txns = None
+    retries = 50
     if stream_id is not None and batch_id is not None:
         custom["lakeloader.stream_id"] = stream_id
         custom["lakeloader.batch_id"] = batch_id
         txns = [Transaction(app_id=stream_id, version=batch_id)]
-    return CommitProperties(custom_metadata=custom, max_commit_retries=50, app_transactions=txns)
+        # delta-rs would rebase a stream batch onto a concurrent commit without looking at that commit's
+        # transactions, landing a batch another run committed meanwhile a second time: a lost race comes
+        # back to us instead, and every retry first re-reads the stream's version (_already_in)
+        retries = 0
+    return CommitProperties(custom_metadata=custom, max_commit_retries=retries, app_transactions=txns)
+
+
+def _already_in(dt: Any, stream_id: str | None, batch_id: int | None) -> bool:
+    """True if the table (as `dt` sees it) already holds batch `batch_id` of `stream_id`, or a later one."""
+    if stream_id is None or batch_id is None:
+        return False
+    done = dt.transaction_version(stream_id)
+    return done is not None and int(done) >= batch_id
 
 
 def _check_txn_retention(dt: Any, label: str) -> None:
@@ -250,8 +263,7 @@ def write(
         dt = DeltaTable(uri) if exists else None
         if dt is not None and stream_id is not None and batch_id is not None:
             _check_txn_retention(dt, label)
-            done = dt.transaction_version(stream_id)
-            if done is not None and done >= batch_id:
+            if _already_in(dt, stream_id, batch_id):
                 log.info("table %s: batch %d of stream %s already committed, skipped", label, batch_id, stream_id)
                 return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
         reader = _as_reader(data)
@@ -269,7 +281,15 @@ def write(
         props = _commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata)
         if mode == "append" and predicate is None and not partition_by and _parallel_ok(dt, target):
             return _append_files(
-                uri, dt, counter, props, label=label, table_name=table_name, properties=properties, copied=copied_files
+                uri,
+                dt,
+                counter,
+                props,
+                label=label,
+                table_name=table_name,
+                properties=properties,
+                copied=copied_files,
+                stream=(stream_id, batch_id),
             )
         if copied_files is not None:
             raise TerminalError(
@@ -303,6 +323,41 @@ def appends_files(location: str | os.PathLike[str], schema: pa.Schema) -> bool:
     return not is_delta_table(location) or _parallel_ok(DeltaTable(os.fspath(location)), schema)
 
 
+def create_table(
+    location: str | os.PathLike[str],
+    schema: pa.Schema,
+    *,
+    configuration: Mapping[str, str] | None = None,
+    table_name: str | None = None,
+) -> Any:
+    """Create an empty table (one CREATE TABLE commit at version 0); when another writer created it first, open it.
+
+    delta-rs would retry a lost creation as a second CREATE TABLE commit on top of the winner's (a metadata
+    action that replaces the schema): a creation is tried once, at version 0.
+    """
+    from deltalake import CommitProperties, DeltaTable
+
+    uri = os.fspath(location)
+    try:
+        return DeltaTable.create(
+            uri,
+            schema=schema,
+            mode="error",
+            configuration=configuration,
+            name=table_name,
+            commit_properties=CommitProperties(max_commit_retries=0),
+        )
+    except Exception as exc:  # "already exists", or a lost race at version 0
+        for _ in range(50):  # created by someone else meanwhile: open theirs once its first commit is there
+            if is_delta_table(uri):
+                try:
+                    return DeltaTable(uri)
+                except Exception:
+                    pass
+            time.sleep(0.02)
+        raise _translate(exc, _label(location, table_name)) from exc
+
+
 def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
     """Plain appends to unpartitioned tables of the basic protocol, whose schema already holds every column."""
     if dt is None:
@@ -329,13 +384,16 @@ def _append_files(
     table_name: str | None,
     properties: Mapping[str, str] | None,
     copied: list[DataFile] | None = None,
+    stream: tuple[str | None, int | None] = (None, None),
 ) -> CommitResult:
     """Encode the data files on every core, then commit them (and the stream transaction) in ONE commit.
 
     A new table gets its own CREATE TABLE commit first (as a Databricks streaming table does), once the files
-    are written; files of a failed commit were never referenced and are removed by vacuum.
+    are written. A lost race is retried with the same files after re-reading the table: if another run
+    committed this stream batch meanwhile, our files are removed and the batch is skipped.
     """
     from deltalake import DeltaTable
+    from deltalake.exceptions import CommitFailedError
     from deltalake.transaction import AddAction
 
     from lakeloader.lakehouse.datafiles import write_data_files
@@ -346,8 +404,7 @@ def _append_files(
     rows = counter.rows + sum(f.rows for f in copies)
     if dt is None:  # created only once the data is written: a failed read leaves no table behind
         configuration = {**DEFAULT_TABLE_PROPERTIES, **(properties or {})}
-        DeltaTable.create(uri, schema=counter.schema, mode="ignore", configuration=configuration, name=table_name)
-        dt = DeltaTable(uri)
+        dt = create_table(uri, counter.schema, configuration=configuration, table_name=table_name)
         if not _parallel_ok(dt, counter.schema):  # another writer created it first, with other columns
             for f in files + copies:
                 (Path(uri) / f.path).unlink(missing_ok=True)
@@ -363,9 +420,29 @@ def _append_files(
         "execution_time_ms": int((time.perf_counter() - started) * 1000),
     }
     props.custom_metadata["operationMetrics"] = metrics
-    dt.create_write_transaction(
-        actions, mode="append", schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
-    )
+
+    def remove_files() -> None:
+        for f in files + copies:
+            (Path(uri) / f.path).unlink(missing_ok=True)
+
+    stream_id, batch_id = stream
+    for attempt in range(MAX_ATTEMPTS):
+        if _already_in(dt, stream_id, batch_id):
+            remove_files()
+            log.info("table %s: batch %s of stream %s committed by another run meanwhile", label, batch_id, stream_id)
+            return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
+        try:
+            dt.create_write_transaction(
+                actions, mode="append", schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
+            )
+            break
+        except CommitFailedError as exc:
+            dt = DeltaTable(uri)
+            if attempt == MAX_ATTEMPTS - 1 or not _parallel_ok(dt, counter.schema):
+                remove_files()
+                raise _translate(exc, label) from exc
+            log.info("table %s: commit race lost (attempt %d), retrying", label, attempt + 1)
+            _backoff(attempt)
     version = int(DeltaTable(uri).version())
     return CommitResult(label, version, rows, operation="WRITE", metrics=metrics)
 
@@ -436,8 +513,7 @@ def merge(
         dt = DeltaTable(uri)
         if stream_id is not None and batch_id is not None:
             _check_txn_retention(dt, label)
-            done = dt.transaction_version(stream_id)
-            if done is not None and done >= batch_id:
+            if _already_in(dt, stream_id, batch_id):
                 return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
         reader = _as_reader(data)
         table_schema = pa.schema(dt.schema().to_arrow())

@@ -10,16 +10,9 @@ from pathlib import Path
 from lakeloader.errors import ConfigError, NotFoundError, TerminalError
 from lakeloader.lakehouse import names, volumes
 from lakeloader.lakehouse.metastore import Metastore, ObjectInfo, ObjectType
+from lakeloader.paths import DEFAULT_ROOT, ROOT_ENV, STATE_DIR, resolve_root
 
-ROOT_ENV = "LAKELOADER_ROOT"
-DEFAULT_ROOT = "./lakehouse"
-STATE_DIR = ".lakeloader"  # metastore, secrets, embedded Postgres state: never inside a table or volume
-
-
-def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The lakehouse root: the argument, else $LAKELOADER_ROOT, else ./lakehouse."""
-    chosen = root if root is not None else os.environ.get(ROOT_ENV, DEFAULT_ROOT)
-    return Path(chosen).expanduser().absolute()
+__all__ = ["DEFAULT_ROOT", "ROOT_ENV", "STATE_DIR", "Lakehouse", "Table", "require_table_exists", "resolve_root"]
 
 
 @dataclass(frozen=True)

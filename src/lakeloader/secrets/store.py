@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lakeloader.errors import AlreadyExistsError, ConfigError, NameError_, NotFoundError, TerminalError
+from lakeloader.paths import STATE_DIR, resolve_root
 from lakeloader.secrets import keys
 from lakeloader.secrets.keys import MasterKey
 
@@ -153,8 +154,6 @@ class SecretStore:
     """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        from lakeloader.lakehouse.root import STATE_DIR, resolve_root
-
         self.root = resolve_root(root)
         self.state_dir = self.root / STATE_DIR
         self.path = self.state_dir / STORE_FILE

@@ -6,12 +6,12 @@ An unknown or misspelt option is a one-line error naming the closest known optio
 from __future__ import annotations
 
 import difflib
-import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lakeloader import units
 from lakeloader.errors import ConfigError
 
 FileFormat = Literal["avro", "parquet", "json", "csv", "text", "binaryFile"]
@@ -19,45 +19,15 @@ EvolutionMode = Literal["addNewColumns", "rescue", "failOnNewColumns", "none"]
 ParseMode = Literal["PERMISSIVE", "DROPMALFORMED", "FAILFAST"]
 CleanSource = Literal["OFF", "DELETE", "MOVE"]
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
-_TIME_UNITS = {
-    "ms": 0.001,
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "seconds": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "minutes": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-}
-
 
 def parse_bytes(value: str | int, *, option: str = "maxBytesPerTrigger") -> int:
     """'10g', '512 MB', 1048576 → bytes."""
-    if isinstance(value, int):
-        return value
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
-    if not m or m.group(2).lower() not in _SIZE_UNITS:
-        raise ConfigError(f"option {option}: {value!r} is not a size; write it like 10g, 512m or 1048576")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    return units.parse_bytes(value, option=option)
 
 
 def parse_duration(value: str | float | int, *, option: str) -> float:
     """'30s', '7 days', '1 hour', 0 → seconds."""
-    if isinstance(value, int | float):
-        return float(value)
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
-    unit = m.group(2).lower() if m else None
-    if not m or (unit and unit not in _TIME_UNITS):
-        raise ConfigError(f"option {option}: {value!r} is not a duration; write it like 30s, 5 minutes or 7 days")
-    return float(m.group(1)) * (_TIME_UNITS[unit] if unit else 1)
+    return units.parse_seconds(value, option=option)
 
 
 class FilesOptions(BaseModel):

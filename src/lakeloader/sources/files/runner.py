@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lakeloader import units
 from lakeloader.errors import ConfigError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
@@ -141,6 +142,33 @@ def clean_source(ledger: FileLedger, options: FilesOptions, root: Path, destinat
     return done
 
 
+def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, stopping: threading.Event) -> int | None:
+    """Run the trigger's batches through the commit protocol; returns the last table version written."""
+    version: int | None = None
+    while True:
+        source.lister.check_root()
+        if how.kind == "once":
+            expected, pending = stream.start_run(cp)
+            if pending is not None:
+                result = stream.run_batch(cp, location, *pending, source, source.write)
+                version = result.version if result.version is not None else version
+            plan = source.plan_next(cp, unlimited=True)
+            if plan is not None:
+                batch_id = stream.plan_batch(cp, plan, expected=expected)
+                result = stream.run_batch(cp, location, batch_id, plan, source, source.write)
+                version = result.version if result.version is not None else version
+        else:
+            for result in stream.run_available_now(cp, location, source, source.write):
+                version = result.version if result.version is not None else version
+                if stopping.is_set():
+                    break
+        if how.kind != "processingTime" or stopping.is_set():
+            return version
+        source.reset_listing()
+        if stopping.wait(how.interval):
+            return version
+
+
 def ingest_files(
     target: str,
     *,
@@ -151,6 +179,7 @@ def ingest_files(
     lakehouse: Lakehouse | None = None,
     on_batch: Callable[[int, RunStats], None] | None = None,
     stop: threading.Event | None = None,
+    wait_for_lock: float | str = 0,
     **options: Any,
 ) -> IngestSummary:
     """Ingest new files under `path` into table `target`, exactly once (Auto Loader's `cloudFiles`).
@@ -161,6 +190,7 @@ def ingest_files(
         checkpoint: the stream's checkpoint folder (default: under the lakehouse state folder).
         schema: a declared schema: Arrow schema, DDL text, or a path to an .avsc file.
         trigger: "availableNow", "once" or "interval=30s".
+        wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
         options: Auto Loader options (format=..., maxFilesPerTrigger=..., schemaEvolutionMode=...).
     """
     import pyarrow as pa
@@ -184,43 +214,21 @@ def ingest_files(
         )
     declared = schema if isinstance(schema, pa.Schema) else (load_declared_schema(schema) if schema else None)
     cp = Checkpoint(cp_path, target=name, source=f"files:{opts.format}:{source_path}")
-    source = FilesSource(
-        path=source_path,
-        options=opts,
-        checkpoint=cp,
-        table_location=table.location,
-        table_name=name,
-        declared_schema=declared,
-        bad_records_location=_resolve(lh, opts.bad_records_path),
-        schema_location=_resolve(lh, opts.schema_location),
-        on_batch=on_batch,
-    )
-    version: int | None = None
-    with _StopFlag() as flag:
-        stopping = stop or flag.event
-        while True:
-            source.lister.check_root()
-            if how.kind == "once":
-                pending = cp.pending()
-                if pending is not None:
-                    result = stream.run_batch(cp, table.location, *pending, source, source.write)
-                    version = result.version if result.version is not None else version
-                plan = source.plan_next(cp, unlimited=True)
-                if plan is not None:
-                    cp.write_plan(int(plan["batch_id"]), plan)
-                    result = stream.run_batch(cp, table.location, int(plan["batch_id"]), plan, source, source.write)
-                    version = result.version if result.version is not None else version
-            else:
-                for result in stream.run_available_now(cp, table.location, source, source.write):
-                    version = result.version if result.version is not None else version
-                    if stopping.is_set():
-                        break
-            if how.kind != "processingTime" or stopping.is_set():
-                break
-            source.reset_listing()
-            if stopping.wait(how.interval):
-                break
-    cleaned = clean_source(source.ledger, opts, source.lister.root, destination)
+    with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
+        source = FilesSource(
+            path=source_path,
+            options=opts,
+            checkpoint=cp,
+            table_location=table.location,
+            table_name=name,
+            declared_schema=declared,
+            bad_records_location=_resolve(lh, opts.bad_records_path),
+            schema_location=_resolve(lh, opts.schema_location),
+            on_batch=on_batch,
+        )
+        with _StopFlag() as flag:
+            version = _drive(cp, table.location, source, how, stop or flag.event)
+        cleaned = clean_source(source.ledger, opts, source.lister.root, destination)
     return IngestSummary(
         table=name,
         checkpoint=str(cp.path),

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import ValidationError
 
+from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.execution.stream import Writer, run_available_now
@@ -197,6 +198,7 @@ def ingest_postgres(
     lakehouse: Any = None,
     progress: Progress | None = None,
     max_batches: int | None = None,
+    wait_for_lock: float | str = 0,
     **fields: Any,
 ) -> IngestSummary:
     """Ingest a Postgres table or query into the Delta table `target` (catalog.schema.table), exactly once.
@@ -207,6 +209,7 @@ def ingest_postgres(
             primary_key=, lookback=, partition_column=, num_partitions=, ...; see docs/postgres_source.md).
         checkpoint: the stream's checkpoint folder (default: under the lakehouse's state folder).
         progress: called with (rows, bytes) read so far, after each Arrow batch.
+        wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
     """
     from lakeloader.lakehouse.root import Lakehouse
 
@@ -220,7 +223,21 @@ def ingest_postgres(
     cp = Checkpoint(cp_path, target=str(full), source=source_label(opts))
     source = PostgresSource(opts)
     writer = make_writer(location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress)
-    summary = IngestSummary(str(full))
+    with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
+        return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
+
+
+def _run(
+    cp: Checkpoint,
+    location: Path,
+    source: PostgresSource,
+    writer: Writer,
+    *,
+    summary: IngestSummary,
+    max_batches: int | None,
+) -> IngestSummary:
+    """The stream's batches until nothing is new, retrying a lost connection with backoff."""
+    opts = source.opts
     started = time.perf_counter()
     attempt = 0
     while True:

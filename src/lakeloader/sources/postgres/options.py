@@ -6,13 +6,13 @@ is a `SecretStr` and a `{{secrets/scope/key}}` reference is resolved only when a
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from lakeloader import units
 from lakeloader.errors import ConfigError
 from lakeloader.secrets.redact import register
 
@@ -20,18 +20,10 @@ Mode = Literal["full", "incremental", "merge"]
 WriteMode = Literal["append", "overwrite"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
 
 def parse_duration(text: str | float | int, *, option: str) -> timedelta:
     """'10m', '30s', '2h', '1d', '500ms' or a number of seconds."""
-    if isinstance(text, int | float):
-        return timedelta(seconds=float(text))
-    m = _DURATION.match(text)
-    if not m:
-        raise ConfigError(f"option {option}: '{text}' is not a duration; write e.g. 10m, 30s, 2h or 1d")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    return timedelta(seconds=units.parse_seconds(text, option=option))
 
 
 class ConnectionOptions(BaseModel):

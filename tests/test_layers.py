@@ -1,0 +1,49 @@
+"""Lower layers never import higher ones (DESIGN.md): checked on every import statement, lazy ones included."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "lakeloader"
+
+# package -> the lakeloader packages it may import (besides itself and the bottom modules)
+BOTTOM = {"lakeloader.errors", "lakeloader.paths"}
+ALLOWED = {
+    "secrets": {"secrets"},
+    "lakehouse": {"lakehouse", "secrets"},
+    "execution": {"execution", "lakehouse", "secrets"},
+    "embedded": {"embedded", "secrets", "lakehouse", "samples"},
+}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+    return [m for m in found if m.startswith("lakeloader")]
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_layers_below(package: str) -> None:
+    wrong = []
+    for path in sorted((SRC / package).rglob("*.py")):
+        for module in _imports(path):
+            if module in BOTTOM or module == "lakeloader":
+                continue
+            top = module.split(".")[1]
+            if top not in ALLOWED[package]:
+                wrong.append(f"{path.relative_to(SRC)} imports {module}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_bottom_modules_import_only_secrets_redaction() -> None:
+    for name in ("errors.py", "paths.py"):
+        modules = _imports(SRC / name)
+        assert set(modules) <= {"lakeloader.secrets.redact"}, (name, modules)
