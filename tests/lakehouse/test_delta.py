@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +16,7 @@ from deltalake import DeltaTable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lakeloader.errors import ConfigError, SchemaMismatchError
+from lakeloader.errors import CommitConflictError, ConfigError, SchemaMismatchError
 from lakeloader.lakehouse import delta
 
 
@@ -203,3 +205,35 @@ def test_five_million_rows_stream_with_bounded_memory(tmp_path: Path) -> None:
     # The input is ~150 MB of Arrow data; materialising it (plus Parquet encoding) would exceed this.
     assert report["max_rss_kb"] < 600 * 1024, report
     assert DeltaTable(str(tmp_path / "t")).count() == 5_000_000
+
+
+@pytest.mark.parametrize("path", ["parallel files", "delta-rs writer"])
+def test_a_batch_another_writer_commits_mid_write_is_not_landed_twice(tmp_path: Path, path: str) -> None:
+    """The race delta-rs' own retry gets wrong: batch 0 is committed by another run while ours is being written."""
+    table = str(tmp_path / "t")
+    partitioned = path == "delta-rs writer"  # partitioned tables are written by delta-rs itself
+    delta.write(table, pa.table({"id": [0], "p": [0]}), partition_by=["p"] if partitioned else None)
+    before = DeltaTable(table).version()
+    data = pa.table({"id": [1, 2], "p": [1, 1]})
+    raced: list[delta.CommitResult] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:  # the other run's whole commit lands while ours reads its data
+        other = threading.Thread(
+            target=lambda: raced.append(delta.commit_batch(table, data, stream_id="s", batch_id=0))
+        )
+        other.start()  # its own thread: delta-rs cannot be entered from inside its own reader
+        other.join()
+        yield from data.to_batches()
+
+    try:
+        result = delta.commit_batch(
+            table, pa.RecordBatchReader.from_batches(data.schema, batches()), stream_id="s", batch_id=0
+        )
+        assert result.skipped
+    except CommitConflictError:  # rows streamed to delta-rs cannot be read twice: the stream runner replays it
+        assert partitioned
+    assert raced and raced[0].version == before + 1 and not raced[0].skipped
+    assert sorted(DeltaTable(table).to_pyarrow_table().column("id").to_pylist()) == [0, 1, 2]
+    if not partitioned:  # our own files go at once (delta-rs leaves its unreferenced ones to vacuum)
+        referenced = {Path(u).name for u in DeltaTable(table).file_uris()}
+        assert {p.name for p in Path(table).rglob("*.parquet")} == referenced, "the losing run's files were left"
