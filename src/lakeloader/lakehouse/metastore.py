@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lakeloader.errors import AlreadyExistsError, NotFoundError
+from lakeloader.paths import create_private_file, make_private_dir
 
 Kind = Literal["catalog", "schema", "table", "volume"]
 ObjectType = Literal["MANAGED", "EXTERNAL"]
@@ -90,7 +91,8 @@ class Metastore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        create_private_file(path)
         with self._connect() as con:
             con.executescript(_DDL)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lakeloader.errors import AlreadyExistsError, ConfigError, NameError_, NotFoundError, TerminalError
-from lakeloader.paths import STATE_DIR, resolve_root
+from lakeloader.paths import STATE_DIR, make_private_dir, resolve_root
 from lakeloader.secrets import keys
 from lakeloader.secrets.keys import MasterKey
 
@@ -309,7 +309,7 @@ class SecretStore:
             return self._read(self._require_key(create=False))
 
     def _mutate(self, change: Callable[[_Scopes], bool]) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.state_dir)
         with self._locked(exclusive=True):
             exists = self.path.exists()
             key = self._require_key(create=False) if exists else None
@@ -417,7 +417,7 @@ class SecretStore:
         header = MAGIC + bytes([FORMAT_VERSION]) + key.key_id
         nonce = os.urandom(NONCE_BYTES)
         blob = header + nonce + AESGCM(key.key).encrypt(nonce, plain, header)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.state_dir)
         fd, tmp = tempfile.mkstemp(prefix=f".{STORE_FILE}.", suffix=".tmp", dir=self.state_dir)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
