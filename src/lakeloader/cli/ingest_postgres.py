@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from lakeloader.cli.context import state
 from lakeloader.cli.output import print_json, say
+from lakeloader.cli.paths import local_path, optional_local_path
 
 
 def _casts(values: list[str] | None) -> dict[str, str]:
@@ -52,13 +52,17 @@ def ingest_postgres_command(
     upper_bound: Annotated[int | None, typer.Option("--upper-bound")] = None,
     max_rows_per_batch: Annotated[int | None, typer.Option("--max-rows-per-batch")] = None,
     sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
-    sslrootcert: Annotated[Path | None, typer.Option("--sslrootcert", help="CA file for verify-*.")] = None,
+    sslrootcert: Annotated[
+        str | None, typer.Option("--sslrootcert", help="CA file for verify-* (a /Volumes/... path too).")
+    ] = None,
     statement_timeout: Annotated[str | None, typer.Option("--statement-timeout", help="e.g. 30m")] = None,
     init_statement: Annotated[str | None, typer.Option("--init-statement")] = None,
     pooler: Annotated[
         bool, typer.Option("--pooler", help="Behind a transaction pooler: no server-side prepared statements.")
     ] = False,
-    checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="The stream's checkpoint folder.")] = None,
+    checkpoint: Annotated[
+        str | None, typer.Option("--checkpoint", help="The stream's checkpoint folder (a /Volumes/... path too).")
+    ] = None,
     wait_for_lock: Annotated[
         str,
         typer.Option("--wait-for-lock", help="When another run holds the stream, wait this long (30s, 10m) for it."),
@@ -95,7 +99,7 @@ def ingest_postgres_command(
     for key, value in {
         "password": password,
         "sslmode": sslmode,
-        "sslrootcert": str(sslrootcert) if sslrootcert else None,
+        "sslrootcert": str(local_path(sslrootcert)) if sslrootcert else None,
         "statement_timeout": statement_timeout,
         "init_statement": init_statement,
     }.items():
@@ -130,7 +134,7 @@ def ingest_postgres_command(
         summary = ingest_postgres(
             target,
             lakehouse=state.lakehouse(),
-            checkpoint=checkpoint,
+            checkpoint=optional_local_path(checkpoint),
             progress=progress,
             wait_for_lock=wait_for_lock,
             **fields,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from lakeloader.cli.output import print_json, say
+from lakeloader.cli.paths import local_path
 
 if TYPE_CHECKING:
     from lakeloader.samples.files import Faults, WriteSummary
@@ -81,7 +82,9 @@ def _report(summary: WriteSummary, out: Path, as_json: bool) -> None:
 
 @samples_app.command("providers")
 def providers(
-    out: Annotated[Path, typer.Option("--out", help="The CSV file to write, e.g. providers_10.csv.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The CSV file to write, e.g. providers_10.csv (a /Volumes/... path too).")
+    ],
     rows: Annotated[int, typer.Option("--rows", min=0, help="How many providers.")] = 10,
     seed: SeedOpt = 42,
     as_json: JsonOpt = False,
@@ -89,6 +92,7 @@ def providers(
     """Provider metadata as CSV: NPI (valid check digit), name, credential, NUCC taxonomy, address, dates."""
     from lakeloader.samples.providers import write_providers_csv
 
+    out = local_path(out)
     path = write_providers_csv(out, rows=rows, seed=seed)
     if as_json:
         print_json({"files": [str(path)], "rows": rows, "bytes": path.stat().st_size})
@@ -98,7 +102,9 @@ def providers(
 
 @samples_app.command("claims")
 def claims(
-    out: Annotated[Path, typer.Option("--out", help="The folder to write claims_0001.avro, ... into.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The folder (or /Volumes/... path) to write claims_0001.avro, ... into.")
+    ],
     files: FilesOpt = 1,
     rows_per_file: Annotated[int, typer.Option("--rows-per-file", min=1, help="Claims per file.")] = 10,
     seed: SeedOpt = 42,
@@ -119,7 +125,8 @@ def claims(
     from lakeloader.samples.claims import write_claims_avro
     from lakeloader.samples.providers import read_provider_npis
 
-    npis = read_provider_npis(providers_csv) if providers_csv is not None else None
+    out = local_path(out)
+    npis = read_provider_npis(local_path(providers_csv)) if providers_csv is not None else None
     faults = _faults(late_files, new_column_after, malformed, duplicate_file)
     with _progress(files + malformed, "claims") as on_file:
         summary = write_claims_avro(
@@ -137,7 +144,10 @@ def claims(
 
 @samples_app.command("telematics")
 def telematics(
-    out: Annotated[Path, typer.Option("--out", help="The folder to write telematics_0001.<format>, ... into.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="The folder (or /Volumes/... path) to write telematics_0001.<format>, ... into."),
+    ],
     files: FilesOpt = 1,
     rows_per_file: Annotated[int, typer.Option("--rows-per-file", min=1, help="Readings per file.")] = 100,
     file_format: Annotated[
@@ -154,6 +164,7 @@ def telematics(
     """Vehicle telematics: moving tracks with monotonic odometers, as Parquet or newline-delimited JSON."""
     from lakeloader.samples.telematics import write_telematics
 
+    out = local_path(out)
     faults = _faults(late_files, new_column_after, malformed, duplicate_file)
     total = files + (malformed if file_format == "parquet" else 0)
     with _progress(total, "telematics") as on_file:
