@@ -54,3 +54,25 @@ def test_bad_options_are_one_red_line(tmp_path: Path) -> None:
     ]
     result = _run("claims", "--providers", str(tmp_path / "nope.csv"), "--out", str(tmp_path))
     assert result.returncode == 1 and "not found" in result.stderr
+
+
+def test_out_takes_a_volume_path_and_never_makes_a_real_volumes_folder(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "lh"
+    env = {**os.environ, "LAKELOADER_ROOT": str(root)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lakeloader.cli", *args], capture_output=True, text=True, env=env)
+
+    existed = Path("/Volumes").exists()
+    for args in (("catalogs", "create", "c"), ("schemas", "create", "c.s"), ("volumes", "create", "c.s.v")):
+        assert run(*args).returncode == 0
+    done = run("samples", "telematics", "--files", "2", "--out", "/Volumes/c/s/v/trips", "--json")
+    assert done.returncode == 0, done.stderr
+    written = [Path(f) for f in json.loads(done.stdout)["files"]]
+    assert len(written) == 2 and all(f.is_relative_to(root / "c" / "s" / "volumes" / "v" / "trips") for f in written)
+    assert Path("/Volumes").exists() == existed
+    missing = run("samples", "providers", "--out", "/Volumes/c/s/nope/p.csv")
+    assert missing.returncode == 1 and "volume c.s.nope does not exist" in missing.stderr
+    assert missing.stderr.count("\n") == 1
