@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lakeloader.errors import (
     CommitConflictError,
@@ -594,7 +593,7 @@ def describe(location: str | os.PathLike[str], *, table_name: str | None = None)
         "version": int(dt.version()),
         "rows": int(dt.count()),
         "files": actions.num_rows,
-        "size_bytes": int(pc.sum(actions["size_bytes"]).as_py() or 0) if actions.num_rows else 0,
+        "size_bytes": sum(actions.column("size_bytes").to_pylist()) if actions.num_rows else 0,
         "partition_columns": list(dt.metadata().partition_columns),
         "properties": dict(dt.metadata().configuration),
         "columns": [{"name": f.name, "type": types.sql_type(f.type), "nullable": f.nullable} for f in schema],

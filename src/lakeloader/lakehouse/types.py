@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lakeloader.errors import SchemaMismatchError
 
@@ -63,6 +62,8 @@ def delta_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _time_to_micros(arr: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc  # lazy: ~40 ms to import, and most runs never need it
+
     return pc.cast(arr.cast(pa.time64("us")), pa.int64())
 
 

@@ -18,7 +18,7 @@ _pattern: re.Pattern[str] | None = None  # rebuilt lazily after every change to 
 def register(value: str) -> None:
     """Remember a secret value so that `redact` masks it from now on, in this process."""
     global _pattern
-    if len(value.strip()) >= _MIN_LENGTH:  # blanks are never a secret worth masking (they are everywhere)
+    if len(value) >= _MIN_LENGTH and not value.isspace():  # blanks are never worth masking: they are everywhere
         with _lock:
             if value not in _values:
                 _values.add(value)

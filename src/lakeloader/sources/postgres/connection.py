@@ -7,10 +7,11 @@ they never reach a log line, an error, a checkpoint or `_source`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from pydantic import SecretStr
@@ -18,6 +19,9 @@ from pydantic import SecretStr
 from lakeloader.errors import LakeloaderError, RetryableError, TerminalError
 from lakeloader.secrets.redact import redact, register
 from lakeloader.sources.postgres.options import ConnectionOptions, parse_duration
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -160,11 +164,60 @@ def psycopg_connect(opts: ConnectionOptions, *, where: str) -> Any:
         raise translate(exc, where=where) from None
 
 
-def adbc_connect(opts: ConnectionOptions, *, where: str) -> Any:
-    """An ADBC connection in manual-commit mode: every read is one transaction (safe behind a pooler)."""
-    import adbc_driver_postgresql.dbapi as dbapi
+class AdbcSession:
+    """One ADBC PostgreSQL connection in manual-commit mode: every read is one explicit transaction (pooler-safe).
 
+    The driver manager's low-level API, not its DB-API module, which imports polars (~75 ms per run).
+    """
+
+    def __init__(self, uri: str) -> None:
+        import adbc_driver_manager
+        import adbc_driver_postgresql
+
+        self._db = adbc_driver_postgresql.connect(uri)
+        try:
+            self._con = adbc_driver_manager.AdbcConnection(self._db)
+            self._con.set_autocommit(False)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns no rows (SET, SET TRANSACTION ...)."""
+        import adbc_driver_manager
+
+        statement = adbc_driver_manager.AdbcStatement(self._con)
+        try:
+            statement.set_sql_query(sql)
+            statement.execute_update()
+        finally:
+            statement.close()
+
+    def stream(self, sql: str, *, batch_size_hint_bytes: int) -> pa.RecordBatchReader:
+        """The rows of `sql` as Arrow batches, streamed (COPY binary under the hood)."""
+        import adbc_driver_manager
+        import pyarrow as pa
+
+        statement = adbc_driver_manager.AdbcStatement(self._con)
+        statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(batch_size_hint_bytes)})
+        statement.set_sql_query(sql)
+        handle, _ = statement.execute_query()
+        self._statement = statement  # kept open while the stream is read
+        return pa.RecordBatchReader._import_from_c(handle.address)
+
+    def rollback(self) -> None:
+        self._con.rollback()
+
+    def close(self) -> None:
+        for part in (getattr(self, "_statement", None), self._con, self._db):
+            if part is not None:
+                with contextlib.suppress(Exception):  # the session may already be gone
+                    part.close()
+
+
+def adbc_connect(opts: ConnectionOptions, *, where: str) -> AdbcSession:
+    """An ADBC session in manual-commit mode: every read is one transaction (safe behind a pooler)."""
     try:
-        return dbapi.connect(libpq_uri(session_params(opts)), autocommit=False)
+        return AdbcSession(libpq_uri(session_params(opts)))
     except Exception as exc:
         raise translate(exc, where=where) from None

@@ -224,7 +224,10 @@ def ingest_postgres(
     source = PostgresSource(opts)
     writer = make_writer(location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress)
     with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
-        return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
+        try:
+            return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
+        finally:
+            source.close()
 
 
 def _run(

@@ -55,15 +55,12 @@ def _read_partition(
     con = None
     try:
         con = conn.adbc_connect(opts.connection, where=where)
-        cur = con.cursor()
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         if snapshot is not None:
-            cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            con.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         for statement in conn.setup_statements(opts.connection, local=True):
-            cur.execute(statement)
-        cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_SIZE_HINT_BYTES)})
-        cur.execute(sql)
-        reader = cur.fetch_record_batch()
+            con.execute(statement)
+        reader = con.stream(sql, batch_size_hint_bytes=BATCH_SIZE_HINT_BYTES)
         for batch in reader:
             if stop.is_set():
                 return
@@ -80,8 +77,7 @@ def _read_partition(
     finally:
         out.put(_DONE)
         if con is not None:
-            with contextlib.suppress(Exception):  # the session may already be gone; nothing to release then
-                con.close()
+            con.close()
 
 
 def stream(

@@ -8,7 +8,9 @@ The high-water mark is the `hi` of the last committed plan, kept in `sources/pos
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -80,10 +82,26 @@ class PostgresSource:
         self.stats = reader.ReadStats()
         self._columns: list[Column] | None = None
         self._snapshot_done = False
+        self._control: Any = None
 
     # -- catalog ------------------------------------------------------------------------------------------
-    def _con(self) -> Any:
-        return conn.psycopg_connect(self.opts.connection, where=self.opts.label)
+    @contextlib.contextmanager
+    def _con(self) -> Iterator[Any]:
+        """The run's one control session (catalog, bounds, plans): opened once, dropped when it fails."""
+        if self._control is None or self._control.closed:
+            self._control = conn.psycopg_connect(self.opts.connection, where=self.opts.label)
+        try:
+            yield self._control
+        except BaseException:
+            self.close()  # a lost or broken session is not reused; the next call opens a new one
+            raise
+
+    def close(self) -> None:
+        """Close the control session (the stream's reads have their own sessions)."""
+        control, self._control = self._control, None
+        if control is not None:
+            with contextlib.suppress(Exception):  # gone with the server already: nothing to release
+                control.close()
 
     def columns(self) -> list[Column]:
         """The columns read, typed from the catalog (user casts applied first)."""

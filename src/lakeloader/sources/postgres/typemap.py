@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lakeloader.errors import SchemaMismatchError
 
@@ -196,6 +195,8 @@ def _storage(array: pa.Array) -> pa.Array:
 
 def _clamp_infinity(array: pa.Array) -> pa.Array:
     """Map Postgres' +-infinity timestamps and dates to 9999-12-31 23:59:59.999999 / 0001-01-01 (Spark's range)."""
+    import pyarrow.compute as pc
+
     kind = "date" if pa.types.is_date32(array.type) else "timestamp"
     plus, minus, last, first = _INFINITY[kind]
     storage = pa.int32() if kind == "date" else pa.int64()
@@ -209,6 +210,8 @@ def _clamp_infinity(array: pa.Array) -> pa.Array:
 
 def convert_batch(batch: pa.RecordBatch, columns: Sequence[Column], schema: pa.Schema, *, where: str) -> pa.RecordBatch:
     """Cast one driver batch to the declared Arrow types (numeric text → exact decimal, opaque → storage)."""
+    import pyarrow.compute as pc  # lazy: a run with nothing new never reads a batch
+
     arrays = []
     for i, column in enumerate(columns):
         array = _storage(batch.column(i))
