@@ -24,6 +24,7 @@ from lakeloader.secrets.redact import redact_obj
 
 FORMAT_VERSION = 1
 LOCK_FILE = "lock"
+INVALIDATED = "invalidated"  # the state of a stream that was started over (its target dropped or replaced)
 
 
 class StreamInUseError(TerminalError):
@@ -200,6 +201,31 @@ class Checkpoint:
             yield
         finally:
             os.close(fd)  # releases the lock
+
+    def start_over(self, reason: str) -> Path:
+        """Begin the stream again from nothing, under a new stream id; the old state is kept aside, not deleted.
+
+        Offsets, commits and source state move to `invalidated/<time>/`; `metadata.json` gets a new stream id,
+        so nothing recorded under the old one (bad records, transactions) can make a new batch look done.
+        Call it holding the lock (`exclusive`).
+        """
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path / INVALIDATED / stamp
+        aside.mkdir(parents=True)
+        for entry in list(self.path.iterdir()):
+            if entry.name not in (LOCK_FILE, "metadata.json", INVALIDATED):
+                entry.rename(aside / entry.name)
+        meta = read_json(self.path / "metadata.json")
+        previous = meta["stream_id"]
+        meta.update(
+            stream_id=str(uuid.uuid4()),
+            restarted_at=datetime.now(UTC).isoformat(),
+            restart_reason=reason,
+            previous_stream_ids=[*meta.get("previous_stream_ids", []), previous],
+        )
+        write_json_atomic(self.path / "metadata.json", meta)
+        self.stream_id = meta["stream_id"]
+        return aside
 
     def source_state_path(self, name: str) -> Path:
         """A place for the source's own state (ledger, cursor) inside this checkpoint."""

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from lakeloader.errors import CommitConflictError
+from lakeloader.errors import CommitConflictError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, StreamInUseError
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
@@ -132,6 +132,38 @@ def run_available_now(
         yield run_batch(checkpoint, location, batch_id, next_plan, source, writer)
         expected = batch_id + 1
         count += 1
+
+
+def check_target(checkpoint: Checkpoint, location: str | Path) -> bool:
+    """A stream's state belongs to its target: if the target lost the stream's history, start the stream over.
+
+    Call it holding the stream's lock, before the source reads its state. The target lost the history when the
+    checkpoint recorded commits but the table has no transaction of the stream (dropped and created again,
+    or replaced): the source's state (ledger, high-water mark) describes rows that are no longer there, and
+    going on from it would silently skip them. Returns True when the stream starts over (a full reload).
+    A table that still holds an older batch of the stream (restored to an earlier version) is an error: a
+    reload would duplicate the rows it kept.
+    """
+    recorded = checkpoint.latest_committed()
+    if recorded is None:
+        return False
+    done = delta.transaction_version(location, checkpoint.stream_id)
+    if done is not None and done >= recorded:
+        return False
+    if done is not None:
+        raise TerminalError(
+            f"table {checkpoint.target} holds batch {done} of this stream but its checkpoint {checkpoint.path} "
+            f"recorded batch {recorded}: the table was restored to an older version; to load it again from "
+            "the start, drop the table (the stream then reloads), or give the stream a new checkpoint"
+        )
+    aside = checkpoint.start_over(f"table {checkpoint.target} no longer holds this stream's batches")
+    log.warning(
+        "table %s was dropped or replaced since this stream last ran: starting the stream over from the "
+        "beginning (old state kept in %s)",
+        checkpoint.target,
+        aside,
+    )
+    return True
 
 
 def start_run(checkpoint: Checkpoint) -> tuple[int, tuple[int, dict[str, Any]] | None]:

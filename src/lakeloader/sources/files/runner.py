@@ -215,6 +215,7 @@ def ingest_files(
     declared = schema if isinstance(schema, pa.Schema) else (load_declared_schema(schema) if schema else None)
     cp = Checkpoint(cp_path, target=name, source=f"files:{opts.format}:{source_path}")
     with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
+        stream.check_target(cp, table.location)  # dropped or replaced since the last run: start over, never skip
         source = FilesSource(
             path=source_path,
             options=opts,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution.checkpoint import Checkpoint
-from lakeloader.execution.stream import Writer, run_available_now
+from lakeloader.execution.stream import Writer, check_target, run_available_now
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.secrets.redact import redact
@@ -222,8 +222,9 @@ def ingest_postgres(
     cp_path = Path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
     cp = Checkpoint(cp_path, target=str(full), source=source_label(opts))
     source = PostgresSource(opts)
-    writer = make_writer(location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress)
     with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
+        check_target(cp, location)  # dropped or replaced since the last run: start over, never skip
+        writer = make_writer(location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress)
         try:
             return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
         finally:
