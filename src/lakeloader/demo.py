@@ -15,7 +15,7 @@ from typing import Any
 
 from lakeloader.lakehouse.root import Lakehouse
 
-Say = Callable[[str], None]
+Say = Callable[[str], None]  # plain text; a line starting with "## " is a heading
 
 TELEMATICS = "telematics"
 LANDING = "/Volumes/telematics/00_landing/landing"
@@ -170,7 +170,7 @@ def run(lh: Lakehouse, *, say: Say, fresh: bool = True, keep_postgres: bool = Fa
 
     if fresh:
         reset(lh)
-    say("[bold]1. setup[/bold]: secret scope, embedded PostgreSQL (the init script), bootstrap")
+    say("## 1. setup: secret scope, embedded PostgreSQL (the init script), bootstrap")
     ensure_password(lh.root, say)
     source_url = start_postgres(lh.root, say)
     report: dict[str, Any] = {}
@@ -182,13 +182,13 @@ def run(lh: Lakehouse, *, say: Say, fresh: bool = True, keep_postgres: bool = Fa
         lh.create_volume(f"{TELEMATICS}.`00_landing`.landing", if_not_exists=True)
         land_telematics(lh, seed=1, files=4, new_column=False, malformed=2)
         say(f"landed 4 Parquet and 2 JSON telematics files (2 malformed JSON lines) in {LANDING}")
-        say("[bold]2. bronze from nothing[/bold]")
+        say("## 2. bronze from nothing")
         report["first_run"] = ingest_all(lh, source_url, say)
-        say("[bold]3. the sources change[/bold]")
+        say("## 3. the sources change")
         change_sources(lh, say)
-        say("[bold]4. incremental rerun[/bold]: only what is new is read and committed, exactly once")
+        say("## 4. incremental rerun: only what is new is read and committed, exactly once")
         report["incremental_run"] = ingest_all(lh, source_url, say)
-        say("[bold]5. rerun with nothing new[/bold]")
+        say("## 5. rerun with nothing new")
         report["noop_run"] = ingest_all(lh, source_url, say)
         report["tables"] = counts(lh)
     finally:

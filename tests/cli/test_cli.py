@@ -115,3 +115,22 @@ def test_demo_runs_as_root_with_everything_in_a_folder_others_cannot_enter() -> 
         assert stat.S_IMODE((private / "lh").stat().st_mode) == 0o700
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def test_sql_prints_data_and_messages_as_plain_text(tmp_path: Path) -> None:
+    root = tmp_path / "lh"
+    out = cli(root, "sql", "SELECT '[/x]' AS a, '[bold]b[/bold]' AS \"[c]\", chr(27) || '[31mred' AS e")
+    assert "[/x]" in out.stdout and "[bold]b[/bold]" in out.stdout and "[c]" in out.stdout
+    assert "\x1b" not in out.stdout and "\\x1b[31mred" in out.stdout  # a terminal escape is shown, not run
+    rows = json.loads(
+        cli(root, "sql", "SELECT 'nan'::double AS n, 'inf'::double AS i, -'inf'::double AS m", "--json").stdout
+    )
+    assert rows == [{"n": "NaN", "i": "Infinity", "m": "-Infinity"}]
+    empty = cli(root, "sql", "", check=False)
+    assert empty.returncode == 1 and empty.stderr.count("\n") == 1 and "statement is empty" in empty.stderr
+    missing = cli(root, "sql", "SELECT foo(1)", check=False)
+    assert missing.returncode == 1 and "function foo does not exist" in missing.stderr
+    hostile = cli(root, "sql", "SELECT * FROM read_csv('/etc/hostname')", check=False)
+    assert hostile.returncode == 1 and "--unsafe" in hostile.stderr and hostile.stderr.count("\n") == 1
+    loud = cli(root, "sql", "--unsafe", "SELECT count(*) AS n FROM read_text('/etc/hostname')")
+    assert "warning: --unsafe" in loud.stderr

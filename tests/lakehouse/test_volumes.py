@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,29 @@ def test_unknown_volume_and_incomplete_path(volume: Lakehouse) -> None:
 
 def test_plain_paths_pass_through(volume: Lakehouse, tmp_path: os.PathLike[str]) -> None:
     assert volume.resolve_path(str(tmp_path)) == volume.resolve_path(str(tmp_path)).absolute()
+
+
+def test_volumes_and_tables_never_overlap_the_lakehouse_state_or_each_other(
+    lakehouse: Lakehouse, tmp_path: Path
+) -> None:
+    from lakeloader.errors import ConfigError
+
+    lakehouse.create_catalog("c")
+    lakehouse.create_schema("c.s")
+    for location in (lakehouse.root / ".lakeloader", lakehouse.root, lakehouse.root / ".lakeloader" / "checkpoints"):
+        with pytest.raises(ConfigError, match="own state folder"):
+            lakehouse.create_volume("c.s.v", location=location)
+    table = lakehouse.create_table("c.s.t")
+    with pytest.raises(ConfigError, match=r"overlaps table c\.s\.t"):
+        lakehouse.create_volume("c.s.v", location=table.location.parent)
+    outside = tmp_path / "landing"
+    lakehouse.create_volume("c.s.v", location=outside)
+    with pytest.raises(ConfigError, match=r"overlaps volume c\.s\.v"):
+        lakehouse.create_table("c.s.t2", location=outside / "tables" / "t2")
+    link = tmp_path / "sneaky"
+    link.symlink_to(lakehouse.root / ".lakeloader")
+    with pytest.raises(ConfigError, match="own state folder"):
+        lakehouse.create_volume("c.s.w", location=link)
+    with pytest.raises(ConfigError, match="is a volume path"):
+        lakehouse.create_volume("c.s.w", location="/Volumes/c/s/v/x")
+    assert lakehouse.create_volume("c.s.v", location=outside, if_not_exists=True).full_name == "c.s.v"

@@ -221,3 +221,18 @@ def test_empty_and_oversized_values_are_refused(root: Path) -> None:
         store.put_secret("kardia", "k", "")
     with pytest.raises(ConfigError, match="the limit is 131072"):
         store.put_secret("kardia", "k", "x" * (128 * 1024 + 1))
+
+
+def test_a_store_that_vanished_is_an_error_not_an_empty_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lakeloader.secrets.store import SecretStoreError
+
+    monkeypatch.delenv("LAKELOADER_MASTER_KEY", raising=False)
+    store = SecretStore(tmp_path / "lh")
+    assert store.list_scopes() == []  # never had one: empty
+    store.create_scope("kardia")
+    store.put_secret("kardia", "pg_pw", "value-12345")
+    store.path.unlink()  # swept by a cleanSource=DELETE over the state folder, or deleted by hand
+    with pytest.raises(SecretStoreError, match="is missing, but this lakehouse has had one since"):
+        store.list_scopes()
+    with pytest.raises(SecretStoreError, match="restore it from a backup"):
+        store.create_scope("other")  # and nothing silently starts an empty store over the lost one

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakeloader.cli.context import state
-from lakeloader.cli.output import print_json
+from lakeloader.cli.output import print_json, printable
 
 bootstrap_app = typer.Typer(
     help="Set up the example systems (folders, sample files, source databases).", no_args_is_help=True
@@ -42,7 +42,11 @@ def providers_claims(
     console = Console(stderr=as_json, highlight=False, soft_wrap=True)
 
     def on_step(message: str) -> None:
-        console.print(f"[green]✓[/green] {redact(message)}", markup=True)
+        from rich.text import Text
+
+        line = Text("✓", style="green")
+        line.append(" " + printable(redact(message)))
+        console.print(line)
 
     with console.status("bootstrapping providers & claims…"):
         result = bootstrap_providers_claims(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lakeloader.cli.context import state
-from lakeloader.cli.output import print_json, print_rows, say
+from lakeloader.cli.output import heading, print_json, print_rows, say
 
 
 def demo(
@@ -21,8 +21,18 @@ def demo(
     from lakeloader import demo as job
 
     lh = state.lakehouse()
-    talk = (lambda _m: None) if as_json else say
-    talk(f"[bold]lakehouse[/bold] at {lh.root}")
+
+    def talk(message: str) -> None:
+        if as_json:
+            return
+        if message.startswith("## "):
+            title, _, rest = message[3:].partition(":")
+            heading(title + (":" if rest else ""), rest)
+        else:
+            say(message)
+
+    if not as_json:
+        heading("lakehouse", f" at {lh.root}")
     report = job.run(lh, say=talk, fresh=fresh, keep_postgres=keep_postgres)
     if as_json:
         print_json(report)

@@ -65,7 +65,7 @@ def ingest_files_command(
     show = not no_progress and not as_json and console.is_terminal
     with Progress(
         SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", markup=False, style="bold"),
         TextColumn("batch {task.fields[batch]}  {task.fields[files]:,} files  {task.fields[rows]:,} rows"),
         TextColumn("{task.fields[mb]:,.1f} MB  {task.fields[bad]:,} bad"),
         TimeElapsedColumn(),

@@ -119,7 +119,7 @@ def ingest_postgres_command(
     show = not no_progress and not as_json and console.is_terminal
     with Progress(
         SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", markup=False, style="bold"),
         TextColumn("{task.fields[rows]:,} rows  {task.fields[mb]:,.1f} MB"),
         TimeElapsedColumn(),
         console=console,

@@ -15,11 +15,24 @@ def sql(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows shown in the table view.")] = 100,
+    unsafe: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe", help="Lift the guard: any DuckDB statement, any local file, extensions, settings. Careful."
+        ),
+    ] = False,
 ) -> None:
-    """Run SQL (DuckDB dialect, Databricks names) over the Delta tables."""
+    """Run a query (DuckDB dialect, Databricks names) over the Delta tables and /Volumes files."""
     from lakeloader.lakehouse.sql import query
 
-    result = query(state.lakehouse(), statement)
+    if unsafe:
+        typer.secho(
+            "warning: --unsafe: this statement may read and write any file this user can, load extensions and "
+            "change settings; it is not limited to the lakehouse",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    result = query(state.lakehouse(), statement, unsafe=unsafe)
     if as_csv:
         import pyarrow.csv as pacsv
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from lakeloader.cli.context import state
-from lakeloader.cli.output import emit, print_json, print_rows, say
+from lakeloader.cli.output import emit, heading, print_json, print_rows, say
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 tables_app = typer.Typer(help="Delta tables: inspect and maintain.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def describe(name: str, as_json: JsonOpt = False) -> None:
         print_json(info)
         return
     for key in ("name", "type", "location", "version", "rows", "files", "size_bytes", "partition_columns"):
-        say(f"[bold]{key}[/bold]: {info[key]}")
+        heading(f"{key}:", f" {info[key]}")
     print_rows(info["columns"], columns=["name", "type", "nullable"], title="columns")
     props = [{"key": k, "value": v} for k, v in sorted(info["properties"].items())]
     print_rows(props, columns=["key", "value"], title="properties")

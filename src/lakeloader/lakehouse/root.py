@@ -133,7 +133,7 @@ class Lakehouse:
         full = self.parse_table_name(name)
         self._require_schema(full.schema_name)
         kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
-        path = Path(location).absolute() if location is not None else self._managed_table_path(full)
+        path = self._external(location if location else self._managed_table_path(full), kind="table", name=str(full))
         info = self.metastore.create(
             kind="table",
             catalog=full.catalog,
@@ -179,7 +179,7 @@ class Lakehouse:
         full = self.parse_table_name(name, kind="volume")
         self._require_schema(full.schema_name)
         kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
-        path = Path(location).absolute() if location is not None else self._managed_volume_path(full)
+        path = self._external(location if location else self._managed_volume_path(full), kind="volume", name=str(full))
         info = self.metastore.create(
             kind="volume",
             catalog=full.catalog,
@@ -223,6 +223,35 @@ class Lakehouse:
         return volumes.resolve_inside(Path(info.location), rest, original=text, volume=str(full))
 
     # -- internals --------------------------------------------------------------------------------------
+    def _external(self, location: str | os.PathLike[str], *, kind: str, name: str) -> Path:
+        """A table's or volume's folder, refused when it overlaps the lakehouse's own state, a table or a volume.
+
+        A volume over `.lakeloader` let `cleanSource=DELETE` delete the secret store; a volume over a table lets a
+        stream read, or delete, the table's own files. Compared after symlinks are resolved.
+        """
+        text = os.fspath(location)
+        if volumes.is_volume_path(text):
+            raise ConfigError(f"{kind} {name}: location {text} is a volume path; give a folder of its own")
+        path = Path(text).expanduser().absolute()
+        real = path.resolve()
+
+        def overlaps(other: Path) -> bool:
+            return real == other or other in real.parents or real in other.parents
+
+        state = self.state_dir.resolve()
+        if overlaps(state):
+            raise ConfigError(
+                f"{kind} {name}: location {path} overlaps the lakehouse's own state folder {self.state_dir} "
+                "(metastore, secrets, checkpoints); choose a folder outside it"
+            )
+        for other in [*self.metastore.find(kind="table"), *self.metastore.find(kind="volume")]:
+            if other.full_name != name and other.location and overlaps(Path(other.location).resolve()):
+                raise ConfigError(
+                    f"{kind} {name}: location {path} overlaps {other.kind} {other.full_name} at {other.location}; "
+                    "give each table and volume a folder of its own"
+                )
+        return path
+
     def _managed_table_path(self, full: names.FullName) -> Path:
         return self.root / full.catalog / full.schema / "tables" / full.name
 

@@ -3,6 +3,8 @@
 Table names are written as on Databricks (`catalog.schema.table`, two-level names against the current
 catalog, backticks for names such as `01_bronze`); each one that names a table is swapped for a DuckDB view
 over that table's Arrow dataset, so DuckDB pushes projections and filters into the Parquet scan.
+
+User SQL runs in a guarded session (see `guard.py`): queries only, and no file outside the volumes.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
-from lakeloader.errors import LakeloaderError, NotFoundError, TerminalError
+from lakeloader.errors import ConfigError, LakeloaderError, NotFoundError, TerminalError
 from lakeloader.lakehouse import delta, names
 from lakeloader.lakehouse.root import Lakehouse
 
@@ -79,11 +82,52 @@ def _resolve(lh: Lakehouse, parts: list[str]) -> names.FullName | None:
     return full if info is not None and info.kind == "table" else None
 
 
-def query(lh: Lakehouse, sql: str) -> pa.Table:
-    """Run `sql` and return the result as an Arrow table."""
+def query(lh: Lakehouse, sql: str, *, unsafe: bool = False) -> pa.Table:
+    """Run the query `sql` and return the result as an Arrow table.
+
+    Guarded unless `unsafe`: only SELECT-like statements; no files but the volumes' (`/Volumes/...` paths in
+    strings are resolved inside their volume), no extensions, no settings, no ATTACH or COPY.
+    """
     import duckdb
 
+    from lakeloader.lakehouse import guard
+
+    if not sql.strip().strip(";").strip():
+        raise ConfigError("sql: the statement is empty; write a query such as 'SELECT 1'")
     con = duckdb.connect()
+    try:
+        final = _with_views(lh, con, _with_local_paths(lh, sql))
+        if not unsafe:
+            guard.check_statements(con, final)  # on the SQL DuckDB will run: names swapped for views
+            guard.lock_down(con, lh)
+        result = con.sql(final)
+        if result is None:
+            raise TerminalError("sql: the statement returned no result; write a query (SELECT ...)")
+        return result.to_arrow_table()
+    except duckdb.CatalogException as exc:
+        raise _unknown(lh, exc) from None
+    except duckdb.PermissionException as exc:
+        raise guard.refused(exc) from None
+    except duckdb.Error as exc:
+        raise TerminalError(f"query failed: {str(exc).splitlines()[0]}; fix the SQL") from None
+    finally:
+        con.close()
+
+
+def _with_local_paths(lh: Lakehouse, sql: str) -> str:
+    """`sql` with every `/Volumes/...` string swapped for the real path(s) inside its volume."""
+    from lakeloader.lakehouse import guard
+
+    pieces: list[str] = []
+    cursor = 0
+    for start, end, text in guard.volume_literals(sql):
+        pieces += [sql[cursor:start], guard.local_literal(lh, text)]
+        cursor = end
+    return "".join([*pieces, sql[cursor:]])
+
+
+def _with_views(lh: Lakehouse, con: Any, sql: str) -> str:
+    """`sql` with every name of a lakehouse table swapped for a DuckDB view over that table's Arrow dataset."""
     pieces: list[str] = []
     cursor = 0
     registered: dict[str, str] = {}
@@ -97,24 +141,28 @@ def query(lh: Lakehouse, sql: str) -> pa.Table:
         if view is None:
             view = f"__lakeloader_{len(registered)}"
             table = lh.table(str(full))
-            dataset = delta.dataset(table.location, table_name=str(full))
-            con.register(view, dataset)
+            con.register(view, delta.dataset(table.location, table_name=str(full)))
             registered[str(full)] = view
-        pieces.append(sql[cursor : chain.start])
-        pieces.append(f'"{view}"')
+        pieces += [sql[cursor : chain.start], f'"{view}"']
         cursor = chain.end
-    pieces.append(sql[cursor:])
-    try:
-        return con.sql("".join(pieces)).to_arrow_table()
-    except duckdb.CatalogException as exc:
-        match = re.search(r'with name "?([^" ]+)"? does not exist', str(exc))
-        if match:
+    return "".join([*pieces, sql[cursor:]])
+
+
+def _unknown(lh: Lakehouse, exc: Exception) -> LakeloaderError:
+    """An unknown function or table, in one line with close matches."""
+    first = str(exc).splitlines()[0]
+    function = re.search(r'Function with name "?([^" ]+)"? does not exist', first)
+    if function:
+        hint = re.search(r'Did you mean "([^"]+)"', str(exc))
+        also = f" (did you mean {hint.group(1)}?)" if hint else ""
+        return NotFoundError(f"function {function.group(1)} does not exist{also}; fix the SQL")
+    match = re.search(r'with name "?([^" ]+)"? does not exist', first)
+    if match:
+        try:
             _raise_unknown(lh, match.group(1))
-        raise TerminalError(f"query failed: {str(exc).splitlines()[0]}") from exc
-    except duckdb.Error as exc:
-        raise TerminalError(f"query failed: {str(exc).splitlines()[0]}; fix the SQL") from exc
-    finally:
-        con.close()
+        except NotFoundError as err:
+            return err
+    return TerminalError(f"query failed: {first}; fix the SQL")
 
 
 def _raise_unknown(lh: Lakehouse, name: str) -> None:

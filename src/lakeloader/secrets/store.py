@@ -25,6 +25,7 @@ from lakeloader.secrets.keys import MasterKey
 
 STORE_FILE = "secrets.enc"
 LOCK_FILE = "secrets.lock"
+MARKER_FILE = "secrets.created"  # written with the first store: a store that vanished later is an error
 MAGIC = b"LLSECRET"
 FORMAT_VERSION = 1
 NONCE_BYTES = 12
@@ -158,6 +159,7 @@ class SecretStore:
         self.state_dir = self.root / STATE_DIR
         self.path = self.state_dir / STORE_FILE
         self.lock_path = self.state_dir / LOCK_FILE
+        self.marker = self.state_dir / MARKER_FILE
 
     @property
     def key_file(self) -> Path:
@@ -302,16 +304,29 @@ class SecretStore:
     # -- internals --------------------------------------------------------------------------------------
     def _snapshot(self) -> _Scopes:
         if not self.path.exists():
+            self._check_not_lost()
             return {}
         with self._locked(exclusive=False):
             if not self.path.exists():
+                self._check_not_lost()
                 return {}
             return self._read(self._require_key(create=False))
+
+    def _check_not_lost(self) -> None:
+        """A store that existed and is gone is an error (deleted, or its folder swept): never an empty store."""
+        if self.marker.exists():
+            since = self.marker.read_text().strip() or "earlier"
+            raise SecretStoreError(
+                f"secret store {self.path} is missing, but this lakehouse has had one since {since}; restore it "
+                f"from a backup, or delete {self.marker} to start an empty one"
+            )
 
     def _mutate(self, change: Callable[[_Scopes], bool]) -> None:
         make_private_dir(self.state_dir)
         with self._locked(exclusive=True):
             exists = self.path.exists()
+            if not exists:
+                self._check_not_lost()
             key = self._require_key(create=False) if exists else None
             scopes = self._read(key) if key is not None else {}
             if not change(scopes):
@@ -429,4 +444,8 @@ class SecretStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        if not self.marker.exists():  # remembers that a store exists, so losing it is an error, not "no scopes"
+            fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(_now() + "\n")
         keys.fsync_dir(self.state_dir)

@@ -1,0 +1,101 @@
+"""The guarded SQL session: user SQL reads the lakehouse's tables and volumes, and nothing else of the machine.
+
+DuckDB can read any local file (`read_csv('/etc/...')`, `glob`, `read_text('/proc/self/environ')`), write files
+(`COPY ... TO`), attach databases, install extensions and change its own settings. User SQL (`lakeloader sql`,
+pipeline SQL) runs with:
+
+- a statement check before anything runs: queries only (SELECT, VALUES, WITH, EXPLAIN of a query);
+- `allowed_directories` = the volumes' folders, then `enable_external_access = false`, extension auto-loading
+  off, and `lock_configuration = true`, so no statement can lift any of it;
+- `/Volumes/...` strings resolved inside their volume (a glob expanded here, each match checked to stay in the
+  volume after symlinks), so the paths DuckDB sees are the real ones it is allowed.
+
+Tables are Arrow datasets registered by the caller (pyarrow reads their files, not DuckDB), so they stay
+readable. `unsafe=True` in the callers lifts all of this.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakeloader.errors import ConfigError, LakeloaderError
+from lakeloader.lakehouse import volumes
+
+if TYPE_CHECKING:
+    from lakeloader.lakehouse.root import Lakehouse
+
+_STRING = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+_QUERIES = {"SELECT", "EXPLAIN"}
+UNSAFE_HINT = "lakeloader sql reads only the lakehouse's tables and /Volumes paths; --unsafe lifts this guard"
+
+
+def check_statements(con: Any, sql: str) -> None:
+    """Refuse anything but queries, before any of it runs."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ConfigError(f"query failed: {str(exc).splitlines()[0]}; fix the SQL") from None
+    for statement in statements:
+        kind = str(statement.type).rsplit(".", 1)[-1]
+        if kind not in _QUERIES:
+            shown = " ".join(statement.query.split())[:60]
+            raise ConfigError(f"sql: {kind} statements are refused ({shown!r}); {UNSAFE_HINT}")
+
+
+def volume_literals(sql: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every string literal that holds a `/Volumes/...` path (comments skipped)."""
+    found = []
+    for match in _STRING.finditer(sql):
+        text = match.group()
+        if text.startswith("'") and volumes.is_volume_path(text[1:-1].replace("''", "'")):
+            found.append((match.start(), match.end(), text))
+    return found
+
+
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+def local_literal(lh: Lakehouse, literal: str) -> str:
+    """A `/Volumes/...` literal as the SQL of the real path(s) inside its volume; escapes are refused."""
+    text = literal[1:-1].replace("''", "'")
+    if not any(ch in text for ch in "*?["):
+        return _quote(str(lh.resolve_path(text)))  # refuses '..' and symlinks out of the volume
+    catalog, schema, volume, rest = volumes.split_volume_path(text)
+    base = lh.resolve_path(f"/Volumes/{catalog}/{schema}/{volume}")
+    pattern = str(base / rest)
+    inside = []
+    for match in sorted(glob.glob(pattern, recursive=True)):
+        real = Path(match).resolve()
+        if real != base and base not in real.parents:
+            raise ConfigError(
+                f"sql: {match} (from {text}) leads outside volume {catalog}.{schema}.{volume} through a symlink; "
+                "remove the link or name the file"
+            )
+        inside.append(str(real))
+    if not inside:
+        return _quote(pattern)  # DuckDB then says that no file matches
+    return "[" + ", ".join(_quote(p) for p in inside) + "]"
+
+
+def lock_down(con: Any, lh: Lakehouse) -> None:
+    """Only the volumes' folders are reachable from here on, and the settings can no longer change."""
+    folders = sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
+    listed = ", ".join(_quote(f) for f in folders)
+    con.execute(f"SET allowed_directories = [{listed}]")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def refused(exc: Exception) -> LakeloaderError:
+    """The one-line error for a file or setting the guard kept out of reach."""
+    first = str(exc).splitlines()[0]
+    first = first.replace(" - file system operations are disabled by configuration", "")
+    return ConfigError(f"sql: {first.removeprefix('Permission Error: ')}; {UNSAFE_HINT}")
