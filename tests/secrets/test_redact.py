@@ -67,3 +67,47 @@ def _shared_root(factory: pytest.TempPathFactory) -> Path:
         _roots[key] = factory.mktemp("prop") / "lakehouse"
         SecretStore(_roots[key]).create_scope("prop")
     return _roots[key]
+
+
+_SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.text(_SECRET_CHARS, min_size=8, max_size=24))
+def test_every_form_a_password_takes_in_a_url_is_masked(secret: str) -> None:
+    """URL-encoded, decoded, lower-cased, or cut apart by a parser when it was put in a URL unencoded."""
+    from urllib.parse import quote, quote_plus, unquote, urlsplit
+
+    register(secret)
+    shown = [secret, quote(secret, safe=""), quote(secret), quote_plus(secret), unquote(secret), secret.lower()]
+    for form in shown:
+        assert form not in redact(f"connect to postgresql://u:{form}@host:5432/db failed") or len(form) < 3
+    raw = f"postgresql://user:{secret}@127.0.0.1:5432/db"  # the mistake: not encoded
+    try:
+        parts = urlsplit(raw)
+        leaked = [parts.netloc, parts.hostname or "", parts.path, parts.password or "", parts.username or ""]
+    except ValueError:
+        return  # not parseable: nothing is printed from it
+    for text in leaked:
+        masked = redact(text)
+        for piece in _pieces(secret):
+            assert piece not in masked, (text, masked, piece)
+
+
+def _pieces(secret: str) -> list[str]:
+    """The parts of `secret` a reader could learn most from: itself and its long runs between URL delimiters."""
+    import re
+
+    return [secret, *(p for p in re.split(r"[@:/?#]", secret) if len(p) >= 6)]
+
+
+def test_the_issue_example_leaks_nothing() -> None:
+    from urllib.parse import urlsplit
+
+    secret = "P@ss:W/rd%41+Z"
+    register(secret)
+    parts = urlsplit(f"postgresql://postgres:{secret}@127.0.0.1:5432/postgres")
+    text = f"could not connect to {parts.hostname}:{parts.path} as {parts.username}:{parts.password}"
+    masked = redact(text)
+    for piece in ("ss:W/rd", "ss:W/rdA+Z", "W/rd%41+Z", "rd%41+Z", "rdA+Z"):
+        assert piece not in masked, masked

@@ -11,24 +11,50 @@ REDACTED = "[REDACTED]"
 _MIN_LENGTH = 3  # masking one- or two-character values would shred ordinary text
 
 _lock = threading.Lock()
-_values: set[str] = set()
+_values: set[str] = set()  # every form of every registered value
+_registered: set[str] = set()
 _pattern: re.Pattern[str] | None = None  # rebuilt lazily after every change to _values
 
 
+_URL_PARTS = re.compile(r"[@:/?#]")
+_MIN_PIECE = 6  # a piece of a secret cut at a URL delimiter is masked too when at least this long
+
+
+def forms(value: str) -> set[str]:
+    """Every form a secret takes on the way out: as given, URL-encoded (path, query and `+` styles),
+    percent-decoded, lower-cased (URL parsers lower-case host names), and the pieces a URL parser cuts it
+    into at `@ : / ? #` when a secret was put in a URL unencoded (masked when 6 characters or more)."""
+    from urllib.parse import quote, quote_plus, unquote
+
+    found = {value, quote(value, safe=""), quote(value), quote_plus(value)}
+    if "%" in value:
+        found.add(unquote(value))
+    found |= {f.lower() for f in found}
+    for form in list(found):
+        pieces = _URL_PARTS.split(form)
+        if len(pieces) > 1:
+            found |= {p for p in pieces if len(p) >= _MIN_PIECE}
+            found |= {form[m.end() :] for m in _URL_PARTS.finditer(form) if len(form) - m.end() >= _MIN_PIECE}
+    return {f for f in found if len(f) >= _MIN_LENGTH and not f.isspace()}
+
+
 def register(value: str) -> None:
-    """Remember a secret value so that `redact` masks it from now on, in this process."""
+    """Remember a secret value (in all its `forms`) so that `redact` masks it from now on, in this process."""
     global _pattern
-    if len(value) >= _MIN_LENGTH and not value.isspace():  # blanks are never worth masking: they are everywhere
-        with _lock:
-            if value not in _values:
-                _values.add(value)
-                _pattern = None
+    if len(value) < _MIN_LENGTH or value.isspace():  # blanks are never worth masking: they are everywhere
+        return
+    with _lock:
+        if value in _registered:
+            return
+        _registered.add(value)
+        _values.update(forms(value))
+        _pattern = None
 
 
 def is_registered(value: str) -> bool:
     """Whether `value` is masked by `redact` (values shorter than three characters never are)."""
     with _lock:
-        return value in _values
+        return value in _registered or value in _values
 
 
 def _compiled() -> re.Pattern[str]:
