@@ -32,6 +32,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("bootstrap", "lakeloader.cli.bootstrap:bootstrap_app"),
     ("ingest", "lakeloader.cli.ingest:ingest_app"),
     ("files", "lakeloader.cli.files:files_app"),
+    ("pipelines", "lakeloader.cli.pipelines:pipelines_app"),
 ]
 # (name, "module:function") — single commands.
 _COMMANDS: list[tuple[str, str]] = [

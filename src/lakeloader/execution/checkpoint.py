@@ -173,34 +173,9 @@ class Checkpoint:
         An advisory `flock` on `<checkpoint>/lock`, released when the run ends or its process dies (kill -9
         included), so a crashed run never leaves the stream locked.
         """
-        import fcntl
-
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + max(0.0, wait)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StreamInUseError(
-                            f"stream into {self.target}: checkpoint {self.path} is in use by another run "
-                            f"({_holder(fd)}); wait for it to finish, or let this run wait: --wait-for-lock 10m"
-                        ) from None
-                    time.sleep(0.1)
-            holder = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "program": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
-                "since": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(holder).encode(), 0)
+        with hold(self.path / LOCK_FILE, what=f"stream into {self.target}: checkpoint {self.path}", wait=wait):
             yield
-        finally:
-            os.close(fd)  # releases the lock
 
     def start_over(self, reason: str) -> Path:
         """Begin the stream again from nothing, under a new stream id; the old state is kept aside, not deleted.
@@ -231,6 +206,41 @@ class Checkpoint:
         """A place for the source's own state (ledger, cursor) inside this checkpoint."""
         self.sources_dir.mkdir(parents=True, exist_ok=True)
         return self.sources_dir / name
+
+
+@contextlib.contextmanager
+def hold(lock_file: Path, *, what: str, wait: float = 0.0) -> Iterator[None]:
+    """An exclusive `flock` on `lock_file` for as long as the block runs; who holds it is written into the file.
+
+    Waits up to `wait` seconds for another holder, then fails with one line naming it (pid, host, program, since).
+    """
+    import fcntl
+
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StreamInUseError(
+                        f"{what} is in use by another run ({_holder(fd)}); wait for it to finish, or let this run "
+                        "wait: --wait-for-lock 10m"
+                    ) from None
+                time.sleep(0.1)
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "program": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _holder(fd: int) -> str:

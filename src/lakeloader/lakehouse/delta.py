@@ -135,6 +135,21 @@ def dataset(location: str | os.PathLike[str], *, table_name: str | None = None) 
     return ds.dataset(dt.file_uris(), schema=schema, format="parquet")
 
 
+def plain_files(dt: Any) -> list[str] | None:
+    """The table's current data files as local paths, when reading them as plain Parquet is exact.
+
+    None when it is not: partition values live in the log, deletion vectors hide rows, column mapping renames
+    columns. DuckDB's own Parquet reader over these paths is faster than an Arrow dataset (bench/pipelines.py).
+    """
+    protocol = dt.protocol()
+    features = set(protocol.reader_features or [])
+    if dt.metadata().partition_columns or features & {"deletionVectors", "columnMapping"}:
+        return None
+    if dt.metadata().configuration.get("delta.columnMapping.mode", "none") != "none":
+        return None
+    return [str(u).removeprefix("file://") for u in dt.file_uris()]
+
+
 def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int | None:
     """The last batch id committed by `stream_id` to this table (None if never)."""
     if not is_delta_table(location):
@@ -541,6 +556,15 @@ def merge(
 
 def _q(column: str) -> str:
     return "`" + column.replace("`", "``") + "`"
+
+
+def truncate(
+    location: str | os.PathLike[str], *, table_name: str | None = None, metadata: Mapping[str, Any] | None = None
+) -> int:
+    """Remove every row in one commit (the schema and the history stay); returns the new version."""
+    dt = open_table(location, table_name=table_name)
+    dt.delete(commit_properties=_commit_properties(stream_id=None, batch_id=None, metadata=metadata))
+    return int(open_table(location, table_name=table_name).version())
 
 
 # -- maintenance -------------------------------------------------------------------------------------------

@@ -88,6 +88,11 @@ def lock_down(con: Any, lh: Lakehouse) -> None:
     folders = sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
     listed = ", ".join(_quote(f) for f in folders)
     con.execute(f"SET allowed_directories = [{listed}]")
+    lock_down_settings(con)
+
+
+def lock_down_settings(con: Any) -> None:
+    """No extensions, no file access but `allowed_directories` (set before), and no setting can change again."""
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     con.execute("SET enable_external_access = false")

@@ -1,0 +1,99 @@
+"""Load a pipeline: its spec, every source file it names (SQL read, Python imported with the decorators listening),
+and the graph; every problem is collected, so `dry-run` can report them all at once."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lakeloader.pipelines import api, graph, sqlddl
+from lakeloader.pipelines.model import Definitions
+from lakeloader.pipelines.spec import PipelineSpec, load_spec
+
+if TYPE_CHECKING:
+    from lakeloader.lakehouse.root import Lakehouse
+
+
+@dataclass
+class Pipeline:
+    """A loaded pipeline: spec, definitions, graph, and where its state lives."""
+
+    spec: PipelineSpec
+    definitions: Definitions
+    graph: graph.Graph
+    catalog: str
+    schema: str
+    storage: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def problems(self) -> list[str]:
+        return self.graph.problems
+
+
+def _label(path: Path, spec: PipelineSpec) -> str:
+    try:
+        return str(path.relative_to(spec.folder.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _python(path: Path, label: str, definitions: Definitions, configuration: dict[str, str]) -> None:
+    module_name = f"lakeloader_pipeline_{uuid.uuid4().hex[:8]}_{path.stem}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    if module_spec is None or module_spec.loader is None:
+        definitions.problems.append(f"{label}: cannot be imported as Python; check the file")
+        return
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    try:
+        with api.registering(definitions, configuration):
+            module_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: say where it failed, in one line
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+        line = f":{frames[-1].lineno}" if frames else ""
+        if isinstance(exc, SyntaxError) and exc.lineno:
+            line = f":{exc.lineno}"
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        definitions.problems.append(f"{label}{line}: {type(exc).__name__}: {text}; fix the Python file")
+    finally:
+        sys.modules.pop(module_name, None)
+
+
+def load(path: str | Path | None, lakehouse: Lakehouse) -> Pipeline:
+    """The pipeline at `path` (its folder or spec file); problems are in `.problems`, not raised."""
+    spec = load_spec(path)
+    configuration = dict(spec.configuration)
+    definitions = Definitions()
+    for file in spec.source_files():
+        label = _label(file, spec)
+        if file.suffix == ".sql":
+            found = sqlddl.parse_file(file, file.read_text(encoding="utf-8"), configuration, label=label)
+            definitions.datasets += found.datasets
+            definitions.flows += found.flows
+            definitions.problems += found.problems
+            definitions.settings.update(found.settings)
+        else:
+            _python(file, label, definitions, configuration)
+    catalog = spec.catalog or lakehouse.current_catalog
+    schema = spec.default_schema
+
+    def exists(full_name: str) -> bool:
+        info = lakehouse.metastore.get(full_name)
+        return info is not None and info.kind == "table"
+
+    built = graph.build(definitions, catalog=catalog.lower(), schema=schema.lower(), exists=exists)
+    storage = Path(spec.storage) if spec.storage else lakehouse.state_dir / "pipelines" / spec.name
+    if spec.storage and spec.storage.startswith("/Volumes/"):
+        storage = lakehouse.resolve_path(spec.storage)
+    elif spec.storage and not Path(spec.storage).is_absolute():
+        storage = (spec.folder / spec.storage).absolute()
+    return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), storage)

@@ -1,0 +1,247 @@
+"""One flow's DuckDB session: the datasets it reads as views (Delta files read by DuckDB's own Parquet reader), its
+stream's new rows as a view, temporary views inlined, and the guard locked before any user SQL runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from lakeloader.errors import ConfigError, NotFoundError, TerminalError
+from lakeloader.lakehouse import delta
+from lakeloader.pipelines import translate
+from lakeloader.pipelines.model import Flow
+
+if TYPE_CHECKING:
+    from lakeloader.lakehouse.root import Lakehouse
+    from lakeloader.pipelines.load import Pipeline
+
+_NON_DETERMINISTIC = (
+    "current_timestamp",
+    "current_date",
+    "now(",
+    "rand",
+    "random",
+    "uuid",
+    "read_files",
+    "unix_timestamp",
+)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Streams:
+    """The stream a flow reads in this batch: which dataset (or files read), and its new rows."""
+
+    key: str | None  # the dataset key read as a stream (None: files or Postgres)
+    data: Any  # a pyarrow dataset / table / reader DuckDB scans
+    files: translate.FilesRead | None = None
+
+
+@dataclass
+class FlowSession:
+    """The DuckDB connection one flow's query runs in (implements `api.Session` for Python query functions)."""
+
+    lakehouse: Lakehouse
+    pipeline: Pipeline
+    flow: Flow
+    stream: Streams | None = None
+    read_versions: dict[str, int] = field(default_factory=dict)  # table key -> Delta version read (MV refresh state)
+    con: Any = None
+    _views: dict[str, str] = field(default_factory=dict)
+    _folders: set[str] = field(default_factory=set)
+    _locked: bool = False
+    _python_views: dict[str, pa.Table] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- sources as views ------------------------------------------------------------------------------
+    def _table_view(self, key: str) -> str:
+        """A view over the current snapshot of table `key` (a pipeline dataset or any lakehouse table)."""
+        if key in self._views:
+            return self._views[key]
+        info = self.lakehouse.metastore.get(key)
+        if info is None or info.location is None:
+            raise NotFoundError(
+                f"flow {self.flow.name}: table {key} does not exist yet; run the flows that create it first"
+            )
+        view = f"__lakeloader_t{len(self._views)}"
+        location = Path(info.location)
+        if not delta.is_delta_table(location):
+            raise NotFoundError(f"flow {self.flow.name}: table {key} has no data yet; run the flow that fills it first")
+        dt = delta.open_table(location, table_name=key)
+        self.read_versions[key] = int(dt.version())
+        files = delta.plain_files(dt)
+        if files is None:  # partitions or table features DuckDB's reader cannot honour: Arrow's dataset
+            self.con.register(view, delta.dataset(location, table_name=key))
+        elif not files:
+            schema = pa.schema(dt.schema().to_arrow())
+            self.con.register(view, pa.table({f.name: pa.array([], f.type) for f in schema}))
+        else:
+            self._folders.add(str(location.resolve()) + "/")
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            self.con.execute(
+                f"CREATE VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+            )
+        self._views[key] = view
+        return view
+
+    def _view_of_temporary(self, key: str) -> str:
+        if key in self._views:
+            return self._views[key]
+        node = self.pipeline.graph.nodes[key]
+        flow = node.flows[0]
+        view = f"__lakeloader_v_{len(self._views)}"
+        self._views[key] = view
+        if flow.query.function is not None:
+            from lakeloader.pipelines import api
+
+            with api.running(self):
+                result = flow.query.function()
+            self.con.register(view, to_arrow(result, where=f"temporary view {key}"))
+        else:
+            assert flow.query.sql is not None
+            sql = self.translate(flow.query.sql)
+            self.con.execute(f"CREATE VIEW {quote(view)} AS {sql}")
+        return view
+
+    def resolve(self, written: str, streaming: bool) -> str:
+        key = self.pipeline.graph.resolve(written)
+        if key is None:
+            raise ConfigError(f"flow {self.flow.name}: '{written}' is not a valid table name")
+        node = self.pipeline.graph.nodes.get(key)
+        if node is not None and node.is_view:
+            return quote(self._view_of_temporary(key))
+        if streaming:
+            if self.stream is None or self.stream.key != key:
+                raise TerminalError(f"flow {self.flow.name} reads STREAM({written}) but is not streaming from it here")
+            return quote(self._stream_view())
+        return quote(self._table_view(key))
+
+    def _stream_view(self) -> str:
+        view = "__lakeloader_stream"
+        if view not in self._views.values():
+            assert self.stream is not None
+            self.con.register(view, self.stream.data)
+            self._views["__stream__"] = view
+        return view
+
+    def resolve_files(self, files: translate.FilesRead) -> str:
+        if self.stream is not None and self.stream.files is not None and files.streaming:
+            return quote(self._stream_view())
+        from lakeloader.sources.files.api import read_files
+
+        view = f"__lakeloader_f{len(self._views)}"
+        options = dict(files.options)
+        fmt = str(options.pop("format", ""))
+        if not fmt:
+            raise ConfigError(f"flow {self.flow.name}: read_files('{files.path}') needs format => 'json' (or csv, ...)")
+        self.con.register(view, read_files(files.path, format=fmt, **options))
+        self._views[f"files:{view}"] = view
+        return quote(view)
+
+    def translate(self, sql: str) -> str:
+        try:
+            return translate.to_duckdb(sql, resolve=self.resolve, resolve_files=self.resolve_files)
+        except translate.TranslateError as exc:
+            raise ConfigError(f"{self.flow.location}: flow {self.flow.name}: {exc}") from None
+
+    def lock(self) -> None:
+        """From here on the session reads only volumes and the tables it registered, and runs only queries."""
+        if self._locked:
+            return
+        from lakeloader.lakehouse import guard
+
+        folders = sorted(
+            {str(Path(v.location).resolve()) + "/" for v in self.lakehouse.list_volumes() if v.location} | self._folders
+        )
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in folders)
+        self.con.execute(f"SET allowed_directories = [{listed}]")
+        guard.lock_down_settings(self.con)
+        self._locked = True
+
+    # -- api.Session ------------------------------------------------------------------------------------
+    def read(self, name: str) -> Any:
+        return self.con.view(self.resolve(name, False).strip('"'))
+
+    def read_stream(self, name: str) -> Any:
+        return self.con.view(self.resolve(name, True).strip('"'))
+
+    def read_files(self, path: str, options: dict[str, Any]) -> Any:
+        streaming = self.pipeline.graph.target_of(self.flow).dataset.kind == "streaming_table"
+        view = self.resolve_files(translate.FilesRead(path, options, streaming))
+        return self.con.view(view.strip('"'))
+
+    def read_postgres(self, options: dict[str, Any]) -> Any:
+        raise ConfigError(f"flow {self.flow.name}: dp.read_postgres is not available in this flow")
+
+    def sql(self, query: str) -> Any:
+        return self.con.sql(self.translate(query))
+
+    # -- running the flow's own query -------------------------------------------------------------------
+    def result(self) -> Any:
+        """The flow's rows as a DuckDB relation (SQL) or whatever its Python function returned."""
+        if self.flow.query.function is not None:
+            from lakeloader.pipelines import api
+
+            with api.running(self):
+                return self.flow.query.function()
+        assert self.flow.query.sql is not None
+        sql = self.translate(self.flow.query.sql)
+        self.lock()
+        from lakeloader.lakehouse import guard
+
+        guard.check_statements(self.con, sql)
+        return self.con.sql(sql)
+
+    def deterministic(self) -> bool:
+        """False when the query may give other rows on the same inputs (time, randomness, files)."""
+        sql = (self.flow.query.sql or "").lower()
+        return (
+            self.flow.query.function is None
+            and not self.flow.query.reads_files
+            and not any(word in sql for word in _NON_DETERMINISTIC)
+        )
+
+
+def to_arrow(result: Any, *, where: str, batch_rows: int = 1 << 17) -> pa.RecordBatchReader:
+    """What a query returned — DuckDB relation, Polars frame, Arrow table or reader — as an Arrow reader."""
+    if result is None:
+        raise ConfigError(f"{where}: the query function returned nothing; return a relation, a frame or a table")
+    if isinstance(result, pa.RecordBatchReader):
+        return result
+    if isinstance(result, pa.Table):
+        return result.to_reader()
+    module = type(result).__module__
+    if module.startswith("duckdb"):
+        return result.fetch_arrow_reader(batch_rows)
+    if module.startswith("polars"):
+        frame = result.collect() if hasattr(result, "collect") and not hasattr(result, "to_arrow") else result
+        return frame.to_arrow().to_reader()
+    if hasattr(result, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(result)
+    raise ConfigError(
+        f"{where}: the query function returned a {type(result).__name__}; return a DuckDB relation, a "
+        "Polars frame or an Arrow table"
+    )
+
+
+def files_of(location: str | os.PathLike[str]) -> list[str]:
+    return list(delta.open_table(location).file_uris())
+
+
+Resolver = Callable[[str, bool], str]

@@ -1,0 +1,74 @@
+"""A pipeline SQL file as statements: notebook exports read as they are, `${key}` substituted, split at `;`.
+
+Databricks exports a SQL notebook as `-- Databricks notebook source`, cells separated by `-- COMMAND ----------`,
+markdown cells as `-- MAGIC` lines: those lines are blanked (line numbers stay right for error messages).
+Statements are split on the tokens of sqlglot's Databricks tokenizer, so a `;` in a string or a comment is text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_NOTEBOOK_LINE = re.compile(r"^\s*--\s*(Databricks notebook source|COMMAND -+|MAGIC\b.*)\s*$")
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement: its tokens (sqlglot), its text, the file and the line it starts on."""
+
+    tokens: list[Any]
+    text: str
+    file: str
+    line: int
+    offset: int  # where `text` starts in the (cleaned) file text: token.start - offset indexes `text`
+
+
+def clean_notebook(text: str) -> str:
+    """Blank the lines a Databricks notebook export adds (header, cell separators, MAGIC cells)."""
+    return "\n".join("" if _NOTEBOOK_LINE.match(line) else line for line in text.split("\n"))
+
+
+def substitute(text: str, values: Mapping[str, str], *, file: str) -> tuple[str, list[str]]:
+    """`${key}` replaced by the configuration value; each unknown key is a problem naming file and line."""
+    problems: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1).strip()
+        if key in values:
+            return values[key]
+        line = text.count("\n", 0, match.start()) + 1
+        known = ", ".join(sorted(values)) or "none"
+        problems.append(
+            f"{file}:{line}: ${{{key}}} is not in the pipeline's configuration (keys: {known}); add it to "
+            "spark-pipeline.yml under configuration"
+        )
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(replace, text), problems
+
+
+def split(text: str, *, file: str) -> list[Statement]:
+    """The statements of a file (empty ones dropped); a tokenizer error is raised as ValueError with the line."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import TokenError
+    from sqlglot.tokenizer_core import TokenType
+
+    try:
+        tokens = Dialect.get_or_raise("databricks").tokenize(text)
+    except TokenError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    out: list[Statement] = []
+    current: list[Any] = []
+    for token in [*tokens, None]:
+        if token is None or token.token_type == TokenType.SEMICOLON:
+            if current:
+                start, end = current[0].start, current[-1].end + 1
+                out.append(Statement(current, text[start:end], file, current[0].line, start))
+            current = []
+        else:
+            current.append(token)
+    return out

@@ -1,0 +1,174 @@
+"""Databricks SQL queries of a pipeline → DuckDB SQL, with sqlglot: the names a query reads, and its translation.
+
+`STREAM(t)` / `STREAM t` read a dataset incrementally, `read_files(...)` (optionally streamed) reads files, `LIVE.t`
+is the older spelling of `t`; each is swapped for a view the executor registers. Databricks' `:` JSON paths give
+strings, as there (`->>` in DuckDB). A construct sqlglot cannot translate is an error naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lakeloader.pipelines.model import Location, Query
+
+READ_FILES = "read_files"
+
+
+class TranslateError(Exception):
+    """A query that cannot be read or translated; the message names the construct."""
+
+
+@dataclass(frozen=True)
+class FilesRead:
+    """A `read_files(path, option => value, ...)` call: the path and its Auto Loader options."""
+
+    path: str
+    options: dict[str, Any]
+    streaming: bool
+
+
+Resolver = Callable[[str, bool], str]  # (name as written, streaming?) -> the SQL of the view to read
+FilesResolver = Callable[[FilesRead], str]
+
+
+def _parse(sql: str) -> Any:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        expressions = sqlglot.parse(sql, read="databricks")
+    except ParseError as exc:
+        detail = exc.errors[0] if exc.errors else {}
+        where = f" at line {detail.get('line')}" if detail.get("line") else ""
+        raise TranslateError(f"the query cannot be read{where}: {detail.get('description') or exc}") from None
+    if len(expressions) != 1 or expressions[0] is None:
+        raise TranslateError("expected one query")
+    return expressions[0]
+
+
+def _table_name(table: Any) -> str:
+    parts = [table.args.get(k) for k in ("catalog", "db", "this")]
+    names = [p.name for p in parts if p is not None]
+    if len(names) >= 2 and names[-2].upper() == "LIVE" and len(names) == 2:
+        names = names[-1:]  # LIVE.t: the older prefix for the pipeline's own datasets
+    return ".".join(
+        "`" + n.replace("`", "``") + "`" if not n.replace("_", "").isalnum() or n[0].isdigit() else n for n in names
+    )
+
+
+def _cte_names(tree: Any) -> set[str]:
+    from sqlglot import exp
+
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def _files_read(call: Any, streaming: bool) -> FilesRead:
+    from sqlglot import exp
+
+    args = list(call.expressions)
+    if not args or not isinstance(args[0], exp.Literal) or not args[0].is_string:
+        raise TranslateError("read_files needs a path string as its first argument")
+    options: dict[str, Any] = {}
+    for arg in args[1:]:
+        if not isinstance(arg, exp.Kwarg):
+            raise TranslateError("read_files takes options as name => value")
+        value = arg.expression
+        if isinstance(value, exp.Boolean):
+            options[arg.this.name] = bool(value.this)
+        elif isinstance(value, exp.Literal):
+            options[arg.this.name] = value.this if value.is_string else value.to_py()
+        else:
+            raise TranslateError(f"read_files option {arg.this.name} must be a constant")
+    return FilesRead(args[0].this, options, streaming)
+
+
+def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
+    """(node to replace, dataset name or files read, streaming?) for every source of the query."""
+    from sqlglot import exp
+
+    ctes = _cte_names(tree)
+    out: list[tuple[Any, str | FilesRead, bool]] = []
+    streamed: set[int] = set()
+    for stream in tree.find_all(exp.Stream):
+        inner = stream.this.this if isinstance(stream.this, exp.Subquery) else stream.this
+        if (
+            isinstance(inner, exp.Table)
+            and isinstance(inner.this, exp.Anonymous)
+            and inner.this.name.lower() == READ_FILES
+        ):
+            out.append((stream, _files_read(inner.this, True), True))
+        elif isinstance(inner, exp.Table) and isinstance(inner.this, exp.Identifier):
+            out.append((stream, _table_name(inner), True))
+        else:
+            raise TranslateError("STREAM(...) takes a dataset name or read_files(...)")
+        streamed |= {id(n) for n in stream.walk()}
+    for table in tree.find_all(exp.Table):
+        if id(table) in streamed:
+            continue
+        if isinstance(table.this, exp.Anonymous):
+            if table.this.name.lower() == READ_FILES:
+                out.append((table, _files_read(table.this, False), False))
+            continue  # another table function (range, unnest ...): DuckDB's business
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        name = _table_name(table)
+        if name.lower() in ctes:
+            continue
+        out.append((table, name, False))
+    return out
+
+
+def describe(sql: str, *, where: Location) -> Query:
+    """The query with the datasets and files it reads (a parse error is a TranslateError)."""
+    tree = _parse(sql)
+    query = Query(sql=sql)
+    for _node, source, streaming in _sources(tree):
+        if isinstance(source, FilesRead):
+            query.reads_files = True
+            query.streams_files = query.streams_files or streaming
+            continue
+        query.references.add(source)
+        if streaming:
+            query.streaming_references.add(source)
+    return query
+
+
+def to_duckdb(sql: str, *, resolve: Resolver, resolve_files: FilesResolver | None = None) -> str:
+    """The query as DuckDB SQL, every source swapped for what `resolve` / `resolve_files` return."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ErrorLevel, UnsupportedError
+
+    tree = _parse(sql)
+    for node, source, streaming in _sources(tree):
+        alias = node.args.get("alias") or (node.this.args.get("alias") if isinstance(node, exp.Stream) else None)
+        if isinstance(source, FilesRead):
+            if resolve_files is None:
+                raise TranslateError("read_files(...) is not available here")
+            view = resolve_files(source)
+        else:
+            view = resolve(source, streaming)
+        replacement = exp.to_table(view, dialect="duckdb")
+        if isinstance(node, exp.Table):  # keep what else the table carries: alias, TABLESAMPLE, hints, ...
+            for key, value in node.args.items():
+                if key not in ("this", "db", "catalog") and value is not None:
+                    replacement.set(key, value)
+        elif alias is not None:
+            replacement.set("alias", alias)
+        node.replace(replacement)
+    for extract in list(tree.find_all(exp.JSONExtract)):  # v:a.b is a string in Databricks, as ->> is in DuckDB
+        extract.replace(exp.JSONExtractScalar(this=extract.this, expression=extract.expression))
+    try:
+        return str(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
+    except UnsupportedError as exc:
+        raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
+    except sqlglot.errors.SqlglotError as exc:
+        raise TranslateError(str(exc).splitlines()[0]) from None
+
+
+def condition_to_duckdb(condition: str) -> str:
+    """An expectation's condition (Databricks SQL) as a DuckDB expression."""
+    sql = to_duckdb(f"SELECT ({condition}) AS ok", resolve=lambda name, _s: name)
+    return sql.removeprefix("SELECT ").removesuffix(" AS ok")

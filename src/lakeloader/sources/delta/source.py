@@ -1,0 +1,106 @@
+"""A Delta table as a stream, behind the commit protocol: a batch plans the data files the table's append commits
+added after the last batch (versions `from`..`to`, written to the checkpoint before reading), reads exactly those,
+and records `to`. A commit that changed or removed rows fails the stream with Databricks' hint, or is skipped with
+`skipChangeCommits`, as Databricks' Delta streaming source does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from lakeloader.errors import TerminalError
+from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
+from lakeloader.lakehouse import delta, deltalog
+from lakeloader.lakehouse.delta import CommitResult
+
+STATE_NAME = "delta"
+DEFAULT_MAX_FILES = 1000  # Databricks' default maxFilesPerTrigger for a Delta source
+
+
+class DeltaStreamSource:
+    """Reads the rows appended to one Delta table since the stream's last batch (a `BatchSource`)."""
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str],
+        *,
+        table_name: str,
+        reader_name: str,
+        skip_change_commits: bool = False,
+        max_files_per_trigger: int = DEFAULT_MAX_FILES,
+    ) -> None:
+        self.location = Path(location)
+        self.table_name = table_name
+        self.reader_name = reader_name  # who streams from it (for messages): the flow
+        self.skip_change_commits = skip_change_commits
+        self.max_files = max_files_per_trigger
+        self.skipped_versions: list[int] = []
+
+    def position(self, checkpoint: Checkpoint) -> int:
+        """The last table version this stream has read (-1: none yet)."""
+        path = checkpoint.source_state_path(STATE_NAME) / "position.json"
+        return int(read_json(path)["version"]) if path.exists() else -1
+
+    def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        if not delta.is_delta_table(self.location):
+            return None  # nothing written upstream yet
+        latest = int(delta.open_table(self.location, table_name=self.table_name).version())
+        start = self.position(checkpoint) + 1
+        if start > latest:
+            return None
+        files: list[list[Any]] = []
+        last = start - 1
+        for version in range(start, latest + 1):
+            commit = deltalog.read_commit(self.location, version, table_name=self.table_name)
+            if not commit.is_append:
+                if not self.skip_change_commits:
+                    raise TerminalError(
+                        f"{self.reader_name}: table {self.table_name} changed existing rows at version {version} "
+                        f"({commit.operation or 'a change'}), which a stream of appends cannot carry; set the option "
+                        "skipChangeCommits = true to ignore such commits, or run a full refresh of the streaming table"
+                    )
+                self.skipped_versions.append(version)
+            else:
+                files += [[f.path, f.size, f.partition_values] for f in commit.added]
+            last = version
+            if len(files) >= self.max_files:
+                break
+        schema = pa.schema(delta.open_table(self.location, table_name=self.table_name).schema().to_arrow())
+        from lakeloader.sources.files.ddl import to_ddl
+
+        return {"table": self.table_name, "from": start, "to": last, "files": files, "schema": to_ddl(schema)}
+
+    def dataset(self, plan: dict[str, Any]) -> Any:
+        """The planned files as one scannable dataset, in the table's schema as it was planned."""
+        import pyarrow.dataset as ds
+
+        from lakeloader.sources.files.ddl import parse_ddl
+
+        schema = parse_ddl(plan["schema"], what=f"schema of {self.table_name}")
+        files = plan["files"]
+        if not files:
+            return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}))
+        partition_columns = {k for _, _, values in files for k in values}
+        if not partition_columns:
+            paths = [str(self.location / f[0]) for f in files]
+            file_schema = pa.schema([f for f in schema if f.name not in partition_columns])
+            return ds.dataset(paths, schema=file_schema, format="parquet")
+        tables = []
+        for path, _size, values in files:  # a partitioned table: its partition values live in the log
+            part = ds.dataset(str(self.location / path), format="parquet").to_table()
+            for name in sorted(values):
+                value = pa.array([values[name]] * part.num_rows, pa.string()).cast(schema.field(name).type)
+                part = part.append_column(name, value)
+            tables.append(part.select([f.name for f in schema]).cast(schema))
+        return ds.dataset(pa.concat_tables(tables))
+
+    def read(self, plan: dict[str, Any]) -> pa.RecordBatchReader:
+        return self.dataset(plan).scanner().to_reader()
+
+    def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
+        path = checkpoint.source_state_path(STATE_NAME) / "position.json"
+        write_json_atomic(path, {"table": self.table_name, "version": plan["to"], "batch_id": batch_id})
