@@ -108,7 +108,7 @@ def _output(session: FlowSession, node: Node, quality_state: quality.Quality) ->
         session.con.register("__lakeloader_result", result)
         relation = "__lakeloader_result"
     checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
-    return quality.enforce(checked.fetch_arrow_reader(1 << 17), quality_state, flow=session.flow.name)
+    return quality.enforce(checked.to_arrow_reader(1 << 17), quality_state, flow=session.flow.name)
 
 
 def _counting(reader: pa.RecordBatchReader, state: quality.Quality) -> pa.RecordBatchReader:

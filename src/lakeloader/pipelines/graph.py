@@ -74,8 +74,18 @@ class Graph:
         return out
 
 
-def build(definitions: Definitions, *, catalog: str, schema: str, exists: Callable[[str], bool]) -> Graph:
-    """Resolve and check everything the definitions declare. `exists(full name)` says if a lakehouse table exists."""
+def build(
+    definitions: Definitions,
+    *,
+    catalog: str,
+    schema: str,
+    exists: Callable[[str], bool],
+    tables: Callable[[], list[str]] = list,
+) -> Graph:
+    """Resolve and check everything the definitions declare.
+
+    `exists(full name)` says if a lakehouse table exists; `tables()` lists them (for "did you mean").
+    """
     problems = list(definitions.problems)
     nodes: dict[str, Node] = {}
     views = {d.name.lower(): d for d in definitions.datasets if d.kind == "temporary_view"}
@@ -144,7 +154,7 @@ def build(definitions: Definitions, *, catalog: str, schema: str, exists: Callab
                 if written in flow.query.streaming_references:
                     streams.add(key)
             else:
-                close = difflib.get_close_matches(key or written, all_keys, n=2, cutoff=0.6)
+                close = difflib.get_close_matches(key or written, [*all_keys, *tables()], n=2, cutoff=0.6)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 problems.append(
                     f"{flow.location}: flow {flow.name} reads {written}, which is neither a dataset of this "

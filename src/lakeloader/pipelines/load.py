@@ -90,7 +90,10 @@ def load(path: str | Path | None, lakehouse: Lakehouse) -> Pipeline:
         info = lakehouse.metastore.get(full_name)
         return info is not None and info.kind == "table"
 
-    built = graph.build(definitions, catalog=catalog.lower(), schema=schema.lower(), exists=exists)
+    def tables() -> list[str]:
+        return [t.info.full_name for t in lakehouse.list_tables()]
+
+    built = graph.build(definitions, catalog=catalog.lower(), schema=schema.lower(), exists=exists, tables=tables)
     storage = Path(spec.storage) if spec.storage else lakehouse.state_dir / "pipelines" / spec.name
     if spec.storage and spec.storage.startswith("/Volumes/"):
         storage = lakehouse.resolve_path(spec.storage)

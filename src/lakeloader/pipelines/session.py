@@ -228,7 +228,7 @@ def to_arrow(result: Any, *, where: str, batch_rows: int = 1 << 17) -> pa.Record
         return result.to_reader()
     module = type(result).__module__
     if module.startswith("duckdb"):
-        return result.fetch_arrow_reader(batch_rows)
+        return result.to_arrow_reader(batch_rows)
     if module.startswith("polars"):
         frame = result.collect() if hasattr(result, "collect") and not hasattr(result, "to_arrow") else result
         return frame.to_arrow().to_reader()

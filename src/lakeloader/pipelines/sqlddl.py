@@ -293,7 +293,7 @@ def _table_element(c: _Cursor, item: list[Any], dataset: Dataset, columns: list[
     first = str(item[0].text).upper()
     if first == "CONSTRAINT":
         name = str(item[1].text) if len(item) > 1 else ""
-        rest = [str(t.text).upper() for t in item[2:]]
+        rest = " ".join(str(t.text).upper() for t in item[2:]).split()  # "PRIMARY KEY" may be one token
         if rest[:1] == ["EXPECT"] and len(item) > 3:
             sub = _Cursor(Statement(item, c.s.text, c.s.file, item[0].line, c.s.offset))
             sub.i = 3

@@ -69,7 +69,9 @@ def write_ndjson(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def kill_loop(script: str, args: list[str], *, seed: int, rounds: int = 10) -> tuple[int, str]:
+def kill_loop(
+    script: str, args: list[str], *, seed: int, rounds: int = 10, window: tuple[float, float] = (0.6, 1.6)
+) -> tuple[int, str]:
     """Run `script` in a fresh interpreter and kill -9 it at random points, then once to the end.
 
     Returns (kills, the last run's stdout); the last run must succeed.
@@ -80,7 +82,7 @@ def kill_loop(script: str, args: list[str], *, seed: int, rounds: int = 10) -> t
     kills = 0
     for _ in range(rounds):
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.6, 1.6))
+        time.sleep(rng.uniform(*window))
         if proc.poll() is not None:  # it finished the backlog before the kill
             break
         os.kill(proc.pid, signal.SIGKILL)

@@ -1,0 +1,176 @@
+"""Reading pipelines as Databricks users write them: the spec, every SQL form, Python, and every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakeloader.errors import ConfigError
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.pipelines import translate
+from lakeloader.pipelines.load import load
+from lakeloader.pipelines.spec import load_spec
+from tests.pipelines.conftest import Write
+
+
+def test_spec_unknown_keys_name_themselves_and_schema_or_database(tmp_path: Path) -> None:
+    (tmp_path / "transformations").mkdir()
+    (tmp_path / "transformations" / "a.sql").write_text("CREATE MATERIALIZED VIEW x AS SELECT 1 AS a")
+    spec = tmp_path / "spark-pipeline.yml"
+    spec.write_text("name: p\ndatabase: bronze\nlibraries:\n  - glob:\n      include: transformations/**\n")
+    assert load_spec(tmp_path).default_schema == "bronze"
+    spec.write_text("name: p\ncatalgo: main\nlibraries: [{glob: {include: transformations/**}}]\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'catalgo'; did you mean 'catalog'\?"):
+        load_spec(tmp_path)
+    spec.write_text("catalog: main\nlibraries: [{glob: {include: transformations/**}}]\n")
+    with pytest.raises(ConfigError, match="'name' is missing"):
+        load_spec(spec)
+    spec.write_text("name: p\nlibraries: [{glob: {include: nowhere/**}}]\n")
+    with pytest.raises(ConfigError, match="matches no file"):
+        load_spec(tmp_path).source_files()
+    spec.write_text("name: p\n")
+    with pytest.raises(ConfigError, match="no libraries"):
+        load_spec(tmp_path)
+
+
+def test_every_sql_form(tmp_path: Path, lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(
+        {
+            "bronze.sql": """\
+            -- Databricks notebook source
+            -- MAGIC %md
+            -- MAGIC # Bronze, exported from a notebook
+
+            -- COMMAND ----------
+            SET pipelines.trigger.interval = 1 minute;
+            CREATE OR REFRESH STREAMING TABLE raw_copy (
+              id BIGINT NOT NULL COMMENT 'the key',
+              kind STRING,
+              CONSTRAINT has_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW,
+              CONSTRAINT big EXPECT (amount < ${limit}) ON VIOLATION FAIL UPDATE,
+              CONSTRAINT soft EXPECT (kind <> "x"),
+              CONSTRAINT pk PRIMARY KEY (id)
+            ) COMMENT "raw, as it came" TBLPROPERTIES ('quality' = 'bronze') CLUSTER BY (kind)
+            AS SELECT * FROM STREAM(main.raw.events);
+
+            -- COMMAND ----------
+            CREATE OR REFRESH TEMPORARY STREAMING TABLE scratch AS SELECT * FROM STREAM raw_copy;
+            CREATE OR REFRESH MATERIALIZED VIEW totals AS SELECT kind, sum(amount) AS s FROM LIVE.raw_copy GROUP BY ALL;
+            CREATE LIVE TABLE old_style AS SELECT * FROM totals;
+            CREATE TEMPORARY VIEW recent AS SELECT * FROM STREAM(raw_copy) WHERE amount > 1;
+            CREATE OR REFRESH STREAMING TABLE merged;
+            CREATE FLOW from_recent AS INSERT INTO merged BY NAME SELECT * FROM STREAM(recent);
+            CREATE FLOW backfill AS INSERT INTO ONCE merged BY NAME SELECT * FROM STREAM(scratch);
+            CREATE OR REFRESH STREAMING TABLE customers;
+            CREATE FLOW cdc AS AUTO CDC INTO customers FROM STREAM(raw_copy) KEYS (id) IGNORE NULL UPDATES
+              APPLY AS DELETE WHEN kind = 'DELETE' APPLY AS TRUNCATE WHEN kind = 'TRUNCATE' SEQUENCE BY amount
+              COLUMNS * EXCEPT (kind) STORED AS SCD TYPE 1;
+            CREATE OR REFRESH STREAMING TABLE customers_history;
+            APPLY CHANGES INTO customers_history FROM STREAM raw_copy KEYS (id, kind) SEQUENCE BY amount
+              STORED AS SCD TYPE 2 TRACK HISTORY ON * EXCEPT (amount);
+            """,
+        },
+        limit="1000",
+    )
+    loaded = load(folder, lh)
+    assert loaded.problems == []
+    graph = loaded.graph
+    assert sorted(graph.nodes) == [
+        "main.silver.customers", "main.silver.customers_history", "main.silver.merged", "main.silver.old_style",
+        "main.silver.raw_copy", "main.silver.scratch", "main.silver.totals", "recent",
+    ]  # fmt: skip
+    raw = graph.nodes["main.silver.raw_copy"].dataset
+    assert (raw.comment, raw.properties, raw.cluster_by) == ("raw, as it came", {"quality": "bronze"}, ["kind"])
+    assert raw.schema == "id BIGINT, kind STRING"
+    assert [(e.name, e.condition, e.on_violation) for e in raw.expectations] == [
+        ("has_id", "id IS NOT NULL", "drop"),
+        ("big", "amount < 1000", "fail"),
+        ("soft", 'kind <> "x"', "warn"),
+    ]
+    assert graph.nodes["main.silver.scratch"].dataset.temporary
+    assert graph.nodes["main.silver.old_style"].dataset.kind == "materialized_view"
+    assert graph.flows["backfill"].once and graph.flows["from_recent"].target == "merged"
+    cdc = graph.flows["cdc"].auto_cdc
+    assert cdc is not None and cdc.keys == ["id"] and cdc.ignore_null_updates and cdc.except_column_list == ["kind"]
+    assert (cdc.apply_as_deletes, cdc.apply_as_truncates, cdc.sequence_by) == (
+        "kind = 'DELETE'",
+        "kind = 'TRUNCATE'",
+        "amount",
+    )
+    history = graph.flows["customers_history_auto_cdc"].auto_cdc
+    assert (
+        history is not None
+        and history.stored_as_scd_type == 2
+        and history.track_history_except_column_list == ["amount"]
+    )
+    assert loaded.definitions.settings == {"pipelines.trigger.interval": "1 minute"}
+    assert graph.flow_streams["from_recent"] == {"recent"} and graph.flow_reads["totals"] == {"main.silver.raw_copy"}
+
+
+def test_every_problem_at_once_with_file_and_line(tmp_path: Path, lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(
+        {
+            "a.sql": """\
+            CREATE OR REFRESH MATERIALIZED VIEW a AS SELECT * FROM STREAM(main.raw.events);
+            CREATE OR REFRESH STREAMING TABLE b AS SELECT * FROM main.raw.events;
+            CREATE OR REFRESH MATERIALIZED VIEW c AS SELECT * FROM main.raw.event;
+            CREATE OR REFRESH MATERIALIZED VIEW d AS SELECT * FROM e;
+            CREATE OR REFRESH MATERIALIZED VIEW e AS SELECT * FROM d;
+            CREATE FLOW f AS INSERT INTO nowhere BY NAME SELECT * FROM STREAM(b);
+            CREATE OR REFRESH MATERIALIZED VIEW g USING PARQUET AS SELECT 1;
+            CREATE OR REFRESH MATERIALIZED VIEW h AS SELECT ${missing} AS x;
+            CREATE OR REFRESH MATERIALIZED VIEW a AS SELECT 2;
+            SELECT 1;
+            CREATE OR REFRESH MATERIALIZED VIEW broken AS SELEC 1 FROM;
+            """,
+            "b.py": """\
+            from lakeloader import pipelines as dp
+
+            @dp.materialized_view
+            def fine():
+                return dp.read("a")
+
+            raise RuntimeError("a broken helper")
+            """,
+        }
+    )
+    problems = load(folder, lh).problems
+    text = "\n".join(problems)
+    expected = [
+        "a.sql:1: materialized view main.silver.a reads a stream",
+        "a.sql:2: streaming table main.silver.b reads no stream",
+        "a.sql:3: flow c reads main.raw.event, which is neither a dataset of this pipeline nor a table of the "
+        "lakehouse (did you mean",
+        "the flows read each other in a cycle",
+        "a.sql:6: flow f writes to nowhere, which the pipeline does not define",
+        "a.sql:7: USING PARQUET",
+        "a.sql:8: ${missing} is not in the pipeline's configuration",
+        "dataset main.silver.a is defined twice (first at transformations/a.sql:1)",
+        "a.sql:10: 'SELECT 1' is not a pipeline statement",
+        "a.sql:11: the query cannot be read",
+        "b.py:7: RuntimeError: a broken helper",
+    ]
+    for piece in expected:
+        assert piece in text, f"missing: {piece}\n{text}"
+    assert all("\n" not in p for p in problems)
+
+
+def test_databricks_sql_translates_to_duckdb() -> None:
+    def resolve(name: str, streaming: bool) -> str:
+        return ("s_" if streaming else "t_") + name.replace("`", "").replace(".", "_")
+
+    cases = {
+        "SELECT date_trunc('DAY', ts) AS d, count(*) AS n FROM `01_bronze`.t GROUP BY ALL":
+            "SELECT DATE_TRUNC('DAY', ts) AS d, COUNT(*) AS n FROM t_01_bronze_t GROUP BY ALL",
+        'SELECT v:a.b AS x, try_cast(y AS INT), "text" AS s FROM STREAM(t)':
+            "SELECT v ->> '$.a.b' AS x, TRY_CAST(y AS INT), 'text' AS s FROM s_t",
+        "SELECT explode(arr) AS e, current_timestamp() AS now FROM LIVE.t":
+            "SELECT UNNEST(arr) AS e, CURRENT_TIMESTAMP AS now FROM t_t",
+        "WITH x AS (SELECT * FROM t) SELECT * FROM x TABLESAMPLE (5 PERCENT)":
+            "WITH x AS (SELECT * FROM t_t) SELECT * FROM x TABLESAMPLE (5 PERCENT)",
+    }  # fmt: skip
+    for sql, duck in cases.items():
+        assert translate.to_duckdb(sql, resolve=resolve) == duck
+    with pytest.raises(translate.TranslateError, match="cannot be read"):
+        translate.to_duckdb("SELECT FROM WHERE", resolve=resolve)

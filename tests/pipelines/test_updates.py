@@ -1,0 +1,233 @@
+"""Updates with the semantics of Databricks pipelines: streaming tables read only what is new, materialized views
+are recomputed, expectations count / drop / fail, failures stop descendants only, refresh selections, event log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakeloader.lakehouse import delta
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.pipelines import eventlog
+from lakeloader.pipelines.load import load
+from tests.pipelines.conftest import Write, add_events, outcome, rows, run
+
+MEDALLION = {
+    "bronze.sql": """\
+    CREATE OR REFRESH STREAMING TABLE bronze (
+      CONSTRAINT has_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW,
+      CONSTRAINT positive EXPECT (amount >= 0)
+    ) AS SELECT * FROM STREAM(main.raw.events);
+    """,
+    "silver.sql": """\
+    CREATE OR REFRESH MATERIALIZED VIEW totals AS
+    SELECT kind, sum(amount) AS total, count(*) AS n FROM bronze GROUP BY ALL;
+    """,
+    "gold.py": """\
+    from lakeloader import pipelines as dp
+
+    @dp.materialized_view(comment="the biggest kind")
+    def top_kind():
+        return dp.read("totals").order("total DESC").limit(1)
+    """,
+}
+
+
+def _events(lh: Lakehouse, folder: Path) -> list[dict[str, object]]:
+    return eventlog.read(load(folder, lh).storage / "system" / "events")
+
+
+def test_streaming_tables_read_only_new_rows_and_views_recompute(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(MEDALLION)
+    add_events(
+        lh,
+        [{"id": i, "kind": f"k{i % 2}", "amount": float(i)} for i in range(10)]
+        + [{"id": None, "kind": "k0", "amount": 1.0}],
+    )
+    first = run(folder, lh)
+    assert first.status == "COMPLETED"
+    bronze = outcome(first, "bronze")
+    assert (bronze.rows_in, bronze.rows_out, bronze.dropped) == (11, 10, 1)
+    assert bronze.expectations == [
+        {"name": "has_id", "dataset": "main.silver.bronze", "passed_records": 10, "failed_records": 1},
+        {"name": "positive", "dataset": "main.silver.bronze", "passed_records": 11, "failed_records": 0},
+    ]
+    assert rows(lh, "SELECT kind, total, n FROM main.silver.totals ORDER BY kind") == [
+        {"kind": "k0", "total": 20.0, "n": 5}, {"kind": "k1", "total": 25.0, "n": 5}]  # fmt: skip
+    add_events(lh, [{"id": 100, "kind": "k0", "amount": 50.0}, {"id": 101, "kind": "k1", "amount": -1.0}])
+    second = run(folder, lh)
+    assert outcome(second, "bronze").rows_in == 2  # only the new rows
+    assert outcome(second, "bronze").expectations[1]["failed_records"] == 1  # warn: kept, counted
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.bronze") == [{"n": 12}]
+    assert rows(lh, "SELECT kind, total FROM main.silver.top_kind") == [{"kind": "k0", "total": 70.0}]
+    third = run(folder, lh)  # nothing new anywhere
+    assert outcome(third, "bronze").batches == 0 and outcome(third, "totals").up_to_date
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.bronze") == [{"n": 12}]
+
+
+def test_fail_update_commits_nothing_and_names_the_constraint_and_a_row(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline({"a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE strict (
+          CONSTRAINT small EXPECT (amount < 100) ON VIOLATION FAIL UPDATE
+        ) AS SELECT * FROM STREAM(main.raw.events);
+        CREATE OR REFRESH MATERIALIZED VIEW after AS SELECT count(*) AS n FROM strict;
+        CREATE OR REFRESH MATERIALIZED VIEW sibling AS SELECT count(*) AS n FROM main.raw.events;
+        """})  # fmt: skip
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 5.0}, {"id": 2, "kind": "b", "amount": 500.0}])
+    result = run(folder, lh)
+    assert result.status == "FAILED"
+    strict = outcome(result, "strict")
+    assert strict.status == "FAILED"
+    assert "expectation small on main.silver.strict failed" in strict.message and '"amount": 500.0' in strict.message
+    assert outcome(result, "after").status == "SKIPPED"  # its descendant stops
+    assert outcome(result, "sibling").status == "COMPLETED"  # its sibling does not
+    table = lh.table("main.silver.strict")
+    assert not delta.is_delta_table(table.location) or delta.describe(table.location)["rows"] == 0
+    failed = [e for e in _events(lh, folder) if e["event_type"] == "flow_progress" and e["level"] == "ERROR"]
+    assert failed and failed[0]["error"]["exceptions"][0]["message"].startswith("flow strict")  # type: ignore[index]
+
+
+def test_event_log_has_databricks_columns_and_quality_metrics(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(MEDALLION)
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}, {"id": None, "kind": "a", "amount": 1.0}])
+    result = run(folder, lh)
+    events = _events(lh, folder)
+    assert {e["event_type"] for e in events} >= {"create_update", "update_progress", "flow_definition", "flow_progress"}
+    done = [
+        e
+        for e in events
+        if e["event_type"] == "flow_progress"
+        and e["origin"]["flow_name"] == "bronze"  # type: ignore[index]
+        and e["details"]["flow_progress"]["status"] == "COMPLETED"
+    ]  # type: ignore[index]
+    details = done[0]["details"]["flow_progress"]  # type: ignore[index]
+    assert details["metrics"]["num_output_rows"] == 1
+    assert details["data_quality"]["dropped_records"] == 1
+    assert details["data_quality"]["expectations"][0] == {
+        "name": "has_id", "dataset": "main.silver.bronze", "passed_records": 1, "failed_records": 1}  # fmt: skip
+    origin = done[0]["origin"]
+    assert origin["pipeline_name"] == "p" and origin["update_id"] == result.update_id  # type: ignore[index]
+    states = [e["details"]["update_progress"]["state"] for e in events if e["event_type"] == "update_progress"]  # type: ignore[index]
+    assert states == ["INITIALIZING", "RUNNING", "COMPLETED"]
+    table = rows(lh, "SELECT count(*) AS n FROM main.raw.events")  # the log is a Delta table too
+    assert table == [{"n": 2}]
+    log = load(folder, lh).storage / "system" / "events"
+    assert delta.describe(log)["columns"][0]["name"] == "id"
+    columns = [c["name"] for c in delta.describe(log)["columns"]]
+    assert columns == ["id", "sequence", "origin", "timestamp", "level", "maturity_level", "message", "error",
+                       "event_type", "details"]  # fmt: skip
+
+
+def test_refresh_selections_and_full_refresh(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(MEDALLION)
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}])
+    run(folder, lh)
+    add_events(lh, [{"id": 2, "kind": "a", "amount": 2.0}])
+    only = run(folder, lh, refresh=["bronze"])
+    assert {o.flow: o.status for o in only.outcomes} == {
+        "bronze": "COMPLETED",
+        "totals": "EXCLUDED",
+        "top_kind": "EXCLUDED",
+    }
+    assert rows(lh, "SELECT n FROM main.silver.totals") == [{"n": 1}]  # not refreshed
+    full = run(folder, lh, full_refresh_selection=["bronze"])
+    assert outcome(full, "bronze").rows_in == 2  # everything again, from nothing
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.bronze") == [{"n": 2}]
+    everything = run(folder, lh, full_refresh=True)
+    assert everything.status == "COMPLETED" and rows(lh, "SELECT n FROM main.silver.totals") == [{"n": 2}]
+    with pytest.raises(Exception, match="not a dataset of pipeline p"):
+        run(folder, lh, refresh=["nope"])
+
+
+def test_a_change_upstream_needs_skip_change_commits(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline(MEDALLION)
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}])
+    run(folder, lh)
+    events = lh.table("main.raw.events").location
+    delta.open_table(events).delete("id = 1")  # an upstream DELETE: not an append
+    failed = run(folder, lh)
+    assert outcome(failed, "bronze").status == "FAILED"
+    assert "skipChangeCommits" in outcome(failed, "bronze").message
+    (folder / "transformations" / "settings.sql").write_text("SET skipChangeCommits = true;")
+    add_events(lh, [{"id": 2, "kind": "a", "amount": 1.0}])
+    ok = run(folder, lh)
+    assert outcome(ok, "bronze").status == "COMPLETED" and outcome(ok, "bronze").rows_in == 1
+
+
+def test_views_append_flows_and_the_python_api(lh: Lakehouse, pipeline: Write) -> None:
+    folder = pipeline({
+        "a.sql": """\
+        CREATE TEMPORARY VIEW big AS SELECT * FROM STREAM(main.raw.events) WHERE amount >= 10;
+        CREATE OR REFRESH STREAMING TABLE everything;
+        CREATE FLOW from_big AS INSERT INTO everything BY NAME SELECT id, 'big' AS source FROM STREAM(big);
+        """,
+        "b.py": """\
+        import polars as pl
+        import pyarrow as pa
+        from lakeloader import pipelines as dp
+
+        @dp.append_flow(target="everything")
+        def from_small():
+            return dp.read_stream("main.raw.events").filter("amount < 10").project("id, 'small' AS source")
+
+        dp.create_streaming_table("audited", expect_all_or_drop={"has_id": "id IS NOT NULL"})
+
+        @dp.append_flow(target="audited")
+        def audit():
+            return dp.read_stream("everything")
+
+        @dp.table(name="doubled")
+        @dp.expect_or_drop("positive", "amount > 0")
+        def doubled_rows():
+            return dp.sql("SELECT id, amount * 2 AS amount FROM STREAM(main.raw.events)")
+
+        @dp.materialized_view
+        def as_polars():
+            return dp.read("everything").pl().group_by("source").agg(pl.len().alias("n")).sort("source")
+
+        @dp.materialized_view
+        def as_arrow():
+            return pa.table({"n": [dp.read("doubled").count("*").fetchall()[0][0]]})
+        """,
+    })  # fmt: skip
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 5.0}, {"id": 2, "kind": "a", "amount": 50.0},
+                    {"id": None, "kind": "a", "amount": 0.0}])  # fmt: skip
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    expected = [{"id": 1, "source": "small"}, {"id": 2, "source": "big"}, {"id": None, "source": "small"}]
+    assert sorted(rows(lh, "SELECT id, source FROM main.silver.everything"), key=str) == sorted(expected, key=str)
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.audited") == [{"n": 2}]
+    assert rows(lh, "SELECT id, amount FROM main.silver.doubled ORDER BY id") == [
+        {"id": 1, "amount": 10.0}, {"id": 2, "amount": 100.0}]  # fmt: skip
+    assert rows(lh, "SELECT source, n FROM main.silver.as_polars ORDER BY source") == [
+        {"source": "big", "n": 1}, {"source": "small", "n": 2}]  # fmt: skip
+    assert rows(lh, "SELECT n FROM main.silver.as_arrow") == [{"n": 2}]
+    add_events(lh, [{"id": 3, "kind": "a", "amount": 70.0}])
+    again = run(folder, lh)
+    assert outcome(again, "from_big").rows_out == 1 and outcome(again, "from_small").rows_out == 0
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.everything") == [{"n": 4}]
+
+
+def test_independent_flows_run_in_parallel(lh: Lakehouse, pipeline: Write) -> None:
+    """Two flows that read nothing of each other are in their query functions at the same time."""
+    folder = pipeline({"a.py": """\
+        import threading
+        import pyarrow as pa
+        from lakeloader import pipelines as dp
+
+        BARRIER = threading.Barrier(2, timeout=60)
+
+        @dp.materialized_view
+        def left():
+            BARRIER.wait()  # both flows must be here at once, or this times out
+            return pa.table({"side": ["left"]})
+
+        @dp.materialized_view
+        def right():
+            BARRIER.wait()
+            return pa.table({"side": ["right"]})
+        """})  # fmt: skip
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    assert rows(lh, "SELECT side FROM main.silver.left") == [{"side": "left"}]
