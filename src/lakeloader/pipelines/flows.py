@@ -85,6 +85,9 @@ def rules_of(node: Node) -> list[quality.Rule]:
 def ensure_table(ctx: UpdateContext, node: Node) -> Path:
     """The dataset's table in the metastore (created with its comment and properties on first use)."""
     lh = ctx.lakehouse
+    existing = lh.metastore.get(node.key)
+    if existing is not None and existing.kind == "table" and existing.location:
+        return Path(existing.location)
     catalog, schema, _name = node.key.split(".")
     if lh.metastore.get(catalog) is None and catalog == "main":
         lh.create_catalog("main", if_not_exists=True, comment="the default catalog")
@@ -149,6 +152,11 @@ def _inputs_now(ctx: UpdateContext, flow: Flow) -> dict[str, int] | None:
     return versions
 
 
+def _complete(session: FlowSession, inputs: dict[str, int] | None) -> bool:
+    """True if the session saw every input the skip check compares (views inlined, nothing unknown)."""
+    return inputs is None or set(inputs) == set(session.read_versions)
+
+
 def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
     """Recompute the view into one overwrite commit; skip it when its query and inputs did not change."""
     outcome = FlowOutcome(flow.name, node.key)
@@ -160,13 +168,10 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
         ).encode()
     ).hexdigest()
     session = FlowSession(ctx.lakehouse, ctx.pipeline, flow)
-    inputs = _inputs_now(ctx, flow) if session.deterministic() else None
-    if (
-        inputs is not None
-        and node.key not in ctx.full_refresh
-        and state_path.exists()
-        and delta.is_delta_table(location)
-    ):
+    deterministic = session.deterministic()
+    refreshing = node.key in ctx.full_refresh
+    inputs = _inputs_now(ctx, flow) if deterministic and not refreshing else None
+    if inputs is not None and state_path.exists() and delta.is_delta_table(location):
         state = read_json(state_path)
         current = int(delta.open_table(location).version())
         if (
@@ -193,8 +198,9 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
     outcome.rows_in, outcome.rows_out = state_rules.input_rows, result.rows
     outcome.dropped, outcome.batches = state_rules.dropped_records, 1
     outcome.expectations = [c.to_dict() for c in state_rules.counts]
-    if inputs is not None:
-        write_json_atomic(state_path, {"fingerprint": fingerprint, "inputs": inputs, "version": result.version})
+    if deterministic and _complete(session, inputs):  # what the query read: the next update skips while it stays
+        read = dict(session.read_versions)
+        write_json_atomic(state_path, {"fingerprint": fingerprint, "inputs": read, "version": result.version})
     return outcome
 
 
@@ -270,12 +276,27 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
         for result in stream.run_available_now(checkpoint, location, source, write):
             outcome.batches += 1
             outcome.rows_out += result.rows
+        if not delta.is_delta_table(location) and delta.is_delta_table(upstream):
+            _create_empty(ctx, flow, node, location, source, source_key)
     outcome.rows_in = quality_state.input_rows
     outcome.dropped = quality_state.dropped_records
     outcome.expectations = [c.to_dict() for c in quality_state.counts]
     if outcome.batches == 0:
         outcome.up_to_date, outcome.message = True, "up to date: no new input"
     return outcome
+
+
+def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, source: Any, source_key: str) -> None:
+    """A streaming table that got no rows yet still exists, with the schema its query gives (as in Databricks)."""
+    plan = source.plan_next_empty() if hasattr(source, "plan_next_empty") else None
+    if plan is None:
+        return
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(source_key, source.dataset(plan)))
+    try:
+        empty = _output(session, node, quality.Quality(node.key, rules_of(node)))
+        delta.write(location, empty.read_all(), table_name=node.key)
+    finally:
+        session.close()
 
 
 def _start_over(checkpoint: Checkpoint) -> None:

@@ -43,8 +43,20 @@ class Graph:
         return self.nodes[key]
 
     def upstream_flows(self, flow_name: str) -> set[str]:
-        """The flows that fill what `flow_name` reads."""
-        return {f.name for key in self.flow_reads[flow_name] for f in self.nodes[key].flows}
+        """The flows that fill what `flow_name` reads; a temporary view stands for what it reads in turn."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        frontier = list(self.flow_reads.get(flow_name, ()))
+        while frontier:
+            key = frontier.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            for flow in self.nodes[key].flows:
+                out.add(flow.name)
+                if self.nodes[key].is_view:
+                    frontier += self.flow_reads.get(flow.name, ())
+        return out
 
     def order(self) -> list[str]:
         """Flow names, each after the flows it reads from (the graph is acyclic once `problems` is empty)."""

@@ -133,7 +133,6 @@ def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers:
         if name not in chosen:
             result.outcomes.append(FlowOutcome(name, graph.target_of(graph.flows[name]).key, status="EXCLUDED"))
     events.emit("update_progress", "Update is RUNNING.", {"state": "RUNNING"})
-    events.flush()
     outcomes = _schedule(ctx, chosen, workers or max(1, min(4, os.cpu_count() or 1)))
     result.outcomes += outcomes
     failed = [o for o in outcomes if o.status == "FAILED"]

@@ -74,6 +74,15 @@ class DeltaStreamSource:
 
         return {"table": self.table_name, "from": start, "to": last, "files": files, "schema": to_ddl(schema)}
 
+    def plan_next_empty(self) -> dict[str, Any] | None:
+        """A plan of no files in the table's current schema (what a stream gives before any row arrives)."""
+        if not delta.is_delta_table(self.location):
+            return None
+        from lakeloader.sources.files.ddl import to_ddl
+
+        schema = pa.schema(delta.open_table(self.location, table_name=self.table_name).schema().to_arrow())
+        return {"table": self.table_name, "from": 0, "to": -1, "files": [], "schema": to_ddl(schema)}
+
     def dataset(self, plan: dict[str, Any]) -> Any:
         """The planned files as one scannable dataset, in the table's schema as it was planned."""
         import pyarrow.dataset as ds
