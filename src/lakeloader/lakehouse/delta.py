@@ -554,6 +554,74 @@ def merge(
     return _with_retries(label, _replayable(data), attempt)
 
 
+def apply_rows(
+    location: str | os.PathLike[str],
+    data: pa.Table,
+    *,
+    on: list[str],
+    action_column: str,
+    stream_id: str,
+    batch_id: int,
+    metadata: Mapping[str, Any] | None = None,
+    table_name: str | None = None,
+) -> CommitResult:
+    """Apply computed changes in ONE MERGE commit with the stream's transaction (AUTO CDC's write).
+
+    Each row of `data` is matched to the target on `on` (NULL matching NULL); its `action_column` says what to do:
+    'delete' removes the matched row, 'upsert' updates it or inserts the row. Every other column is written (the
+    action column never is). The table must exist with every data column (see `evolve_schema`).
+    """
+    from deltalake import DeltaTable
+
+    label = _label(location, table_name)
+    uri = os.fspath(location)
+    columns = [c for c in data.column_names if c != action_column]
+
+    def attempt() -> CommitResult:
+        dt = DeltaTable(uri)
+        _check_txn_retention(dt, label)
+        if _already_in(dt, stream_id, batch_id):
+            return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
+        if data.num_rows == 0:  # nothing changes; the batch is still recorded, in an empty commit
+            return write(location, data.select(columns).slice(0, 0), stream_id=stream_id, batch_id=batch_id,
+                         metadata=metadata, table_name=table_name)  # fmt: skip
+        target = pa.schema(dt.schema().to_arrow())
+        source = data.select(columns).cast(pa.schema([target.field(c) for c in columns]))
+        source = source.append_column(action_column, data.column(action_column))
+        predicate = " AND ".join(f"(t.{_q(k)} IS NOT DISTINCT FROM s.{_q(k)})" for k in on)  # () for precedence
+        updates = {_q(c): f"s.{_q(c)}" for c in columns}
+        metrics = (
+            dt.merge(
+                source,
+                predicate=predicate,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=_commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata),
+            )
+            .when_matched_delete(predicate=f"s.{_q(action_column)} = 'delete'")
+            .when_matched_update(updates=updates, predicate=f"s.{_q(action_column)} = 'upsert'")
+            .when_not_matched_insert(updates=updates, predicate=f"s.{_q(action_column)} = 'upsert'")
+            .execute()
+        )
+        version = int(DeltaTable(uri).version())
+        return CommitResult(label, version, data.num_rows, operation="MERGE", metrics=dict(metrics))
+
+    return _with_retries(label, True, attempt)
+
+
+def evolve_schema(location: str | os.PathLike[str], schema: pa.Schema, *, table_name: str | None = None) -> None:
+    """Create the table with `schema`, or add the columns of `schema` it lacks (an empty append, no data)."""
+    empty = schema.empty_table()
+    if not is_delta_table(location):
+        create_table(
+            location, types.delta_schema(schema), configuration=DEFAULT_TABLE_PROPERTIES, table_name=table_name
+        )
+        return
+    current = pa.schema(open_table(location).schema().to_arrow())
+    if set(schema.names) - set(current.names):
+        write(location, empty, table_name=table_name)
+
+
 def _q(column: str) -> str:
     return "`" + column.replace("`", "``") + "`"
 

@@ -374,7 +374,7 @@ def create_auto_cdc_flow(
         track_history_except_column_list=track_history_except_column_list,
         ignore_null_updates=ignore_null_updates,
     )
-    query = Query(references={source}, streaming_references={source})
+    query = Query(sql=f"SELECT * FROM STREAM({source})", references={source}, streaming_references={source})
     definitions.flows.append(
         Flow(
             name or f"{target}_auto_cdc",

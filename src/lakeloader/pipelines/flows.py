@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +93,11 @@ def ensure_table(ctx: UpdateContext, node: Node) -> Path:
     if lh.metastore.get(catalog) is None and catalog == "main":
         lh.create_catalog("main", if_not_exists=True, comment="the default catalog")
     lh.create_schema(f"`{catalog}`.`{schema}`", if_not_exists=True)
-    properties = {**node.dataset.properties, "pipelines.pipeline": ctx.pipeline.name,
-                  "pipelines.type": node.dataset.kind}  # fmt: skip
+    properties = {
+        **node.dataset.properties,
+        "pipelines.pipeline": ctx.pipeline.name,
+        "pipelines.type": node.dataset.kind,
+    }
     table = lh.create_table(node.key, comment=node.dataset.comment, properties=properties, if_not_exists=True)
     return table.location
 
@@ -222,7 +226,7 @@ def stream_source(ctx: UpdateContext, flow: Flow) -> str:
     raise TerminalError(f"{flow.location}: flow {flow.name}: its views read each other in a cycle")
 
 
-def _table_location(ctx: UpdateContext, key: str) -> Path:
+def table_location(ctx: UpdateContext, key: str) -> Path:
     info = ctx.lakehouse.metastore.get(key)
     if info is None or info.location is None:
         raise TerminalError(f"table {key} does not exist; run the flows that create it, or create it")
@@ -243,7 +247,7 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
     source_key = stream_source(ctx, flow)
     if source_key == FILES:
         raise ConfigError(f"{flow.location}: flow {flow.name}: streaming from files is set up by the files input")
-    upstream = _table_location(ctx, source_key)
+    upstream = table_location(ctx, source_key)
     options = ctx.pipeline.definitions.settings
     skip = str(options.get("skipChangeCommits", options.get("pipelines.skipChangeCommits", "false"))).lower() == "true"
     skip = skip or str(node.dataset.properties.get("skipChangeCommits", "false")).lower() == "true"
@@ -255,12 +259,18 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
     with checkpoint.exclusive():
         if node.key in ctx.full_refresh:
             _start_over(checkpoint)
+            if flow.auto_cdc is not None:
+                from lakeloader.pipelines import cdc
+
+                shutil.rmtree(cdc.state_location(ctx, node, flow), ignore_errors=True)
         stream.check_target(checkpoint, location)
 
         def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> delta.CommitResult:
             del reader  # the session scans the planned files itself (a dataset can be read twice)
             session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(source_key, source.dataset(plan)))
             try:
+                if flow.auto_cdc is not None:
+                    return _apply_changes(ctx, session, node, location, checkpoint.stream_id, batch_id)
                 rows = _output(session, node, quality_state)
                 return delta.commit_batch(
                     location,
@@ -276,7 +286,7 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
         for result in stream.run_available_now(checkpoint, location, source, write):
             outcome.batches += 1
             outcome.rows_out += result.rows
-        if not delta.is_delta_table(location) and delta.is_delta_table(upstream):
+        if not delta.is_delta_table(location) and delta.is_delta_table(upstream) and flow.auto_cdc is None:
             _create_empty(ctx, flow, node, location, source, source_key)
     outcome.rows_in = quality_state.input_rows
     outcome.dropped = quality_state.dropped_records
@@ -284,6 +294,19 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
     if outcome.batches == 0:
         outcome.up_to_date, outcome.message = True, "up to date: no new input"
     return outcome
+
+
+def _apply_changes(
+    ctx: UpdateContext, session: FlowSession, node: Node, location: Path, stream_id: str, batch_id: int
+) -> delta.CommitResult:
+    """An AUTO CDC batch: the change events (with their sequence and delete/truncate marks) applied by key."""
+    from lakeloader.pipelines import cdc
+
+    flow = session.flow
+    assert flow.auto_cdc is not None
+    session.con.register("__lakeloader_events", session.result())
+    events = session.con.sql(cdc.with_helpers(session.con, "__lakeloader_events", flow.auto_cdc)).to_arrow_table()
+    return cdc.apply(ctx, flow, node, events, location=location, stream_id=stream_id, batch_id=batch_id)
 
 
 def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, source: Any, source_key: str) -> None:
@@ -314,8 +337,10 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
 def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
     node = ctx.pipeline.graph.target_of(flow)
     started = time.perf_counter()
-    if flow.kind in ("auto_cdc", "auto_cdc_snapshot"):
-        raise TerminalError(f"{flow.location}: AUTO CDC flow {flow.name} is declared and checked, but not run yet")
+    if flow.kind == "auto_cdc_snapshot":
+        from lakeloader.pipelines import snapshots
+
+        outcome = snapshots.run_snapshot_flow(ctx, flow, node)
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
     elif node.dataset.kind == "streaming_table":

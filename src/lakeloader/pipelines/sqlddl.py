@@ -405,7 +405,11 @@ def _auto_cdc(c: _Cursor, target: str, *, name: str | None, where: Location) -> 
         raise ParseProblem(f"AUTO CDC into {target} has no SEQUENCE BY <column>; add the ordering column")
     spec.setdefault("sequence_by", "")
     cdc = AutoCdc(**spec)
-    query = Query(references={source}, streaming_references=set() if snapshot else {source})
+    query = Query(
+        sql=None if snapshot else f"SELECT * FROM STREAM({source})",
+        references={source},
+        streaming_references=set() if snapshot else {source},
+    )
     kind: Any = "auto_cdc_snapshot" if snapshot else "auto_cdc"
     return Flow(
         name=name or f"{target}_auto_cdc",

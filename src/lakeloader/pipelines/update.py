@@ -51,9 +51,14 @@ class UpdateResult:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pipeline": self.pipeline, "update_id": self.update_id, "status": self.status,
-                "seconds": round(self.seconds, 3), "error": self.error,
-                "flows": [o.to_dict() for o in self.outcomes]}  # fmt: skip
+        return {
+            "pipeline": self.pipeline,
+            "update_id": self.update_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "flows": [o.to_dict() for o in self.outcomes],
+        }
 
 
 def pipeline_id(storage: Path, name: str) -> str:
@@ -113,20 +118,33 @@ def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers:
     events = ctx.events
     started = time.perf_counter()
     result = UpdateResult(ctx.pipeline.name, ctx.update_id, "COMPLETED")
-    events.emit("create_update", f"Update {ctx.update_id[:8]} started.", {
-        "cause": "USER_ACTION", "full_refresh": full_refresh,
-        "full_refresh_selection": sorted(ctx.full_refresh) if not full_refresh else [],
-        "refresh_selection": sorted(selected - ctx.full_refresh),
-    })  # fmt: skip
+    events.emit(
+        "create_update",
+        f"Update {ctx.update_id[:8]} started.",
+        {
+            "cause": "USER_ACTION",
+            "full_refresh": full_refresh,
+            "full_refresh_selection": sorted(ctx.full_refresh) if not full_refresh else [],
+            "refresh_selection": sorted(selected - ctx.full_refresh),
+        },
+    )
     events.emit("update_progress", "Update is INITIALIZING.", {"state": "INITIALIZING"})
     order = graph.order()
     for name in order:
         flow = graph.flows[name]
         target = graph.target_of(flow)
-        events.emit("flow_definition", f"Flow '{name}' is defined as {flow.kind.upper()}.", {
-            "output_dataset": target.key, "input_datasets": sorted(graph.flow_reads[name] | graph.external[name]),
-            "flow_type": flow.kind.upper(), "dataset_type": target.dataset.kind.upper(),
-        }, flow=name, dataset=target.key)  # fmt: skip
+        events.emit(
+            "flow_definition",
+            f"Flow '{name}' is defined as {flow.kind.upper()}.",
+            {
+                "output_dataset": target.key,
+                "input_datasets": sorted(graph.flow_reads[name] | graph.external[name]),
+                "flow_type": flow.kind.upper(),
+                "dataset_type": target.dataset.kind.upper(),
+            },
+            flow=name,
+            dataset=target.key,
+        )
     runnable = [n for n in order if not graph.target_of(graph.flows[n]).is_view]
     chosen = [n for n in runnable if not selected or graph.target_of(graph.flows[n]).key in selected]
     for name in runnable:
@@ -158,8 +176,13 @@ def _schedule(ctx: UpdateContext, chosen: list[str], workers: int) -> list[FlowO
     lock = threading.Lock()
     for name in chosen:
         flow = graph.flows[name]
-        events.emit("flow_progress", f"Flow '{name}' is QUEUED.", {"status": "QUEUED"}, flow=name,
-                    dataset=graph.target_of(flow).key)  # fmt: skip
+        events.emit(
+            "flow_progress",
+            f"Flow '{name}' is QUEUED.",
+            {"status": "QUEUED"},
+            flow=name,
+            dataset=graph.target_of(flow).key,
+        )
 
     def needs(name: str) -> set[str]:
         return graph.upstream_flows(name) & set(chosen)
@@ -191,8 +214,12 @@ def _schedule(ctx: UpdateContext, chosen: list[str], workers: int) -> list[FlowO
                 if any(done.get(u) and done[u].status in ("FAILED", "SKIPPED") for u in upstream):
                     pending.discard(name)
                     failed = sorted(u for u in upstream if done.get(u) and done[u].status in ("FAILED", "SKIPPED"))
-                    done[name] = FlowOutcome(name, graph.target_of(graph.flows[name]).key, status="SKIPPED",
-                                             message=f"upstream flow {failed[0]} did not complete")  # fmt: skip
+                    done[name] = FlowOutcome(
+                        name,
+                        graph.target_of(graph.flows[name]).key,
+                        status="SKIPPED",
+                        message=f"upstream flow {failed[0]} did not complete",
+                    )
                     _report(ctx, done[name])
                 elif all(u in done for u in upstream):
                     pending.discard(name)
@@ -208,8 +235,10 @@ def _schedule(ctx: UpdateContext, chosen: list[str], workers: int) -> list[FlowO
 
 
 def _report(ctx: UpdateContext, outcome: FlowOutcome) -> None:
-    details: dict[str, Any] = {"status": outcome.status, "metrics": {"num_output_rows": outcome.rows_out,
-                                                                     "num_input_rows": outcome.rows_in}}  # fmt: skip
+    details: dict[str, Any] = {
+        "status": outcome.status,
+        "metrics": {"num_output_rows": outcome.rows_out, "num_input_rows": outcome.rows_in},
+    }
     if outcome.expectations or outcome.dropped:
         details["data_quality"] = {"dropped_records": outcome.dropped, "expectations": outcome.expectations}
     level = "ERROR" if outcome.status == "FAILED" else "INFO"
