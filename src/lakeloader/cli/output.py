@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,8 +17,20 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def _json_safe(obj: Any) -> Any:
+    """NaN and +-Infinity as the strings Spark's JSON writer emits ("NaN", "Infinity"): JSON has no such numbers."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def print_json(obj: Any) -> None:
-    sys.stdout.write(redact(json.dumps(redact_obj(obj), indent=2, default=str)) + "\n")
+    text = json.dumps(_json_safe(redact_obj(obj)), indent=2, default=str, allow_nan=False)
+    sys.stdout.write(redact(text) + "\n")
 
 
 def print_rows(rows: Sequence[dict[str, Any]], *, columns: Sequence[str], title: str | None = None) -> None:

@@ -28,7 +28,7 @@ class Relation:
     sql: str
     name: str
     oid: int | None = None
-    filenode: int | None = None
+    filenode: str | None = None  # the partitions' file nodes for a partitioned table
     kind: str | None = None
 
     def column(self, name: str) -> str:
@@ -116,6 +116,10 @@ SELECT c.oid::int8, format('%%I.%%I', n.nspname, c.relname), c.relkind::text, c.
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = pg_catalog.to_regclass(%s)
 """
+_PARTITIONS = """
+SELECT string_agg(c.relfilenode::text, ',' ORDER BY c.oid)
+FROM pg_catalog.pg_partition_tree(%s::oid) p JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE p.isleaf
+"""
 _SIMILAR = """
 SELECT format('%%I.%%I', n.nspname, c.relname)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -144,5 +148,7 @@ def resolve_table(con: Any, table: str) -> Relation:
             else "check the name, the schema (an unqualified name follows the search_path) and the user's rights"
         )
         raise ConfigError(f"postgres source: table {table} does not exist in this database; {hint}")
-    oid, name, kind, filenode = int(row[0]), str(row[1]), str(row[2]), int(row[3])
+    oid, name, kind, filenode = int(row[0]), str(row[1]), str(row[2]), str(row[3])
+    if kind == "p":  # a partitioned table has no storage of its own: its partitions' storage identifies it
+        filenode = str(con.execute(_PARTITIONS, (oid,)).fetchone()[0] or "")
     return Relation(sql=name, name=name, oid=oid, filenode=filenode, kind=kind)

@@ -22,7 +22,7 @@ from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.postgres import connection as conn
-from lakeloader.sources.postgres import partitions, reader
+from lakeloader.sources.postgres import identity, partitions, reader
 from lakeloader.sources.postgres import relation as relations
 from lakeloader.sources.postgres.options import PostgresSourceOptions, parse_duration
 from lakeloader.sources.postgres.partitions import ctid_predicates, partition_predicates
@@ -314,10 +314,11 @@ class PostgresSource:
         else:
             hwm = self.high_water_mark(checkpoint)
             with self._con() as con:
+                xmin = int(con.execute(identity.SNAPSHOT_XMIN).fetchone()[0])  # before the read: see identity.py
                 hi = self._next_hi(con, hwm)
             if hi is None:
                 return None
-            plan = {"kind": "range", "cursor": self.opts.cursor, "lo": hwm, "hi": hi}
+            plan = {"kind": "range", "cursor": self.opts.cursor, "lo": hwm, "hi": hi, "xmin": xmin}
         with self._con() as con:
             partitions_ = self._partition_plan(con, plan) if self.opts.partition_column else self._block_plan(con, plan)
         if partitions_:
@@ -359,33 +360,18 @@ class PostgresSource:
     def _same_table(self, checkpoint: Checkpoint, state: dict[str, Any]) -> bool:
         """False when the table the high-water mark was read from is gone (recreated or truncated), and the
         stream reloads it (it has a primary key to skip the rows already in the target); an error without one."""
-        recorded, now = state.get("relation"), self.relation
-        if not recorded or now.oid is None:
+        before, now = state.get("relation"), self.relation
+        if not before or now.oid is None:
             return True
-        if recorded.get("oid") == now.oid and recorded.get("filenode") == now.filenode:
+        cursor = self.cursor_column()
+        below = f"{quote_ident(cursor.name)} <= {conn_literal(state['hwm'])}::{cursor.declared}"
+        with self._con() as con:
+            what = identity.change(
+                con, now, before, below_mark=below, columns=self._column_list(), where=self.opts.label
+            )
+        if what is None:
             return True
         label, batch = self.opts.label, state.get("batch_id")
-        if recorded.get("oid") != now.oid:
-            what = "dropped and created again"
-        else:
-            cursor = self.cursor_column()
-            q = quote_ident(cursor.name)
-            with self._con() as con:
-                kept = con.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM {now.sql} WHERE {q} <= {conn_literal(state['hwm'])}::"
-                    f"{cursor.declared})"
-                ).fetchone()[0]
-            if kept:  # VACUUM FULL, CLUSTER, ALTER TABLE ... TYPE rewrite the table and keep its rows
-                log.warning(
-                    "postgres source %s: the table was rewritten since batch %s (VACUUM FULL, CLUSTER, ALTER TABLE, "
-                    "or TRUNCATE and a reload); rows at or below the high-water mark %s are not read again: if it "
-                    "was truncated and reloaded, reload the stream (drop the target table and run again)",
-                    label,
-                    batch,
-                    state["hwm"],
-                )
-                return True
-            what = "truncated"
         if not self.opts.primary_key:
             raise TerminalError(
                 f"postgres source {label}: the table was {what} since batch {batch} of this stream, so rows below "
@@ -401,17 +387,18 @@ class PostgresSource:
             batch,
             ", ".join(self.opts.primary_key),
         )
-        write_json_atomic(
-            self._state_path(checkpoint),
-            {**state, "hwm": None, "relation": now.identity(), "reloaded_because": f"table {what}"},
-        )
+        write_json_atomic(self._state_path(checkpoint), {**state, "hwm": None, "reloaded_because": f"table {what}"})
         return False
+
+    def _column_list(self) -> list[list[str]]:
+        return [[c.name, c.declared] for c in self.columns()]
 
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
         if plan.get("kind") == "snapshot":
             self._snapshot_done = True
             return
-        state = {"cursor": self.opts.cursor, "hwm": plan["hi"], "batch_id": batch_id}
-        if self._relation is not None and self._relation.oid is not None:
-            state["relation"] = self._relation.identity()
+        state: dict[str, Any] = {"cursor": self.opts.cursor, "hwm": plan["hi"], "batch_id": batch_id}
+        table = identity.recorded(self.relation, columns=self._column_list(), xmin=plan.get("xmin"))
+        if table is not None:
+            state["relation"] = table
         write_json_atomic(self._state_path(checkpoint), state)
