@@ -19,8 +19,26 @@ from lakeloader.lakehouse import delta, types
 log = logging.getLogger(__name__)
 
 
-def widen_target(location: Path, incoming: pa.Schema, *, table_name: str, where: str) -> dict[str, str]:
-    """Widen the target's columns that the incoming data needs wider; {column: "old → new"} of what changed."""
+_PG_NAMES = {"smallint": "smallint", "int": "integer", "bigint": "bigint", "float": "real", "double": "float8",
+             "boolean": "boolean", "string": "text", "binary": "bytea", "date": "date", "timestamp": "timestamptz",
+             "timestamp_ntz": "timestamp"}  # fmt: skip
+
+
+def _postgres_type(t: pa.DataType) -> str:
+    """A Postgres type that reads as the Delta type `t` (for the --cast the error suggests)."""
+    name = types.sql_type(t)
+    if name.startswith("decimal("):
+        return "numeric" + name[len("decimal") :]
+    return _PG_NAMES.get(name, "<its old SQL type>")
+
+
+def widen_target(
+    location: Path, incoming: pa.Schema, *, table_name: str, where: str, declared: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Widen the target's columns that the incoming data needs wider; {column: "old → new"} of what changed.
+
+    `declared` names each column's Postgres type, for the message when a change cannot be widened.
+    """
     if not delta.is_delta_table(location):
         return {}
     table = pa.schema(delta.open_table(location, table_name=table_name).schema().to_arrow())
@@ -31,10 +49,11 @@ def widen_target(location: Path, incoming: pa.Schema, *, table_name: str, where:
         if existing is None or field.type == existing.type or types.can_widen(field.type, existing.type):
             continue
         if not types.can_widen(existing.type, field.type):
+            now = (declared or {}).get(field.name) or types.sql_type(field.type)
             raise SchemaMismatchError(
-                f"postgres source {where}: column {field.name} is now {types.sql_type(field.type)} in Postgres but "
+                f"postgres source {where}: column {field.name} is now {now} in Postgres but "
                 f"{types.sql_type(existing.type)} in table {table_name}, which cannot take it without loss; read it "
-                f"as before (--cast {field.name}=<its old SQL type>) or load into a new table"
+                f"as before (--cast {field.name}={_postgres_type(existing.type)}) or load into a new table"
             )
         wider[existing.name] = field.type
     if not wider:
@@ -42,8 +61,10 @@ def widen_target(location: Path, incoming: pa.Schema, *, table_name: str, where:
     schema = pa.schema([pa.field(f.name, wider.get(f.name, f.type)) for f in table])
     changes = {name: f"{types.sql_type(table.field(name).type)} → {types.sql_type(t)}" for name, t in wider.items()}
 
+    rows = delta.dataset(location, table_name=table_name)  # opened here: delta-rs consumes the batches below
+
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in delta.dataset(location, table_name=table_name).to_batches():
+        for batch in rows.to_batches():
             yield batch.cast(schema)
 
     result = delta.write(

@@ -132,6 +132,7 @@ def resolve_table(con: Any, table: str) -> Relation:
     import psycopg
 
     try:
+        con.execute("SELECT pg_catalog.parse_ident(%s)", (table,))  # to_regclass says NULL to a bad name
         row = con.execute(_LOOKUP, (table,)).fetchone()
     except psycopg.Error as exc:  # invalid name syntax, cross-database reference
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -125,7 +125,8 @@ def make_writer(
             else:
                 _refuse_reappending(location, source, plan, table_name)
         data = _with_audit(data, source, batch_id, progress)
-        evolve.widen_target(location, data.schema, table_name=table_name, where=opts.label)
+        declared = {c.name: c.declared for c in source.columns()}
+        evolve.widen_target(location, data.schema, table_name=table_name, where=opts.label, declared=declared)
         if opts.mode == "merge":
             merged: pa.RecordBatchReader | pa.Table = data
             if opts.sequence_by:
