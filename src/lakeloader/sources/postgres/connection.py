@@ -105,12 +105,13 @@ def password_of(opts: ConnectionOptions) -> str | None:
 
 
 def warn_if_short_password(opts: ConnectionOptions, *, where: str) -> None:
-    """One warning line when the password is short: easy to guess, and too common to be masked reliably."""
+    """One warning line when the password has few characters: easy to guess, and too common a string to be masked
+    reliably in messages (it is masked wherever it appears, even inside other words)."""
     password = password_of(opts)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         log.warning(
-            "postgres source %s: the connection password is shorter than %d characters: easy to guess, and "
-            "masking so short a value in messages cannot be relied on; use a longer one (the embedded server "
+            "postgres source %s: the connection password has fewer than %d characters: easy to guess, and "
+            "masking so brief a value in messages cannot be relied on; use a longer one (the embedded server "
             "refuses such passwords)",
             where,
             MIN_PASSWORD_LENGTH,

@@ -45,16 +45,17 @@ def register_password(value: str) -> None:
         register(form)
 
 
-def parse(url: str, *, what: str, secrets: bool = True) -> dict[str, str]:
+def parse(url: str, *, what: str, secrets: bool = True, uri_only: bool = True) -> dict[str, str]:
     """The libpq parameters of `url` (password decoded and, with `secrets`, registered); one-line ConfigError.
 
     `{{secrets/...}}` references must be resolved (and percent-encoded) before; to check the shape of an
-    unresolved URL, pass `with_placeholders(url)` and `secrets=False`.
+    unresolved URL, pass `with_placeholders(url)` and `secrets=False`. Without `uri_only`, libpq's keyword form
+    (`host=db port=5432`) is taken too.
     """
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
-    if not url.startswith(("postgresql://", "postgres://")):
+    if uri_only and not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"{what}: the URL must start with postgresql://; write postgresql://user@host:5432/db")
     try:
         params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
