@@ -119,3 +119,20 @@ def test_max_rows_per_batch_follows_the_cursors_own_order(
     his = [json.loads((cp / "offsets" / f"{i}.json").read_text())["plan"]["hi"] for i in range(6)]
     assert his == ["5", "10", "15", "20", "25", "30"]
     assert _ids(house, "bronze.b") == list(range(1, 31))
+
+
+def test_a_checkpoint_keyed_on_the_old_address_label_goes_on(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary], tmp_path: Path
+) -> None:
+    sql(pg_url, "CREATE TABLE public.l (id int PRIMARY KEY); INSERT INTO public.l SELECT generate_series(1, 5)")
+    cp = tmp_path / "cp"
+    opts = {"table": "public.l", "mode": "incremental", "cursor": "id", "checkpoint": cp}
+    ingest(**opts)
+    meta = json.loads((cp / "metadata.json").read_text())
+    database = pg_url.rsplit("/", 1)[1]
+    assert meta["source"] == f"postgresql:{database}/public.l"
+    meta["source"] = f"postgresql://10.0.0.9:6543/{database}/public.l"  # as lakeloader named streams before
+    (cp / "metadata.json").write_text(json.dumps(meta))
+    sql(pg_url, "INSERT INTO public.l VALUES (6)")
+    assert ingest(**opts).rows == 1
+    assert _ids(house, "bronze.t") == list(range(1, 7))
