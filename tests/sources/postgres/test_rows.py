@@ -151,20 +151,21 @@ def test_a_rewritten_source_table_is_not_taken_for_a_truncated_one(
 def test_an_infinite_cursor_value_never_becomes_the_high_water_mark(
     pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary], caplog: pytest.LogCaptureFixture
 ) -> None:
-    sql(pg_url, "CREATE TABLE public.inf (id int PRIMARY KEY, ts timestamptz, d date)")
+    sql(pg_url, "CREATE TABLE public.inf (id int PRIMARY KEY, ts timestamptz, d date, f float8)")
     sql(
         pg_url,
-        "INSERT INTO public.inf VALUES (1, '2024-01-01', '2024-01-01'), (2, '-infinity', '-infinity'), "
-        "(3, 'infinity', 'infinity'), (4, '2024-01-02', '2024-01-02')",
+        "INSERT INTO public.inf VALUES (1, '2024-01-01', '2024-01-01', 1), (2, '-infinity', '-infinity', "
+        "'-Infinity'), (3, 'infinity', 'infinity', 'NaN'), (4, '2024-01-02', '2024-01-02', 2)",
     )
-    for cursor in ("ts", "d"):
+    cursors = ("ts", "d", "f")  # a float's NaN sorts above +Infinity: it never becomes the mark either
+    for cursor in cursors:
         opts = {"table": "public.inf", "mode": "incremental", "cursor": cursor, "primary_key": "id"}
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             assert ingest(target=f"bronze.{cursor}", **opts).rows == 3  # -infinity is below: read once
         assert f"1 row(s) have cursor {cursor} at +infinity" in caplog.text
-    sql(pg_url, "INSERT INTO public.inf VALUES (5, '2024-01-03', '2024-01-03')")
-    for cursor in ("ts", "d"):
+    sql(pg_url, "INSERT INTO public.inf VALUES (5, '2024-01-03', '2024-01-03', 3)")
+    for cursor in cursors:
         opts = {"table": "public.inf", "mode": "incremental", "cursor": cursor, "primary_key": "id"}
         assert ingest(target=f"bronze.{cursor}", **opts).rows == 1  # the stream goes on
         assert _ids(house, f"bronze.{cursor}") == [1, 2, 4, 5]

@@ -119,6 +119,9 @@ def test_max_rows_per_batch_follows_the_cursors_own_order(
     his = [json.loads((cp / "offsets" / f"{i}.json").read_text())["plan"]["hi"] for i in range(6)]
     assert his == ["5", "10", "15", "20", "25", "30"]
     assert _ids(house, "bronze.b") == list(range(1, 31))
+    query = ingest(target="bronze.bq", query="SELECT id, id::text AS label FROM public.b", mode="incremental",
+                   cursor="id", max_rows_per_batch=7, checkpoint=tmp_path / "q")  # fmt: skip
+    assert [r.rows for r in query.results] == [7, 7, 7, 7, 2]
 
 
 def test_a_checkpoint_keyed_on_the_old_address_label_goes_on(

@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_URL = re.compile(r"postgres(?:ql)?://\S*")  # a URL a driver message echoes: cut out, never printed
 MIN_PASSWORD_LENGTH = 8  # as the embedded server requires
 
-# libpq / server messages that mean "the session is gone", not "your SQL is wrong" (_LOSS_MARKERS),
-# ...unless the text says the setup is wrong: retrying cannot fix these
+# libpq / server messages that say the setup is wrong (retrying cannot fix them), checked first...
 _TERMINAL_MARKERS = (
     "password authentication failed",
     "no password supplied",
@@ -46,7 +46,7 @@ _TERMINAL_MARKERS = (
     "session is read-only",
     "session is not read-only",
 )
-_URL = re.compile(r"postgres(?:ql)?://\S*")
+# ...then those that mean "the session is gone", not "your SQL is wrong"
 _LOSS_MARKERS = (
     "terminating connection",
     "server closed the connection",
