@@ -99,6 +99,11 @@ def test_an_audit_column_name_taken_by_the_source_is_an_error_with_the_rename(
     assert got.column("_source").to_pylist() == ["crm"]
     with pytest.raises(ConfigError, match="repeat a name"):
         ingest(target="bronze.au2", table="public.au", audit={"source": "_x", "batch_id": "_x"})
+    sql(pg_url, 'CREATE TABLE public.au3 (id int, "_Batch_ID" int, "A" int, a int)')
+    with pytest.raises(ConfigError, match="_Batch_ID of the source has the name of the batch_id audit column"):
+        ingest(target="bronze.au3", table="public.au3", columns=["id", "_Batch_ID"])
+    with pytest.raises(ConfigError, match="columns A and a differ only by case"):
+        ingest(target="bronze.au3", table="public.au3", columns=["id", "A", "a"])
 
 
 @pytest.mark.parametrize("column", ["tz", "ts", "d"])

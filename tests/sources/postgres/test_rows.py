@@ -65,6 +65,11 @@ def test_null_keys_are_refused_not_added_again_by_every_run(
         for _ in range(2):
             ingest(target=target, filter="id IS NOT NULL", **opts)
         assert _ids(house, target) == [1]
+    sql(pg_url, "INSERT INTO public.n VALUES (NULL, 'c', 3)")  # into a table that exists: delta-rs reads the rows
+    version = delta.open_table(house.table("bronze.m").location).version()
+    with pytest.raises(TerminalError, match=r"primary key id is NULL in 2 row"):
+        ingest(target="bronze.m", **merge)
+    assert delta.open_table(house.table("bronze.m").location).version() == version
 
 
 def test_merge_with_repeated_keys_fails_the_first_run_or_keeps_the_latest_by_sequence(
@@ -83,6 +88,10 @@ def test_merge_with_repeated_keys_fails_the_first_run_or_keeps_the_latest_by_seq
     sql(pg_url, "INSERT INTO public.d VALUES (3, 'a', 5), (3, 'b', 5)")
     with pytest.raises(TerminalError, match=r"1 key\(s\) have two rows at the same seq.*\(id=3: 2 rows\)"):
         ingest(target="bronze.d", sequence_by="seq", **opts)
+    version = delta.open_table(house.table("bronze.d").location).version()
+    with pytest.raises(TerminalError, match=r"not unique .* 3 key\(s\)"):  # into the existing table: no commit
+        ingest(target="bronze.d", **opts)
+    assert delta.open_table(house.table("bronze.d").location).version() == version
 
 
 def test_delete_when_holds_on_the_first_run_and_never_inserts_a_deleted_row(

@@ -141,7 +141,14 @@ class PostgresSource:
         if self._validated:
             return
         opts, where = self.opts, self.opts.label
-        names = {c.name for c in self.columns()}
+        names: dict[str, str] = {}
+        for c in self.columns():  # Delta's column names are case-insensitive
+            if c.name.lower() in names:
+                raise ConfigError(
+                    f"postgres source {where}: columns {names[c.name.lower()]} and {c.name} differ only by case, "
+                    "which one Delta table cannot hold; rename one in a --query, or leave one out with --columns"
+                )
+            names[c.name.lower()] = c.name
         if opts.cursor:
             self._lookback_sql("0", self.cursor_column())
         for key in opts.primary_key:
@@ -155,11 +162,12 @@ class PostgresSource:
                 if value is not None:
                     partitions.parse_bound(value, kind, option=option, where=where)
         for audit, name in opts.audit.items():
-            if name in names:
+            if name.lower() in names:
+                taken, renamed = names[name.lower()], f"_lakeloader{name}"
                 raise ConfigError(
-                    f"postgres source {where}: column {name} of the source has the name of the {audit} audit "
-                    f"column; rename the audit column: --audit-column {audit}=_lakeloader{name} (Python: "
-                    f"audit={{'{audit}': '_lakeloader{name}'}}), or drop it: --audit-column {audit}="
+                    f"postgres source {where}: column {taken} of the source has the name of the {audit} audit column; "
+                    f"rename the audit column: --audit-column {audit}={renamed} (Python: audit={{'{audit}': "
+                    f"'{renamed}'}}), or drop it: --audit-column {audit}="
                 )
         self._validated = True
 
