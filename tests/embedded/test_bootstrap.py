@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 import psycopg
 import pytest
@@ -79,3 +83,47 @@ def test_bootstrap_end_to_end_with_the_embedded_server(root: Path, password: str
     with psycopg.connect(instance.connection_url(root=root, reveal=True)) as con:
         assert con.execute("SELECT count(*) FROM public.providers").fetchone() == (10,)
     cli(root, "postgres", "stop")
+
+
+def test_a_secret_in_source_url_is_encoded_and_never_printed(root: Path, pg_url: str, pg_server: Any) -> None:
+    from psycopg import sql
+
+    from lakeloader.secrets import SecretStore
+
+    secret = "P@ss:W/rd%41+Z"
+    store = SecretStore(root)
+    store.create_scope("s", if_not_exists=True)
+    store.put_secret("s", "pw", secret)
+    name = "r_" + uuid.uuid4().hex[:10]
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), secret))
+        con.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(name)))
+    try:
+        url = f"postgresql://{name}:{{{{secrets/s/pw}}}}@127.0.0.1:{pg_server.port}/{database}"
+        result = bootstrap_providers_claims(root=root, generate=True, source_url=url)
+        assert result.rows_in_table == 10  # the password reached the server intact
+        pieces = {f[i : i + 4] for f in (secret, quote(secret, safe=""), quote_plus(secret)) for i in range(len(f) - 3)}
+        down = url.replace(f":{pg_server.port}/", f":{free_port()}/")
+        for debug in ([], ["--debug"]):
+            out = cli(
+                root, *debug, "bootstrap", "providers-claims", "--source-url", down, "--timeout", "0.3", check=False
+            )
+            assert out.returncode == 1 and "127.0.0.1:" in out.stderr
+            assert [p for p in pieces if p in out.stdout + out.stderr] == []
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as con:  # DROP OWNED works in the role's database
+            con.execute(sql.SQL("ALTER DATABASE {} OWNER TO postgres").format(sql.Identifier(database)))
+            con.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(name)))
+            con.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def test_a_malformed_or_weak_source_url_is_one_line(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for url in ("postgresql://u:Sekret-42@127.0.0.1:99999/db", "postgresql://u:Sekret-42@[::1/db"):
+        out = cli(root, "bootstrap", "providers-claims", "--source-url", url, check=False)
+        assert out.returncode == 1 and out.stderr.startswith("error: bootstrap --source-url:")
+        assert out.stderr.strip().count("\n") == 0 and "Sekret" not in out.stderr
+    with caplog.at_level(logging.WARNING), pytest.raises(RetryableError):
+        wait_url = f"postgresql://u:tiny@127.0.0.1:{free_port()}/db"
+        bootstrap_providers_claims(root=root, generate=True, source_url=wait_url, timeout=0.3)
+    assert [r for r in caplog.records if "fewer than 8 characters" in r.getMessage()]

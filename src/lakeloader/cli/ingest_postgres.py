@@ -21,6 +21,42 @@ def _casts(values: list[str] | None) -> dict[str, str]:
     return out
 
 
+_AUDIT_KINDS = ("ingested_at", "source", "batch_id")
+
+
+def _url_parts(url: str) -> dict[str, str]:
+    """libpq's reading of the URL, or nothing when it is malformed (the ingest then says why, in one line)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(url).items() if v}
+    except Exception:
+        return {}
+
+
+def _bound(value: str | None) -> int | str | None:
+    """A partition bound: a number for a numeric column, the text of a date or timestamp otherwise."""
+    if value is None:
+        return None
+    text = value.strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _audit(values: list[str] | None) -> dict[str, str | None] | None:
+    if not values:
+        return None
+    out: dict[str, str | None] = {}
+    for item in values:
+        kind, sep, name = item.partition("=")
+        if not sep or kind.strip() not in _AUDIT_KINDS:
+            raise typer.BadParameter(
+                f"--audit-column {item!r}: write KIND=NAME (KIND: {', '.join(_AUDIT_KINDS)}), e.g. "
+                "--audit-column source=_pg_source; an empty NAME drops the column"
+            )
+        out[kind.strip()] = name.strip() or None
+    return out
+
+
 def ingest_postgres_command(
     source_url: Annotated[
         str, typer.Option("--source-url", help="postgresql://user@host:5432/db (password: use --password).")
@@ -42,14 +78,21 @@ def ingest_postgres_command(
     filter_: Annotated[str | None, typer.Option("--filter", help="SQL predicate pushed down.")] = None,
     cast: Annotated[list[str] | None, typer.Option("--cast", help="COLUMN=SQLTYPE for unmapped types.")] = None,
     delete_when: Annotated[
-        str | None, typer.Option("--delete-when", help="merge: delete matched rows when true (alias s).")
+        str | None,
+        typer.Option("--delete-when", help="merge: delete matched rows, and never insert rows, where true (alias s)."),
+    ] = None,
+    sequence_by: Annotated[
+        str | None,
+        typer.Option("--sequence-by", help="merge: of several rows of one key in a batch, keep the highest."),
     ] = None,
     partition_column: Annotated[str | None, typer.Option("--partition-column")] = None,
     num_partitions: Annotated[
         int | None, typer.Option("--num-partitions", help="Parallel reads (default: automatic for big tables).")
     ] = None,
-    lower_bound: Annotated[int | None, typer.Option("--lower-bound")] = None,
-    upper_bound: Annotated[int | None, typer.Option("--upper-bound")] = None,
+    lower_bound: Annotated[
+        str | None, typer.Option("--lower-bound", help="Stride bound: a number, or 2024-01-01 [12:00:00].")
+    ] = None,
+    upper_bound: Annotated[str | None, typer.Option("--upper-bound")] = None,
     max_rows_per_batch: Annotated[int | None, typer.Option("--max-rows-per-batch")] = None,
     sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
     sslrootcert: Annotated[
@@ -67,6 +110,10 @@ def ingest_postgres_command(
         str,
         typer.Option("--wait-for-lock", help="When another run holds the stream, wait this long (30s, 10m) for it."),
     ] = "0",
+    audit_column: Annotated[
+        list[str] | None,
+        typer.Option("--audit-column", help="Rename an audit column: KIND=NAME (ingested_at, source, batch_id)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -89,13 +136,17 @@ def ingest_postgres_command(
         "filter": filter_,
         "casts": _casts(cast),
         "delete_when": delete_when,
+        "sequence_by": sequence_by,
         "partition_column": partition_column,
         "num_partitions": num_partitions,
-        "lower_bound": lower_bound,
-        "upper_bound": upper_bound,
+        "lower_bound": _bound(lower_bound),
+        "upper_bound": _bound(upper_bound),
         "max_rows_per_batch": max_rows_per_batch,
         "pooler_mode": pooler,
     }
+    audit = _audit(audit_column)
+    if audit is not None:
+        fields["audit"] = audit
     for key, value in {
         "password": password,
         "sslmode": sslmode,
@@ -106,10 +157,11 @@ def ingest_postgres_command(
         if value is not None:
             fields[key] = value
     console = Console(stderr=True)
-    from urllib.parse import urlsplit
 
-    plain = urlsplit(source_url).password
-    if (plain and "{{" not in plain) or (password and "{{" not in password):
+    from lakeloader.sources.postgres.url import REFERENCE
+
+    plain = "password" in _url_parts(REFERENCE.sub("", source_url)) or (password and "{{" not in password)
+    if plain:
         typer.secho(
             "warning: a plain password lands in your shell history; store it with 'lakeloader secrets put-secret "
             "<scope> <key>' and pass --password '{{secrets/<scope>/<key>}}'",

@@ -8,7 +8,9 @@ current catalog is set to `kardia`, as a notebook's `USE CATALOG kardia` would, 
 from __future__ import annotations
 
 import csv
+import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -18,6 +20,8 @@ from typing import Any
 
 from lakeloader.errors import ConfigError, NotFoundError, RetryableError, TerminalError
 
+log = logging.getLogger(__name__)
+MIN_PASSWORD_LENGTH = 8  # as the embedded server requires
 CATALOG = "kardia"
 LANDING_SCHEMA = "kardia.landing"
 RAW_VOLUME = "kardia.landing.raw"
@@ -103,32 +107,44 @@ def bootstrap_providers_claims(
 
 
 def _source_url(source_url: str | None, *, root: str | os.PathLike[str] | None) -> str:
+    """The URL to seed, with each `{{secrets/...}}` reference resolved and percent-encoded in place.
+
+    An unencoded value would break the URL (`P@ss:W/rd` turns part of the password into the host), and an
+    error naming that "host" would print it: messages name host, port and database, parsed by libpq, only.
+    """
     if source_url is None:
         from lakeloader.embedded.instance import connection_url
 
         return connection_url(root=root, reveal=True)
-    from psycopg.conninfo import conninfo_to_dict
+    from urllib.parse import quote
 
     from lakeloader.secrets import resolve_references
-    from lakeloader.secrets.redact import register
+    from lakeloader.sources.postgres import url as url_parts
 
-    url = resolve_references(source_url, root=root)
-    try:
-        password = conninfo_to_dict(url).get("password")
-    except Exception:  # psycopg.ProgrammingError: say it without echoing the text, which may hold a password
-        raise ConfigError(
-            "bootstrap: --source-url is not a valid libpq URL; write postgresql://user@host:port/db"
-        ) from None
-    if password:
-        register(str(password))
+    def encoded(match: re.Match[str]) -> str:
+        value = resolve_references(match.group(0), root=root)
+        url_parts.register_password(value)
+        return quote(value, safe="")
+
+    url = url_parts.REFERENCE.sub(encoded, source_url)
+    password = url_parts.parse(url, what="bootstrap --source-url", uri_only=False).get(
+        "password"
+    )  # one line when malformed
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        log.warning(
+            "bootstrap --source-url: the password has fewer than %d characters: easy to guess, and masking so "
+            "brief a value in messages cannot be relied on; use a longer one",
+            MIN_PASSWORD_LENGTH,
+        )
     return url
 
 
 def _where(url: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
+    """host:port/database of `url`: never its user or password."""
+    from lakeloader.sources.postgres import url as url_parts
 
-    params = conninfo_to_dict(url)
-    return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+    params = url_parts.parse(url, what="bootstrap --source-url", uri_only=False)
+    return f"{url_parts.address(params)}/{params.get('dbname', params.get('user', 'postgres'))}"
 
 
 def _raw_files(raw: Path, *, generate: bool) -> list[str]:
@@ -172,7 +188,9 @@ def wait_for_postgres(url: str, *, timeout: float) -> None:
             with psycopg.connect(url, connect_timeout=max(2, min(10, int(timeout)))):
                 return
         except psycopg.OperationalError as exc:
-            cause = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            from lakeloader.sources.postgres.connection import driver_text
+
+            cause = driver_text(exc)
             if not any(marker in str(exc).lower() for marker in _TRANSIENT):
                 raise TerminalError(
                     f"postgres at {_where(url)} refused the connection ({cause}); check the URL"

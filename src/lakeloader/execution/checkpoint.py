@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import sys
@@ -22,6 +23,7 @@ from typing import Any
 from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.secrets.redact import redact_obj
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 LOCK_FILE = "lock"
 INVALIDATED = "invalidated"  # the state of a stream that was started over (its target dropped or replaced)
@@ -82,8 +84,21 @@ def _batch_ids(folder: Path) -> list[int]:
 class Checkpoint:
     """The checkpoint of one stream (one source into one table)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, target: str, source: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, target: str, source: str, address: str | None = None) -> None:
+        """Open (or create) the checkpoint of the stream from `source` into `target`.
+
+        `source` is what identifies the data (a folder and format, a database and relation); `address` is where
+        it is served from (host:port), which may change (a failover, a restart on another port) with a warning.
+        A checkpoint whose stream never committed a batch may be given another source (a first run with a
+        typo, then the fix): it is planned again from nothing, when the run takes the lock.
+        """
         self.path = Path(path).absolute()
+        self.target = target
+        self.source = source
+        self.address = address
+        self.offsets_dir = self.path / "offsets"
+        self.commits_dir = self.path / "commits"
+        self.sources_dir = self.path / "sources"
         meta_file = self.path / "metadata.json"
         if meta_file.exists():
             meta = read_json(meta_file)
@@ -93,10 +108,7 @@ class Checkpoint:
                     "give each stream its own checkpoint folder"
                 )
             if meta.get("source") != source:
-                raise ConfigError(
-                    f"checkpoint {self.path} was made for source {meta.get('source')}, not {source}; "
-                    "give each stream its own checkpoint folder"
-                )
+                self._refuse_new_source(meta)
         else:
             meta = {
                 "version": FORMAT_VERSION,
@@ -105,13 +117,48 @@ class Checkpoint:
                 "source": source,
                 "created_at": datetime.now(UTC).isoformat(),
             }
+            if address is not None:
+                meta["address"] = address
             if not write_json_atomic(meta_file, meta, exclusive=True):  # another run created it first: theirs
                 meta = read_json(meta_file)
         self.stream_id: str = meta["stream_id"]
-        self.target = target
-        self.offsets_dir = self.path / "offsets"
-        self.commits_dir = self.path / "commits"
-        self.sources_dir = self.path / "sources"
+
+    def _refuse_new_source(self, meta: dict[str, Any]) -> None:
+        if self.latest_committed() is not None:
+            raise ConfigError(
+                f"checkpoint {self.path} was made for source {meta.get('source')}, not {self.source}, and has "
+                "committed batches from it; give each stream its own checkpoint folder"
+            )
+
+    def _settle_identity(self) -> None:
+        """Under the lock: adopt a new source for a stream that never committed, and a new address (warned)."""
+        meta = read_json(self.path / "metadata.json")
+        changed = False
+        if meta.get("source") != self.source:
+            self._refuse_new_source(meta)  # another run may have committed meanwhile
+            old = meta.get("source")
+            self.start_over(f"re-planned for source {self.source} (was {old}; nothing was committed)")
+            meta = read_json(self.path / "metadata.json")
+            meta["source"] = self.source
+            changed = True
+            log.info(
+                "checkpoint %s: no batch was committed from %s; planning again for %s", self.path, old, self.source
+            )
+        if self.address is not None and meta.get("address") != self.address:
+            if meta.get("address") is not None:
+                log.warning(
+                    "stream into %s: the source moved from %s to %s since the last run; going on (the stream is "
+                    "keyed on %s, not on the address)",
+                    self.target,
+                    meta["address"],
+                    self.address,
+                    self.source,
+                )
+            meta["address"] = self.address
+            changed = True
+        if changed:
+            write_json_atomic(self.path / "metadata.json", meta)
+        self.stream_id = meta["stream_id"]
 
     def latest_planned(self) -> int | None:
         ids = _batch_ids(self.offsets_dir)
@@ -175,6 +222,7 @@ class Checkpoint:
         """
         self.path.mkdir(parents=True, exist_ok=True)
         with hold(self.path / LOCK_FILE, what=f"stream into {self.target}: checkpoint {self.path}", wait=wait):
+            self._settle_identity()
             yield
 
     def start_over(self, reason: str) -> Path:

@@ -511,8 +511,9 @@ def merge(
 ) -> CommitResult:
     """Upsert `data` into the table by `keys` in one commit: matched rows are updated, new rows inserted.
 
-    `delete_predicate` (over source columns, alias `s`) deletes matched target rows instead of updating them.
-    A table that does not exist yet is created from the data.
+    `delete_predicate` (over source columns, alias `s`) deletes matched target rows instead of updating them, and
+    a source row it holds for is never inserted. A table that does not exist yet is created from the data (empty
+    first, when a delete predicate must filter the rows).
     """
     from deltalake import DeltaTable
 
@@ -520,7 +521,12 @@ def merge(
     if not keys:
         raise ConfigError(f"table {label}: merge needs at least one key column; pass primary_key")
     if not is_delta_table(location):
-        return write(location, data, stream_id=stream_id, batch_id=batch_id, metadata=metadata, table_name=table_name)
+        if delete_predicate is None:
+            return write(
+                location, data, stream_id=stream_id, batch_id=batch_id, metadata=metadata, table_name=table_name
+            )
+        schema = types.plan_append(_as_reader(data).schema, None, table_name=label, evolve=True)
+        create_table(location, schema, configuration=DEFAULT_TABLE_PROPERTIES, table_name=table_name)
     uri = os.fspath(location)
 
     def attempt() -> CommitResult:
@@ -545,9 +551,12 @@ def merge(
             merge_schema=schema_evolution,
             commit_properties=_commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata),
         )
+        insert_predicate = None
         if delete_predicate:
             merger = merger.when_matched_delete(predicate=delete_predicate)
-        metrics = merger.when_matched_update_all().when_not_matched_insert_all().execute()
+            insert_predicate = f"({delete_predicate}) IS NOT TRUE"  # a NULL predicate neither deletes nor hides
+        merged = merger.when_matched_update_all().when_not_matched_insert_all(predicate=insert_predicate)
+        metrics = merged.execute()
         version = int(DeltaTable(uri).version())
         return CommitResult(label, version, counter.rows, operation="MERGE", metrics=dict(metrics))
 

@@ -94,3 +94,15 @@ def test_every_mode_through_a_transaction_pooler(
     # no session setting leaked onto the pooled server connections
     with psycopg.connect(pooler_url, autocommit=True) as con:
         assert con.execute("SHOW statement_timeout").fetchone() == ("0",)
+
+
+def test_the_init_statement_reaches_planning_through_a_pooler_and_leaks_nowhere(
+    pooler_url: str, pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    sql(pg_url, "CREATE SCHEMA app; CREATE TABLE app.only_here AS SELECT generate_series(1, 10) AS id")
+    sql(pg_url, "CREATE TABLE public.only_here AS SELECT generate_series(1, 3) AS id")
+    opts = {"table": "only_here", "mode": "incremental", "cursor": "id", "pooler_mode": True}
+    summary = ingest(source_url=pooler_url, init_statement="SET LOCAL search_path = app", **opts)
+    assert summary.rows == 10  # resolved, planned and read in app, per transaction
+    with psycopg.connect(pooler_url, autocommit=True) as con:
+        assert con.execute("SHOW search_path").fetchone() == ('"$user", public',)

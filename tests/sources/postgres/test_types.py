@@ -201,3 +201,52 @@ def test_numeric_and_timestamps_are_exact(
     want = [stamps[i] if i < len(stamps) else None for i in range(rows)]
     assert [r["ts"] for r in got] == want
     assert [r["tz"] for r in got] == [None if w is None else w.replace(tzinfo=UTC) for w in want]
+
+
+def test_arrays_of_instants_clamp_infinity_and_network_arrays_keep_nulls_and_empties(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    sql(
+        pg_url,
+        "CREATE TABLE public.arr (id int, tz timestamptz[], ts timestamp[], d date[], ip inet[], net cidr[]);"
+        "INSERT INTO public.arr VALUES (1, '{infinity,-infinity,2024-05-01 12:00+00,NULL}', "
+        "'{infinity,-infinity,NULL}', '{infinity,-infinity,2024-05-01}', '{192.168.0.1,NULL,::1}', "
+        "'{10.0.0.0/8,NULL}'), (2, '{}', '{}', '{}', '{}', '{}'), (3, NULL, NULL, NULL, NULL, NULL)",
+    )
+    ingest(target="bronze.arr", table="public.arr")
+    rows = delta_table(house, "bronze.arr").sort_by("id").to_pylist()
+    last, first = datetime(9999, 12, 31, 23, 59, 59, 999999), datetime(1, 1, 1)
+    from datetime import UTC
+
+    assert rows[0]["tz"] == [
+        last.replace(tzinfo=UTC),
+        first.replace(tzinfo=UTC),
+        datetime(2024, 5, 1, 12, tzinfo=UTC),
+        None,
+    ]
+    assert rows[0]["ts"] == [last, first, None]
+    assert rows[0]["d"] == [date(9999, 12, 31), date(1, 1, 1), date(2024, 5, 1)]
+    assert rows[0]["ip"] == ["192.168.0.1", None, "::1"] and rows[0]["net"] == ["10.0.0.0/8", None]
+    assert [rows[1][c] for c in ("tz", "ts", "d", "ip", "net")] == [[], [], [], [], []]
+    assert [rows[2][c] for c in ("tz", "ts", "d", "ip", "net")] == [None] * 5
+    got = psql(pg_url, "SELECT ip, net FROM public.arr WHERE id = 1")[0]
+    assert got == ["{192.168.0.1,NULL,::1}", "{10.0.0.0/8,NULL}"]  # what psql prints, element for element
+
+
+def test_arrays_of_domains_map_as_arrays_of_their_base_types(
+    pg_url: str, house: Lakehouse, ingest: Callable[..., IngestSummary]
+) -> None:
+    sql(
+        pg_url,
+        "CREATE DOMAIN posint AS integer CHECK (VALUE > 0); CREATE DOMAIN posint2 AS posint;"
+        "CREATE DOMAIN price AS numeric(8,3); CREATE DOMAIN label AS text;"
+        "CREATE TABLE public.dom (id int, a posint[], b posint2[], p price[], l label[]);"
+        "INSERT INTO public.dom VALUES (1, '{1,2,NULL}', '{3}', '{1.5,NULL}', '{x,NULL}'), (2, NULL, '{}', NULL, '{}')",
+    )
+    ingest(target="bronze.dom", table="public.dom")
+    got = delta_table(house, "bronze.dom").sort_by("id")
+    assert got.schema.field("a").type.value_type == pa.int32()
+    assert got.schema.field("p").type.value_type == pa.decimal128(8, 3)
+    rows = got.to_pylist()
+    assert (rows[0]["a"], rows[0]["b"], rows[0]["l"]) == ([1, 2, None], [3], ["x", None])
+    assert rows[0]["p"] == [Decimal("1.500"), None] and (rows[1]["a"], rows[1]["b"]) == (None, [])

@@ -17,7 +17,8 @@ from urllib.parse import quote, urlencode
 from pydantic import SecretStr
 
 from lakeloader.errors import LakeloaderError, RetryableError, TerminalError
-from lakeloader.secrets.redact import redact, register
+from lakeloader.secrets.redact import redact
+from lakeloader.sources.postgres import url as url_parts
 from lakeloader.sources.postgres.options import ConnectionOptions, parse_duration
 
 if TYPE_CHECKING:
@@ -25,10 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_URL = re.compile(r"postgres(?:ql)?://\S*")  # a URL a driver message echoes: cut out, never printed
+MIN_PASSWORD_LENGTH = 8  # as the embedded server requires
 
-# libpq / server messages that mean "the session is gone", not "your SQL is wrong"
-_REFERENCE = re.compile(r"\{\{\s*secrets/[^{}]+\}\}")
-# ...unless the text says the setup is wrong: retrying cannot fix these
+# libpq / server messages that say the setup is wrong (retrying cannot fix them), checked first...
 _TERMINAL_MARKERS = (
     "password authentication failed",
     "no password supplied",
@@ -41,7 +42,11 @@ _TERMINAL_MARKERS = (
     "sslmode",
     "invalid",
     "syntax error",
+    "hot standby mode",  # target_session_attrs not met: another server, not another try, is the fix
+    "session is read-only",
+    "session is not read-only",
 )
+# ...then those that mean "the session is gone", not "your SQL is wrong"
 _LOSS_MARKERS = (
     "terminating connection",
     "server closed the connection",
@@ -59,53 +64,76 @@ _LOSS_MARKERS = (
 
 
 def resolve_secrets(opts: ConnectionOptions, *, root: str | os.PathLike[str] | None) -> ConnectionOptions:
-    """Resolve `{{secrets/scope/key}}` in the URL and the password field (values registered for redaction)."""
+    """Resolve `{{secrets/scope/key}}` in the URL (percent-encoded there) and in the password field.
+
+    Each value is registered for redaction with the forms it takes in a URL; messages still never print a URL.
+    """
     update: dict[str, Any] = {}
     if opts.url and "{{" in opts.url:
         from lakeloader.secrets import resolve_references
 
-        update["url"] = _REFERENCE.sub(lambda m: quote(resolve_references(m.group(0), root=root), safe=""), opts.url)
+        def encoded(match: re.Match[str]) -> str:
+            value = resolve_references(match.group(0), root=root)
+            url_parts.register_password(value)
+            return quote(value, safe="")
+
+        update["url"] = url_parts.REFERENCE.sub(encoded, opts.url)
     if opts.password is not None and "{{" in opts.password.get_secret_value():
         from lakeloader.secrets import resolve_references
 
-        update["password"] = SecretStr(resolve_references(opts.password.get_secret_value(), root=root))
+        value = resolve_references(opts.password.get_secret_value(), root=root)
+        url_parts.register_password(value)
+        update["password"] = SecretStr(value)
     return opts.model_copy(update=update) if update else opts
 
 
 def session_params(opts: ConnectionOptions) -> dict[str, str]:
-    """libpq keyword parameters (password resolved and registered for redaction)."""
-    parts = opts.parts()
-    params = {
-        "host": parts["host"],
-        "port": parts["port"],
-        "dbname": parts["database"],
-        "application_name": opts.application_name,
-        "connect_timeout": str(opts.connect_timeout),
-    }
-    for key in ("user", "sslmode", "sslrootcert", "sslcert", "sslkey"):
-        if key in parts:
-            params[key] = parts[key]
-    if "password" in parts:
-        params["password"] = parts["password"]
-        register(params["password"])
+    """libpq keyword parameters: the URL's and the fields', plus lakeloader's defaults (password registered)."""
+    params = opts.parts()
+    params.setdefault("application_name", "lakeloader")
+    params.setdefault("connect_timeout", "10")
+    params["client_encoding"] = "UTF8"  # Arrow strings are UTF-8: the server converts (or refuses bad bytes)
+    for key in url_parts.SECRET_PARAMETERS:
+        if params.get(key):
+            url_parts.register_password(params[key])
     return params
 
 
+def password_of(opts: ConnectionOptions) -> str | None:
+    """The connection's password, resolved (None when libpq is to find one: passfile, service, none)."""
+    return opts.parts().get("password")
+
+
+def warn_if_short_password(opts: ConnectionOptions, *, where: str) -> None:
+    """One warning line when the password has few characters: easy to guess, and too common a string to be masked
+    reliably in messages (it is masked wherever it appears, even inside other words)."""
+    password = password_of(opts)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        log.warning(
+            "postgres source %s: the connection password has fewer than %d characters: easy to guess, and "
+            "masking so brief a value in messages cannot be relied on; use a longer one (the embedded server "
+            "refuses such passwords)",
+            where,
+            MIN_PASSWORD_LENGTH,
+        )
+
+
 def libpq_uri(params: dict[str, str]) -> str:
-    """The URI form of `params` for the ADBC driver (which only takes a URI). Contains the password."""
-    user = quote(params.get("user", ""), safe="")
-    password = ":" + quote(params["password"], safe="") if "password" in params else ""
-    auth = f"{user}{password}@" if user or password else ""
-    query = {k: v for k, v in params.items() if k not in ("host", "port", "dbname", "user", "password")}
-    host = params["host"]
-    host = f"[{host}]" if ":" in host else host
-    return f"postgresql://{auth}{host}:{params['port']}/{quote(params['dbname'], safe='')}?{urlencode(query)}"
+    """The URI form of `params` for the ADBC driver (which only takes a URI). Contains the password.
+
+    Every parameter goes in the query part, percent-encoded (never '+' for a space: libpq does not decode it).
+    """
+    return "postgresql://?" + urlencode(params, quote_via=quote, safe="")
+
+
+def address_label(opts: ConnectionOptions) -> str:
+    """host:port of the server (each host of a multi-host URL): no user, no password."""
+    return url_parts.address(opts.parts())
 
 
 def server_label(opts: ConnectionOptions) -> str:
     """host:port/database — what `_source` and messages name (never a user's password)."""
-    parts = opts.parts()
-    return f"{parts['host']}:{parts['port']}/{parts['database']}"
+    return f"{address_label(opts)}/{opts.parts()['dbname']}"
 
 
 def setup_statements(opts: ConnectionOptions, *, local: bool) -> list[str]:
@@ -132,26 +160,39 @@ def is_connection_loss(exc: BaseException) -> bool:
     return any(marker in text for marker in _LOSS_MARKERS)
 
 
+def driver_text(exc: BaseException) -> str:
+    """The first line of a driver's message, without any URL it echoes (and redacted, as a second guard)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return redact(_URL.sub("<url>", first))
+
+
 def translate(exc: BaseException, *, where: str) -> LakeloaderError:
     """A one-line lakeloader error for a driver exception (password-free)."""
     if isinstance(exc, LakeloaderError):
         return exc
-    first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    first = driver_text(exc)
     if is_connection_loss(exc):
         return RetryableError(
             f"postgres source {where}: connection lost ({first}); check the server and the network, then run again"
         )
     if "password authentication failed" in first or "no password supplied" in first:
         return TerminalError(f"postgres source {where}: {first}; check the user and the password (secret)")
+    if "invalid byte sequence for encoding" in first:
+        return TerminalError(
+            f"postgres source {where}: a text value is not valid UTF-8 ({first}), as a SQL_ASCII database may "
+            "hold; read that column as bytes: --cast COLUMN=bytea, or convert it in a --query"
+        )
     return TerminalError(f"postgres source {where}: {first}; fix the option or the query it names")
 
 
 def psycopg_connect(opts: ConnectionOptions, *, where: str) -> Any:
     """An autocommit psycopg connection with the session settings applied."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     try:
-        con = psycopg.connect(**session_params(opts), autocommit=True)  # type: ignore[arg-type]
+        con = psycopg.connect(make_conninfo("", **session_params(opts)), autocommit=True)
         if opts.pooler_mode:
             # transaction poolers cannot keep prepared statements, and a session SET would leak onto a shared
             # server connection: control queries run bare, reads get the settings per transaction (SET LOCAL)
@@ -161,7 +202,7 @@ def psycopg_connect(opts: ConnectionOptions, *, where: str) -> Any:
                 con.execute(statement)
         return con
     except Exception as exc:
-        raise translate(exc, where=where) from None
+        raise translate(exc, where=f"{where} ({server_label(opts)})") from None
 
 
 class AdbcSession:
@@ -220,4 +261,4 @@ def adbc_connect(opts: ConnectionOptions, *, where: str) -> AdbcSession:
     try:
         return AdbcSession(libpq_uri(session_params(opts)))
     except Exception as exc:
-        raise translate(exc, where=where) from None
+        raise translate(exc, where=f"{where} ({server_label(opts)})") from None

@@ -11,18 +11,16 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import pyarrow as pa
 from pydantic import ValidationError
 
 from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
-from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
 from lakeloader.execution.stream import Writer, check_target, run_available_now
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
@@ -30,9 +28,10 @@ from lakeloader.secrets.redact import redact
 from lakeloader.sources.postgres import connection as conn
 from lakeloader.sources.postgres.options import ConnectionOptions, PostgresSourceOptions
 from lakeloader.sources.postgres.source import PostgresSource
+from lakeloader.sources.postgres.writer import Progress, make_writer
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,9 +53,10 @@ class IngestSummary:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
+        table = "no table yet (nothing to load)" if self.version is None else f"table version {self.version}"
         return (
             f"{self.table}: {self.rows:,} rows, {self.bytes / 1e6:,.1f} MB in {self.seconds:.2f}s "
-            f"({self.rows_per_second:,.0f} rows/s), {self.batches} batch(es), table version {self.version}"
+            f"({self.rows_per_second:,.0f} rows/s), {self.batches} batch(es), {table}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,102 +71,6 @@ class IngestSummary:
             "skipped": self.skipped,
             "retries": self.retries,
         }
-
-
-def source_label(opts: PostgresSourceOptions) -> str:
-    """`_source`: server/db/table (or a hash of the query), never credentials."""
-    what = opts.table or "query:" + hashlib.sha256((opts.query or "").encode()).hexdigest()[:12]
-    return f"postgresql://{conn.server_label(opts.connection)}/{what}"
-
-
-def _with_audit(
-    data: pa.RecordBatchReader, opts: PostgresSourceOptions, batch_id: int, progress: Progress | None
-) -> pa.RecordBatchReader:
-    audit = opts.audit
-    extra: list[tuple[str, pa.DataType, Any]] = []
-    now = datetime.now(UTC)
-    if audit.ingested_at:
-        extra.append((audit.ingested_at, pa.timestamp("us", tz="UTC"), now))
-    if audit.source:
-        extra.append((audit.source, pa.string(), source_label(opts)))
-    if audit.batch_id:
-        extra.append((audit.batch_id, pa.int64(), batch_id))
-    schema = data.schema
-    for name, typ, _ in extra:
-        schema = schema.append(pa.field(name, typ))
-    seen = [0, 0]
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in data:
-            arrays = list(batch.columns)
-            arrays += [pa.repeat(pa.scalar(value, typ), batch.num_rows) for _, typ, value in extra]
-            seen[0] += batch.num_rows
-            seen[1] += batch.nbytes
-            if progress is not None:
-                progress(seen[0], seen[1])
-            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def _drop_already_ingested(
-    data: pa.RecordBatchReader, location: Path, source: PostgresSource, plan: dict[str, Any]
-) -> pa.RecordBatchReader:
-    """Incremental + lookback: drop re-read row versions (primary key + cursor) the table already holds."""
-    low = source.lookback_low(plan)
-    if low is None or not delta.is_delta_table(location):
-        return data
-    import pyarrow.dataset as ds
-
-    cursor = source.cursor_column()
-    keys = list(dict.fromkeys([*source.opts.primary_key, cursor.name]))
-    dataset = delta.dataset(location)
-    existing = dataset.to_table(columns=keys, filter=ds.field(cursor.name) >= pa.scalar(low, cursor.arrow_type))
-    if existing.num_rows == 0:
-        return data
-    existing = existing.cast(pa.schema([data.schema.field(k) for k in keys]))
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in data:
-            kept = pa.Table.from_batches([batch]).join(existing, keys=keys, join_type="left anti")
-            yield from kept.select(data.schema.names).cast(data.schema).to_batches()
-
-    return pa.RecordBatchReader.from_batches(data.schema, batches())
-
-
-def make_writer(
-    location: Path, *, table_name: str, stream_id: str, source: PostgresSource, progress: Progress | None
-) -> Writer:
-    """The commit step for the source's mode: append, overwrite or merge, with the batch's transaction."""
-    opts = source.opts
-
-    def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
-        metadata = {"source": source_label(opts), "postgres.mode": opts.mode, "postgres.hwm": plan.get("hi")}
-        if opts.mode == "incremental" and opts.primary_key:
-            data = _drop_already_ingested(data, location, source, plan)
-        data = _with_audit(data, opts, batch_id, progress)
-        if opts.mode == "merge":
-            return delta.merge(
-                location,
-                data,
-                keys=list(opts.primary_key),
-                delete_predicate=opts.delete_when,
-                stream_id=stream_id,
-                batch_id=batch_id,
-                metadata=metadata,
-                table_name=table_name,
-            )
-        return delta.commit_batch(
-            location,
-            data,
-            stream_id=stream_id,
-            batch_id=batch_id,
-            mode=opts.write_mode if opts.mode == "full" else "append",
-            metadata=metadata,
-            table_name=table_name,
-        )
-
-    return write
 
 
 def build_options(options: PostgresSourceOptions | None, fields: dict[str, Any]) -> PostgresSourceOptions:
@@ -216,19 +120,57 @@ def ingest_postgres(
     house = lakehouse if lakehouse is not None else Lakehouse()
     opts = build_options(options, dict(fields))
     opts = opts.model_copy(update={"connection": conn.resolve_secrets(opts.connection, root=house.root)})
+    conn.warn_if_short_password(opts.connection, where=opts.label)
     full = house.parse_table_name(target)
-    table = house.create_table(str(full), if_not_exists=True)
-    location = table.location
-    cp_path = Path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
-    cp = Checkpoint(cp_path, target=str(full), source=source_label(opts))
     source = PostgresSource(opts)
-    with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
-        check_target(cp, location)  # dropped or replaced since the last run: start over, never skip
-        writer = make_writer(location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress)
-        try:
+    try:
+        # the stream is keyed on the database and the relation as Postgres resolves it (not on the address)
+        identity = _retrying(opts, source.identity)
+        table = house.create_table(str(full), if_not_exists=True)
+        location = table.location
+        cp_path = Path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
+        _adopt_legacy_checkpoint(cp_path, opts, identity)
+        cp = Checkpoint(cp_path, target=str(full), source=identity, address=conn.address_label(opts.connection))
+        with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
+            check_target(cp, location)  # dropped or replaced since the last run: start over, never skip
+            writer = make_writer(
+                location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress
+            )
             return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
-        finally:
-            source.close()
+    finally:
+        source.close()
+
+
+def _adopt_legacy_checkpoint(path: Path, opts: PostgresSourceOptions, identity: str) -> None:
+    """A checkpoint made before streams were keyed on database and relation named them postgresql://host:port/
+    db/<table as typed, or a hash of the query>: rename it to the identity, whatever the address was then."""
+    meta_file = path / "metadata.json"
+    if not meta_file.exists():
+        return
+    meta = read_json(meta_file)
+    old = str(meta.get("source", ""))
+    what = opts.table or "query:" + hashlib.sha256((opts.query or "").encode()).hexdigest()[:12]
+    database = opts.connection.parts()["dbname"]
+    if old.startswith("postgresql://") and old.endswith(f"/{database}/{what}") and old != identity:
+        meta["source"] = identity
+        write_json_atomic(meta_file, meta)
+
+
+def _retrying(opts: PostgresSourceOptions, action: Callable[[], T]) -> T:
+    """`action()`, retried with backoff (up to `opts.retries` times) while the cause is a lost connection."""
+    attempt = 0
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if not conn.is_connection_loss(exc) or attempt >= opts.retries:
+                if isinstance(exc, LakeloaderError):
+                    raise
+                raise conn.translate(exc, where=opts.label) from exc
+            attempt += 1
+            delay = min(10.0, 0.25 * 2**attempt) * (0.5 + random.random())
+            log.warning("%s; retried in %.1fs", redact(str(conn.translate(exc, where=opts.label))), delay)
+            time.sleep(delay)
 
 
 def _run(
@@ -246,6 +188,7 @@ def _run(
     attempt = 0
     while True:
         try:
+            source.validate()  # every option checked against the catalog before the first plan or replay
             for result in run_available_now(cp, location, source, writer, max_batches=max_batches):
                 summary.results.append(result)
                 summary.batches += 1
@@ -258,6 +201,8 @@ def _run(
             cause = source.stats.failure or exc
             source.stats.failure = None
             if not conn.is_connection_loss(cause) or attempt >= opts.retries:
+                if isinstance(cause, LakeloaderError):
+                    raise cause from None if cause is exc else exc
                 if isinstance(exc, LakeloaderError) and not conn.is_connection_loss(cause):
                     raise
                 raise conn.translate(cause, where=opts.label) from cause  # --debug shows the chain, redacted

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from lakeloader import units
 from lakeloader.errors import ConfigError
-from lakeloader.secrets.redact import register
+from lakeloader.sources.postgres import url as url_parts
 
 Mode = Literal["full", "incremental", "merge"]
 WriteMode = Literal["append", "overwrite"]
@@ -27,71 +26,62 @@ def parse_duration(text: str | float | int, *, option: str) -> timedelta:
 
 
 class ConnectionOptions(BaseModel):
-    """Where and how to connect: a URL, or fields (fields win over the URL's parts)."""
+    """Where and how to connect: a libpq URL (every libpq parameter honoured), or fields (fields win)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: str | None = Field(default=None, repr=False)  # may hold a password: masked by the redactor
     host: str | None = None
-    port: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     database: str | None = None
     user: str | None = None
     password: SecretStr | None = None
     sslmode: SslMode | None = None
     sslrootcert: str | None = None
-    application_name: str = "lakeloader"
+    application_name: str | None = Field(default=None, description="default: the URL's, else lakeloader")
     statement_timeout: str | None = Field(default=None, description="e.g. 30min; none by default")
     init_statement: str | None = Field(default=None, description="SQL run at the start of every session")
     pooler_mode: bool = Field(
         default=False, description="transaction pooler (pgbouncer, Supavisor): no server-side prepared statements"
     )
-    connect_timeout: int = 10
+    connect_timeout: int | None = Field(default=None, ge=0, description="seconds; default: the URL's, else 10")
 
     @model_validator(mode="after")
     def _check(self) -> ConnectionOptions:
         if self.url is None and self.host is None:
             raise ConfigError("postgres source: no url and no host; pass --source-url postgresql://... or host=")
-        if self.url is not None and not self.url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError(
-                "postgres source: url must start with postgresql://; write postgresql://user@host:5432/db"
-            )
-        if self.url:
-            password = urlsplit(self.url).password
-            if password and "{{" not in password:
-                register(unquote(password))
+        if self.url is not None:
+            if "{{" in self.url:  # references are resolved when the run starts: check the URL's shape now
+                url_parts.parse(url_parts.with_placeholders(self.url), what="postgres source", secrets=False)
+            else:
+                url_parts.parse(self.url, what="postgres source")  # registers a plain password for redaction
         if self.password is not None and "{{" not in self.password.get_secret_value():
-            register(self.password.get_secret_value())
+            url_parts.register_password(self.password.get_secret_value())
         if self.sslmode == "verify-full" and not self.sslrootcert:
             raise ConfigError("postgres source: sslmode=verify-full needs sslrootcert=<CA file>; pass it")
         return self
 
     def parts(self) -> dict[str, str]:
-        """host, port, database, user, password (revealed!), sslmode, sslrootcert: URL parts, fields winning."""
-        out: dict[str, str] = {}
-        if self.url:
-            u = urlsplit(self.url)
-            out.update({k: v for k, v in parse_qsl(u.query)})
-            if u.hostname:
-                out["host"] = u.hostname
-            if u.port:
-                out["port"] = str(u.port)
-            if u.path.strip("/"):
-                out["database"] = unquote(u.path.strip("/"))
-            if u.username:
-                out["user"] = unquote(u.username)
-            if u.password:
-                out["password"] = unquote(u.password)
-        for key in ("host", "database", "user", "sslmode", "sslrootcert"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        """libpq parameters: all of the URL's, then the fields (which win). Holds the password (revealed!)."""
+        out = url_parts.parse(self.url, what="postgres source") if self.url else {}
+        fields = {
+            "host": self.host,
+            "dbname": self.database,
+            "user": self.user,
+            "sslmode": self.sslmode,
+            "sslrootcert": self.sslrootcert,
+            "application_name": self.application_name,
+        }
+        out.update({k: v for k, v in fields.items() if v is not None})
         if self.port is not None:
             out["port"] = str(self.port)
+        if self.connect_timeout is not None:
+            out["connect_timeout"] = str(self.connect_timeout)
         if self.password is not None:
             out["password"] = self.password.get_secret_value()
         out.setdefault("port", "5432")
         out.setdefault("host", "localhost")
-        out.setdefault("database", out.get("user", "postgres"))
+        out.setdefault("dbname", out.get("user", "postgres"))
         return out
 
 
@@ -106,6 +96,18 @@ class AuditColumns(BaseModel):
 
     def names(self) -> list[str]:
         return [n for n in (self.ingested_at, self.source, self.batch_id) if n]
+
+    def items(self) -> list[tuple[str, str]]:
+        """(kind, column name) of each audit column kept."""
+        pairs = (("ingested_at", self.ingested_at), ("source", self.source), ("batch_id", self.batch_id))
+        return [(kind, name) for kind, name in pairs if name]
+
+    @model_validator(mode="after")
+    def _check(self) -> AuditColumns:
+        names = self.names()
+        if len(set(names)) != len(names):
+            raise ConfigError(f"postgres source: audit columns {', '.join(names)} repeat a name; give each its own")
+        return self
 
 
 class PostgresSourceOptions(BaseModel):
@@ -125,12 +127,13 @@ class PostgresSourceOptions(BaseModel):
     primary_key: list[str] = Field(default_factory=list)
     lookback: str | None = None
     delete_when: str | None = Field(default=None, description="merge: delete target rows matched when true")
+    sequence_by: str | None = Field(default=None, description="merge: of several rows of one key, keep the latest")
     partition_column: str | None = None
     num_partitions: int | None = Field(
         default=None, ge=1, le=64, description="None: 1, or one per core (up to 4) for a table of 128 MiB or more"
     )
-    lower_bound: int | None = None
-    upper_bound: int | None = None
+    lower_bound: int | str | None = Field(default=None, description="a number, or '2024-01-01 00:00:00'")
+    upper_bound: int | str | None = None
     max_rows_per_batch: int | None = Field(default=None, ge=1)
     audit: AuditColumns = Field(default_factory=AuditColumns)
     retries: int = Field(default=5, ge=0)
@@ -150,6 +153,10 @@ class PostgresSourceOptions(BaseModel):
             )
         if self.lookback and not self.cursor:
             raise ConfigError(f"postgres source {label}: lookback needs a cursor column; pass --cursor")
+        if self.lookback and not self.lookback.strip().isdigit():
+            parse_duration(self.lookback, option="lookback")  # '10x' fails now, not at the second run
+        if self.sequence_by and self.mode != "merge":
+            raise ConfigError(f"postgres source {label}: sequence_by is for mode merge; drop it or use --mode merge")
         if self.max_rows_per_batch and not self.cursor:
             raise ConfigError(f"postgres source {label}: max_rows_per_batch needs a cursor column")
         if (self.num_partitions or 1) > 1 and not self.partition_column and self.query is not None:

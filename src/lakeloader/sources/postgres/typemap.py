@@ -118,8 +118,11 @@ def _expression(quoted: str, suffix: str, *, array: bool) -> str:
     if not suffix:
         return quoted
     if suffix == "format":  # the type's output function (inet::text would add a /32 psql does not print)
-        if array:
-            return f"(SELECT array_agg(format('%s', x)) FROM unnest({quoted}) x)"
+        if array:  # element by element, in order: a NULL element stays NULL, an empty array stays empty
+            return (
+                f"CASE WHEN {quoted} IS NULL THEN NULL ELSE ARRAY(SELECT CASE WHEN x IS NULL THEN NULL ELSE "
+                f"format('%s', x) END FROM unnest({quoted}) WITH ORDINALITY AS u(x, n) ORDER BY n) END"
+            )
         return f"CASE WHEN {quoted} IS NULL THEN NULL ELSE format('%s', {quoted}) END"
     return f"{quoted}{suffix}[]" if array else f"{quoted}{suffix}"
 
@@ -150,24 +153,36 @@ def describe(con: Any, items: Sequence[tuple[str, str]], from_sql: str, *, where
     )
     columns: list[Column] = []
     for i, (name, oid, typmod) in enumerate(fields, start=1):
-        row = catalog[oid]
+        row, typmod = _base_type(con, catalog[oid], typmod)  # a domain maps as its base type
         decl = str(declared[i])
         info = {"typname": row[1], "typtype": row[2]}
-        if row[2] == "d":  # a domain: its base type decides (RowDescription usually reports the base already)
-            base = con.execute(_CATALOG_SQL, ([row[4]],)).fetchone()
-            info, typmod = {"typname": base[1], "typtype": base[2]}, int(row[5])
-            row = base
         q = sources[name]
         if row[6] is not None:  # an array
-            elem = {"typname": row[6], "typtype": row[7]}
+            elem_row = con.execute(_CATALOG_SQL, ([row[3]],)).fetchone()
+            if elem_row[2] == "d":  # an array of a domain: read it as an array of the domain's base type
+                elem_row, typmod = _base_type(con, elem_row, typmod)
+                base = con.execute("SELECT format_type(%s, %s)", (elem_row[0], typmod)).fetchone()[0]
+                q = f"({q})::{base}[]"
+            elem = {"typname": elem_row[1], "typtype": elem_row[2]}
             suffix, elem_type = _scalar(elem, typmod, name, decl, where)
             expression = _expression(q, suffix, array=True)
-            columns.append(Column(name, expression, decl, pa.list_(elem_type), source=q))
+            columns.append(Column(name, expression, decl, pa.list_(elem_type), source=sources[name]))
             continue
         suffix, arrow_type = _scalar(info, typmod, name, decl, where)
         expression = _expression(q, suffix, array=False)
         columns.append(Column(name, expression, decl, arrow_type))
     return columns
+
+
+def _base_type(con: Any, row: Any, typmod: int) -> tuple[Any, int]:
+    """The catalog row of a domain's base type (through domains of domains) and the typmod that applies."""
+    for _ in range(64):
+        if row[2] != "d":
+            return row, typmod
+        if int(row[5]) >= 0:
+            typmod = int(row[5])
+        row = con.execute(_CATALOG_SQL, ([row[4]],)).fetchone()
+    return row, typmod
 
 
 def select_list(columns: Sequence[Column]) -> str:
@@ -191,6 +206,10 @@ def _storage(array: pa.Array) -> pa.Array:
         values = array.values.storage
         return pa.ListArray.from_arrays(array.offsets, values, mask=array.is_null())
     return array
+
+
+def _is_instant(t: pa.DataType) -> bool:
+    return bool(pa.types.is_timestamp(t) or pa.types.is_date32(t))
 
 
 def _clamp_infinity(array: pa.Array) -> pa.Array:
@@ -217,6 +236,9 @@ def convert_batch(batch: pa.RecordBatch, columns: Sequence[Column], schema: pa.S
         array = _storage(batch.column(i))
         if pa.types.is_timestamp(array.type) or pa.types.is_date32(array.type):
             array = _clamp_infinity(array)
+        elif pa.types.is_list(array.type) and _is_instant(array.type.value_type):
+            values = _clamp_infinity(array.values)  # the elements of timestamp[], timestamptz[], date[]
+            array = pa.ListArray.from_arrays(array.offsets, values, type=array.type, mask=array.is_null())
         if array.type != column.arrow_type:
             try:
                 array = pc.cast(array, column.arrow_type, safe=True)
