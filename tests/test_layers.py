@@ -15,7 +15,7 @@ ALLOWED = {
     "secrets": {"secrets"},
     "lakehouse": {"lakehouse", "secrets"},
     "execution": {"execution", "lakehouse", "secrets"},
-    "embedded": {"embedded", "secrets", "lakehouse", "samples"},
+    "embedded": {"embedded", "secrets", "lakehouse", "samples", "sources"},  # bootstrap reads URLs as the source does
 }
 
 
