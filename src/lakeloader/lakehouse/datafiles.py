@@ -1,7 +1,7 @@
 """Parallel Parquet data files for a Delta commit: encode on every core, return add actions with statistics.
 
 delta-rs encodes a write on one thread; Parquet encoding is most of a write's CPU. Here the incoming stream
-is cut into chunks that worker threads encode at once (pyarrow releases the GIL), and `delta.py` commits all
+is cut into chunks that worker threads encode at once (pyarrow releases the GIL), and `delta/` commits all
 the files in ONE transaction. Nothing here touches the Delta log.
 """
 

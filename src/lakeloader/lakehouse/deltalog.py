@@ -1,6 +1,6 @@
 """Reading a Delta table's commits one by one (`_delta_log/<version>.json`): what streaming from a table needs.
 
-Only reads; `delta.py` stays the one place that commits. A commit is an *append* when every action that changes
+Only reads; the `delta` package stays the one place that commits. A commit is an *append* when every action that changes
 data (`dataChange: true`) adds a file: OPTIMIZE (dataChange false) is no change; a commit that removes data files
 (UPDATE, DELETE, MERGE, overwrite) is a change a stream of appends cannot carry.
 """

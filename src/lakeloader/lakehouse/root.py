@@ -128,7 +128,7 @@ class Lakehouse:
     ) -> Table:
         """Register a Delta table: managed under the schema's folder, or external at `location`.
 
-        The Delta log is created by the first write (lakehouse/delta.py); until then the table has no version.
+        The Delta log is created by the first write (lakehouse/delta/); until then the table has no version.
         """
         full = self.parse_table_name(name)
         self._require_schema(full.schema_name)
