@@ -193,6 +193,47 @@ def test_scd2_history_tracking_column_lists_and_full_refresh(tmp_path: Path) -> 
     assert _scd2_rows(lh) == [(1, "a", 1, 3), (1, "b", 3, 4), (1, "c", 4, 5)]
 
 
+def test_scd2_late_delete_splits_a_version_that_folded_unchanged_updates(tmp_path: Path) -> None:
+    lh, folder = _setup(tmp_path, SCD2)
+    _land(lh, [_e(0, "a", "UPSERT", 0), _e(0, "a", "UPSERT", 3), _e(0, "a", "UPSERT", 5)])
+    _update(lh, folder)
+    assert _scd2_rows(lh) == [(0, "a", 0, None)]  # unchanged values: one version
+    _land(lh, [_e(0, None, "DELETE", 4), _e(0, "a", "UPSERT", 6)])  # a late delete inside that version
+    _update(lh, folder)
+    assert _scd2_rows(lh) == [(0, "a", 0, 4), (0, "a", 5, None)]  # the event at 5 opened the next version
+
+
+@pytest.mark.parametrize("sql", [SCD1, SCD2], ids=["scd1", "scd2"])
+def test_a_crash_between_the_state_and_the_target_commit_replays_the_batch_once(
+    tmp_path: Path, sql: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakeloader.pipelines import cdc
+
+    events = [_e(1, "a", "UPSERT", 1), _e(2, "b", "UPSERT", 2), _e(1, "c", "UPSERT", 6), _e(2, None, "DELETE", 4)]
+    if sql is SCD1:  # a replay that read the state after the batch would take the truncate as done already
+        events[3] = _e(0, None, "TRUNCATE", 5)
+    lh, folder = _setup(tmp_path, sql)
+    _land(lh, events[:2])
+    _update(lh, folder)
+    _land(lh, events[2:])
+    real = cdc.delta.apply_rows
+
+    def crash_at_the_target(location: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("table_name") == "main.silver.target":
+            raise OSError("injected crash after the state's commit")
+        return real(location, *args, **kwargs)
+
+    monkeypatch.setattr(cdc.delta, "apply_rows", crash_at_the_target)
+    assert run_update(folder, lh).status == "FAILED"
+    monkeypatch.setattr(cdc.delta, "apply_rows", real)
+    _update(lh, folder)  # the state already holds the batch: it is read as it was before it
+    if sql is SCD1:
+        assert _scd1_rows(lh) == model_scd1(events) == [(1, "c", 6)]
+    else:
+        assert _scd2_rows(lh) == model_scd2(events)
+        assert (1, "c", 6, None) in _scd2_rows(lh)
+
+
 def test_track_history_on_some_columns_updates_others_in_place(tmp_path: Path) -> None:
     sql = """
     CREATE OR REFRESH STREAMING TABLE target;

@@ -3,9 +3,10 @@
 
 Out-of-order events within a batch and late events across updates give the table that processing every event sorted
 by `sequence_by` at once gives: each batch replays, per affected key, what the table and the flow's state already hold
-(SCD 1: the current row with the sequence that made it and the key's last delete, kept in a state table in the
-pipeline's storage; SCD 2: the key's history rows themselves) together with the new events, in sequence order.
-The target is changed by ONE MERGE commit carrying the flow's transaction; the state follows with its own.
+(SCD 1: the current row with the sequence that made it and the key's last delete; SCD 2: the key's history rows
+and every event it had), kept in a state table in the pipeline's storage, together with the new events, in
+sequence order. The state commits first with its own transaction, then the target by ONE MERGE commit carrying
+the flow's transaction.
 """
 
 from __future__ import annotations
@@ -98,27 +99,33 @@ def _events(events: pa.Table, cdc: AutoCdc, flow: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _lookup(location: Path, keys: list[str], wanted: Iterable[tuple[Any, ...]], *, extra: str = "") -> pa.Table | None:
-    """The rows of table `location` whose keys are in `wanted` (NULL matching NULL), through DuckDB."""
+def _snapshot(location: Path, version: int | None = None) -> pa.Table | None:
+    """A table's rows (at `version`; -1 or no table: None)."""
+    if version == -1 or not delta.is_delta_table(location):
+        return None
+    return delta.dataset(location, version=version).to_table()
+
+
+def _lookup(table: pa.Table | None, keys: list[str], wanted: Iterable[tuple[Any, ...]]) -> pa.Table | None:
+    """The rows of `table` whose keys are in `wanted` (NULL matching NULL), through DuckDB."""
     import duckdb
 
-    if not delta.is_delta_table(location):
-        return None
     wanted = list(set(wanted))
-    if not wanted:
+    if table is None or not wanted:
         return None
-    table = delta.dataset(location).to_table()
     con = duckdb.connect()
     try:
         con.register("t", table)
         con.register("k", pa.table({f"k{i}": [w[i] for w in wanted] for i in range(len(keys))}))
         on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM k.k{i}' for i, k in enumerate(keys))
-        return con.sql(f"SELECT t.* FROM t SEMI JOIN k ON {on}{extra}").to_arrow_table()
+        return con.sql(f"SELECT t.* FROM t SEMI JOIN k ON {on}").to_arrow_table()
     finally:
         con.close()
 
 
-def scd1(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, state: Path, flow: str) -> Changes:
+def scd1(
+    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, state: pa.Table | None, flow: str
+) -> Changes:
     """SCD type 1 changes: per key, the latest event by sequence decides (a delete removes the row)."""
     keys = cdc.keys
     rows = _events(events, cdc, flow)
@@ -134,7 +141,8 @@ def scd1(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, st
     for r in rows:
         if not r[TRUNC]:
             by_key[_key(r, keys)].append(r)
-    found = _lookup(target, keys, by_key)
+    target_rows = _snapshot(target)
+    found = _lookup(target_rows, keys, by_key)
     current = {_key(r, keys): r for r in (found.to_pylist() if found is not None else [])}
     out_target: list[dict[str, Any]] = []
     out_state: list[dict[str, Any]] = []
@@ -178,7 +186,7 @@ def scd1(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, st
         )
     if truncate is not None and truncate != previous_truncate:  # rows of keys the batch did not touch go too
         wiped = _lookup(
-            target, keys, [k for k, s in _all_keys(state) if s is not None and _order(s) <= _order(truncate)]
+            target_rows, keys, [k for k, s in _all_keys(state) if s is not None and _order(s) <= _order(truncate)]
         )
         for r in wiped.to_pylist() if wiped is not None else []:
             if _key(r, keys) not in by_key:
@@ -194,23 +202,26 @@ def _order(value: Any) -> Any:
     return value
 
 
-def _truncate_seq(state: Path) -> Any:
-    if not delta.is_delta_table(state):
+def _truncate_seq(state: pa.Table | None) -> Any:
+    if state is None:
         return None
-    rows = delta.dataset(state).to_table().filter(pa.compute.equal(pa.compute.field(KIND), "truncate")).to_pylist()
+    rows = state.filter(pa.compute.equal(pa.compute.field(KIND), "truncate")).to_pylist()
     return rows[0][UPSERT_SEQ] if rows else None
 
 
-def _all_keys(state: Path) -> list[tuple[tuple[Any, ...], Any]]:
-    if not delta.is_delta_table(state):
+def _all_keys(state: pa.Table | None) -> list[tuple[tuple[Any, ...], Any]]:
+    if state is None:
         return []
-    table = delta.dataset(state).to_table()
-    keys = [n for n in table.column_names if n not in (KIND, UPSERT_SEQ, DELETE_SEQ)]
-    return [(_key(r, keys), r[UPSERT_SEQ]) for r in table.to_pylist() if r[KIND] == "key"]
+    keys = [n for n in state.column_names if n not in (KIND, UPSERT_SEQ, DELETE_SEQ)]
+    return [(_key(r, keys), r[UPSERT_SEQ]) for r in state.to_pylist() if r[KIND] == "key"]
 
 
-def scd2(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, flow: str) -> Changes:
-    """SCD type 2 changes: per key, the history rebuilt from the rows it has and the new events, in sequence order."""
+def scd2(
+    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, state: pa.Table | None, flow: str
+) -> Changes:
+    """SCD type 2 changes: per key, the history rebuilt from its rows, the events the state kept and the new
+    events, in sequence order. The state keeps every event: an update that changed no tracked column is folded
+    into its version, and a late delete or change landing inside that version needs it back to split it."""
     keys = cdc.keys
     rows = _events(events, cdc, flow)
     if any(r[TRUNC] for r in rows):
@@ -219,9 +230,14 @@ def scd2(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, fl
         c for c in columns if c not in set(cdc.track_history_except_column_list or [])
     ]
     history: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-    existing = _lookup(target, keys, [_key(r, keys) for r in rows])
+    wanted = [_key(r, keys) for r in rows]
+    existing = _lookup(_snapshot(target), keys, wanted)
     for h in existing.to_pylist() if existing is not None else []:
         history[_key(h, keys)].append(h)
+    kept_events: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    found = _lookup(state, keys, wanted)
+    for e in found.to_pylist() if found is not None else []:
+        kept_events[_key(e, keys)].append(e)
     by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_key[_key(r, keys)].append(r)
@@ -235,7 +251,8 @@ def scd2(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, fl
             timeline.append((h[START], 0, "upsert", h))
             if h[END] is not None and h[END] not in starts:
                 timeline.append((h[END], 0, "delete", None))
-        timeline += [(r[SEQ], 1, "delete" if r[DEL] else "upsert", r) for r in group]
+        timeline += [(e[SEQ], 1, "delete" if e[DEL] else "upsert", e) for e in kept_events.get(key, [])]
+        timeline += [(r[SEQ], 2, "delete" if r[DEL] else "upsert", r) for r in group]
         timeline.sort(key=lambda e: (_order(e[0]), e[1]))
         versions: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
@@ -270,7 +287,17 @@ def scd2(events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, fl
         for v in versions:
             out.append({**v, ACTION: "upsert"})
             upserted += 1
-    return Changes(_table(out, events, [*columns, START, END]), None, upserted, deleted)
+    latest = {(*_key(r, keys), r[SEQ]): r for r in rows}  # one event per key and instant: the later arrival
+    events_kept = [
+        {**{c: r.get(c) for c in columns}, SEQ: r[SEQ], DEL: r[DEL], ACTION: "upsert"} for r in latest.values()
+    ]
+    types = _field_types(events)
+    schema = pa.schema(
+        [pa.field(c, types[c]) for c in columns]
+        + [pa.field(SEQ, types[SEQ]), pa.field(DEL, pa.bool_()), pa.field(ACTION, pa.string())]
+    )
+    state_out = pa.Table.from_pylist(events_kept, schema=schema)
+    return Changes(_table(out, events, [*columns, START, END]), state_out, upserted, deleted)
 
 
 def _field_types(events: pa.Table) -> dict[str, pa.DataType]:
@@ -318,10 +345,27 @@ def apply(
     source_columns = [c for c in events.column_names if c not in (SEQ, DEL, TRUNC)]
     columns = data_columns(cdc, source_columns, flow=flow.name)
     state = state_location(ctx, node, flow)
-    if cdc.stored_as_scd_type == 2:
-        changes = scd2(events, cdc, columns=columns, target=location, flow=flow.name)
-    else:
-        changes = scd1(events, cdc, columns=columns, target=location, state=state, flow=flow.name)
+    state_stream = f"{stream_id}:state"
+    # the state commits first: a crash before the target's commit replays the batch from the state as it was
+    # before it (time travel), a crash after it finds the batch in the target and skips it, state and all
+    before = delta.version_before_batch(state, state_stream, batch_id) if delta.is_delta_table(state) else None
+    state_rows = _snapshot(state, before)
+    compute = scd2 if cdc.stored_as_scd_type == 2 else scd1
+    changes = compute(events, cdc, columns=columns, target=location, state=state_rows, flow=flow.name)
+    if changes.state is not None and before is None:
+        os.makedirs(state, exist_ok=True)
+        state_schema = pa.schema([f for f in changes.state.schema if f.name != ACTION])
+        delta.evolve_schema(state, state_schema, table_name=f"{node.key} AUTO CDC state")
+        state_keys = [*cdc.keys, SEQ] if cdc.stored_as_scd_type == 2 else [KIND, *cdc.keys]
+        delta.apply_rows(
+            state,
+            changes.state,
+            on=state_keys,
+            action_column=ACTION,
+            stream_id=state_stream,
+            batch_id=batch_id,
+            table_name=f"{node.key} AUTO CDC state",
+        )
     data_schema = pa.schema([changes.target.schema.field(c) for c in changes.target.column_names if c != ACTION])
     delta.evolve_schema(location, data_schema, table_name=node.key)
     metadata = {"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name, "auto_cdc": True}
@@ -336,19 +380,6 @@ def apply(
         metadata=metadata,
         table_name=node.key,
     )
-    if changes.state is not None:
-        os.makedirs(state, exist_ok=True)
-        state_schema = pa.schema([f for f in changes.state.schema if f.name != ACTION])
-        delta.evolve_schema(state, state_schema, table_name=f"{node.key} AUTO CDC state")
-        delta.apply_rows(
-            state,
-            changes.state,
-            on=[KIND, *cdc.keys],
-            action_column=ACTION,
-            stream_id=f"{stream_id}:state",
-            batch_id=batch_id,
-            table_name=f"{node.key} AUTO CDC state",
-        )
     return delta.CommitResult(
         result.table,
         result.version,

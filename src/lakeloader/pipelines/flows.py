@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakeloader.errors import ConfigError, TerminalError
-from lakeloader.execution import stream
+from lakeloader.errors import ConfigError
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
 from lakeloader.lakehouse import delta
 from lakeloader.pipelines import translate
 from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
-from lakeloader.pipelines.session import FlowSession, Streams, to_arrow
+from lakeloader.pipelines.session import FlowSession, to_arrow
 from lakeloader.quality import expectations as quality
+from lakeloader.quality import quarantine
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -102,7 +101,13 @@ def ensure_table(ctx: UpdateContext, node: Node) -> Path:
     return table.location
 
 
-def _output(session: FlowSession, node: Node, quality_state: quality.Quality) -> pa.RecordBatchReader:
+def output(
+    session: FlowSession,
+    node: Node,
+    quality_state: quality.Quality,
+    *,
+    on_dropped: quality.Dropped | None = None,
+) -> pa.RecordBatchReader:
     """The flow's rows with its expectations applied (evaluated by DuckDB in the same session)."""
     result = session.result()
     if not quality_state.rules:
@@ -115,7 +120,8 @@ def _output(session: FlowSession, node: Node, quality_state: quality.Quality) ->
         session.con.register("__lakeloader_result", result)
         relation = "__lakeloader_result"
     checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
-    return quality.enforce(checked.to_arrow_reader(1 << 17), quality_state, flow=session.flow.name)
+    reader = checked.to_arrow_reader(1 << 17)
+    return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
 
 
 def _counting(reader: pa.RecordBatchReader, state: quality.Quality) -> pa.RecordBatchReader:
@@ -187,8 +193,12 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
             outcome.up_to_date, outcome.message = True, "up to date: no input changed"
             return outcome
     state_rules = quality.Quality(node.key, rules_of(node))
+    from lakeloader.pipelines.streaming import quarantine_table
+
+    kept = quarantine_table(ctx, node)
+    collector = quarantine.Collector(ctx.update_id, flow.name, 0, "materialized view refresh") if kept else None
     try:
-        reader = _output(session, node, state_rules)
+        reader = output(session, node, state_rules, on_dropped=collector)
         result = delta.write(
             location,
             reader,
@@ -199,6 +209,9 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
         )
     finally:
         session.close()
+    if kept is not None and collector is not None:  # the rows this refresh dropped, and only those
+        schema = pa.schema(delta.open_table(location).schema().to_arrow())
+        quarantine.replace(kept[1], collector.table(), table_name=kept[0], schema=schema)
     outcome.rows_in, outcome.rows_out = state_rules.input_rows, result.rows
     outcome.dropped, outcome.batches = state_rules.dropped_records, 1
     outcome.expectations = [c.to_dict() for c in state_rules.counts]
@@ -206,120 +219,6 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
         read = dict(session.read_versions)
         write_json_atomic(state_path, {"fingerprint": fingerprint, "inputs": read, "version": result.version})
     return outcome
-
-
-# -- streaming flows ----------------------------------------------------------------------------------------
-def stream_source(ctx: UpdateContext, flow: Flow) -> str:
-    """The dataset key a streaming flow reads incrementally (through temporary views), or FILES."""
-    graph = ctx.pipeline.graph
-    current = flow
-    for _ in range(len(graph.flows) + 1):
-        if current.query.streams_files or (current.query.reads_files and current.query.function is not None):
-            return FILES
-        streams = sorted(graph.flow_streams[current.name])
-        if len(streams) != 1:
-            raise TerminalError(f"{flow.location}: flow {flow.name} reads {len(streams)} streams; read exactly one")
-        node = graph.nodes.get(streams[0])
-        if node is None or not node.is_view:
-            return streams[0]
-        current = node.flows[0]
-    raise TerminalError(f"{flow.location}: flow {flow.name}: its views read each other in a cycle")
-
-
-def table_location(ctx: UpdateContext, key: str) -> Path:
-    info = ctx.lakehouse.metastore.get(key)
-    if info is None or info.location is None:
-        raise TerminalError(f"table {key} does not exist; run the flows that create it, or create it")
-    return Path(info.location)
-
-
-def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str) -> Checkpoint:
-    path = ctx.pipeline.storage / "checkpoints" / node.key / flow.name
-    return Checkpoint(path, target=node.key, source=source)
-
-
-def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
-    """Every batch of new input since the flow last ran, exactly once."""
-    from lakeloader.sources.delta.source import DeltaStreamSource
-
-    outcome = FlowOutcome(flow.name, node.key)
-    location = ensure_table(ctx, node)
-    source_key = stream_source(ctx, flow)
-    if source_key == FILES:
-        raise ConfigError(f"{flow.location}: flow {flow.name}: streaming from files is set up by the files input")
-    upstream = table_location(ctx, source_key)
-    options = ctx.pipeline.definitions.settings
-    skip = str(options.get("skipChangeCommits", options.get("pipelines.skipChangeCommits", "false"))).lower() == "true"
-    skip = skip or str(node.dataset.properties.get("skipChangeCommits", "false")).lower() == "true"
-    source = DeltaStreamSource(
-        upstream, table_name=source_key, reader_name=f"flow {flow.name}", skip_change_commits=skip
-    )
-    checkpoint = checkpoint_for(ctx, flow, node, source=f"delta:{source_key}")
-    quality_state = quality.Quality(node.key, rules_of(node))
-    with checkpoint.exclusive():
-        if node.key in ctx.full_refresh:
-            _start_over(checkpoint)
-            if flow.auto_cdc is not None:
-                from lakeloader.pipelines import cdc
-
-                shutil.rmtree(cdc.state_location(ctx, node, flow), ignore_errors=True)
-        stream.check_target(checkpoint, location)
-
-        def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> delta.CommitResult:
-            del reader  # the session scans the planned files itself (a dataset can be read twice)
-            session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(source_key, source.dataset(plan)))
-            try:
-                if flow.auto_cdc is not None:
-                    return _apply_changes(ctx, session, node, location, checkpoint.stream_id, batch_id)
-                rows = _output(session, node, quality_state)
-                return delta.commit_batch(
-                    location,
-                    rows,
-                    stream_id=checkpoint.stream_id,
-                    batch_id=batch_id,
-                    table_name=node.key,
-                    metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
-                )
-            finally:
-                session.close()
-
-        for result in stream.run_available_now(checkpoint, location, source, write):
-            outcome.batches += 1
-            outcome.rows_out += result.rows
-        if not delta.is_delta_table(location) and delta.is_delta_table(upstream) and flow.auto_cdc is None:
-            _create_empty(ctx, flow, node, location, source, source_key)
-    outcome.rows_in = quality_state.input_rows
-    outcome.dropped = quality_state.dropped_records
-    outcome.expectations = [c.to_dict() for c in quality_state.counts]
-    if outcome.batches == 0:
-        outcome.up_to_date, outcome.message = True, "up to date: no new input"
-    return outcome
-
-
-def _apply_changes(
-    ctx: UpdateContext, session: FlowSession, node: Node, location: Path, stream_id: str, batch_id: int
-) -> delta.CommitResult:
-    """An AUTO CDC batch: the change events (with their sequence and delete/truncate marks) applied by key."""
-    from lakeloader.pipelines import cdc
-
-    flow = session.flow
-    assert flow.auto_cdc is not None
-    session.con.register("__lakeloader_events", session.result())
-    events = session.con.sql(cdc.with_helpers(session.con, "__lakeloader_events", flow.auto_cdc)).to_arrow_table()
-    return cdc.apply(ctx, flow, node, events, location=location, stream_id=stream_id, batch_id=batch_id)
-
-
-def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, source: Any, source_key: str) -> None:
-    """A streaming table that got no rows yet still exists, with the schema its query gives (as in Databricks)."""
-    plan = source.plan_next_empty() if hasattr(source, "plan_next_empty") else None
-    if plan is None:
-        return
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(source_key, source.dataset(plan)))
-    try:
-        empty = _output(session, node, quality.Quality(node.key, rules_of(node)))
-        delta.write(location, empty.read_all(), table_name=node.key)
-    finally:
-        session.close()
 
 
 def _start_over(checkpoint: Checkpoint) -> None:
@@ -344,7 +243,9 @@ def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
     elif node.dataset.kind == "streaming_table":
-        outcome = run_streaming_flow(ctx, flow, node)
+        from lakeloader.pipelines import streaming
+
+        outcome = streaming.run_streaming_flow(ctx, flow, node)
     else:
         outcome = FlowOutcome(flow.name, node.key, message="temporary view: computed where it is read")
     outcome.seconds = time.perf_counter() - started

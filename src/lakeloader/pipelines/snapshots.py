@@ -142,7 +142,7 @@ def changes(snapshot: pa.Table, target: Path, flow: Flow, version: Any) -> pa.Ta
 
 def run_snapshot_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
     """Every new snapshot since the flow last ran, in version order, exactly once."""
-    from lakeloader.pipelines import flows
+    from lakeloader.pipelines import flows, streaming
 
     outcome = flows.FlowOutcome(flow.name, node.key)
     location = flows.ensure_table(ctx, node)
@@ -154,9 +154,9 @@ def run_snapshot_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome
         key = ctx.pipeline.graph.resolve(flow.source)
         if key is None:
             raise ConfigError(f"{flow.location}: AUTO CDC flow {flow.name}: source '{flow.source}' is not a valid name")
-        table = flows.table_location(ctx, key)
+        table = streaming.table_location(ctx, key)
     source = SnapshotSource(table=table, table_name=node.key, function=flow.query.function)
-    checkpoint = flows.checkpoint_for(ctx, flow, node, source=f"snapshot:{flow.source or 'function'}")
+    checkpoint = streaming.checkpoint_for(ctx, flow, node, source=f"snapshot:{flow.source or 'function'}")
 
     def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
         del reader

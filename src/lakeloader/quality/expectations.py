@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -73,8 +73,17 @@ def checked_sql(relation: str, rules: Sequence[Rule]) -> str:
     return f"SELECT *, {columns} FROM {relation}"
 
 
-def enforce(reader: pa.RecordBatchReader, quality: Quality, *, flow: str) -> pa.RecordBatchReader:
-    """`reader` (with the rule columns of `checked_sql`) without them, the DROP ROW failures left out."""
+Dropped = Callable[[pa.RecordBatch, list[list[str]]], None]
+
+
+def enforce(
+    reader: pa.RecordBatchReader, quality: Quality, *, flow: str, on_dropped: Dropped | None = None
+) -> pa.RecordBatchReader:
+    """`reader` (with the rule columns of `checked_sql`) without them, the DROP ROW failures left out.
+
+    `on_dropped(rows, failed)` receives each batch's dropped rows and, per row, the names of the DROP ROW
+    expectations it failed (the quarantine keeps them).
+    """
     import pyarrow.compute as pc
 
     rules = quality.rules
@@ -101,6 +110,13 @@ def enforce(reader: pa.RecordBatchReader, quality: Quality, *, flow: str) -> pa.
                 out = out.filter(drop_mask)
                 with quality._lock:
                     quality.dropped_records += batch.num_rows - out.num_rows
+                if on_dropped is not None and out.num_rows < batch.num_rows:
+                    dropped = pc.invert(drop_mask)
+                    failed = [
+                        [r.name for r, ok in zip(rules, row, strict=True) if r.on_violation == "drop" and not ok]
+                        for row in zip(*(p.filter(dropped).to_pylist() for p in passes), strict=True)
+                    ]
+                    on_dropped(batch.select(keep).filter(dropped), failed)
             with quality._lock:
                 quality.output_rows += out.num_rows
             if out.num_rows:

@@ -19,6 +19,7 @@ from lakeloader.lakehouse.delta.core import (
     open_table,
     plain_files,
     transaction_version,
+    version_before_batch,
 )
 from lakeloader.lakehouse.delta.maintenance import checkpoint, describe, history, optimize, truncate, vacuum
 from lakeloader.lakehouse.delta.merges import apply_rows, evolve_schema, merge
@@ -47,5 +48,6 @@ __all__ = [
     "transaction_version",
     "truncate",
     "vacuum",
+    "version_before_batch",
     "write",
 ]

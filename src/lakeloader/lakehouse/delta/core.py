@@ -106,16 +106,16 @@ def is_delta_table(location: str | os.PathLike[str]) -> bool:
     return (Path(location) / "_delta_log").is_dir()
 
 
-def open_table(location: str | os.PathLike[str], *, table_name: str | None = None) -> Any:
-    """Open a Delta table, or raise a one-line not-found error."""
+def open_table(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:
+    """Open a Delta table (at `version`, or its latest), or raise a one-line not-found error."""
     from deltalake import DeltaTable
 
     if not is_delta_table(location):
         raise NotFoundError(f"table {_label(location, table_name)} has no Delta log at {location}; write to it first")
-    return DeltaTable(os.fspath(location))
+    return DeltaTable(os.fspath(location), version=version)
 
 
-def dataset(location: str | os.PathLike[str], *, table_name: str | None = None) -> Any:
+def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:
     """A `pyarrow.dataset.Dataset` over the table's current files, safe for filter pushdown.
 
     delta-rs' `to_pyarrow_dataset()` turns each file's log statistics into a guarantee that Arrow uses to skip
@@ -126,7 +126,7 @@ def dataset(location: str | os.PathLike[str], *, table_name: str | None = None) 
     """
     import pyarrow.dataset as ds
 
-    dt = open_table(location, table_name=table_name)
+    dt = open_table(location, table_name=table_name, version=version)
     if dt.metadata().partition_columns:
         return dt.to_pyarrow_dataset()
     schema = pa.schema(dt.schema().to_arrow())
@@ -154,6 +154,18 @@ def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int
         return None
     version = open_table(location).transaction_version(stream_id)
     return None if version is None else int(version)
+
+
+def version_before_batch(location: str | os.PathLike[str], stream_id: str, batch_id: int) -> int | None:
+    """The table's version just before batch `batch_id` of `stream_id` was committed to it (-1: the batch
+    created it), or None when the table does not hold that batch: what a replay of the batch must read."""
+    done = transaction_version(location, stream_id)
+    if done is None or done < batch_id:
+        return None
+    for entry in open_table(location).history():
+        if entry.get("lakeloader.stream_id") == stream_id and str(entry.get("lakeloader.batch_id")) == str(batch_id):
+            return int(entry["version"]) - 1
+    return None
 
 
 def _commit_properties(*, stream_id: str | None, batch_id: int | None, metadata: Mapping[str, Any] | None) -> Any:

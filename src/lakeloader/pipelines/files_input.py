@@ -1,0 +1,146 @@
+"""`STREAM read_files(...)` and `dp.read_files` in a streaming table: the files source (Auto Loader) as a flow's
+input, with its ledger, schema inference and evolution, `_rescued_data` and bad records in the flow's checkpoint.
+
+The flow's query runs over each batch's rows; the files source's own commit step is not used (the flow commits
+what its query returns), so Parquet files are always decoded (no copy-through: a query reshapes the rows).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+from lakeloader.errors import ConfigError
+from lakeloader.pipelines import translate
+from lakeloader.pipelines.model import Flow
+
+if TYPE_CHECKING:
+    from lakeloader.execution.checkpoint import Checkpoint
+    from lakeloader.pipelines.flows import UpdateContext
+    from lakeloader.pipelines.graph import Node
+    from lakeloader.pipelines.streaming import StreamInput
+
+
+def _streamed_files(sql: str) -> translate.FilesRead | None:
+    found: list[translate.FilesRead] = []
+
+    def capture(files: translate.FilesRead) -> str:
+        if files.streaming:
+            found.append(files)
+        return "__capture"
+
+    translate.to_duckdb(sql, resolve=lambda name, _streaming: name, resolve_files=capture)
+    return found[0] if found else None
+
+
+def _sql_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
+    """The `STREAM read_files(...)` a SQL flow (or the view it streams from) reads."""
+    graph = ctx.pipeline.graph
+    current = flow
+    for _ in range(len(graph.flows) + 1):
+        if current.query.streams_files and current.query.sql:
+            found = _streamed_files(current.query.sql)
+            if found is not None:
+                return found
+        streams = sorted(graph.flow_streams[current.name])
+        node = graph.nodes.get(streams[0]) if streams else None
+        if node is None or not node.is_view:
+            break
+        current = node.flows[0]
+    raise ConfigError(f"{flow.location}: flow {flow.name}: no STREAM read_files(...) found to read")
+
+
+def _python_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
+    """The `dp.read_files(path, format=..., ...)` call of a Python streaming table, its arguments evaluated.
+
+    Arguments may be constants, f-strings and `dp.conf.get(...)` (the pipeline's configuration): the files
+    source must know the folder before the query function runs, to plan the batch.
+    """
+    assert flow.query.function is not None
+    tree = ast.parse(textwrap.dedent(inspect.getsource(flow.query.function)))
+    configuration = dict(ctx.pipeline.spec.configuration)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read_files":
+            args = [_evaluate(a, configuration, flow) for a in node.args]
+            options = {k.arg: _evaluate(k.value, configuration, flow) for k in node.keywords if k.arg}
+            if not args:
+                raise ConfigError(f"{flow.location}: dp.read_files needs the path as its first argument")
+            return translate.FilesRead(str(args[0]), options, True)
+    raise ConfigError(f"{flow.location}: flow {flow.name}: no dp.read_files(...) call found")
+
+
+def _evaluate(node: ast.AST, configuration: dict[str, str], flow: Flow) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(_evaluate(v.value if isinstance(v, ast.FormattedValue) else v, configuration, flow))
+                       for v in node.values)  # fmt: skip
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _evaluate(node.left, configuration, flow) + _evaluate(node.right, configuration, flow)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "conf"
+        and node.args
+    ):
+        key = _evaluate(node.args[0], configuration, flow)
+        default = _evaluate(node.args[1], configuration, flow) if len(node.args) > 1 else None
+        if key in configuration:
+            return configuration[key]
+        if default is not None:
+            return default
+        raise ConfigError(f"{flow.location}: dp.conf.get('{key}') is not in the pipeline's configuration; add it")
+    raise ConfigError(f"{flow.location}: flow {flow.name}: write dp.read_files' arguments as constants, f-strings or "
+                      "dp.conf.get(...), so the folder is known before the flow runs")  # fmt: skip
+
+
+def files_read(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
+    """What the flow reads: its SQL's `STREAM read_files(...)`, or its Python function's `dp.read_files(...)`."""
+    return _python_files(ctx, flow) if flow.query.function is not None else _sql_files(ctx, flow)
+
+
+def label(ctx: UpdateContext, files: translate.FilesRead) -> str:
+    fmt = str(files.options.get("format", "?"))
+    return f"files:{fmt}:{ctx.lakehouse.resolve_path(files.path)}"
+
+
+def files_input(
+    ctx: UpdateContext, flow: Flow, node: Node, checkpoint: Checkpoint, files: translate.FilesRead
+) -> StreamInput:
+    """The files source reading what the flow's read_files names, its state in the flow's checkpoint."""
+    from lakeloader.pipelines.streaming import StreamInput
+    from lakeloader.sources.files.options import parse_options
+    from lakeloader.sources.files.schema import load_declared_schema
+    from lakeloader.sources.files.source import FilesSource
+
+    options = dict(files.options)
+    schema_text = options.pop("schema", None)
+    options.setdefault("copyThroughMinFileSize", "off")
+    opts = parse_options(options)
+    lh = ctx.lakehouse
+    declared = load_declared_schema(str(schema_text)) if schema_text else None
+    source = FilesSource(
+        path=lh.resolve_path(files.path),
+        options=opts,
+        checkpoint=checkpoint,
+        table_location=checkpoint.path / "__no_target__",  # the flow's query decides the target's columns
+        table_name=node.key,
+        declared_schema=declared,
+        bad_records_location=lh.resolve_path(opts.bad_records_path) if opts.bad_records_path else None,
+        schema_location=lh.resolve_path(opts.schema_location) if opts.schema_location else None,
+    )
+    source.files_read = files  # type: ignore[attr-defined]  # the session swaps this read for the batch
+
+    def read_again() -> bool:
+        """A file brought columns (or a corrupt record) the batch's schema lacked: read it again, fully probed."""
+        from lakeloader.sources.files.source import _SchemaGrew
+
+        abort, source._abort = source._abort, None
+        return isinstance(abort, _SchemaGrew)
+
+    return StreamInput(None, source, label(ctx, files), lambda plan, attempt: source.read(plan, attempt=attempt),
+                       read_again=read_again)  # fmt: skip

@@ -1,0 +1,236 @@
+"""Streaming flows: every batch of new input since the flow last ran → the flow's query → expectations (dropped
+rows to the quarantine) → ONE Delta commit with the flow's transaction, through the commit protocol.
+
+Inputs: `STREAM(table)` (the rows a Delta table's append commits added), `STREAM read_files(...)` /
+`dp.read_files` (the files source, Auto Loader's options), and `dp.read_postgres` (the Postgres source).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from lakeloader.errors import TerminalError
+from lakeloader.execution import stream
+from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.lakehouse import delta
+from lakeloader.lakehouse.delta import CommitResult
+from lakeloader.pipelines.flows import FILES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
+from lakeloader.pipelines.graph import Node
+from lakeloader.pipelines.model import Flow
+from lakeloader.pipelines.session import FlowSession, Streams
+from lakeloader.quality import expectations as quality
+from lakeloader.quality import quarantine
+
+if TYPE_CHECKING:
+    from lakeloader.execution.stream import BatchSource
+
+
+def stream_source(ctx: UpdateContext, flow: Flow) -> str:
+    """The dataset key a streaming flow reads incrementally (through temporary views), or FILES."""
+    graph = ctx.pipeline.graph
+    current = flow
+    for _ in range(len(graph.flows) + 1):
+        if current.query.streams_files or (current.query.reads_files and current.query.function is not None):
+            return FILES
+        streams = sorted(graph.flow_streams[current.name])
+        if len(streams) != 1:
+            raise TerminalError(f"{flow.location}: flow {flow.name} reads {len(streams)} streams; read exactly one")
+        node = graph.nodes.get(streams[0])
+        if node is None or not node.is_view:
+            return streams[0]
+        current = node.flows[0]
+    raise TerminalError(f"{flow.location}: flow {flow.name}: its views read each other in a cycle")
+
+
+def table_location(ctx: UpdateContext, key: str) -> Path:
+    info = ctx.lakehouse.metastore.get(key)
+    if info is None or info.location is None:
+        raise TerminalError(f"table {key} does not exist; run the flows that create it, or create it")
+    return Path(info.location)
+
+
+def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str) -> Checkpoint:
+    path = ctx.pipeline.storage / "checkpoints" / node.key / flow.name
+    return Checkpoint(path, target=node.key, source=source)
+
+
+@dataclass
+class StreamInput:
+    """Where a streaming flow's new rows come from, and how a batch's rows are handed to its session."""
+
+    key: str | None  # the dataset read as STREAM(key); None for files
+    source: BatchSource
+    label: str  # the checkpoint's source identity
+    data: Callable[[dict[str, Any], int], Any]  # (a batch plan, attempt) -> what DuckDB scans
+    upstream: Path | None = None  # a Delta upstream (for creating an empty target with its schema)
+    read_again: Callable[[], bool] = lambda: False  # after a failed attempt: should the batch be read again?
+
+
+def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> StreamInput:
+    from lakeloader.sources.delta.source import DeltaStreamSource
+
+    settings = ctx.pipeline.definitions.settings
+    skip = str(settings.get("skipChangeCommits", settings.get("pipelines.skipChangeCommits", "false"))).lower()
+    skip_changes = skip == "true" or str(node.dataset.properties.get("skipChangeCommits", "")).lower() == "true"
+    upstream = table_location(ctx, key)
+    source = DeltaStreamSource(
+        upstream, table_name=key, reader_name=f"flow {flow.name}", skip_change_commits=skip_changes
+    )
+    return StreamInput(key, source, f"delta:{key}", lambda plan, _attempt: source.dataset(plan), upstream)
+
+
+class _Recording:
+    """The input source, plus the flow's quarantine committed when each batch is recorded (replays included)."""
+
+    def __init__(self, inner: BatchSource, staged: quarantine.Staged | None) -> None:
+        self.inner = inner
+        self.staged = staged
+
+    def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        return self.inner.plan_next(checkpoint)
+
+    def read(self, plan: dict[str, Any]) -> pa.RecordBatchReader:
+        return self.inner.read(plan)
+
+    def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
+        self.inner.committed(checkpoint, batch_id, plan, result)
+        if self.staged is not None:
+            self.staged.commit(batch_id)
+
+
+def _staged_when_drained(reader: pa.RecordBatchReader, on_end: Callable[[], None]) -> pa.RecordBatchReader:
+    """`reader`, calling `on_end` once every batch is out (before the writer commits what it read)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield from reader
+        on_end()
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def quarantine_table(ctx: UpdateContext, node: Node) -> tuple[str, Path] | None:
+    """`<table>_quarantine` beside the target, when its DROP ROW rows are kept (the default)."""
+    if not any(e.on_violation == "drop" for e in node.dataset.expectations):
+        return None
+    if not quarantine.enabled(node.dataset.properties, dict(ctx.pipeline.spec.configuration)):
+        return None
+    name = node.key + quarantine.SUFFIX
+    table = ctx.lakehouse.create_table(name, if_not_exists=True, properties={"pipelines.quarantine_of": node.key},
+                                       comment=f"rows of {node.key} that failed a DROP ROW expectation")  # fmt: skip
+    return name, table.location
+
+
+def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
+    """Every batch of new input since the flow last ran, exactly once."""
+    outcome = FlowOutcome(flow.name, node.key)
+    location = ensure_table(ctx, node)
+    key = stream_source(ctx, flow)
+    from lakeloader.pipelines import files_input
+
+    files = files_input.files_read(ctx, flow) if key == FILES else None
+    label = files_input.label(ctx, files) if files is not None else f"delta:{key}"
+    checkpoint = checkpoint_for(ctx, flow, node, source=label)
+    quality_state = quality.Quality(node.key, rules_of(node))
+    kept = quarantine_table(ctx, node) if flow.auto_cdc is None else None
+    with checkpoint.exclusive():
+        if node.key in ctx.full_refresh:
+            if checkpoint.latest_planned() is not None:
+                checkpoint.start_over("full refresh")
+            if flow.auto_cdc is not None:
+                from lakeloader.pipelines import cdc
+
+                shutil.rmtree(cdc.state_location(ctx, node, flow), ignore_errors=True)
+        stream.check_target(checkpoint, location)
+        if files is not None:  # built after a restart moved the old state aside
+            stream_input = files_input.files_input(ctx, flow, node, checkpoint, files)
+        else:
+            stream_input = _delta_input(ctx, flow, node, key)
+        staged = None
+        if kept is not None:
+            staging = checkpoint.source_state_path("quarantine")
+            staged = quarantine.Staged(staging, kept[1], table_name=kept[0], stream_id=checkpoint.stream_id)
+
+        def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
+            del reader  # the session scans the batch itself (through the input's `data`)
+            for attempt in range(3):
+                try:
+                    return write_attempt(batch_id, plan, attempt)
+                except Exception:
+                    if attempt == 2 or not stream_input.read_again():
+                        raise
+            raise AssertionError("unreachable")
+
+        def write_attempt(batch_id: int, plan: dict[str, Any], attempt: int) -> CommitResult:
+            session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=_streams(stream_input, plan, attempt))
+            try:
+                if flow.auto_cdc is not None:
+                    return _apply_changes(ctx, session, node, location, checkpoint.stream_id, batch_id)
+                collector = None
+                if staged is not None:
+                    source = quarantine.describe_source(plan)
+                    collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
+                rows = output(session, node, quality_state, on_dropped=collector)
+                if staged is not None and collector is not None:
+                    rows = _staged_when_drained(rows, lambda: staged.stage(batch_id, collector.table()))
+                return delta.commit_batch(
+                    location,
+                    rows,
+                    stream_id=checkpoint.stream_id,
+                    batch_id=batch_id,
+                    table_name=node.key,
+                    metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
+                )
+            finally:
+                session.close()
+
+        for result in stream.run_available_now(checkpoint, location, _Recording(stream_input.source, staged), write):
+            outcome.batches += 1
+            outcome.rows_out += result.rows
+        upstream = stream_input.upstream
+        empty = not delta.is_delta_table(location) and flow.auto_cdc is None
+        if empty and upstream is not None and delta.is_delta_table(upstream):
+            _create_empty(ctx, flow, node, location, stream_input)
+    outcome.rows_in = quality_state.input_rows
+    outcome.dropped = quality_state.dropped_records
+    outcome.expectations = [c.to_dict() for c in quality_state.counts]
+    if outcome.batches == 0:
+        outcome.up_to_date, outcome.message = True, "up to date: no new input"
+    return outcome
+
+
+def _streams(stream_input: StreamInput, plan: dict[str, Any], attempt: int = 0) -> Streams:
+    files = getattr(stream_input.source, "files_read", None)
+    return Streams(stream_input.key, stream_input.data(plan, attempt), files=files)
+
+
+def _apply_changes(
+    ctx: UpdateContext, session: FlowSession, node: Node, location: Path, stream_id: str, batch_id: int
+) -> CommitResult:
+    """An AUTO CDC batch: the change events (with their sequence and delete/truncate marks) applied by key."""
+    from lakeloader.pipelines import cdc
+
+    flow = session.flow
+    assert flow.auto_cdc is not None
+    session.con.register("__lakeloader_events", session.result())
+    events = session.con.sql(cdc.with_helpers(session.con, "__lakeloader_events", flow.auto_cdc)).to_arrow_table()
+    return cdc.apply(ctx, flow, node, events, location=location, stream_id=stream_id, batch_id=batch_id)
+
+
+def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, stream_input: StreamInput) -> None:
+    """A streaming table that got no rows yet still exists, with the schema its query gives (as in Databricks)."""
+    source = stream_input.source
+    plan = source.plan_next_empty() if hasattr(source, "plan_next_empty") else None
+    if plan is None:
+        return
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=_streams(stream_input, plan))
+    try:
+        empty = output(session, node, quality.Quality(node.key, rules_of(node)))
+        delta.write(location, empty.read_all(), table_name=node.key)
+    finally:
+        session.close()

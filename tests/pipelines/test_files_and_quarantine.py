@@ -1,0 +1,98 @@
+"""Streaming tables over landing files (STREAM read_files / dp.read_files) and the quarantine of dropped rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lakeloader.lakehouse import delta
+from lakeloader.lakehouse.root import Lakehouse
+from tests.pipelines.conftest import Write, outcome, rows, run
+
+
+def _land(folder: Path, name: str, records: list[dict[str, object]], *, bad: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("".join(json.dumps(r) + "\n" for r in records) + bad)
+
+
+def _volume(lh: Lakehouse) -> Path:
+    lh.create_schema("main.landing", if_not_exists=True)
+    return Path(lh.create_volume("main.landing.raw", if_not_exists=True).location or "")
+
+
+def test_bronze_silver_gold_over_landing_files_run_twice(lh: Lakehouse, pipeline: Write) -> None:
+    """The pipeline a Databricks user writes: Auto Loader bronze, cleaned silver, aggregated gold."""
+    landing = _volume(lh) / "readings"
+    _land(landing, "a.json", [{"vehicle": "v1", "speed": 50, "km": 10.0}, {"vehicle": "v2", "speed": 70, "km": 5.0}])
+    _land(landing, "b.json", [{"vehicle": "v1", "speed": -5, "km": 1.0}], bad="{not json\n")
+    folder = pipeline({
+        "bronze.sql": """\
+        CREATE OR REFRESH STREAMING TABLE bronze AS
+        SELECT *, _metadata.file_name AS source_file
+        FROM STREAM read_files('/Volumes/main/landing/raw/readings', format => 'json', inferColumnTypes => true,
+                               includeMetadata => true);
+        """,
+        "silver.sql": """\
+        CREATE OR REFRESH STREAMING TABLE silver (
+          CONSTRAINT valid_speed EXPECT (speed >= 0) ON VIOLATION DROP ROW,
+          CONSTRAINT has_vehicle EXPECT (vehicle IS NOT NULL) ON VIOLATION DROP ROW
+        ) AS SELECT vehicle, speed, km FROM STREAM(bronze);
+        """,
+        "gold.sql": "CREATE OR REFRESH MATERIALIZED VIEW gold AS\n"
+                    "SELECT vehicle, sum(km) AS km FROM silver GROUP BY ALL;",
+    })  # fmt: skip
+    first = run(folder, lh)
+    assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    assert outcome(first, "bronze").rows_out == 4  # three readings and the malformed line, kept as _corrupt_record
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.bronze WHERE _corrupt_record IS NOT NULL") == [{"n": 1}]
+    assert rows(lh, "SELECT vehicle, km FROM main.silver.gold ORDER BY vehicle") == [
+        {"vehicle": "v1", "km": 10.0}, {"vehicle": "v2", "km": 5.0}]  # fmt: skip
+    quarantined = rows(
+        lh,
+        "SELECT speed, vehicle, _failed_expectations AS failed, _flow"
+        " FROM main.silver.silver_quarantine ORDER BY speed NULLS LAST",
+    )
+    assert quarantined == [
+        {"speed": -5, "vehicle": "v1", "failed": ["valid_speed"], "_flow": "silver"},
+        {"speed": None, "vehicle": None, "failed": ["valid_speed", "has_vehicle"], "_flow": "silver"},
+    ]
+    _land(landing, "c.json", [{"vehicle": "v2", "speed": 80, "km": 7.5, "driver": "new column"}])
+    second = run(folder, lh)
+    assert outcome(second, "bronze").rows_out == 1  # only the new file
+    assert "driver" in {c["name"] for c in delta.describe(lh.table("main.silver.bronze").location)["columns"]}
+    assert rows(lh, "SELECT vehicle, km FROM main.silver.gold ORDER BY vehicle") == [
+        {"vehicle": "v1", "km": 10.0}, {"vehicle": "v2", "km": 12.5}]  # fmt: skip
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.silver_quarantine") == [{"n": 2}]  # never twice
+
+
+def test_python_read_files_with_configuration(lh: Lakehouse, pipeline: Write) -> None:
+    landing = _volume(lh) / "py"
+    _land(landing, "a.json", [{"id": 1}, {"id": 2}])
+    folder = pipeline(
+        {"a.py": """\
+        from lakeloader import pipelines as dp
+
+        @dp.table
+        def raw():
+            return dp.read_files(f"{dp.conf.get('landing')}/py", format="json", inferColumnTypes=True)
+        """},
+        landing="/Volumes/main/landing/raw",
+    )  # fmt: skip
+    first = run(folder, lh)
+    assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    _land(landing, "b.json", [{"id": 3}])
+    assert outcome(run(folder, lh), "raw").rows_out == 1
+    assert rows(lh, "SELECT sum(id) AS s FROM main.silver.raw") == [{"s": 6}]
+
+
+def test_quarantine_can_be_switched_off(lh: Lakehouse, pipeline: Write) -> None:
+    landing = _volume(lh) / "off"
+    _land(landing, "a.json", [{"id": 1}, {"id": -1}])
+    folder = pipeline({"a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE t (CONSTRAINT positive EXPECT (id > 0) ON VIOLATION DROP ROW)
+        TBLPROPERTIES ('pipelines.quarantine' = 'false')
+        AS SELECT * FROM STREAM read_files('/Volumes/main/landing/raw/off', format => 'json', inferColumnTypes => true);
+        """})  # fmt: skip
+    assert run(folder, lh).status == "COMPLETED"
+    assert rows(lh, "SELECT id FROM main.silver.t") == [{"id": 1}]
+    assert lh.metastore.get("main.silver.t_quarantine") is None
