@@ -61,7 +61,7 @@ def print_rows(rows: Sequence[dict[str, Any]], *, columns: Sequence[str], title:
         return
     table = Table(title=_plain(title) if title else None, show_lines=False)
     for column in columns:
-        table.add_column(_plain(column))
+        table.add_column(_plain(column), overflow="fold")  # a narrow terminal wraps values, never cuts them
     for row in rows:
         table.add_row(*(_plain("" if row.get(c) is None else str(row.get(c))) for c in columns))
     console.print(table)

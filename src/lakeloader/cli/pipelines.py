@@ -1,4 +1,5 @@
-"""`lakeloader pipelines init|dry-run|run|graph|events`: declarative pipelines as Databricks users write them."""
+"""`lakeloader pipelines init|dry-run|run|graph|events|replay-quarantine`: declarative pipelines as Databricks users
+write them."""
 
 from __future__ import annotations
 
@@ -123,11 +124,13 @@ class _Live:
             self.live.update(self._render())
 
 
-def _summary(result: Any) -> None:
+def _summary(result: Any, default_schema: str) -> None:
+    """One row per flow; datasets in the pipeline's default schema by their short name."""
+    prefix = default_schema + "."
     rows = [
         {
             "flow": o.flow,
-            "dataset": o.dataset,
+            "dataset": o.dataset.removeprefix(prefix),
             "status": o.status,
             "rows in": f"{o.rows_in:,}",
             "rows out": f"{o.rows_out:,}",
@@ -137,7 +140,12 @@ def _summary(result: Any) -> None:
         }
         for o in result.outcomes
     ]
-    print_rows(rows, columns=["flow", "dataset", "status", "rows in", "rows out", "dropped", "time", "note"])
+    columns = ["flow", "dataset", "status", "rows in", "rows out", "dropped", "time", "note"]
+    if not any(r["note"] for r in rows):
+        columns.remove("note")
+    if all(r["flow"] == r["dataset"].rsplit(".", 1)[-1] for r in rows):
+        columns.remove("flow")  # every flow is named after its dataset (the usual case): say it once
+    print_rows(rows, columns=columns)
     heading(f"update {result.update_id[:8]}: {result.status}", f" in {result.seconds:.1f} s")
 
 
@@ -195,7 +203,7 @@ def run(
             if as_json:
                 print_json(result.to_dict())
             else:
-                _summary(result)
+                _summary(result, f"{pipeline.catalog}.{pipeline.schema}")
                 for outcome in result.outcomes:
                     if outcome.status == "FAILED":
                         error_line(f"flow {outcome.flow}: {outcome.message}")
@@ -241,4 +249,35 @@ def events(
     ]
     print_rows(
         shown, columns=["timestamp", "level", "event_type", "flow", "message"], title=f"events of {pipeline.name}"
+    )
+
+
+@pipelines_app.command("replay-quarantine")
+def replay_quarantine(
+    path: PathArg = None,
+    table: Annotated[str, typer.Option("--table", help="The streaming table whose quarantine to replay.")] = "",
+    where: Annotated[
+        str | None, typer.Option("--where", help="Only the quarantined rows this SQL condition chooses.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a table's quarantined rows against its expectations again and land the ones that now pass."""
+    from lakeloader.errors import ConfigError
+    from lakeloader.pipelines.replay import replay_quarantine as replay
+    from lakeloader.pipelines.update import PipelineProblems
+
+    if not table:
+        raise ConfigError("replay-quarantine: name the table with --table, e.g. --table silver_readings")
+    try:
+        result = replay(path, state.lakehouse(), table=table, where=where)
+    except PipelineProblems as exc:
+        for problem in exc.problems:
+            error_line(problem)
+        raise typer.Exit(1) from None
+    if as_json:
+        print_json(result.to_dict())
+        return
+    say(
+        f"{result.table}: {result.replayed:,} of {result.selected:,} quarantined rows replayed into the table; "
+        f"{result.still_failing:,} still fail and stay in {result.quarantine}"
     )

@@ -227,10 +227,18 @@ def _start_over(checkpoint: Checkpoint) -> None:
 
 
 def truncate(ctx: UpdateContext, node: Node) -> None:
-    """A full refresh of a streaming table: all its rows removed in one commit (history kept), flows restarted."""
+    """A full refresh of a streaming table: all its rows removed in one commit (history kept), flows restarted.
+
+    Its quarantine is emptied too: the flows read their whole input again and drop its bad rows again."""
+    from lakeloader.quality import quarantine
+
     location = ensure_table(ctx, node)
+    metadata = {"pipeline": ctx.pipeline.name, "full_refresh": True}
     if delta.is_delta_table(location):
-        delta.truncate(location, table_name=node.key, metadata={"pipeline": ctx.pipeline.name, "full_refresh": True})
+        delta.truncate(location, table_name=node.key, metadata=metadata)
+    kept = ctx.lakehouse.metastore.get(node.key + quarantine.SUFFIX)
+    if kept is not None and kept.location and delta.is_delta_table(kept.location):
+        delta.truncate(kept.location, table_name=node.key + quarantine.SUFFIX, metadata=metadata)
 
 
 def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:

@@ -1,7 +1,10 @@
-"""A Delta table as a stream, behind the commit protocol: a batch plans the data files the table's append commits
-added after the last batch (versions `from`..`to`, written to the checkpoint before reading), reads exactly those,
-and records `to`. A commit that changed or removed rows fails the stream with Databricks' hint, or is skipped with
-`skipChangeCommits`, as Databricks' Delta streaming source does.
+"""A Delta table as a stream, behind the commit protocol, as Databricks' Delta streaming source reads one.
+
+A new stream first reads the table's snapshot at the latest version (its current files, in batches of at most
+`maxFilesPerTrigger`), so what the table's history changed before the stream started does not matter. Then each
+batch plans the data files the table's append commits added after the last batch (versions `from`..`to`, written
+to the checkpoint before reading), reads exactly those, and records `to`. A commit that changed or removed rows
+fails the stream with Databricks' hint, or is skipped with `skipChangeCommits`.
 """
 
 from __future__ import annotations
@@ -40,16 +43,52 @@ class DeltaStreamSource:
         self.max_files = max_files_per_trigger
         self.skipped_versions: list[int] = []
 
-    def position(self, checkpoint: Checkpoint) -> int:
-        """The last table version this stream has read (-1: none yet)."""
+    def _state(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         path = checkpoint.source_state_path(STATE_NAME) / "position.json"
-        return int(read_json(path)["version"]) if path.exists() else -1
+        return read_json(path) if path.exists() else None
+
+    def position(self, checkpoint: Checkpoint) -> int:
+        """The last table version this stream has read whole (-1: none yet)."""
+        state = self._state(checkpoint)
+        return int(state["version"]) if state is not None and "version" in state else -1
+
+    def _snapshot_plan(self, version: int, offset: int) -> dict[str, Any] | None:
+        """Batch of the table's snapshot at `version`: its files from `offset` on (oldest first), at most max."""
+        dt = delta.open_table(self.location, table_name=self.table_name, version=version)
+        if "deletionVectors" in set(dt.protocol().reader_features or []):
+            raise TerminalError(
+                f"{self.reader_name}: table {self.table_name} uses deletion vectors, which lakeloader cannot read "
+                "yet; rewrite it without them (REORG TABLE ... APPLY (PURGE) in Databricks)"
+            )
+        actions = pa.table(dt.get_add_actions(flatten=False)).to_pylist()
+        actions.sort(key=lambda a: (a["modification_time"], a["path"]))
+        chosen = actions[offset : offset + self.max_files]
+        from urllib.parse import unquote
+
+        files = [[unquote(a["path"]), a["size_bytes"], dict(a.get("partition") or {})] for a in chosen]
+        from lakeloader.sources.files.ddl import to_ddl
+
+        return {
+            "table": self.table_name,
+            "snapshot": version,
+            "offset": offset,
+            "last": offset + len(chosen) >= len(actions),
+            "from": 0,
+            "to": version,
+            "files": files,
+            "schema": to_ddl(pa.schema(dt.schema().to_arrow())),
+        }
 
     def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         if not delta.is_delta_table(self.location):
             return None  # nothing written upstream yet
         latest = int(delta.open_table(self.location, table_name=self.table_name).version())
-        start = self.position(checkpoint) + 1
+        state = self._state(checkpoint)
+        if state is None:  # a new stream: the table as it is now, first
+            return self._snapshot_plan(latest, 0)
+        if "snapshot" in state:  # a snapshot bigger than one batch, part read
+            return self._snapshot_plan(int(state["snapshot"]), int(state["next"]))
+        start = int(state["version"]) + 1
         if start > latest:
             return None
         files: list[list[Any]] = []
@@ -112,4 +151,8 @@ class DeltaStreamSource:
 
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
         path = checkpoint.source_state_path(STATE_NAME) / "position.json"
-        write_json_atomic(path, {"table": self.table_name, "version": plan["to"], "batch_id": batch_id})
+        state: dict[str, Any] = {"table": self.table_name, "version": plan["to"], "batch_id": batch_id}
+        if "snapshot" in plan and not plan["last"]:
+            state = {"table": self.table_name, "snapshot": plan["snapshot"],
+                     "next": plan["offset"] + len(plan["files"]), "batch_id": batch_id}  # fmt: skip
+        write_json_atomic(path, state)
