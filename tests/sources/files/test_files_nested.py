@@ -161,3 +161,16 @@ def test_nested_schema_hints(ingest: Ingest, lh: Lakehouse, landing: Path) -> No
     assert types["arr"] == pa.list_(pa.int32())
     assert types["m"] == pa.struct([("k", pa.struct([("v", pa.float64())]))])
     assert _rows(lh)[0]["s"] == {"c": 5, "d": "x", "new": None}
+
+
+def test_a_parquet_file_with_one_name_twice_is_a_bad_file(
+    ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path
+) -> None:
+    from tests.sources.files.conftest import bad_records
+
+    pq.write_table(pa.table({"id": [1]}), landing / "1.parquet")
+    ingest(format="parquet")
+    twice = pa.Table.from_arrays([pa.array([2]), pa.array([3]), pa.array([4])], names=["id", "a", "a"])
+    pq.write_table(twice, landing / "2.parquet")
+    got = ingest(format="parquet")
+    assert got.stats.bad_files == 1 and "two fields named a" in bad_records(tmp_path).column("reason").to_pylist()[0]

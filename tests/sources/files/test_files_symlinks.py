@@ -121,3 +121,27 @@ def test_a_bad_glob_on_the_cli_exits_1(lh: Lakehouse, landing: Path, tmp_path: P
     assert out.returncode == 1, out.stderr
     assert "pathGlobFilter" in out.stderr and "internal error" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_swapped_for_a_link_out_after_planning_is_not_read(
+    ingest: Ingest, lh: Lakehouse, landing: Path, outside: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sources.files.conftest import bad_records
+
+    from lakeloader.sources.files import source as files_source
+
+    write_ndjson(landing / "a.json", [{"id": 1}])
+    swapped = write_ndjson(landing / "b.json", [{"id": 2}])
+    real = files_source.FilesSource.plan_next
+
+    def plan_then_swap(self: files_source.FilesSource, *args: object, **kwargs: object) -> object:
+        plan = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        if swapped.exists() and not swapped.is_symlink():
+            swapped.unlink()
+            os.symlink(outside / "secret.json", swapped)
+        return plan
+
+    monkeypatch.setattr(files_source.FilesSource, "plan_next", plan_then_swap)
+    ingest(format="json")
+    assert read_table(lh).column("id").to_pylist() == ["1"]
+    assert "outside the watched folder" in bad_records(tmp_path).column("reason").to_pylist()[0]

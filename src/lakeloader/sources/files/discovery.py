@@ -158,11 +158,22 @@ class Lister:
         if not self.root.is_dir() and not (self.root.is_file() and not self.segments):
             raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
 
-    def contains(self, path: str) -> bool:
-        """True if `path` (a listed file) still is a file whose real path lies inside the watched folder."""
+    def contains(self, path: str, folders: dict[str, bool] | None = None) -> bool:
+        """True if `path` (a listed file) still resolves to a file inside the watched folder.
+
+        `folders` remembers each parent folder's answer (one `lstat` per file, one `realpath` per folder).
+        """
         if self.root.is_file():
             return True
-        return inside(os.path.realpath(path), self.real_root)
+        if os.path.islink(path):
+            return inside(os.path.realpath(path), self.real_root)
+        parent = os.path.dirname(path)
+        ok = None if folders is None else folders.get(parent)
+        if ok is None:
+            ok = inside(os.path.realpath(parent), self.real_root)
+            if folders is not None:
+                folders[parent] = ok
+        return ok
 
     def list_files(self, *, known: Container[str] | None = None) -> list[FileEntry]:
         """Every matching file (unordered): one `scandir` per folder and one `stat` per file, nothing more.

@@ -122,6 +122,9 @@ class SchemaFitter:
                 table = table.append_column(pa.field(self.rescue_column, pa.string()), pa.nulls(n, pa.string()))
             return Fitted(table)
         names = table.column_names
+        twice = nested.repeated_name(pa.struct(list(table.schema)))
+        if twice is not None:  # Parquet allows it; no column or JSON object could hold both
+            raise ValueError(f"the file has two fields named {twice}; give each its own name")
         used: set[str] = set()
         columns: list[pa.Array | pa.ChunkedArray] = []
         rescue: dict[str, list[Any]] = {}  # file column → per row: what to rescue (None: nothing)

@@ -62,6 +62,24 @@ def dedupe_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(list(dedupe_case(pa.struct(list(schema)))), metadata=schema.metadata)
 
 
+def repeated_name(t: pa.DataType, path: str = "") -> str | None:
+    """The path of a name that occurs twice in one struct of `t` (exactly, not merely in another case)."""
+    if pa.types.is_struct(t):
+        names = [f.name for f in _children(t)]
+        for name in names:
+            if names.count(name) > 1:
+                return f"{path}.{name}" if path else name
+        for f in _children(t):
+            found = repeated_name(f.type, f"{path}.{f.name}" if path else f.name)
+            if found is not None:
+                return found
+    elif _is_list(t):
+        return repeated_name(t.value_type, f"{path}.element")
+    elif pa.types.is_map(t):
+        return repeated_name(t.item_type, f"{path}.value")
+    return None
+
+
 def new_fields(file_t: pa.DataType, mine: pa.DataType, *, path: str = "", case_sensitive: bool) -> list[str]:
     """Paths (`customer.email`, `items.element.qty`) of the fields `file_t` has and `mine` lacks in any case.
 

@@ -132,6 +132,7 @@ class FilesSource:
         self._abort: BaseException | None = None
         self._need_corrupt = False
         self._hashes: dict[str, str | None] = {}
+        self._folders: dict[str, bool] = {}  # per read: parent folders found inside the watched folder
         self._copy_columns: dict[str, pa.DataType] | None = None  # set per read when files may be copied
         self._copied: dict[int, list[DataFile]] = {}  # files copied for a batch (decode threads add): its commit
 
@@ -230,6 +231,7 @@ class FilesSource:
         self._fitter = fitter
         self._abort = None
         self._batch_stats[batch_id] = BatchStats()
+        self._folders = {}
         corrupt = self._need_corrupt or self._table_has(self.options.corrupt_record_column)
         out_schema = extras.output_schema(fitter, self.options, corrupt=corrupt)
         self._copy_columns = self._copyable_columns(files, fitter, out_schema)
@@ -272,7 +274,7 @@ class FilesSource:
         """Decode (or copy) one planned file; on a worker thread."""
         fitter = self._fitter
         min_copy = self.options.copy_through_min_file_size
-        if not self.lister.contains(f[0]):  # a file swapped for a link out since it was listed
+        if not self.lister.contains(f[0], self._folders):  # swapped for a link out since it was listed
             return FileRead(None, [BadRecord(f[0], VANISHED if not os.path.lexists(f[0]) else OUTSIDE)])
         if f[1] == 0:
             reason = "zero-byte file" if os.path.exists(f[0]) else VANISHED
