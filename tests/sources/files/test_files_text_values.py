@@ -97,3 +97,10 @@ def test_csv_bad_row_line_is_the_physical_line(ingest: Ingest, landing: Path, tm
     ingest(format="csv", header=True, multiLine=True)
     bad = bad_records(tmp_path).to_pylist()
     assert [(b["line"], b["raw"]) for b in bad] == [(8, "3,a,b")]
+
+
+def test_json_with_a_key_twice_is_a_bad_record(ingest: Ingest, lh: Lakehouse, landing: Path, tmp_path: Path) -> None:
+    (landing / "k.json").write_text('{"id": 1, "a": "first", "a": "second"}\n{"id": 2, "a": "x"}\n')
+    got = ingest(format="json", mode="DROPMALFORMED")
+    assert read_table(lh).column("id").to_pylist() == ["2"] and got.stats.bad_records == 1
+    assert bad_records(tmp_path).column("raw").to_pylist() == ['{"id": 1, "a": "first", "a": "second"}']

@@ -59,10 +59,25 @@ def _has_float(t: pa.DataType) -> bool:
     return False
 
 
-def loads(text: str | bytes, *, raw: bool) -> Any:
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {key!r} appears twice in one object (no column could hold both values)")
+            seen.add(key)
+    return out
+
+
+def loads(text: str | bytes, *, raw: bool, checked: bool = False) -> Any:
+    """Parse JSON (numbers as their text when `raw`); unless `checked` (pyarrow read it), a key twice is an error."""
+    hook = None if checked else _no_repeats
     if raw:
-        return _json.loads(text, parse_float=RawNumber, parse_int=RawNumber, parse_constant=RawNumber)
-    return _json.loads(text)
+        return _json.loads(
+            text, parse_float=RawNumber, parse_int=RawNumber, parse_constant=RawNumber, object_pairs_hook=hook
+        )
+    return _json.loads(text, object_pairs_hook=hook)
 
 
 def dumps_raw(value: Any) -> str:
@@ -173,6 +188,7 @@ def parse(path: str, data: bytes, options: FilesOptions, schema: pa.Schema | Non
         table = _fast(data)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _line_by_line(path, data, raw=raw)
-    if _needs_python(table, data, raw=raw):
-        return _line_by_line(path, data, raw=raw)
+    if _needs_python(table, data, raw=raw):  # valid NDJSON (pyarrow read it): one object per non-empty line
+        lines = [line for line in (raw_line.strip() for raw_line in data.splitlines()) if line]
+        return FileRead(rows_to_table(loads(b"[" + b",".join(lines) + b"]", raw=raw, checked=True), raw=raw))
     return FileRead(table)
