@@ -77,11 +77,11 @@ def _set(t: pa.DataType, path: list[str], to: pa.DataType, where: str) -> pa.Dat
     if pa.types.is_map(t):
         if head.lower() not in ("key", "value"):
             raise ConfigError(f"schemaHints: {where} is a map; reach into it with {where}.key or {where}.value")
-        part = t.key_field if head.lower() == "key" else t.item_field
-        inner = to if not rest else _set(part.type, rest, to, f"{where}.{head}")
-        key, item = (
-            (part.with_type(inner), t.item_field) if head.lower() == "key" else (t.key_field, part.with_type(inner))
-        )
+        key, item = t.key_field, t.item_field
+        if head.lower() == "key":
+            key = key.with_type(to if not rest else _set(key.type, rest, to, f"{where}.key"))
+        else:
+            item = item.with_type(to if not rest else _set(item.type, rest, to, f"{where}.value"))
         return pa.map_(key, item)
     if not pa.types.is_struct(t):
         raise ConfigError(f"schemaHints: {where} is {t}, not a struct; hint {where} itself or fix the path")
