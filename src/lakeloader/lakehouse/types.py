@@ -68,7 +68,12 @@ def _time_to_micros(arr: pa.Array) -> pa.Array:
 
 
 def can_widen(src: pa.DataType, dst: pa.DataType) -> bool:
-    """True if every value of `src` fits `dst` exactly (the implicit up-casts Spark allows on insert)."""
+    """True if every value of `src` fits `dst` exactly (the implicit up-casts Spark allows on insert).
+
+    At every depth: a struct widens only into a struct holding each of its fields (by exact name) in a type
+    it widens into; a field only the target has reads as null. A field only `src` has would be dropped by
+    the cast, so such a struct does not widen (see `evolve_type`).
+    """
     if src == dst:
         return True
     if src in _INT_RANK and dst in _INT_RANK:
@@ -87,12 +92,65 @@ def can_widen(src: pa.DataType, dst: pa.DataType) -> bool:
     if pa.types.is_struct(src) and pa.types.is_struct(dst):
         dst_fields = {dst.field(i).name: dst.field(i).type for i in range(dst.num_fields)}
         return all(
-            src.field(i).name not in dst_fields or can_widen(src.field(i).type, dst_fields[src.field(i).name])
+            src.field(i).name in dst_fields and can_widen(src.field(i).type, dst_fields[src.field(i).name])
             for i in range(src.num_fields)
         )
-    if pa.types.is_list(src) and pa.types.is_list(dst):
+    if _is_list(src) and _is_list(dst):
         return can_widen(src.value_type, dst.value_type)
+    if pa.types.is_map(src) and pa.types.is_map(dst):
+        return src.key_type == dst.key_type and can_widen(src.item_type, dst.item_type)
     return False
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
+
+
+def evolve_type(src: pa.DataType, dst: pa.DataType, *, path: str) -> tuple[pa.DataType, list[str]] | None:
+    """`dst` grown by the nested fields only `src` has, and their paths; None if `src` does not fit it.
+
+    The grown type keeps `dst`'s fields, in its order and types, and appends the new ones (at any depth: inside
+    structs, list elements and map values), as Delta's schema merge does.
+    """
+    if can_widen(src, dst):
+        return dst, []
+    if pa.types.is_struct(src) and pa.types.is_struct(dst):
+        theirs = {src.field(i).name: src.field(i) for i in range(src.num_fields)}
+        fields: list[pa.Field] = []
+        added: list[str] = []
+        for i in range(dst.num_fields):
+            mine = dst.field(i)
+            other = theirs.pop(mine.name, None)
+            if other is None:
+                fields.append(mine)
+                continue
+            grown = evolve_type(other.type, mine.type, path=f"{path}.{mine.name}")
+            if grown is None:
+                return None
+            fields.append(mine.with_type(grown[0]))
+            added += grown[1]
+        taken = {f.name.lower() for f in fields}
+        for name, other in theirs.items():
+            if name.lower() in taken:  # Delta names are case-insensitive at every depth
+                return None
+            fields.append(delta_field(other))
+            added.append(f"{path}.{name}")
+        return pa.struct(fields), added
+    if _is_list(src) and _is_list(dst):
+        inner = evolve_type(src.value_type, dst.value_type, path=f"{path}.element")
+        return None if inner is None else (pa.list_(dst.value_field.with_type(inner[0])), inner[1])
+    if pa.types.is_map(src) and pa.types.is_map(dst) and src.key_type == dst.key_type:
+        item = evolve_type(src.item_type, dst.item_type, path=f"{path}.value")
+        if item is None:
+            return None
+        return pa.map_(dst.key_field, dst.item_field.with_type(item[0]), keys_sorted=dst.keys_sorted), item[1]
+    return None
+
+
+def fits_table(target: pa.Schema, table: pa.Schema) -> bool:
+    """True if every column of `target` is a column of `table` of the very same type, at every depth."""
+    have = {f.name: f.type for f in table}
+    return all(f.name in have and have[f.name] == f.type for f in target)
 
 
 def stored_as_is(src: pa.DataType, dst: pa.DataType) -> bool:
@@ -133,8 +191,9 @@ def stored_as_is(src: pa.DataType, dst: pa.DataType) -> bool:
 def plan_append(incoming: pa.Schema, table: pa.Schema | None, *, table_name: str, evolve: bool) -> pa.Schema:
     """The schema incoming batches are cast to before they are written to `table`.
 
-    Columns the table lacks are added when `evolve` is true, refused otherwise; a column whose type cannot
-    be widened into the table's is refused with the column, both types and the fix.
+    Columns the table lacks, and nested fields its structs lack (at any depth), are added when `evolve` is
+    true, refused otherwise; a column whose type cannot be widened into the table's is refused with the
+    column, both types and the fix.
     """
     normal = delta_schema(incoming)
     if table is None:
@@ -147,13 +206,15 @@ def plan_append(incoming: pa.Schema, table: pa.Schema | None, *, table_name: str
         if existing is None:
             new_columns.append(f.name)
             fields.append(f)
-        elif f.type == existing.type or can_widen(f.type, existing.type):
-            fields.append(existing)
-        else:
+            continue
+        grown = None if f.type == existing.type else evolve_type(f.type, existing.type, path=existing.name)
+        if f.type != existing.type and grown is None:
             raise SchemaMismatchError(
                 f"table {table_name}: column {f.name} is {existing.type} but the incoming data has {f.type}; "
                 "cast it in the source, or use schema evolution mode 'rescue' to keep such values aside"
             )
+        fields.append(existing if grown is None else existing.with_type(grown[0]))
+        new_columns += [] if grown is None else grown[1]
     if new_columns and not evolve:
         raise SchemaMismatchError(
             f"table {table_name}: incoming data has new columns {', '.join(new_columns)}; "

@@ -127,7 +127,7 @@ def files_input(
         path=lh.resolve_path(files.path),
         options=opts,
         checkpoint=checkpoint,
-        table_location=checkpoint.path / "__no_target__",  # the flow's query decides the target's columns
+        table_location=None,  # no table of its own: the flow's query decides the target's columns, the flow commits
         table_name=node.key,
         declared_schema=declared,
         bad_records_location=lh.resolve_path(opts.bad_records_path) if opts.bad_records_path else None,

@@ -179,7 +179,7 @@ def create_table(
 
 
 def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
-    """Plain appends to unpartitioned tables of the basic protocol, whose schema already holds every column."""
+    """Plain appends to unpartitioned tables of the basic protocol, whose schema already holds every column as is."""
     if dt is None:
         return True
     protocol = dt.protocol()
@@ -191,7 +191,7 @@ def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
         return False
     if dt.metadata().partition_columns:
         return False
-    return set(target.names) <= set(pa.schema(dt.schema().to_arrow()).names)
+    return types.fits_table(target, pa.schema(dt.schema().to_arrow()))  # else the schema grows: a merge write
 
 
 def _append_files(

@@ -3,6 +3,10 @@
 Globs in the path (`/landing/*/2024/*.json`) prune directories while walking; `pathGlobFilter` is matched on the
 file name (or on the path below the root when it holds a `/`). Names starting with `_` or `.` are skipped, as
 Spark does (checkpoints, `_SUCCESS`, temp files of writers).
+
+Symlinks never lead outside the watched folder: a linked folder is not followed (inside the folder its files
+are listed anyway, outside it is refused; so no link makes a cycle), and a linked file is taken only when its
+real path is inside the folder, under that path, so each real file is listed once.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ import time
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from lakeloader.errors import NotFoundError
+from lakeloader.errors import ConfigError, NotFoundError
 
 _GLOB_CHARS = set("*?[{")
 
@@ -31,8 +35,8 @@ class FileEntry:
 
 
 @lru_cache(maxsize=64)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Hadoop-style glob → regex: `*`, `**`, `?`, `[abc]`, `[!a]`, `{a,b}`."""
+def glob_regex(pattern: str, *, what: str = "glob") -> re.Pattern[str]:
+    """Hadoop-style glob → regex: `*`, `**`, `?`, `[abc]`, `[!a]`, `{a,b}`; a malformed one is a ConfigError."""
     out: list[str] = []
     i, depth = 0, 0
     while i < len(pattern):
@@ -72,7 +76,12 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(c))
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:
+        raise ConfigError(
+            f"{what} {pattern!r} is not a valid glob ({exc.msg}); write it like '*.json', '[a-c]*' or '{{a,b}}/*'"
+        ) from None
 
 
 def has_glob(text: str) -> bool:
@@ -86,6 +95,19 @@ def split_glob_path(path: str) -> tuple[Path, list[str]]:
         if has_glob(part):
             return Path(*parts[:i]), list(parts[i:])
     return Path(path), []
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One walk's result: the files, and the symlinks refused because their real path is outside the folder."""
+
+    files: list[FileEntry]
+    refused: list[str]
+
+
+def inside(path: str, folder: str) -> bool:
+    """True if `path` is `folder` or below it (both real, absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,11 @@ class Lister:
         exclude: tuple[str | os.PathLike[str], ...] = (),
     ) -> Lister:
         root, segments = split_glob_path(os.fspath(path))
+        for seg in segments:  # a malformed glob is the user's mistake: say so now, not mid-walk
+            if not seg.startswith("**"):
+                glob_regex(seg, what=f"path glob in {os.fspath(path)!r}:")
+        if path_glob_filter:
+            glob_regex(path_glob_filter, what="option pathGlobFilter")
         return cls(
             root=root,
             segments=tuple(segments),
@@ -122,25 +149,53 @@ class Lister:
             exclude=frozenset(os.path.abspath(p) for p in exclude),
         )
 
+    @cached_property
+    def real_root(self) -> str:
+        """The watched folder after resolving symlinks: no file outside it is ever listed, read or cleaned."""
+        return os.path.realpath(self.root)
+
     def check_root(self) -> None:
         if not self.root.is_dir() and not (self.root.is_file() and not self.segments):
             raise NotFoundError(f"files source: folder {self.root} does not exist; create it or check --path")
+
+    def contains(self, path: str, folders: dict[str, bool] | None = None) -> bool:
+        """True if `path` (a listed file) still resolves to a file inside the watched folder.
+
+        `folders` remembers each parent folder's answer (one `lstat` per file, one `realpath` per folder).
+        """
+        if self.root.is_file():
+            return True
+        if os.path.islink(path):
+            return inside(os.path.realpath(path), self.real_root)
+        parent = os.path.dirname(path)
+        ok = None if folders is None else folders.get(parent)
+        if ok is None:
+            ok = inside(os.path.realpath(parent), self.real_root)
+            if folders is not None:
+                folders[parent] = ok
+        return ok
 
     def list_files(self, *, known: Container[str] | None = None) -> list[FileEntry]:
         """Every matching file (unordered): one `scandir` per folder and one `stat` per file, nothing more.
 
         Files in `known` (the ledger's paths) are not even stat'ed: a no-op run costs the directory reads.
         """
+        return self.listing(known=known).files
+
+    def listing(self, *, known: Container[str] | None = None) -> Listing:
+        """`list_files`, with the symlinks refused for leading outside the folder."""
         self.check_root()
         if self.root.is_file():  # a single file named directly
             st = self.root.stat()
-            return [FileEntry(str(self.root), st.st_size, st.st_mtime_ns)]
-        out: list[FileEntry] = []
+            return Listing([FileEntry(str(self.root), st.st_size, st.st_mtime_ns)], [])
+        found: dict[str, FileEntry] = {}
+        refused: list[str] = []
+        real_root = self.real_root
         stack: list[tuple[str, int, str]] = [(str(self.root), 0, "")]
         while stack:
             folder, depth, rel = stack.pop()
-            self._scan(folder, depth, rel, stack, out, known)
-        return out
+            self._scan(folder, depth, rel, stack, found, refused, known, real_root)
+        return Listing(list(found.values()), sorted(refused))
 
     def _scan(
         self,
@@ -148,8 +203,10 @@ class Lister:
         depth: int,
         rel: str,
         stack: list[tuple[str, int, str]],
-        out: list[FileEntry],
+        found: dict[str, FileEntry],
+        refused: list[str],
         known: Container[str] | None,
+        real_root: str,
     ) -> None:
         segs = self.segments
         deep = any(s.startswith("**") for s in segs[: depth + 1])
@@ -171,7 +228,8 @@ class Lister:
                 if name[0] in "_.":
                     continue
                 try:
-                    is_dir = entry.is_dir()
+                    link = entry.is_symlink()
+                    is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     continue
                 if is_dir:
@@ -187,16 +245,40 @@ class Lister:
                 if name_re is not None and not name_re.match(f"{rel}{name}" if name_on_rel else name):
                     continue
                 path = entry.path
-                if known is not None and path in known:
+                if link:
+                    target = self._link_target(path, real_root)
+                    if target is None:
+                        refused.append(path)
+                        continue
+                    if not target:
+                        continue  # broken, a folder, or in an excluded folder: nothing to take
+                    path = target
+                if path in found or (known is not None and path in known):
                     continue
                 try:
-                    st = entry.stat()
+                    st = os.stat(path) if link else entry.stat()
                 except OSError:
                     continue  # vanished between listing and stat: the next run will not see it either
                 mtime = st.st_mtime_ns
                 if (after is not None and mtime <= after) or (before is not None and mtime >= before):
                     continue
-                out.append(FileEntry(path, st.st_size, mtime))
+                found[path] = FileEntry(path, st.st_size, mtime)
+
+    def _link_target(self, path: str, real_root: str) -> str | None:
+        """The path (under `root`) of the file a symlink leads to; None if it leads outside; "" to skip it."""
+        real = os.path.realpath(path)
+        if not inside(real, real_root):
+            try:
+                os.stat(real)
+            except OSError:
+                return ""  # a broken link leads nowhere
+            return None
+        if not os.path.isfile(real):
+            return ""  # a folder (not followed: inside the root it is walked anyway) or a broken link
+        target = os.path.join(str(self.root), os.path.relpath(real, real_root))
+        if any(inside(target, ex) for ex in self.exclude):
+            return ""
+        return target
 
 
 def restat(entries: list[FileEntry]) -> list[FileEntry | None]:

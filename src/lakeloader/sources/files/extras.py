@@ -40,14 +40,18 @@ def table_schema(location: Path) -> pa.Schema:
     return pa.schema(DeltaTable(os.fspath(location)).schema().to_arrow())
 
 
-def merge_table_schema(current: pa.Schema | None, location: Path, opts: FilesOptions) -> pa.Schema:
-    """The stream schema grown by the Delta table's own columns (its types win: that is what is stored)."""
+def merge_table_schema(current: pa.Schema | None, location: Path, opts: FilesOptions) -> pa.Schema | None:
+    """The stream schema grown by the Delta table's own columns (its types win: that is what is stored).
+
+    None when neither has a data column (a first batch of unreadable files made a table of extra columns
+    only): the next readable files are inferred.
+    """
     skip = extra_names(opts)
     table = [f for f in table_schema(location) if f.name not in skip]
     by_name = {f.name.lower(): f for f in table}
     fields = [by_name.pop(f.name.lower(), f) for f in current] if current is not None else []
     fields += [f for f in table if f.name.lower() in by_name]
-    return pa.schema(fields)
+    return pa.schema(fields) if fields else None
 
 
 def output_schema(fitter: SchemaFitter, opts: FilesOptions, *, corrupt: bool) -> pa.Schema:

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS files (
     archive_path TEXT
 );
 CREATE INDEX IF NOT EXISTS files_batch ON files(batch_id);
+CREATE TABLE IF NOT EXISTS stream (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -112,6 +113,26 @@ class FileLedger:
                 "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def started(self) -> bool:
+        """True once the stream has started (its first run listed the folder), whatever that run found."""
+        with self._connect() as con:
+            if con.execute("SELECT 1 FROM stream WHERE key = 'started_at'").fetchone():
+                return True
+            return con.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None  # an older ledger
+
+    def start(self, skipped: Iterable[LedgerEntry] = ()) -> None:
+        """Mark the stream started, with the files present then that it skips (includeExistingFiles=false),
+        in one transaction."""
+        now = datetime.now(UTC).isoformat()
+        rows = [(e.path, e.size, e.mtime_ns, None, -1, "skipped", None, now) for e in skipped]
+        with self._connect() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_hash, batch_id, status, rows, "
+                "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            con.execute("INSERT OR IGNORE INTO stream (key, value) VALUES ('started_at', ?)", (now,))
 
     def archivable(self, older_than: datetime) -> list[tuple[str, int]]:
         """(path, batch_id) of ingested or bad files recorded before `older_than`, not yet cleaned."""

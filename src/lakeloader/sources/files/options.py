@@ -54,6 +54,7 @@ class FilesOptions(BaseModel):
     infer_column_types: bool = Field(False, alias="inferColumnTypes")
     schema_evolution_mode: EvolutionMode | None = Field(None, alias="schemaEvolutionMode")
     rescued_data_column: str | None = Field(None, alias="rescuedDataColumn")
+    reader_case_sensitive: bool = Field(True, alias="readerCaseSensitive")
     # bad input
     mode: ParseMode = Field("PERMISSIVE", alias="mode")
     corrupt_record_column: str = Field("_corrupt_record", alias="columnNameOfCorruptRecord")
@@ -108,6 +109,15 @@ class FilesOptions(BaseModel):
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
+
+    @field_validator("path_glob_filter")
+    @classmethod
+    def _glob(cls, v: str | None) -> str | None:
+        if v is not None:
+            from lakeloader.sources.files.discovery import glob_regex
+
+            glob_regex(v, what="option pathGlobFilter")  # a bad pattern is the user's mistake, said now
+        return v
 
     @field_validator("clean_source", "mode", mode="before")
     @classmethod

@@ -10,25 +10,25 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lakeloader import units
-from lakeloader.errors import ConfigError
+from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.sources.files.cleaning import clean_source
 from lakeloader.sources.files.discovery import Lister
-from lakeloader.sources.files.ledger import FileLedger
-from lakeloader.sources.files.options import FilesOptions, parse_duration, parse_options
-from lakeloader.sources.files.source import FilesSource, RunStats
+from lakeloader.sources.files.options import parse_duration, parse_options
+from lakeloader.sources.files.source import FilesSource
+from lakeloader.sources.files.stats import RunStats
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ class IngestSummary:
         ]
         if s.bad_records:
             parts.append(f"{s.bad_records:,} bad records ({s.bad_files} files) → {self.bad_records_table}")
+        if s.schema_pending and s.files:
+            parts.append("no file could be read yet, so no schema was inferred: the next readable files set it")
+        if s.refused_links:
+            parts.append(f"{s.refused_links} symlinks leading outside the folder refused")
         if s.copied_files:
             parts.append(f"{s.copied_files:,} Parquet files copied as they were")
         if s.rescued_rows:
@@ -116,30 +120,27 @@ def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path
     return None if value is None else lakehouse.resolve_path(value)
 
 
-def clean_source(ledger: FileLedger, options: FilesOptions, root: Path, destination: Path | None) -> int:
-    """cleanSource DELETE or MOVE: files ingested more than the retention ago leave the landing folder."""
-    if options.clean_source == "OFF":
-        return 0
-    cutoff = datetime.now(UTC) - timedelta(seconds=options.clean_source_retention)
-    done = 0
-    for path, _batch in ledger.archivable(cutoff):
-        src = Path(path)
-        try:
-            if options.clean_source == "DELETE":
-                src.unlink()
-                ledger.mark_archived(path, "deleted", None)
-            else:
-                assert destination is not None
-                target = destination / (src.relative_to(root) if src.is_relative_to(root) else src.name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(src, target)
-                ledger.mark_archived(path, "moved", str(target))
-            done += 1
-        except FileNotFoundError:
-            ledger.mark_archived(path, "deleted", None)
-        except OSError as exc:
-            log.warning("cleanSource: could not %s %s (%s); will retry next run", options.clean_source, path, exc)
-    return done
+def register_bad_records(lh: Lakehouse, table: FullName, location: Path) -> str:
+    """Register a stream's bad-records table as `<table>_bad_records` (queryable with `lakeloader sql`).
+
+    Returns its name, or its location when that name is taken by another table (said in the log).
+    """
+    if not (location / "_delta_log").is_dir():
+        return str(location)
+    full = FullName(table.catalog, table.schema, f"{table.name}_bad_records")
+    name = str(full)
+    info = lh.metastore.get(name)
+    if info is not None:
+        if info.location is not None and Path(info.location) == location.absolute():
+            return name
+        log.warning("bad records of %s stay unregistered at %s: table %s exists already", table, location, name)
+        return str(location)
+    try:
+        lh.create_table(full.sql, location=location, comment=f"bad records of the files stream into {table}")
+    except LakeloaderError as exc:  # a name over the limits: the path is shown instead
+        log.warning("bad records of %s stay unregistered at %s: %s", table, location, exc)
+        return str(location)
+    return name
 
 
 def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, stopping: threading.Event) -> int | None:
@@ -227,8 +228,11 @@ def ingest_files(
             schema_location=_resolve(lh, opts.schema_location),
             on_batch=on_batch,
         )
-        with _StopFlag() as flag:
-            version = _drive(cp, table.location, source, how, stop or flag.event)
+        try:
+            with _StopFlag() as flag:
+                version = _drive(cp, table.location, source, how, stop or flag.event)
+        finally:
+            bad_table = register_bad_records(lh, table.name, source.bad_sink.location)
         cleaned = clean_source(source.ledger, opts, source.lister.root, destination)
     return IngestSummary(
         table=name,
@@ -238,5 +242,5 @@ def ingest_files(
         table_version=version,
         seconds=time.monotonic() - started,
         cleaned=cleaned,
-        bad_records_table=str(source.bad_sink.location),
+        bad_records_table=bad_table,
     )

@@ -55,21 +55,35 @@ def create_reader(fmt: str) -> Reader:
     return reader
 
 
+VANISHED = "file vanished before it could be read"
+
+
+def is_panic(exc: BaseException) -> bool:
+    """True for a Rust panic surfacing through pyo3 (`PanicException`, a BaseException): a reader bug, per file."""
+    return type(exc).__name__ == "PanicException"
+
+
 def read_file(reader: Reader, path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
-    """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt) becomes one bad record."""
+    """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt, a panic) is one bad record."""
     try:
         return reader(path, options, schema)
     except Exception as exc:  # corrupt input shows up as any exception type of any library
         return FileRead(None, [bad_file(path, exc)])
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        return FileRead(None, [bad_file(path, exc)])
 
 
-def bad_file(path: str, exc: Exception) -> BadRecord:
+def bad_file(path: str, exc: BaseException) -> BadRecord:
     """The bad record for a whole file that could not be read: vanished, not readable, or corrupt."""
     if isinstance(exc, FileNotFoundError):
-        return BadRecord(path, "file vanished before it could be read")
+        return BadRecord(path, VANISHED)
     if isinstance(exc, PermissionError):
         return BadRecord(path, f"file is not readable ({exc.strerror})")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if is_panic(exc):
+        return BadRecord(path, f"unreadable file: the reader panicked: {text[:500]}")
     return BadRecord(path, f"unreadable file: {type(exc).__name__}: {text[:500]}")
 
 
@@ -83,36 +97,43 @@ def read_bytes(path: str) -> bytes:
 def probe_schema(fmt: str, path: str, options: FilesOptions, *, sample_bytes: int = 256 << 10) -> pa.Schema | None:
     """A cheap look at a file's schema: the Parquet footer, the Avro header, the first 256 KiB of JSON/CSV.
 
-    None when the file cannot be probed (it will be reported bad when read).
+    None when the file cannot be probed (it will be reported bad when read, or read whole to learn it).
     """
     try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_schema(path)
-        if fmt == "avro":
-            import polars as pl
-
-            return pl.read_avro(path, n_rows=1).to_arrow().schema
-        if fmt in ("json", "csv"):
-            with pa.input_stream(path, compression="detect") as stream:
-                data: bytes = stream.read(sample_bytes)
-                more = bool(stream.read(1))
-            if more and not options.multi_line:
-                data = data[: data.rfind(b"\n") + 1] or data
-            elif more:
-                return None  # a multi-line document cannot be cut: read it whole
-            if fmt == "json":
-                from lakeloader.sources.files.formats import json as fjson
-
-                got = fjson.parse(path, data, options)
-            else:
-                from lakeloader.sources.files.formats import csv as fcsv
-
-                got = fcsv.parse(path, data, options, None)
-            return None if got.table is None else got.table.schema
-        reader = create_reader(fmt)
-        got = read_file(reader, path, options, None)
-        return None if got.table is None else got.table.schema
+        return _probe(fmt, path, options, sample_bytes)
     except Exception:
         return None
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        return None
+
+
+def _probe(fmt: str, path: str, options: FilesOptions, sample_bytes: int) -> pa.Schema | None:
+    if fmt == "parquet":
+        from lakeloader.sources.files.formats import parquet
+
+        return parquet.probe(path)
+    if fmt == "avro":
+        from lakeloader.sources.files.formats import avro
+
+        return avro.probe(path)
+    if fmt in ("json", "csv"):
+        with pa.input_stream(path, compression="detect") as stream:
+            data: bytes = stream.read(sample_bytes)
+            more = bool(stream.read(1))
+        if more and not options.multi_line:
+            data = data[: data.rfind(b"\n") + 1] or data
+        elif more:
+            return None  # a multi-line document cannot be cut: read it whole
+        if fmt == "json":
+            from lakeloader.sources.files.formats import json as fjson
+
+            got = fjson.parse(path, data, options, None)
+        else:
+            from lakeloader.sources.files.formats import csv as fcsv
+
+            got = fcsv.parse(path, data, options, None)
+        return None if got.table is None else got.table.schema
+    got = read_file(create_reader(fmt), path, options, None)
+    return None if got.table is None else got.table.schema

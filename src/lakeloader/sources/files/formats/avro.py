@@ -1,4 +1,8 @@
-"""Avro: `polars.read_avro` (fast, Arrow out); codecs polars lacks (zstandard, bzip2, xz) go through fastavro."""
+"""Avro: `polars.read_avro` (fast, Arrow out); codecs polars lacks (zstandard, bzip2, xz) go through fastavro.
+
+Files whose schema polars cannot read (maps, unions of several types: polars panics or fails) are decoded
+by fastavro into spark-avro's types (`avro_records.py`); the header says which, before polars is called.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakeloader.sources.files.formats import BadRecord, FileRead, read_bytes
+from lakeloader.sources.files.formats import BadRecord, FileRead, avro_records, read_bytes
 
 if TYPE_CHECKING:
     from lakeloader.sources.files.options import FilesOptions
@@ -23,12 +27,22 @@ def _transcode(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _needs_records(data: bytes) -> bool:
+    """True if the container's schema has types polars cannot read (it would panic or fail on them)."""
+    try:
+        return avro_records.needs_records(avro_records.writer_schema(data))
+    except Exception:  # fastavro cannot read this header (polars may: non-UTF-8 metadata, say)
+        return False
+
+
 def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
     import polars as pl
 
     data = read_bytes(path)
     if data[:4] != b"Obj\x01":
         raise ValueError("not an Avro container file (no 'Obj' magic bytes)")
+    if _needs_records(data):
+        return avro_records.read(path, data)
     try:
         return FileRead(pl.read_avro(io.BytesIO(data)).to_arrow())
     except Exception as exc:
@@ -59,14 +73,32 @@ def _salvage(path: str, data: bytes, first: Exception) -> FileRead:
     return FileRead(pl.read_avro(io.BytesIO(out.getvalue())).to_arrow(), [bad])
 
 
+def probe(path: str) -> pa.Schema:
+    """The Arrow schema of an Avro file, from its header (and one record, through polars, when it can)."""
+    import polars as pl
+
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head != b"Obj\x01":
+        raise ValueError("not an Avro container file (no 'Obj' magic bytes)")
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)  # the header: its schema, and often the first block
+    if _needs_records(head):
+        return pa.schema(list(avro_records.arrow_type(avro_records.writer_schema(head))))
+    return pl.read_avro(path, n_rows=1).to_arrow().schema
+
+
 def avsc_to_arrow(avsc: dict[str, Any] | str) -> pa.Schema:
     """The Arrow schema our Avro reader produces for files written with `avsc` (a declared schema)."""
     import json
 
     import fastavro
     import polars as pl
+    from fastavro.schema import expand_schema
 
     parsed = fastavro.parse_schema(json.loads(avsc) if isinstance(avsc, str) else avsc)
+    if avro_records.needs_records(expand_schema(parsed)):
+        return pa.schema(list(avro_records.arrow_type(expand_schema(parsed))))
     out = io.BytesIO()
     fastavro.writer(out, parsed, [])
     out.seek(0)
