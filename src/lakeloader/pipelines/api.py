@@ -128,6 +128,8 @@ def _query(func: Callable[..., Any]) -> Query:
                 query.streaming_references.add(text)
         elif method == "read_files":
             query.reads_files = True
+        elif method == "read_postgres":
+            query.reads_postgres = True
         elif method == "sql" and text:
             try:
                 found = translate.describe(text, where=Location("", 0))
@@ -494,15 +496,16 @@ def read_stream(name: str) -> Any:
     return _active("read_stream").read_stream(name)
 
 
+def read_postgres(**options: Any) -> Any:
+    """A Postgres table or query (the Postgres source's options: url or host/port/database/user, password as a
+    secret reference, table or query, mode full|incremental, cursor, ...): in a streaming table what is new since
+    the flow last ran; in a materialized view all of it."""
+    return _active("read_postgres").read_postgres(options)
+
+
 def read_files(path: str, *, format: str, **options: Any) -> Any:
     """Files under `path` (Auto Loader options): incrementally in a streaming table, all of them in a view."""
     return _active("read_files").read_files(path, {**options, "format": format})
-
-
-def read_postgres(**options: Any) -> Any:
-    """A PostgreSQL table or query (the options of `lakeloader ingest postgres`): incrementally in a streaming
-    table with a cursor, as a whole otherwise."""
-    return _active("read_postgres").read_postgres(options)
 
 
 def sql(query: str) -> Any:

@@ -7,13 +7,10 @@ what its query returns), so Parquet files are always decoded (no copy-through: a
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakeloader.errors import ConfigError
-from lakeloader.pipelines import translate
+from lakeloader.pipelines import static_args, translate
 from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
@@ -53,49 +50,12 @@ def _sql_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
 
 
 def _python_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
-    """The `dp.read_files(path, format=..., ...)` call of a Python streaming table, its arguments evaluated.
-
-    Arguments may be constants, f-strings and `dp.conf.get(...)` (the pipeline's configuration): the files
-    source must know the folder before the query function runs, to plan the batch.
-    """
-    assert flow.query.function is not None
-    tree = ast.parse(textwrap.dedent(inspect.getsource(flow.query.function)))
-    configuration = dict(ctx.pipeline.spec.configuration)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read_files":
-            args = [_evaluate(a, configuration, flow) for a in node.args]
-            options = {k.arg: _evaluate(k.value, configuration, flow) for k in node.keywords if k.arg}
-            if not args:
-                raise ConfigError(f"{flow.location}: dp.read_files needs the path as its first argument")
-            return translate.FilesRead(str(args[0]), options, True)
-    raise ConfigError(f"{flow.location}: flow {flow.name}: no dp.read_files(...) call found")
-
-
-def _evaluate(node: ast.AST, configuration: dict[str, str], flow: Flow) -> Any:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(str(_evaluate(v.value if isinstance(v, ast.FormattedValue) else v, configuration, flow))
-                       for v in node.values)  # fmt: skip
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _evaluate(node.left, configuration, flow) + _evaluate(node.right, configuration, flow)
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
-        and isinstance(node.func.value, ast.Attribute)
-        and node.func.value.attr == "conf"
-        and node.args
-    ):
-        key = _evaluate(node.args[0], configuration, flow)
-        default = _evaluate(node.args[1], configuration, flow) if len(node.args) > 1 else None
-        if key in configuration:
-            return configuration[key]
-        if default is not None:
-            return default
-        raise ConfigError(f"{flow.location}: dp.conf.get('{key}') is not in the pipeline's configuration; add it")
-    raise ConfigError(f"{flow.location}: flow {flow.name}: write dp.read_files' arguments as constants, f-strings or "
-                      "dp.conf.get(...), so the folder is known before the flow runs")  # fmt: skip
+    """The `dp.read_files(path, format=..., ...)` call of a Python streaming table, its arguments evaluated
+    (constants, f-strings, module constants, `dp.conf.get(...)`: see `static_args`)."""
+    args, options = static_args.call_arguments(flow, "read_files", dict(ctx.pipeline.spec.configuration))
+    if not args:
+        raise ConfigError(f"{flow.location}: dp.read_files needs the path as its first argument")
+    return translate.FilesRead(str(args[0]), options, True)
 
 
 def files_read(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:

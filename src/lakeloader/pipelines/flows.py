@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lakeloader.pipelines.load import Pipeline
 
 FILES = "__files__"
+POSTGRES = "__postgres__"
 
 
 @dataclass

@@ -59,6 +59,7 @@ class Query:
     streaming_references: set[str] = field(default_factory=set)  # read as STREAM(...) / read_stream
     reads_files: bool = False  # a read_files(...) (or dp.read_files) source
     streams_files: bool = False  # ... read incrementally: STREAM read_files(...) in SQL, any in a streaming table
+    reads_postgres: bool = False  # a dp.read_postgres(...) source
 
 
 @dataclass

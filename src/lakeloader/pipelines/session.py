@@ -43,6 +43,7 @@ class Streams:
     key: str | None  # the dataset key read as a stream (None: files or Postgres)
     data: Any  # a pyarrow dataset / table / reader DuckDB scans
     files: translate.FilesRead | None = None
+    postgres: bool = False  # the rows dp.read_postgres returns in this batch
 
 
 @dataclass
@@ -187,7 +188,15 @@ class FlowSession:
         return self.con.view(view.strip('"'))
 
     def read_postgres(self, options: dict[str, Any]) -> Any:
-        raise ConfigError(f"flow {self.flow.name}: dp.read_postgres is not available in this flow")
+        if self.stream is not None and self.stream.postgres:  # a streaming table: this batch's planned rows
+            return self.con.view(self._stream_view())
+        from lakeloader.pipelines import postgres_input
+
+        view = f"__lakeloader_pg{len(self._views)}"
+        where = f"{self.flow.location}: flow {self.flow.name}"
+        self.con.register(view, postgres_input.read_all(options, self.lakehouse, where=where))
+        self._views[f"postgres:{view}"] = view
+        return self.con.view(view)
 
     def sql(self, query: str) -> Any:
         return self.con.sql(self.translate(query))

@@ -20,7 +20,7 @@ from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
-from lakeloader.pipelines.flows import FILES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
+from lakeloader.pipelines.flows import FILES, POSTGRES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, Streams
@@ -32,12 +32,19 @@ if TYPE_CHECKING:
 
 
 def stream_source(ctx: UpdateContext, flow: Flow) -> str:
-    """The dataset key a streaming flow reads incrementally (through temporary views), or FILES."""
+    """The dataset key a streaming flow reads incrementally (through temporary views), or FILES, or POSTGRES."""
     graph = ctx.pipeline.graph
     current = flow
     for _ in range(len(graph.flows) + 1):
         if current.query.streams_files or (current.query.reads_files and current.query.function is not None):
             return FILES
+        if current.query.reads_postgres and current.query.function is not None:
+            if current is not flow:
+                raise TerminalError(
+                    f"{flow.location}: flow {flow.name} streams from a view that reads Postgres; call "
+                    "dp.read_postgres in the streaming table's own function"
+                )
+            return POSTGRES
         streams = sorted(graph.flow_streams[current.name])
         if len(streams) != 1:
             raise TerminalError(f"{flow.location}: flow {flow.name} reads {len(streams)} streams; read exactly one")
@@ -55,9 +62,9 @@ def table_location(ctx: UpdateContext, key: str) -> Path:
     return Path(info.location)
 
 
-def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str) -> Checkpoint:
+def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str, address: str | None = None) -> Checkpoint:
     path = ctx.pipeline.storage / "checkpoints" / node.key / flow.name
-    return Checkpoint(path, target=node.key, source=source)
+    return Checkpoint(path, target=node.key, source=source, address=address)
 
 
 @dataclass
@@ -70,6 +77,8 @@ class StreamInput:
     data: Callable[[dict[str, Any], int], Any]  # (a batch plan, attempt) -> what DuckDB scans
     upstream: Path | None = None  # a Delta upstream (for creating an empty target with its schema)
     read_again: Callable[[], bool] = lambda: False  # after a failed attempt: should the batch be read again?
+    close: Callable[[], None] = lambda: None  # release what the source holds (a control session)
+    postgres: bool = False  # the batch is what dp.read_postgres returns
 
 
 def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> StreamInput:
@@ -135,7 +144,33 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
 
     files = files_input.files_read(ctx, flow) if key == FILES else None
     label = files_input.label(ctx, files) if files is not None else f"delta:{key}"
-    checkpoint = checkpoint_for(ctx, flow, node, source=label)
+    address, postgres = None, None
+    if key == POSTGRES:
+        from lakeloader.pipelines import postgres_input
+
+        label, address, postgres = postgres_input.label(ctx, flow, postgres_input.postgres_read(ctx, flow))
+    try:
+        return _run_stream(ctx, flow, node, outcome, location, key, files, label, address, postgres)
+    finally:
+        if postgres is not None:
+            postgres.close()
+
+
+def _run_stream(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    outcome: FlowOutcome,
+    location: Path,
+    key: str,
+    files: Any,
+    label: str,
+    address: str | None,
+    postgres: Any,
+) -> FlowOutcome:
+    from lakeloader.pipelines import files_input
+
+    checkpoint = checkpoint_for(ctx, flow, node, source=label, address=address)
     quality_state = quality.Quality(node.key, rules_of(node))
     kept = quarantine_table(ctx, node) if flow.auto_cdc is None else None
     with checkpoint.exclusive():
@@ -149,6 +184,10 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
         stream.check_target(checkpoint, location)
         if files is not None:  # built after a restart moved the old state aside
             stream_input = files_input.files_input(ctx, flow, node, checkpoint, files)
+        elif postgres is not None:
+            from lakeloader.pipelines import postgres_input
+
+            stream_input = postgres_input.postgres_input(postgres, label)
         else:
             stream_input = _delta_input(ctx, flow, node, key)
         staged = None
@@ -206,7 +245,7 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
 
 def _streams(stream_input: StreamInput, plan: dict[str, Any], attempt: int = 0) -> Streams:
     files = getattr(stream_input.source, "files_read", None)
-    return Streams(stream_input.key, stream_input.data(plan, attempt), files=files)
+    return Streams(stream_input.key, stream_input.data(plan, attempt), files=files, postgres=stream_input.postgres)
 
 
 def _apply_changes(

@@ -1,0 +1,96 @@
+"""The arguments of a source call in a Python query function (`dp.read_files(...)`, `dp.read_postgres(...)`),
+evaluated before the function runs: a streaming flow must know what it reads to plan the batch first.
+
+Arguments may be constants, f-strings, `+` of those, `dp.conf.get(key[, default])` (the pipeline's
+configuration), and names of module-level constants (strings, numbers, lists and dicts of those).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any
+
+from lakeloader.errors import ConfigError
+from lakeloader.pipelines.model import Flow
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+class _Evaluator:
+    def __init__(self, flow: Flow, configuration: dict[str, str], call: str) -> None:
+        self.flow = flow
+        self.configuration = configuration
+        self.call = call
+        function = flow.query.function
+        self.globals: dict[str, Any] = dict(getattr(function, "__globals__", {}) or {})
+
+    def fail(self) -> ConfigError:
+        return ConfigError(
+            f"{self.flow.location}: flow {self.flow.name}: write {self.call}'s arguments as constants, f-strings, "
+            "module-level constants or dp.conf.get(...), so what it reads is known before the flow runs"
+        )
+
+    def value(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            parts = [self.value(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
+            return "".join(str(p) for p in parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.value(node.left) + self.value(node.right)
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self.value(v) for v in node.elts]
+        if isinstance(node, ast.Dict):
+            return {self.value(k): self.value(v) for k, v in zip(node.keys, node.values, strict=True) if k is not None}
+        if isinstance(node, ast.Name) and node.id in self.globals and _plain(self.globals[node.id]):
+            return self.globals[node.id]
+        if self._is_conf_get(node):
+            assert isinstance(node, ast.Call)
+            key = self.value(node.args[0])
+            default = self.value(node.args[1]) if len(node.args) > 1 else None
+            if key in self.configuration:
+                return self.configuration[key]
+            if default is not None:
+                return default
+            raise ConfigError(
+                f"{self.flow.location}: dp.conf.get('{key}') is not in the pipeline's configuration; add it to "
+                "spark-pipeline.yml under configuration"
+            )
+        raise self.fail()
+
+    @staticmethod
+    def _is_conf_get(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "conf"
+            and bool(node.args)
+        )
+
+
+def call_arguments(flow: Flow, method: str, configuration: dict[str, str]) -> tuple[list[Any], dict[str, Any]]:
+    """The evaluated (positional, keyword) arguments of the first `<x>.method(...)` call in the flow's function."""
+    assert flow.query.function is not None
+    tree = ast.parse(textwrap.dedent(inspect.getsource(flow.query.function)))
+    evaluator = _Evaluator(flow, configuration, f"dp.{method}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:
+            args = [evaluator.value(a) for a in node.args]
+            if any(k.arg is None for k in node.keywords):
+                raise evaluator.fail()  # **options: not known before the function runs
+            return args, {str(k.arg): evaluator.value(k.value) for k in node.keywords}
+    raise ConfigError(f"{flow.location}: flow {flow.name}: no dp.{method}(...) call found")
