@@ -102,7 +102,7 @@ def test_replay_quarantine_from_the_cli(lh: Lakehouse, tmp_path: Path) -> None:
     assert code == 0, out
     assert json.loads(out) | {"expectations": None} == {
         "table": "main.silver.clean", "quarantine": "main.silver.clean_quarantine", "selected": 2, "replayed": 1,
-        "still_failing": 1, "batches": 1, "expectations": None}  # fmt: skip
+        "still_failing": 1, "batches": 1, "through": {"clean": "query"}, "expectations": None}  # fmt: skip
     code, out = _run("pipelines", "replay-quarantine", str(folder), "--table", "clean")
     assert code == 0 and "0 of 1 quarantined rows replayed" in out, out
     code, out = _run("pipelines", "replay-quarantine", str(folder), "--table", "nope")

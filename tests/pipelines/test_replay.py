@@ -126,3 +126,38 @@ def test_a_full_refresh_empties_the_quarantine_with_the_table(lh: Lakehouse, pip
     assert _speeds(lh, "main.silver.clean_quarantine") == [-5, 250, 300]  # dropped again, once
     q = lh.table("main.silver.clean_quarantine").location
     assert any(h.get("operation") == "DELETE" or "truncate" in str(h).lower() for h in delta.history(q))
+
+
+JOINED = """\
+CREATE OR REFRESH MATERIALIZED VIEW providers AS SELECT * FROM main.raw.providers;
+CREATE OR REFRESH STREAMING TABLE claims (
+  CONSTRAINT known_provider EXPECT (specialty IS NOT NULL) ON VIOLATION DROP ROW,
+  CONSTRAINT positive EXPECT (amount > {floor}) ON VIOLATION DROP ROW
+) AS SELECT c.*, p.specialty FROM STREAM(main.raw.claims) c LEFT JOIN providers p ON c.npi = p.npi;
+"""
+
+
+def test_a_flow_that_keeps_its_stream_rows_runs_its_query_again(lh: Lakehouse, pipeline: Write) -> None:
+    """A claim dropped for an unknown provider lands once the provider arrived: the join is done again."""
+    import pyarrow as pa
+
+    providers = lh.create_table("main.raw.providers", if_not_exists=True).location
+    claims = lh.create_table("main.raw.claims", if_not_exists=True).location
+    delta.write(providers, pa.table({"npi": ["1"], "specialty": ["Cardiology"]}))
+    delta.write(claims, pa.table({"claim": ["a", "b", "c"], "npi": ["1", "2", "2"], "amount": [10, 20, -1]}))
+    folder = pipeline({"claims.sql": JOINED.format(floor=0)})
+    assert run(folder, lh).status == "COMPLETED"
+    assert rows(lh, "SELECT claim FROM main.silver.claims") == [{"claim": "a"}]
+    delta.write(providers, pa.table({"npi": ["2"], "specialty": ["Pediatrics"]}))  # the data is fixed upstream
+    assert run(folder, lh).status == "COMPLETED"  # the providers view refreshes; the claims stream has no new rows
+    result = replay_quarantine(folder, lh, table="claims")
+    assert result.through == {"claims": "query"} and (result.replayed, result.still_failing) == (1, 1)
+    got = rows(lh, "SELECT claim, specialty FROM main.silver.claims ORDER BY claim")
+    assert got == [{"claim": "a", "specialty": "Cardiology"}, {"claim": "b", "specialty": "Pediatrics"}]
+    kept = rows(lh, "SELECT claim, specialty, _failed_expectations AS failed FROM main.silver.claims_quarantine")
+    assert kept == [{"claim": "c", "specialty": None, "failed": ["known_provider", "positive"]}]  # as stored
+    (folder / "transformations" / "claims.sql").write_text(JOINED.format(floor=-5))  # and the definition
+    assert replay_quarantine(folder, lh, table="claims").replayed == 1
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.claims_quarantine") == [{"n": 0}]
+    assert rows(lh, "SELECT claim, specialty FROM main.silver.claims WHERE claim = 'c'") == [
+        {"claim": "c", "specialty": "Pediatrics"}]  # fmt: skip

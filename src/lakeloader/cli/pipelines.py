@@ -22,8 +22,26 @@ PathArg = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+ConfOpt = Annotated[
+    list[str] | None,
+    typer.Option("--conf", help="key=value added to (or overriding) the spec's configuration; repeatable."),
+]
+
+
 def _names(values: list[str] | None) -> list[str]:
     return [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+
+
+def _conf(values: list[str] | None) -> dict[str, str]:
+    from lakeloader.errors import ConfigError
+
+    out = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--conf {value!r}: write key=value, e.g. --conf source.url=postgresql://host/db")
+        out[key.strip()] = rest
+    return out
 
 
 @pipelines_app.command("init")
@@ -36,11 +54,11 @@ def init(name: Annotated[str, typer.Argument(help="The project folder to create,
 
 
 @pipelines_app.command("dry-run")
-def dry_run(path: PathArg = None, as_json: JsonOpt = False) -> None:
+def dry_run(path: PathArg = None, conf: ConfOpt = None, as_json: JsonOpt = False) -> None:
     """Check the whole pipeline and report every problem at once (names, cycles, SQL, Python); run nothing."""
     from lakeloader.pipelines.load import load
 
-    pipeline = load(path, state.lakehouse())
+    pipeline = load(path, state.lakehouse(), conf=_conf(conf))
     problems = pipeline.problems
     if as_json:
         print_json({"pipeline": pipeline.name, "ok": not problems, "problems": problems,
@@ -62,6 +80,7 @@ def dry_run(path: PathArg = None, as_json: JsonOpt = False) -> None:
 def graph(
     path: PathArg = None,
     fmt: Annotated[str, typer.Option("--format", help="text | mermaid | dot")] = "text",
+    conf: ConfOpt = None,
 ) -> None:
     """The dataflow graph: datasets and the flows between them."""
     from lakeloader.errors import ConfigError
@@ -70,7 +89,7 @@ def graph(
 
     if fmt not in ("text", "mermaid", "dot"):
         raise ConfigError(f"--format {fmt}: choose text, mermaid or dot")
-    pipeline = load(path, state.lakehouse())
+    pipeline = load(path, state.lakehouse(), conf=_conf(conf))
     for problem in pipeline.problems:
         error_line(problem)
     sys.stdout.write(graphs.render(pipeline.graph, fmt))
@@ -164,6 +183,7 @@ def run(
         bool, typer.Option("--continuous", help="Keep updating until Ctrl-C / SIGTERM (see --interval).")
     ] = False,
     interval: Annotated[str, typer.Option("--interval", help="Pause between continuous updates: 30s, 1m.")] = "1m",
+    conf: ConfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run an update: every flow (or the selected datasets'), incrementally, exactly once."""
@@ -183,7 +203,7 @@ def run(
     failed = False
     try:
         while True:
-            pipeline = load(path, lh)
+            pipeline = load(path, lh, conf=_conf(conf))
             live = _Live(not as_json and Console(stderr=True).is_terminal)
             try:
                 with live:
@@ -259,6 +279,7 @@ def replay_quarantine(
     where: Annotated[
         str | None, typer.Option("--where", help="Only the quarantined rows this SQL condition chooses.")
     ] = None,
+    conf: ConfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a table's quarantined rows against its expectations again and land the ones that now pass."""
@@ -269,7 +290,10 @@ def replay_quarantine(
     if not table:
         raise ConfigError("replay-quarantine: name the table with --table, e.g. --table silver_readings")
     try:
-        result = replay(path, state.lakehouse(), table=table, where=where)
+        from lakeloader.pipelines.load import load
+
+        lh = state.lakehouse()
+        result = replay(load(path, lh, conf=_conf(conf)), lh, table=table, where=where)
     except PipelineProblems as exc:
         for problem in exc.problems:
             error_line(problem)

@@ -159,13 +159,18 @@ def telematics(
     new_column_after: NewColumnOpt = None,
     malformed: MalformedOpt = 0,
     duplicate_file: DuplicateOpt = False,
+    glitches: Annotated[
+        int, typer.Option("--glitches", min=0, help="Readings a device got wrong: at (0, 0), or at 999.9 km/h.")
+    ] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Vehicle telematics: moving tracks with monotonic odometers, as Parquet or newline-delimited JSON."""
+    import dataclasses
+
     from lakeloader.samples.telematics import write_telematics
 
     out = local_path(out)
-    faults = _faults(late_files, new_column_after, malformed, duplicate_file)
+    faults = dataclasses.replace(_faults(late_files, new_column_after, malformed, duplicate_file), glitches=glitches)
     total = files + (malformed if file_format == "parquet" else 0)
     with _progress(total, "telematics") as on_file:
         summary = write_telematics(

@@ -68,9 +68,13 @@ def _python(path: Path, label: str, definitions: Definitions, configuration: dic
         sys.modules.pop(module_name, None)
 
 
-def load(path: str | Path | None, lakehouse: Lakehouse) -> Pipeline:
-    """The pipeline at `path` (its folder or spec file); problems are in `.problems`, not raised."""
+def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] | None = None) -> Pipeline:
+    """The pipeline at `path` (its folder or spec file); problems are in `.problems`, not raised.
+
+    `conf` overrides and adds to the spec's configuration for this load (`--conf key=value`)."""
     spec = load_spec(path)
+    if conf:
+        spec = spec.model_copy(update={"configuration": {**spec.configuration, **conf}})
     configuration = dict(spec.configuration)
     definitions = Definitions()
     for file in spec.source_files():

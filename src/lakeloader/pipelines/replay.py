@@ -1,5 +1,13 @@
-"""Replay a streaming table's quarantine: the rows its DROP ROW expectations dropped, checked again against the
-table's current expectations (after the definition or the data was fixed) and landed in the table.
+"""Replay a streaming table's quarantine: the rows its DROP ROW expectations dropped, fed through the flow again
+(after the definition or the data was fixed) and landed in the table.
+
+How a row goes through again depends on the flow that dropped it (its `_flow`):
+- a SQL flow whose query keeps its stream's rows (`SELECT *` or `s.*` over one `STREAM(table)`, no grouping —
+  `translate.keeps_stream_rows`): the row's stream columns are the flow's input again, and its query runs anew
+  (a join sees today's data: a claim dropped for an unknown provider passes once the provider arrived), then the
+  table's current expectations;
+- any other flow (Python, a projection, `STREAM read_files`): the row as it was stored is checked against the
+  table's current expectations (a loosened constraint lets it in; data it joined to is not looked up again).
 
 A replay is a stream of its own (a checkpoint in the pipeline's storage, `replays/<table>`), through the one
 stream runner: the plan names the quarantine's version and the filter, so a replayed plan reads the same rows;
@@ -41,6 +49,7 @@ class ReplayResult:
     replayed: int = 0  # landed in the table, gone from the quarantine
     still_failing: int = 0  # failed a DROP ROW expectation again: still in the quarantine
     batches: int = 0
+    through: dict[str, str] = field(default_factory=dict)  # flow -> "query" | "expectations"
     expectations: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +60,7 @@ class ReplayResult:
             "replayed": self.replayed,
             "still_failing": self.still_failing,
             "batches": self.batches,
+            "through": self.through,
             "expectations": self.expectations,
         }
 
@@ -185,9 +195,9 @@ def replay_quarantine(
             def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
                 rows = reader.read_all()
                 result.selected += rows.num_rows
-                passed = _passing(rows, state)
+                passed = _through_flows(lakehouse, loaded, key, rows, state, result)
                 _stage(_staged(checkpoint, batch_id), passed.column(quarantine.ID))
-                data = passed.select(quarantine.data_columns(passed))
+                data = passed.drop_columns([quarantine.ID])
                 result.replayed += data.num_rows
                 metadata = {"pipeline": loaded.name, "replay_of": q_name}
                 return delta.commit_batch(location, data, stream_id=checkpoint.stream_id, batch_id=batch_id,
@@ -198,6 +208,67 @@ def replay_quarantine(
     result.still_failing = result.selected - result.replayed
     result.expectations = [c.to_dict() for c in state.counts]
     return result
+
+
+def _through_flows(
+    lakehouse: Lakehouse, pipeline: Pipeline, key: str, rows: pa.Table, state: quality.Quality, result: ReplayResult
+) -> pa.Table:
+    """The rows that pass now, as the table's columns plus `_quarantine_id`, flow by flow."""
+    import pyarrow.compute as pc
+
+    graph = pipeline.graph
+    parts = []
+    for name in sorted(set(rows.column("_flow").to_pylist()), key=str):
+        column = rows.column("_flow")
+        mine = rows.filter(pc.equal(column, name) if name is not None else pc.is_null(column))
+        flow = graph.flows.get(name) if name is not None else None
+        stream = _delta_stream(pipeline, flow) if flow is not None and graph.target_of(flow).key == key else None
+        if flow is not None and stream is not None:
+            result.through[str(name)] = "query"
+            parts.append(_through_query(lakehouse, pipeline, flow, stream, mine, state))
+        else:
+            result.through[str(name)] = "expectations"
+            kept = _passing(mine, state)
+            parts.append(kept.select([*quarantine.data_columns(kept), quarantine.ID]))
+    if not parts:
+        return rows.select([*quarantine.data_columns(rows), quarantine.ID]).slice(0, 0)
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def _delta_stream(pipeline: Pipeline, flow: Any) -> str | None:
+    """The table a SQL flow that keeps its stream's rows streams from (None for any other flow)."""
+    if flow.query.sql is None or not translate.keeps_stream_rows(flow.query.sql):
+        return None
+    streams = sorted(pipeline.graph.flow_streams[flow.name])
+    node = pipeline.graph.nodes.get(streams[0]) if len(streams) == 1 else None
+    return streams[0] if len(streams) == 1 and (node is None or not node.is_view) else None
+
+
+def _through_query(
+    lakehouse: Lakehouse, pipeline: Pipeline, flow: Any, stream: str, rows: pa.Table, state: quality.Quality
+) -> pa.Table:
+    """The flow's query over the rows' stream columns (as its input batch), then the current expectations."""
+    from lakeloader.pipelines.flows import output
+    from lakeloader.pipelines.session import FlowSession, Streams
+
+    info = lakehouse.metastore.get(stream)
+    if info is None or not info.location or not delta.is_delta_table(info.location):
+        raise NotFoundError(
+            f"flow {flow.name} streams from {stream}, which no longer exists: nothing to replay through"
+        )
+    schema = pa.schema(delta.open_table(info.location, table_name=stream).schema().to_arrow())
+    columns = []
+    for f in schema:  # a column the stream gained since: NULL in rows that came before it
+        columns.append(rows.column(f.name).cast(f.type) if f.name in rows.column_names else pa.nulls(len(rows), f.type))
+    batch = pa.Table.from_arrays([*columns, rows.column(quarantine.ID)], names=[*schema.names, quarantine.ID])
+    session = FlowSession(lakehouse, pipeline, flow, stream=Streams(stream, batch))
+    try:
+        out = output(session, pipeline.graph.target_of(flow), state).read_all()
+    finally:
+        session.close()
+    if quarantine.ID not in out.column_names:
+        raise ConfigError(f"flow {flow.name}: its query no longer keeps its stream's columns; replay cannot follow it")
+    return out
 
 
 def _passing(rows: pa.Table, state: quality.Quality) -> pa.Table:

@@ -172,3 +172,43 @@ def condition_to_duckdb(condition: str) -> str:
     """An expectation's condition (Databricks SQL) as a DuckDB expression."""
     sql = to_duckdb(f"SELECT ({condition}) AS ok", resolve=lambda name, _s: name)
     return sql.removeprefix("SELECT ").removesuffix(" AS ok")
+
+
+def keeps_stream_rows(sql: str) -> bool:
+    """True when the query's outermost SELECT keeps every column of its one `STREAM(table)` as it is: `*` or
+    `s.*` with no EXCEPT / REPLACE, and no GROUP BY, DISTINCT, HAVING, QUALIFY, aggregate or window.
+
+    Its output rows then hold its input rows, so rows it produced can be fed through it again (the quarantine's
+    replay): the columns of the stream pick them out, and the query computes the rest anew.
+    """
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql)
+    except TranslateError:
+        return False
+    streams = list(tree.find_all(exp.Stream))
+    if not isinstance(tree, exp.Select) or len(streams) != 1:
+        return False
+    if any(tree.args.get(k) for k in ("group", "distinct", "having", "qualify")):
+        return False
+    inner = streams[0].this
+    alias = inner.alias if isinstance(inner, exp.Subquery) else ""
+    table = inner.this if isinstance(inner, exp.Subquery) else inner
+    if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
+        return False  # STREAM read_files(...): its rows carry _metadata, which no `*` keeps
+    names = {n.lower() for n in (alias, table.name) if n}
+    kept = False
+    for projection in tree.expressions:
+        if projection.find(exp.AggFunc) or projection.find(exp.Window):
+            return False
+        star = projection if isinstance(projection, exp.Star) else None
+        if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+            if projection.table.lower() not in names:
+                continue
+            star = projection.this
+        if star is not None:
+            if any(star.args.get(k) for k in ("except_", "except", "replace", "rename")):
+                return False
+            kept = True
+    return kept

@@ -26,16 +26,19 @@ class Faults:
         new_column_after: files numbered above K carry one extra column (None: never).
         malformed: N malformed records: broken lines in JSON; for Avro and Parquet, N extra truncated files.
         duplicate_file: also write a byte-identical copy of the first file under `reupload/`.
+        glitches: telematics only: N readings a device got wrong, spread over the files — every other one at
+            (0, 0) ("null island", a GPS fix lost), the others at an impossible 999.9 km/h.
     """
 
     late_files: int = 0
     new_column_after: int | None = None
     malformed: int = 0
     duplicate_file: bool = False
+    glitches: int = 0
 
     def check(self, *, files: int, what: str) -> None:
         """Refuse options that cannot apply to `files` files, naming the option and the fix."""
-        if self.late_files < 0 or self.malformed < 0:
+        if self.late_files < 0 or self.malformed < 0 or self.glitches < 0:
             raise ConfigError(f"samples {what}: --late-files and --malformed must be >= 0; pass a count like 1")
         if self.late_files > files:
             raise ConfigError(

@@ -162,6 +162,16 @@ def _write_file(path: Path, records: list[dict[str, Any]], file_format: Telemati
     pq.write_table(pa.Table.from_pylist(records, schema=telematics_arrow_schema(with_fuel_level=evolved)), path)
 
 
+def _glitched(chunk: list[dict[str, Any]], glitches: list[int], seed: int) -> list[dict[str, Any]]:
+    """Readings `glitches` (numbers over all files) spoiled: a lost GPS fix at (0, 0), or 999.9 km/h."""
+    rng = random.Random(f"lakeloader.samples.telematics.glitches:{seed}:{glitches[:1]}")
+    chunk = list(chunk)
+    for glitch, index in zip(glitches, rng.sample(range(len(chunk)), min(len(glitches), len(chunk))), strict=False):
+        spoiled = {"lat": 0.0, "lon": 0.0} if glitch % 2 == 0 else {"speed_kmh": 999.9}
+        chunk[index] = chunk[index] | spoiled
+    return chunk
+
+
 def _break_json_lines(paths: list[Path], count: int, seed: int) -> None:
     """Insert `count` broken lines (a record cut in half) into the files, spread over them in turn."""
     rng = random.Random(f"lakeloader.samples.telematics.malformed:{seed}")
@@ -204,6 +214,8 @@ def write_telematics(
         late = number <= files and faults.is_late(number, files)
         if late:
             chunk = [record | {"ts": record["ts"] - LATE_SHIFT} for record in chunk]
+        if number <= files and faults.glitches:
+            chunk = _glitched(chunk, [g for g in range(faults.glitches) if g % files == number - 1], seed)
         evolved = faults.has_new_column(number)
         path = target / telematics_file_name(number, file_format)
         _write_file(path, chunk, file_format, evolved)
