@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(VENV)/bin/lakeloader --root $${LAKELOADER_ROOT:-./lakehouse} demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
 
 test: lint

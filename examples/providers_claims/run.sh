@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Providers & Claims, as the seed notebooks do it, with the lakeloader CLI:
-# secret scope kardia → init script (ephemeral Postgres) → bootstrap → bronze_providers (JDBC) + bronze_claims (Auto Loader).
+# Providers & Claims, as the seed does it, with the lakeloader CLI: secret scope kardia → init script (ephemeral
+# Postgres) → bootstrap → the pipeline in this folder (bronze_providers from Postgres, bronze_claims from Avro,
+# silver with expectations and a quarantine, gold). Run it twice: the second update reads only what is new.
 # Usage: examples/providers_claims/run.sh   (root: $LAKELOADER_ROOT, default ./lakehouse; needs `make` setup first)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,16 +19,9 @@ trap '$ll postgres stop' EXIT
 # 99_bootstrap / 99_seed: raw folders, providers_10.csv + claims_10.avro, public.providers seeded
 $ll bootstrap providers-claims --generate
 
-# 01_bronze_jdbc_providers: Postgres → kardia_bronze.bronze_providers (append, as the seed)
-$ll ingest postgres \
-  --source-url "$($ll postgres status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print("postgresql://postgres@%s:%s/postgres" % (s["host"], s["port"]))')" \
-  --password '{{secrets/kardia/pg_pw}}' \
-  --table public.providers --target kardia_bronze.bronze_providers
+# the pipeline: bronze, silver, gold (spark-pipeline.yml + transformations/*.py)
+url=$($ll postgres status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print("postgresql://postgres@%s:%s/postgres" % (s["host"], s["port"]))')
+$ll pipelines run "$here/examples/providers_claims" --conf "kardia.postgres_url=$url"
 
-# 01_bronze_autoloader_claims: Avro claims with the declared schema (claims.avsc = CLAIMS_AVRO_SCHEMA) → bronze_claims
-$ll ingest files --path /Volumes/kardia/landing/raw/claims --format avro --schema "$here/examples/providers_claims/claims.avsc" \
-  --target kardia_bronze.bronze_claims --checkpoint /Volumes/kardia/landing/raw/_checkpoints/claims \
-  --trigger available-now
-
-$ll sql "SELECT count(*) AS providers FROM kardia_bronze.bronze_providers"
-$ll sql "SELECT status, count(*) AS claims, sum(billed_amount) AS billed FROM kardia_bronze.bronze_claims GROUP BY 1 ORDER BY 1"
+$ll sql "SELECT count(*) AS providers FROM kardia.kardia_silver.providers"
+$ll sql "SELECT specialty, month, claims, paid FROM kardia.kardia_gold.paid_by_specialty_month ORDER BY month, specialty"

@@ -1,28 +1,31 @@
 #!/usr/bin/env bash
-# Telematics bronze, as the seed does it: a landing volume in 00_landing, Parquet and JSON ingested incrementally
-# with checkpoints in _checkpoints, bronze tables in 01_bronze. Run it twice: the second run ingests nothing.
-# Usage: examples/telematics/run.sh   (root: $LAKELOADER_ROOT, default ./lakehouse; needs `make` setup first)
+# Telematics, as the seed does it: devices upload to a landing volume in 00_landing, the pipeline in this folder
+# ingests Parquet and JSON into 01_bronze (checkpoints in _checkpoints), cleans and deduplicates into 02_silver
+# and aggregates into 03_gold, with vehicle reference data from the fleet's own Postgres database.
+# Run it twice: each wave of files is read once. Usage: examples/telematics/run.sh (root: $LAKELOADER_ROOT)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 ll=${LAKELOADER:-$here/.venv/bin/lakeloader}  # a command line: may be "python -m lakeloader.cli"
-landing=/Volumes/telematics/00_landing/landing
 
-$ll catalogs create telematics --if-not-exists
-$ll schemas create 'telematics.`00_landing`' --if-not-exists
-$ll schemas create 'telematics.`01_bronze`' --if-not-exists
-$ll volumes create 'telematics.`00_landing`.landing' --if-not-exists >/dev/null
-folder=$($ll volumes list 'telematics.00_landing' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["location"])')
+# the fleet's database stands in for the seed's Supabase Postgres: its reader's password in secret scope telematics
+$ll secrets create-scope telematics --if-not-exists
+$ll secrets list-secrets telematics --json | grep -q '"fleet_pw"' \
+  || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' | $ll secrets put-secret telematics fleet_pw
+$ll secrets create-scope kardia --if-not-exists
+$ll secrets list-secrets kardia --json | grep -q '"pg_pw"' \
+  || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' | $ll secrets put-secret kardia pg_pw
+$ll postgres start --ephemeral --password '{{secrets/kardia/pg_pw}}'
+trap '$ll postgres stop' EXIT
+fleet_url=$($ll bootstrap telematics)  # landing volume + database supabase with public.vehicles
 
 # devices upload trip readings (a new wave of files each time this script runs)
-wave=$(date +%s)
+folder=$($ll volumes list 'telematics.00_landing' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["location"])')
+wave=$(date +%s%N)
 $ll samples telematics --files 4 --rows-per-file 5000 --format parquet --out "$folder/parquet/$wave" --seed "${wave: -4}"
 $ll samples telematics --files 2 --rows-per-file 1000 --format json --out "$folder/json/$wave" --seed "${wave: -3}"
 
-# 01_bronze: Auto Loader, availableNow, one checkpoint per stream
-$ll ingest files --path "$landing/parquet" --format parquet --target 'telematics.`01_bronze`.telematics' \
-  --checkpoint "$landing/_checkpoints/telematics" --schema-evolution-mode addNewColumns
-$ll ingest files --path "$landing/json" --format json --target 'telematics.`01_bronze`.telematics_test' \
-  --checkpoint "$landing/_checkpoints/telematics_test" --option inferColumnTypes=true
+# the pipeline: 01_bronze, 02_silver, 03_gold (spark-pipeline.yml + transformations/*.sql, vehicles.py)
+$ll pipelines run "$here/examples/telematics" --conf "fleet.url=$fleet_url"
 
-$ll sql 'SELECT vehicle_id, count(*) AS readings, max(speed_kmh) AS top_speed FROM telematics.`01_bronze`.telematics GROUP BY 1 ORDER BY 1'
-$ll files state "$landing/_checkpoints/telematics" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "files in the ledger")'
+$ll sql 'SELECT vehicle_id, make, fleet, distance_km, harsh_brakes_per_100km FROM telematics.`03_gold`.harsh_braking ORDER BY 1'
+$ll pipelines events "$here/examples/telematics" --type flow_progress --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "flow_progress events")'

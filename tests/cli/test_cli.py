@@ -42,35 +42,65 @@ def test_user_mistakes_are_one_red_line_and_exit_1(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "letters, digits" in bad.stderr
 
 
+DEMO_TABLES = {
+    "kardia.kardia_bronze.bronze_claims": 35,  # claims_10.avro + claims_11.avro
+    "kardia.kardia_bronze.bronze_providers": 42,  # public.providers appended at each of 4 updates: 10+10+11+11
+    "kardia.kardia_gold.paid_by_specialty_month": 17,
+    "kardia.kardia_gold.provider_claim_summary": 11,
+    "kardia.kardia_silver.claims": 34,  # 35 claims, 1 serviced after it was submitted still quarantined
+    "kardia.kardia_silver.claims_quarantine": 1,
+    "kardia.kardia_silver.providers": 11,  # one row per NPI, the late provider included
+    "telematics.01_bronze.telematics": 35_000,  # 4 + 2 Parquet files of 5,000 readings, + 1 uploaded twice
+    "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines (_corrupt_record)
+    "telematics.01_bronze.vehicles": 5,
+    "telematics.02_silver.readings": 29_994,  # the re-uploaded file's 4,997 valid readings counted once
+    "telematics.02_silver.readings_valid": 34_991,
+    "telematics.02_silver.readings_valid_quarantine": 9,  # 6 glitches, 3 of them again in the re-uploaded copy
+    "telematics.03_gold.harsh_braking": 5,
+    "telematics.03_gold.vehicle_daily_distance": 27,
+}
+
+
 @pytest.mark.slow
-def test_demo_builds_both_bronze_layers_then_reruns_incrementally_without_leaking_the_secret(tmp_path: Path) -> None:
+def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaking_secrets(tmp_path: Path) -> None:
     root = tmp_path / "lh"
     out = cli(root, "demo", "--json")
     report = json.loads(out.stdout)
-    tables = {t["table_name"]: t["rows"] for t in report["tables"]}
-    assert tables == {
-        "kardia.kardia_bronze.bronze_providers": 13,  # 10 seeded + 3 updated rows appended by the incremental run
-        "kardia.kardia_bronze.bronze_claims": 35,  # claims_10.avro + claims_11.avro
-        "telematics.01_bronze.telematics": 30_000,  # 4 + 2 Parquet files of 5,000 readings
-        "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines kept (PERMISSIVE)
-    }
-    assert [r["rows"] for r in report["incremental_run"]] == [3, 25, 10_000, 1_000]
-    assert [r["rows"] for r in report["noop_run"]] == [0, 0, 0, 0]
-    # the new Parquet column arrived through schema evolution in the same run
+    assert {t["table_name"]: t["rows"] for t in report["tables"]} == DEMO_TABLES
+    incremental = {f["dataset"]: f for u in report["incremental"] for f in u["flows"]}
+    assert incremental["kardia.kardia_bronze.bronze_claims"]["rows_out"] == 25  # only claims_11.avro
+    assert incremental["telematics.01_bronze.telematics"]["rows_out"] == 15_000  # only the new wave
+    assert incremental["kardia.kardia_silver.claims"]["dropped"] == 4
+    noop = [f for u in report["noop"] for f in u["flows"]]
+    assert all(f["rows_out"] == 0 for f in noop if f["dataset"].endswith(("bronze_claims", "telematics")))
+    replay = report["replay"]
+    assert (replay["selected"], replay["replayed"], replay["still_failing"]) == (4, 3, 1)
+    assert replay["through"] == {"claims_with_provider": "query"}
+    rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
+    assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
+    # every table reads back with deltalake, and with DuckDB over the files deltalake lists
+    import duckdb
+    from deltalake import DeltaTable
+
+    for name, rows in DEMO_TABLES.items():
+        location = json.loads(cli(root, "tables", "describe", name, "--json").stdout)["location"]
+        table = DeltaTable(location)
+        assert table.to_pyarrow_table().num_rows == rows, name
+        files = [u.removeprefix("file://") for u in table.file_uris()]
+        counted = duckdb.execute(f"SELECT count(*) FROM read_parquet({files!r}, union_by_name = true)").fetchone()
+        assert counted is not None and counted[0] == rows, name
     described = json.loads(cli(root, "tables", "describe", "telematics.01_bronze.telematics", "--json").stdout)
-    assert "fuel_level" in {c["name"] for c in described["columns"]} and described["rows"] == 30_000
-    history = json.loads(cli(root, "tables", "history", "kardia.kardia_bronze.bronze_claims", "--json").stdout)
-    assert [h.get("lakeloader.batch_id") for h in history] == [1, 0, None]  # newest first; CREATE TABLE last
-    rows = json.loads(
-        cli(root, "sql", "SELECT count(DISTINCT claim_id) AS n FROM kardia_bronze.bronze_claims", "--json").stdout
-    )
-    assert rows == [{"n": 35}]
-    # the password never leaks: not in CLI output, metastore, checkpoints, Delta logs, bad records, server state
-    secret = cli(root, "secrets", "get-secret", "kardia", "pg_pw", "--reveal").stdout.strip()
-    assert len(secret) >= 16
-    assert secret not in out.stdout + out.stderr
-    leaks = [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-    assert leaks == []
+    assert "fuel_level" in {c["name"] for c in described["columns"]}  # the new Parquet column, evolved in
+    assert "_metadata" not in {c["name"] for c in described["columns"]}  # hidden, as in Databricks
+    # the passwords never leak: not in CLI output, metastore, checkpoints, Delta logs, event logs, server state
+    for scope, key in (("kardia", "pg_pw"), ("telematics", "fleet_pw")):
+        secret = cli(root, "secrets", "get-secret", scope, key, "--reveal").stdout.strip()
+        assert len(secret) >= 16
+        assert secret not in out.stdout + out.stderr
+        leaks = [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        assert leaks == [], (scope, leaks)
+    again = cli(root, "demo", "--json")  # a second demo starts from nothing again: the same tables
+    assert {t["table_name"]: t["rows"] for t in json.loads(again.stdout)["tables"]} == DEMO_TABLES
 
 
 @pytest.mark.slow
@@ -110,7 +140,7 @@ def test_demo_runs_as_root_with_everything_in_a_folder_others_cannot_enter() -> 
         )
         assert demo.returncode == 0, demo.stderr[-3000:]
         tables = {t["table_name"]: t["rows"] for t in json.loads(demo.stdout)["tables"]}
-        assert tables["kardia.kardia_bronze.bronze_providers"] == 13
+        assert tables == DEMO_TABLES
         assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in parents} == before, "a folder was widened"
         assert stat.S_IMODE((private / "lh").stat().st_mode) == 0o700
     finally:

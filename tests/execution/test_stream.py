@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from lakeloader.errors import ConfigError
+from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.execution.stream import append_writer, run_available_now
 from lakeloader.lakehouse.delta import CommitResult
@@ -90,6 +90,19 @@ def test_checkpoint_files_never_hold_registered_secrets(tmp_path: Path) -> None:
 
     register("pg-password-123")
     checkpoint = Checkpoint(tmp_path, target="c.s.t", source="parts")
-    checkpoint.write_plan(0, {"query": "select 1", "dsn": "postgresql://u:pg-password-123@h/db"})
+    with pytest.raises(TerminalError, match="refusing to write a secret value") as caught:
+        checkpoint.write_plan(0, {"query": "select 1", "dsn": "postgresql://u:pg-password-123@h/db"})
+    assert "pg-password-123" not in str(caught.value)
     text = "".join(p.read_text() for p in tmp_path.rglob("*.json"))
-    assert "pg-password-123" not in text and "[REDACTED]" in text
+    assert "pg-password-123" not in text and checkpoint.latest_planned() is None  # refused, not masked
+
+
+def test_a_short_registered_value_never_corrupts_stream_state(tmp_path: Path) -> None:
+    """Masking "tiny" (a weak test password) inside a stored schema made "tinyint" unreadable: state is data."""
+    from lakeloader.secrets.redact import register
+
+    register("tiny")
+    checkpoint = Checkpoint(tmp_path, target="c.s.t", source="parts")
+    plan = {"schema": "a tinyint, b array<tinyint>", "files": [["/data/tiny/f.parquet", 1, 2]]}
+    checkpoint.write_plan(0, plan)
+    assert checkpoint.read_plan(0) == plan

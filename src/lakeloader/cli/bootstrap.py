@@ -61,3 +61,32 @@ def providers_claims(
         print_json(result.to_dict())
     else:
         console.print("bootstrap providers-claims: done")
+
+
+@bootstrap_app.command("telematics")
+def telematics(
+    password: Annotated[
+        str,
+        typer.Option("--reader-password", help="The fleet reader's password, as a secret reference."),
+    ] = "{{secrets/telematics/fleet_pw}}",
+    vehicles: Annotated[int, typer.Option("--vehicles", min=1, help="Fleet size (VH-0001 ...).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Create telematics.00_landing.landing and, on the running embedded server, the fleet's database `supabase`
+    (read-only role fleet_reader, public.vehicles); print the reader's password-free URL."""
+    from lakeloader.demo import setup
+    from lakeloader.embedded import fleet, instance
+    from lakeloader.errors import ConfigError
+    from lakeloader.secrets import resolve_references
+
+    if "{{" not in password:
+        raise ConfigError("--reader-password: pass a secret reference like {{secrets/telematics/fleet_pw}}")
+    lh = state.lakehouse()
+    setup.setup_telematics(lh)
+    admin = instance.connection_url(root=lh.root, reveal=True)
+    result = fleet.bootstrap_fleet(admin, reader_password=resolve_references(password, root=lh.root), vehicles=vehicles)
+    url = fleet.reader_url(admin)
+    if as_json:
+        print_json({**result.to_dict(), "url": url, "volume": "telematics.00_landing.landing"})
+    else:
+        typer.echo(url)

@@ -144,12 +144,16 @@ class _Live:
 
 
 def _summary(result: Any, default_schema: str) -> None:
-    """One row per flow; datasets in the pipeline's default schema by their short name."""
-    prefix = default_schema + "."
+    """One row per flow; datasets by their name in the pipeline's default schema or catalog."""
+    catalog = default_schema.split(".")[0]
+
+    def own(flow: str, dataset: str) -> bool:  # a dataset's own flow, named after it
+        return flow.replace("`", "").rsplit(".", 1)[-1] == dataset.rsplit(".", 1)[-1]
+
     rows = [
         {
-            "flow": o.flow,
-            "dataset": o.dataset.removeprefix(prefix),
+            "flow": "" if own(o.flow, o.dataset) else o.flow,
+            "dataset": o.dataset.removeprefix(default_schema + ".").removeprefix(catalog + "."),
             "status": o.status,
             "rows in": f"{o.rows_in:,}",
             "rows out": f"{o.rows_out:,}",
@@ -162,7 +166,7 @@ def _summary(result: Any, default_schema: str) -> None:
     columns = ["flow", "dataset", "status", "rows in", "rows out", "dropped", "time", "note"]
     if not any(r["note"] for r in rows):
         columns.remove("note")
-    if all(r["flow"] == r["dataset"].rsplit(".", 1)[-1] for r in rows):
+    if not any(r["flow"] for r in rows):
         columns.remove("flow")  # every flow is named after its dataset (the usual case): say it once
     print_rows(rows, columns=columns)
     heading(f"update {result.update_id[:8]}: {result.status}", f" in {result.seconds:.1f} s")

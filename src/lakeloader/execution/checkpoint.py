@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lakeloader.errors import ConfigError, TerminalError
-from lakeloader.secrets.redact import redact_obj
+from lakeloader.secrets.redact import holds_secret
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -44,7 +44,13 @@ def write_json_atomic(path: Path, obj: Any, *, exclusive: bool = False) -> bool:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    data = json.dumps(redact_obj(obj), sort_keys=True, default=str).encode()
+    text = json.dumps(obj, sort_keys=True, default=str)
+    if holds_secret(text):  # state is data: masking it would corrupt a plan or a schema; never write a secret
+        raise TerminalError(
+            f"{path}: refusing to write a secret value into stream state (a registered secret appears in a path, "
+            "a name or a schema it records); rename what holds it, or change the secret"
+        )
+    data = text.encode()
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -196,7 +202,7 @@ class Checkpoint:
             )
         entry = {"batch_id": batch_id, "planned_at": datetime.now(UTC).isoformat(), "plan": plan}
         written = write_json_atomic(self.offsets_dir / f"{batch_id}.json", entry, exclusive=True)
-        if not written and self.read_plan(batch_id) != json.loads(json.dumps(redact_obj(plan), default=str)):
+        if not written and self.read_plan(batch_id) != json.loads(json.dumps(plan, default=str)):
             raise StreamInUseError(
                 f"checkpoint {self.path}: another run planned batch {batch_id} of this stream meanwhile; "
                 "run one at a time (nothing of this run was committed)"

@@ -116,6 +116,7 @@ def _query(func: Callable[..., Any]) -> Query:
         return query
     from lakeloader.pipelines import translate
 
+    query.returns_sql = _returned_sql(tree)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -138,6 +139,23 @@ def _query(func: Callable[..., Any]) -> Query:
             query.references |= found.references
             query.streaming_references |= found.streaming_references
     return query
+
+
+def _returned_sql(tree: ast.Module) -> str | None:
+    """The SQL of a function whose body is (a docstring and) `return dp.sql("<constant>")`, else None."""
+    function = tree.body[0] if tree.body else None
+    if not isinstance(function, ast.FunctionDef):
+        return None
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    call = body[0].value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "sql"):
+        return None
+    first = call.args[0] if len(call.args) == 1 and not call.keywords else None
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 def _expectations(func: Callable[..., Any]) -> list[Expectation]:

@@ -58,6 +58,29 @@ def _python_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
     return translate.FilesRead(str(args[0]), options, True)
 
 
+def _reads_metadata(ctx: UpdateContext, flow: Flow) -> bool:
+    """Does the flow, or a view it streams from, refer to `_metadata`?"""
+    import inspect
+
+    graph = ctx.pipeline.graph
+    current = flow
+    for _ in range(len(graph.flows) + 1):
+        text = current.query.sql or ""
+        if current.query.function is not None:
+            try:
+                text = inspect.getsource(current.query.function)
+            except (OSError, TypeError):
+                text = ""
+        if translate.mentions_metadata(text):
+            return True
+        streams = sorted(graph.flow_streams[current.name])
+        node = graph.nodes.get(streams[0]) if streams else None
+        if node is None or not node.is_view:
+            return False
+        current = node.flows[0]
+    return False
+
+
 def files_read(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
     """What the flow reads: its SQL's `STREAM read_files(...)`, or its Python function's `dp.read_files(...)`."""
     return _python_files(ctx, flow) if flow.query.function is not None else _sql_files(ctx, flow)
@@ -78,11 +101,21 @@ def files_input(
     from lakeloader.sources.files.source import FilesSource
 
     options = dict(files.options)
+    if _reads_metadata(ctx, flow):  # Databricks' hidden column: there whenever a query names it
+        options.setdefault("includeMetadata", "true")
     schema_text = options.pop("schema", None)
+    avro_schema = options.pop("avroSchema", None)  # Spark's Avro option: the writer's schema, as JSON
     options.setdefault("copyThroughMinFileSize", "off")
     opts = parse_options(options)
     lh = ctx.lakehouse
     declared = load_declared_schema(str(schema_text)) if schema_text else None
+    if avro_schema is not None and declared is None:
+        import json
+
+        from lakeloader.sources.files.formats.avro import avsc_to_arrow
+
+        text = avro_schema if isinstance(avro_schema, str) else json.dumps(avro_schema)
+        declared = avsc_to_arrow(text)
     source = FilesSource(
         path=lh.resolve_path(files.path),
         options=opts,

@@ -109,8 +109,10 @@ def output(
     *,
     on_dropped: quality.Dropped | None = None,
 ) -> pa.RecordBatchReader:
-    """The flow's rows with its expectations applied (evaluated by DuckDB in the same session)."""
-    result = session.result()
+    """The flow's rows with its expectations applied (evaluated by DuckDB in the same session).
+
+    A file's `_metadata` column is hidden as in Databricks: `SELECT *` leaves it out, naming it keeps it."""
+    result = _without_hidden(session, session.result())
     if not quality_state.rules:
         reader = to_arrow(result, where=f"flow {session.flow.name}")
         return _counting(reader, quality_state)
@@ -123,6 +125,24 @@ def output(
     checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
     reader = checked.to_arrow_reader(1 << 17)
     return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
+
+
+def _without_hidden(session: FlowSession, result: Any) -> Any:
+    if not type(result).__module__.startswith("duckdb") or "_metadata" not in result.columns:
+        return result
+    if translate.names_metadata(session.flow.query.sql or _source_of(session.flow)):
+        return result
+    session.con.register("__lakeloader_with_metadata", result)
+    return session.con.sql('SELECT * EXCLUDE ("_metadata") FROM __lakeloader_with_metadata')
+
+
+def _source_of(flow: Flow) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(flow.query.function) if flow.query.function is not None else ""
+    except (OSError, TypeError):
+        return ""
 
 
 def _counting(reader: pa.RecordBatchReader, state: quality.Quality) -> pa.RecordBatchReader:
@@ -200,6 +220,13 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
     collector = quarantine.Collector(ctx.update_id, flow.name, 0, "materialized view refresh") if kept else None
     try:
         reader = output(session, node, state_rules, on_dropped=collector)
+        if not deterministic and not refreshing:  # a query that cannot say its inputs are unchanged: compare rows
+            reader, same = _same_rows(reader, location)
+            if same:
+                outcome.rows_in, outcome.rows_out = state_rules.input_rows, state_rules.output_rows
+                outcome.expectations = [c.to_dict() for c in state_rules.counts]
+                outcome.up_to_date, outcome.message = True, "up to date: the same rows as its last refresh"
+                return outcome
         result = delta.write(
             location,
             reader,
@@ -220,6 +247,46 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
         read = dict(session.read_versions)
         write_json_atomic(state_path, {"fingerprint": fingerprint, "inputs": read, "version": result.version})
     return outcome
+
+
+SAME_ROWS_LIMIT = 200_000  # rows compared before a refresh of a view that cannot tell its inputs are unchanged
+
+
+def _same_rows(reader: pa.RecordBatchReader, location: Path) -> tuple[pa.RecordBatchReader, bool]:
+    """(the rows again, True when they equal the table's, in any order): a small view over Postgres or files
+    keeps its version when nothing changed, so the views downstream skip their refresh too."""
+    import duckdb
+
+    if not delta.is_delta_table(location):
+        return reader, False
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows > SAME_ROWS_LIMIT:  # too big to hold: write it as it comes
+            return pa.RecordBatchReader.from_batches(reader.schema, _chain(batches, reader)), False
+    new = pa.Table.from_batches(batches, schema=reader.schema)
+    again = new.to_reader()
+    old_table = delta.open_table(location)
+    if pa.schema(old_table.schema().to_arrow()) != new.schema or int(old_table.count()) != new.num_rows:
+        return again, False
+    con = duckdb.connect()
+    try:
+        con.register("new_rows", new)
+        con.register("old_rows", delta.dataset(location).to_table())
+        differ = con.execute(
+            "SELECT count(*) FROM ((SELECT * FROM new_rows EXCEPT ALL SELECT * FROM old_rows) "
+            "UNION ALL (SELECT * FROM old_rows EXCEPT ALL SELECT * FROM new_rows))"
+        ).fetchone()
+    finally:
+        con.close()
+    return again, differ is not None and int(differ[0]) == 0
+
+
+def _chain(first: list[pa.RecordBatch], rest: pa.RecordBatchReader) -> Any:
+    yield from first
+    yield from rest
 
 
 def _start_over(checkpoint: Checkpoint) -> None:

@@ -86,6 +86,11 @@ class Graph:
         return out
 
 
+def is_default_flow(flow: Flow) -> bool:
+    """The flow a dataset's own query defines: named as the dataset (`02_silver`.t's is 02_silver.t)."""
+    return flow.name.replace("`", "") == flow.target.replace("`", "")
+
+
 def build(
     definitions: Definitions,
     *,
@@ -142,7 +147,7 @@ def build(
                 "declare it (CREATE OR REFRESH STREAMING TABLE / dp.create_streaming_table)"
             )
             continue
-        if flow.name != flow.target and node.dataset.kind != "streaming_table":
+        if not is_default_flow(flow) and node.dataset.kind != "streaming_table":
             problems.append(
                 f"{flow.location}: flow {flow.name} writes to {node.key}, a {node.dataset.kind.replace('_', ' ')}; "
                 "flows write to streaming tables only"
@@ -285,6 +290,6 @@ def render(graph: Graph, fmt: str) -> str:
         sources = sorted(graph.flow_reads[name] | graph.external[name]) + (["files"] if flow.query.reads_files else [])
         streamed = graph.flow_streams[name]
         shown = [f"STREAM({s})" if s in streamed else s for s in sources]
-        via = "" if name == flow.target else f" via {name}" + (" (AUTO CDC)" if flow.auto_cdc else "")
+        via = "" if is_default_flow(flow) else f" via {name}" + (" (AUTO CDC)" if flow.auto_cdc else "")
         lines.append(f"{target} [{label}]{via} <- {', '.join(shown) or '(no input)'}")
     return "\n".join(lines) + "\n"

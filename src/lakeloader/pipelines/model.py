@@ -60,6 +60,7 @@ class Query:
     reads_files: bool = False  # a read_files(...) (or dp.read_files) source
     streams_files: bool = False  # ... read incrementally: STREAM read_files(...) in SQL, any in a streaming table
     reads_postgres: bool = False  # a dp.read_postgres(...) source
+    returns_sql: str | None = None  # a Python function that is just `return dp.sql("<constant>")`: that SQL
 
 
 @dataclass

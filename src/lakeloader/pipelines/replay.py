@@ -236,8 +236,10 @@ def _through_flows(
 
 
 def _delta_stream(pipeline: Pipeline, flow: Any) -> str | None:
-    """The table a SQL flow that keeps its stream's rows streams from (None for any other flow)."""
-    if flow.query.sql is None or not translate.keeps_stream_rows(flow.query.sql):
+    """The table a SQL flow that keeps its stream's rows streams from (None for any other flow); a Python
+    function that only returns `dp.sql("...")` counts as that SQL."""
+    sql = flow.query.sql or flow.query.returns_sql
+    if sql is None or not translate.keeps_stream_rows(sql):
         return None
     streams = sorted(pipeline.graph.flow_streams[flow.name])
     node = pipeline.graph.nodes.get(streams[0]) if len(streams) == 1 else None

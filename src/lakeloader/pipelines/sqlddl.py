@@ -236,7 +236,7 @@ def _statement(statement: Statement, out: Definitions) -> None:
         return  # a streaming table that flows target
     out.flows.append(
         Flow(
-            name=name,
+            name=name.replace("`", ""),  # the default flow, named as its dataset (`02_silver`.t: 02_silver.t)
             target=name,
             kind="append" if kind == "streaming_table" else "complete",
             query=query,

@@ -212,3 +212,15 @@ def keeps_stream_rows(sql: str) -> bool:
                 return False
             kept = True
     return kept
+
+
+def mentions_metadata(text: str) -> bool:
+    """True when a query (SQL or Python source) refers to the files' `_metadata` column at all."""
+    return "_metadata" in text
+
+
+def names_metadata(text: str) -> bool:
+    """True when a query selects the whole `_metadata` column by name (not only fields of it, `_metadata.x`)."""
+    import re
+
+    return re.search(r"\b_metadata\b(?!\s*[.\[])", text) is not None

@@ -261,6 +261,18 @@ def _write_avro(path: Path, records: list[dict[str, Any]], *, with_plan_code: bo
         fastavro.writer(handle, schema, records, codec="deflate", sync_marker=sync_marker)
 
 
+def write_claims_file(path: Path | str, records: list[dict[str, Any]], *, seed: int = DEFAULT_SEED) -> Path:
+    """Write `records` (as `claim_records` makes them, edited at will) as one claims Avro file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with_plan_code = any("plan_code" in r for r in records)
+    import zlib
+
+    marker = _sync_marker(seed, zlib.crc32(target.name.encode()))  # the same bytes run to run
+    _write_avro(target, records, with_plan_code=with_plan_code, sync_marker=marker)
+    return target
+
+
 def _truncate_last_block(path: Path, sync_marker: bytes) -> None:
     """Cut the file in the middle of its last data block, so that every Avro reader fails on it."""
     data = path.read_bytes()

@@ -62,13 +62,13 @@ TELEMATICS_ARROW_SCHEMA = telematics_arrow_schema()
 class _Vehicle:
     """One simulated vehicle: where it is, how fast it goes, and its trip."""
 
-    def __init__(self, rng: random.Random, number: int) -> None:
+    def __init__(self, rng: random.Random, number: int, start: datetime = TELEMATICS_START) -> None:
         place = rng.choice(vocab.PLACES)
         self.vehicle_id = f"VH-{number:04d}"
         self.lat = place.lat + rng.uniform(-0.05, 0.05)
         self.lon = place.lon + rng.uniform(-0.05, 0.05)
         self.odometer = rng.uniform(5_000.0, 150_000.0)
-        self.clock = TELEMATICS_START + timedelta(seconds=rng.randrange(600))
+        self.clock = start + timedelta(seconds=rng.randrange(600))
         self.fuel = rng.uniform(40.0, 100.0)
         self.trip = 0
         self.left = 0
@@ -115,12 +115,15 @@ class _Vehicle:
         }
 
 
-def iter_telematics(*, seed: int = DEFAULT_SEED, vehicles: int = DEFAULT_VEHICLES) -> Iterator[dict[str, Any]]:
-    """An endless stream of readings as dicts (with `fuel_level`), one vehicle after another in turn."""
+def iter_telematics(
+    *, seed: int = DEFAULT_SEED, vehicles: int = DEFAULT_VEHICLES, start: datetime = TELEMATICS_START
+) -> Iterator[dict[str, Any]]:
+    """An endless stream of readings as dicts (with `fuel_level`), one vehicle after another in turn, from
+    `start` (each vehicle's first reading within 10 minutes of it)."""
     if vehicles < 1:
         raise ConfigError(f"samples telematics: --vehicles {vehicles} is invalid; pass a fleet size >= 1")
     rng = random.Random(f"lakeloader.samples.telematics:{seed}")
-    fleet = [_Vehicle(rng, number) for number in range(1, vehicles + 1)]
+    fleet = [_Vehicle(rng, number, start) for number in range(1, vehicles + 1)]
     for vehicle in itertools.cycle(fleet):
         yield vehicle.step(rng)
 
@@ -193,6 +196,7 @@ def write_telematics(
     vehicles: int = DEFAULT_VEHICLES,
     faults: Faults | None = None,
     on_file: OnFile | None = None,
+    start: datetime = TELEMATICS_START,
 ) -> WriteSummary:
     """Write `files` files of `rows_per_file` readings: `telematics_0001.parquet` (or `.json`, one object a line).
 
@@ -206,7 +210,7 @@ def write_telematics(
     faults.check(files=files, what="telematics")
     target = prepare_dir(Path(out_dir), what="telematics")
     truncated = faults.malformed if file_format == "parquet" else 0
-    readings = iter_telematics(seed=seed, vehicles=vehicles)
+    readings = iter_telematics(seed=seed, vehicles=vehicles, start=start)
     summary = WriteSummary()
     late_mtimes: dict[Path, datetime] = {}
     for number in range(1, files + truncated + 1):

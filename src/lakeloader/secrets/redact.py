@@ -75,6 +75,18 @@ def redact(text: str) -> str:
     return _compiled().sub(REDACTED, text)
 
 
+STATE_MIN_LENGTH = 8  # in stored state a shorter value is too likely ordinary text ("tiny" in "tinyint")
+
+
+def holds_secret(text: str, *, min_length: int = STATE_MIN_LENGTH) -> bool:
+    """Whether a registered secret value of at least `min_length` characters (in any of its forms) is in `text`.
+
+    For state that is data (plans, schemas, ledgers): masking it would corrupt it, so writers refuse instead."""
+    with _lock:
+        values = [v for v in _values if len(v) >= min_length]
+    return any(v in text for v in values)
+
+
 def redact_obj(obj: Any) -> Any:
     """Redact every string inside a JSON-like object (dicts, lists, strings)."""
     if isinstance(obj, str):

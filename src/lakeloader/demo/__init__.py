@@ -1,0 +1,133 @@
+"""The demo job behind `make demo`: both reference pipelines as declarative pipelines, from nothing, then the sources
+change, an incremental update reads only what is new, a fix upstream and in a definition lets quarantined rows in
+(replay-quarantine), and a last update finds nothing to do.
+
+Providers & Claims (`examples/providers_claims`, Python): secret scope `kardia` → ephemeral embedded Postgres →
+bootstrap → bronze (Postgres providers appended per update, Avro claims with the declared schema) → silver
+(providers by NPI, claims with expectations and a quarantine) → gold. Telematics (`examples/telematics`, SQL):
+landing volume in `00_landing` with the pipeline's checkpoints in `_checkpoints` → Parquet and JSON bronze →
+silver (valid, deduplicated readings) → gold (daily distance, harsh braking per 100 km), vehicle reference data
+from the fleet's own Postgres database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lakeloader.demo import report, setup
+from lakeloader.demo.setup import Say
+from lakeloader.errors import NotFoundError, TerminalError
+from lakeloader.lakehouse.root import Lakehouse
+
+Show = Callable[[str, Any, str], None]  # (title, an UpdateResult or ReplayResult, catalog.schema) for the CLI
+STATUSES_FIXED = "PAID,DENIED,PENDING,ADJUSTED,APPEALED"
+
+
+def examples_folder() -> Path:
+    """The shipped example pipelines: inside the installed package, or the checkout's `examples/`."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parent.parent / "examples", here.parents[3] / "examples"):
+        if (candidate / "telematics" / "spark-pipeline.yml").is_file():
+            return candidate
+    raise NotFoundError("the example pipelines are not installed next to lakeloader; run the demo from a checkout")
+
+
+class _Pipelines:
+    """The two example pipelines with the demo's configuration, run update after update."""
+
+    def __init__(self, lh: Lakehouse, kardia_url: str, fleet_url: str, show: Show) -> None:
+        folder = examples_folder()
+        self.lh = lh
+        self.show = show
+        self.folders = {"providers_claims": folder / "providers_claims", "telematics": folder / "telematics"}
+        self.conf = {
+            "providers_claims": {"kardia.postgres_url": kardia_url},
+            "telematics": {"fleet.url": fleet_url},
+        }
+        self.updates: list[Any] = []
+
+    def load(self, name: str) -> Any:
+        from lakeloader.pipelines.load import load
+
+        return load(self.folders[name], self.lh, conf=self.conf[name])
+
+    def update(self, name: str, title: str) -> Any:
+        from lakeloader.pipelines.update import run_update
+
+        pipeline = self.load(name)
+        result = run_update(pipeline, self.lh)
+        self.updates.append(result)
+        self.show(title, result, f"{pipeline.catalog}.{pipeline.schema}")
+        if result.status != "COMPLETED":
+            failed = next((o for o in result.outcomes if o.status == "FAILED"), None)
+            raise TerminalError(f"demo: pipeline {name} failed: {failed.message if failed else result.error}")
+        return result
+
+    def graph(self, name: str) -> str:
+        from lakeloader.pipelines.graph import render
+
+        return render(self.load(name).graph, "text")
+
+
+def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True,
+        keep_postgres: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The whole demo; returns a JSON-ready report."""
+    from lakeloader.embedded import instance
+    from lakeloader.embedded.bootstrap import bootstrap_providers_claims
+
+    shown = show or (lambda _title, _result, _schema: None)
+    if fresh:
+        setup.reset(lh)
+    say("## 1. setup: secret scopes, embedded PostgreSQL (the init script), bootstrap, the fleet's database")
+    setup.ensure_secret(lh.root, "kardia", "pg_pw", say)
+    setup.ensure_secret(lh.root, "telematics", "fleet_pw", say)
+    kardia_url, _address = setup.start_postgres(lh.root, say)
+    out: dict[str, Any] = {}
+    try:
+        bootstrap_providers_claims(root=lh.root, generate=True, on_step=lambda m: say(f"  {m}"))
+        fleet_url = setup.setup_fleet(lh, say)
+        setup.setup_telematics(lh)
+        first = setup.land_telematics(lh, seed=1, files=4, new_column=False, malformed=2, glitches=0, duplicate=False)
+        say(f"landed {first['parquet_files']} Parquet and {first['json_files']} JSON telematics files "
+            f"(2 malformed JSON lines) in {setup.LANDING}")  # fmt: skip
+        pipelines = _Pipelines(lh, kardia_url, fleet_url, shown)
+        out["graphs"] = {name: pipelines.graph(name) for name in pipelines.folders}
+        for name, text in out["graphs"].items():
+            say(f"## the {name} pipeline")
+            for line in text.splitlines():
+                say(f"  {line}")
+        say("## 2. both pipelines from nothing")
+        out["first"] = [pipelines.update(n, f"{n}: first update").to_dict() for n in pipelines.folders]
+        say("## 3. the sources change")
+        setup.change_postgres(lh, say)
+        setup.land_claims(lh, say)
+        second = setup.land_telematics(lh, seed=2, files=2, new_column=True, malformed=0, glitches=6, duplicate=True)
+        say(f"landed {second['parquet_files']} Parquet files (new column fuel_level, 6 glitched readings, one "
+            f"uploaded twice) and {second['json_files']} JSON file")  # fmt: skip
+        say("## 4. incremental update: only what is new is read, exactly once")
+        out["incremental"] = [pipelines.update(n, f"{n}: incremental update").to_dict() for n in pipelines.folders]
+        say("## 5. a fix upstream and in the definition, then replay-quarantine")
+        setup.add_unknown_provider(lh, say)
+        pipelines.update("providers_claims", "providers_claims: the provider arrives")
+        pipelines.conf["providers_claims"]["kardia.claim_statuses"] = STATUSES_FIXED
+        say(f"definition fixed: kardia.claim_statuses = {STATUSES_FIXED}")
+        out["replay"] = _replay(pipelines, "kardia.kardia_silver.claims", shown)
+        say("## 6. nothing new: every flow is up to date")
+        out["noop"] = [pipelines.update(n, f"{n}: nothing new").to_dict() for n in pipelines.folders]
+        out["tables"] = report.tables(lh)
+        out["expectations"] = report.pass_rates(pipelines.updates)
+    finally:
+        if not keep_postgres:
+            instance.stop(root=lh.root)
+            say("postgres stopped (ephemeral: its data is wiped)")
+    return out
+
+
+def _replay(pipelines: _Pipelines, table: str, show: Show) -> dict[str, Any]:
+    from lakeloader.pipelines.replay import replay_quarantine
+
+    result = replay_quarantine(pipelines.load("providers_claims"), pipelines.lh, table=table)
+    show(f"replay-quarantine --table {table}", result, "")
+    return result.to_dict()
