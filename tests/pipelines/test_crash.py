@@ -1,4 +1,5 @@
-"""kill -9 anywhere in an update, then a rerun: the same tables as an update that was never interrupted."""
+"""kill -9 anywhere in an update, then a rerun: the same tables as an update that was never interrupted (streaming
+tables, a materialized view, AUTO CDC SCD 1 and 2 with their state)."""
 
 from __future__ import annotations
 
@@ -40,18 +41,32 @@ def _setup(root: Path, folder: Path, pipeline_files: dict[str, str]) -> Lakehous
     return lh
 
 
+CHAIN_WITH_CDC = {
+    **MEDALLION_CHAIN,
+    "cdc.sql": """\
+    CREATE OR REFRESH STREAMING TABLE latest_by_kind;
+    CREATE FLOW latest AS AUTO CDC INTO latest_by_kind FROM STREAM(bronze) KEYS (kind) SEQUENCE BY id
+      STORED AS SCD TYPE 1;
+    CREATE OR REFRESH STREAMING TABLE kind_history;
+    CREATE FLOW history AS AUTO CDC INTO kind_history FROM STREAM(bronze) KEYS (kind) SEQUENCE BY id
+      COLUMNS kind, amount STORED AS SCD TYPE 2;
+    """,
+}
+
 SNAPSHOT = [
     "SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(amount) AS s FROM main.silver.bronze",
     "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM main.silver.clean",
     "SELECT * FROM main.silver.by_kind ORDER BY kind",
+    "SELECT * FROM main.silver.latest_by_kind ORDER BY kind",
+    "SELECT count(*) AS versions, count(__END_AT) AS closed, sum(amount) AS s FROM main.silver.kind_history",
 ]
 
 
 @pytest.mark.slow
 def test_kill_minus_nine_mid_update_then_rerun_equals_an_uninterrupted_update(tmp_path: Path) -> None:
-    reference = _setup(tmp_path / "ref" / "lh", tmp_path / "ref" / "p", MEDALLION_CHAIN)
+    reference = _setup(tmp_path / "ref" / "lh", tmp_path / "ref" / "p", CHAIN_WITH_CDC)
     assert run_update(tmp_path / "ref" / "p", reference).status == "COMPLETED"
-    crashed = _setup(tmp_path / "crash" / "lh", tmp_path / "crash" / "p", MEDALLION_CHAIN)
+    crashed = _setup(tmp_path / "crash" / "lh", tmp_path / "crash" / "p", CHAIN_WITH_CDC)
     args = [str(crashed.root), str(tmp_path / "crash" / "p")]
     kills, out = kill_loop(_SCRIPT, args, seed=7, rounds=8, window=(0.4, 1.4))
     assert kills >= 2 and "COMPLETED" in out
