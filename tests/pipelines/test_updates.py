@@ -231,3 +231,26 @@ def test_independent_flows_run_in_parallel(lh: Lakehouse, pipeline: Write) -> No
     result = run(folder, lh)
     assert result.status == "COMPLETED", [o.message for o in result.outcomes]
     assert rows(lh, "SELECT side FROM main.silver.left") == [{"side": "left"}]
+
+
+def test_a_once_flow_backfills_one_time_and_again_after_a_full_refresh(lh: Lakehouse, pipeline: Write) -> None:
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}])
+    lh.create_table("main.raw.archive", if_not_exists=True)
+    add_events(
+        lh, [{"id": -1, "kind": "old", "amount": 5.0}, {"id": -2, "kind": "old", "amount": 6.0}], "main.raw.archive"
+    )
+    folder = pipeline({
+        "a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE all_events AS SELECT * FROM STREAM(main.raw.events);
+        CREATE FLOW backfill AS INSERT INTO ONCE all_events BY NAME SELECT * FROM main.raw.archive;
+        """,
+    })  # fmt: skip
+    first = run(folder, lh)
+    assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    assert outcome(first, "backfill").rows_out == 2
+    add_events(lh, [{"id": -3, "kind": "old", "amount": 7.0}], "main.raw.archive")
+    second = run(folder, lh)
+    assert outcome(second, "backfill").rows_out == 0 and outcome(second, "backfill").up_to_date
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.all_events") == [{"n": 3}]
+    assert run(folder, lh, full_refresh=True).status == "COMPLETED"  # the backfill runs again, on today's archive
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.all_events") == [{"n": 4}]

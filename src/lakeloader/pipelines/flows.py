@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 FILES = "__files__"
 POSTGRES = "__postgres__"
+ONCE = "__once__"  # an append flow with once=True: its batch query, one time
 
 
 @dataclass

@@ -211,7 +211,7 @@ def _flow_shape(
             f"{flow.location}: materialized view {node.key} reads a stream (STREAM / read_stream); a materialized "
             "view reads tables as they are: drop STREAM, or make it a STREAMING TABLE"
         )
-    if kind == "streaming_table" and flow.query.function is None and sources == 0:
+    if kind == "streaming_table" and flow.query.function is None and sources == 0 and not flow.once:
         out.append(
             f"{flow.location}: streaming table {node.key} reads no stream; write FROM STREAM(table) or "
             "FROM STREAM read_files(...), or make it a MATERIALIZED VIEW"

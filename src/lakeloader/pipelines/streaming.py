@@ -20,7 +20,7 @@ from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
-from lakeloader.pipelines.flows import FILES, POSTGRES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
+from lakeloader.pipelines.flows import FILES, ONCE, POSTGRES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, Streams
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 def stream_source(ctx: UpdateContext, flow: Flow) -> str:
     """The dataset key a streaming flow reads incrementally (through temporary views), or FILES, or POSTGRES."""
     graph = ctx.pipeline.graph
+    if flow.once:
+        return ONCE
     current = flow
     for _ in range(len(graph.flows) + 1):
         if current.query.streams_files or (current.query.reads_files and current.query.function is not None):
@@ -94,6 +96,20 @@ def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> Stream
     return StreamInput(key, source, f"delta:{key}", lambda plan, _attempt: source.dataset(plan), upstream)
 
 
+class _Once:
+    """The input of an append flow with `once=True` (a backfill): one batch, its query run as a batch query,
+    and never again — until a full refresh of its table starts its checkpoint over."""
+
+    def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        return None if checkpoint.latest_planned() is not None else {"kind": "once"}
+
+    def read(self, plan: dict[str, Any]) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(pa.schema([]), [])
+
+    def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
+        return None
+
+
 class _Recording:
     """The input source, plus the flow's quarantine committed when each batch is recorded (replays included)."""
 
@@ -144,6 +160,8 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
 
     files = files_input.files_read(ctx, flow) if key == FILES else None
     label = files_input.label(ctx, files) if files is not None else f"delta:{key}"
+    if key == ONCE:
+        label = "once"
     address, postgres = None, None
     if key == POSTGRES:
         from lakeloader.pipelines import postgres_input
@@ -188,6 +206,8 @@ def _run_stream(
             from lakeloader.pipelines import postgres_input
 
             stream_input = postgres_input.postgres_input(postgres, label)
+        elif key == ONCE:
+            stream_input = StreamInput(None, _Once(), label, lambda _plan, _attempt: None)
         else:
             stream_input = _delta_input(ctx, flow, node, key)
         staged = None
