@@ -174,3 +174,17 @@ def test_databricks_sql_translates_to_duckdb() -> None:
         assert translate.to_duckdb(sql, resolve=resolve) == duck
     with pytest.raises(translate.TranslateError, match="cannot be read"):
         translate.to_duckdb("SELECT FROM WHERE", resolve=resolve)
+
+
+def test_expectations_that_would_not_be_applied_are_problems(lh: Lakehouse, pipeline: Write) -> None:
+    from lakeloader.pipelines.load import load
+
+    folder = pipeline({"a.sql": """\
+        CREATE TEMPORARY VIEW v (CONSTRAINT c EXPECT (id > 0) ON VIOLATION DROP ROW) AS SELECT * FROM main.raw.events;
+        CREATE OR REFRESH STREAMING TABLE t (CONSTRAINT d EXPECT (id > 0));
+        CREATE FLOW f AS AUTO CDC INTO t FROM STREAM(main.raw.events) KEYS (id) SEQUENCE BY id;
+        CREATE OR REFRESH MATERIALIZED VIEW m AS SELECT * FROM v;
+        """})  # fmt: skip
+    problems = load(folder, lh).problems
+    assert any("temporary view v has expectations" in p for p in problems), problems
+    assert any("target of an AUTO CDC flow" in p for p in problems), problems

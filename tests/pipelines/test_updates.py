@@ -254,3 +254,20 @@ def test_a_once_flow_backfills_one_time_and_again_after_a_full_refresh(lh: Lakeh
     assert rows(lh, "SELECT count(*) AS n FROM main.silver.all_events") == [{"n": 3}]
     assert run(folder, lh, full_refresh=True).status == "COMPLETED"  # the backfill runs again, on today's archive
     assert rows(lh, "SELECT count(*) AS n FROM main.silver.all_events") == [{"n": 4}]
+
+
+def test_partitioned_by_partitions_streaming_tables_and_views(lh: Lakehouse, pipeline: Write) -> None:
+    add_events(lh, [{"id": i, "kind": f"k{i % 3}", "amount": float(i)} for i in range(9)])
+    folder = pipeline({
+        "a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE bronze PARTITIONED BY (kind) AS SELECT * FROM STREAM(main.raw.events);
+        CREATE OR REFRESH MATERIALIZED VIEW totals PARTITIONED BY (kind)
+        AS SELECT kind, sum(amount) AS s FROM bronze GROUP BY kind;
+        """,
+    })  # fmt: skip
+    assert run(folder, lh).status == "COMPLETED"
+    for name in ("bronze", "totals"):
+        assert delta.describe(lh.table(f"main.silver.{name}").location)["partition_columns"] == ["kind"]
+    add_events(lh, [{"id": 9, "kind": "k0", "amount": 1.0}])
+    assert run(folder, lh).status == "COMPLETED"  # a stream over a partitioned table
+    assert rows(lh, "SELECT s FROM main.silver.totals WHERE kind = 'k0'") == [{"s": 0.0 + 3 + 6 + 1}]

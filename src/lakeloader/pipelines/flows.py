@@ -235,6 +235,7 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
             overwrite_schema=True,
             table_name=node.key,
             metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
+            partition_by=node.dataset.partition_by or None,
         )
     finally:
         session.close()

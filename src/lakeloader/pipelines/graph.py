@@ -184,6 +184,16 @@ def build(
     for node in nodes.values():
         if not node.flows and node.dataset.kind != "streaming_table":
             problems.append(f"{node.dataset.location}: {node.key} has no query; add AS <query>")
+        if node.dataset.expectations and node.is_view:
+            problems.append(
+                f"{node.dataset.location}: temporary view {node.key} has expectations, which lakeloader applies on "
+                "tables only (a view is inlined where it is read); put them on the table that reads it"
+            )
+        if node.dataset.expectations and any(f.auto_cdc is not None for f in node.flows):
+            problems.append(
+                f"{node.dataset.location}: {node.key} is the target of an AUTO CDC flow, whose rows expectations do "
+                "not check (as in Databricks); put them on the source the flow reads"
+            )
     return graph
 
 

@@ -244,6 +244,7 @@ def _run_stream(
                     batch_id=batch_id,
                     table_name=node.key,
                     metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
+                    partition_by=node.dataset.partition_by or None,
                 )
             finally:
                 session.close()
