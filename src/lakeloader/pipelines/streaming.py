@@ -93,7 +93,15 @@ def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> Stream
     source = DeltaStreamSource(
         upstream, table_name=key, reader_name=f"flow {flow.name}", skip_change_commits=skip_changes
     )
-    return StreamInput(key, source, f"delta:{key}", lambda plan, _attempt: source.dataset(plan), upstream)
+    def data(plan: dict[str, Any], _attempt: int) -> Any:
+        from lakeloader.pipelines.session import ParquetFiles
+
+        paths = source.parquet_paths(plan)
+        if paths is None:
+            return source.dataset(plan)
+        return ParquetFiles(str(upstream.resolve()) + "/", paths)
+
+    return StreamInput(key, source, f"delta:{key}", data, upstream)
 
 
 class _Once:

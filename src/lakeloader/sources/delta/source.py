@@ -146,6 +146,14 @@ class DeltaStreamSource:
             tables.append(part.select([f.name for f in schema]).cast(schema))
         return ds.dataset(pa.concat_tables(tables))
 
+    def parquet_paths(self, plan: dict[str, Any]) -> list[str] | None:
+        """The planned files as local paths when they can be read as plain Parquet (no partition values to add,
+        at least one file), else None."""
+        files = plan["files"]
+        if not files or any(values for _, _, values in files):
+            return None
+        return [str(self.location / f[0]) for f in files]
+
     def read(self, plan: dict[str, Any]) -> pa.RecordBatchReader:
         return self.dataset(plan).scanner().to_reader()
 
