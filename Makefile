@@ -28,12 +28,14 @@ test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not slow"
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench examples
+	$(VENV)/bin/ruff check --fix src tests bench examples
 
 bench: $(STAMP)
 	$(PY) bench/postgres_to_delta.py
 	$(PY) bench/files_to_delta.py
+	$(PY) bench/pipelines.py
+	$(PY) bench/small_batches.py
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .mypy_cache .ruff_cache
