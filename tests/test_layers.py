@@ -16,6 +16,10 @@ ALLOWED = {
     "lakehouse": {"lakehouse", "secrets"},
     "execution": {"execution", "lakehouse", "secrets"},
     "embedded": {"embedded", "secrets", "lakehouse", "samples", "sources"},  # bootstrap reads URLs as the source does
+    "samples": {"samples"},
+    "quality": {"quality", "lakehouse", "secrets"},
+    "sources": {"sources", "execution", "lakehouse", "secrets", "units"},
+    "pipelines": {"pipelines", "quality", "sources", "execution", "lakehouse", "secrets", "units"},
 }
 
 
