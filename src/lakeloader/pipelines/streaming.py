@@ -93,6 +93,7 @@ def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> Stream
     source = DeltaStreamSource(
         upstream, table_name=key, reader_name=f"flow {flow.name}", skip_change_commits=skip_changes
     )
+
     def data(plan: dict[str, Any], _attempt: int) -> Any:
         from lakeloader.pipelines.session import ParquetFiles
 
