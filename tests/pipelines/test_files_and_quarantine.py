@@ -43,6 +43,11 @@ def test_bronze_silver_gold_over_landing_files_run_twice(lh: Lakehouse, pipeline
     })  # fmt: skip
     first = run(folder, lh)
     assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    from lakeloader.pipelines.graph import render
+    from lakeloader.pipelines.load import load
+
+    shown = render(load(folder, lh).graph, "text")
+    assert "main.silver.bronze [streaming table] <- files /Volumes/main/landing/raw/readings (json)" in shown
     assert outcome(first, "bronze").rows_out == 4  # three readings and the malformed line, kept as _corrupt_record
     assert rows(lh, "SELECT count(*) AS n FROM main.silver.bronze WHERE _corrupt_record IS NOT NULL") == [{"n": 1}]
     assert rows(lh, "SELECT vehicle, km FROM main.silver.gold ORDER BY vehicle") == [

@@ -258,6 +258,37 @@ def _cycles(graph: Graph) -> list[str]:
     return found[:1]  # one cycle is enough to say; the rest repeat it
 
 
+def input_labels(flow: Flow) -> list[str]:
+    """What a flow reads from outside the lakehouse, for people: `files <path> (<format>)`, `postgres <table>`."""
+    from lakeloader.pipelines import static_args, translate
+
+    labels: list[str] = []
+    if flow.query.reads_files:
+        found: list[translate.FilesRead] = []
+
+        def seen(files: translate.FilesRead) -> str:
+            found.append(files)
+            return "x"
+
+        try:
+            if flow.query.sql is not None:
+                translate.to_duckdb(flow.query.sql, resolve=lambda n, _s: n, resolve_files=seen)
+            else:
+                args, options = static_args.call_arguments(flow, "read_files", {})
+                found.append(translate.FilesRead(str(args[0]), options, True))
+        except Exception:  # a display only: what cannot be worked out statically is shown as "files"
+            found = []
+        labels += [f"files {f.path} ({f.options.get('format', '?')})" for f in found] or ["files"]
+    if flow.query.reads_postgres:
+        try:
+            _args, options = static_args.call_arguments(flow, "read_postgres", {}, only={"table", "dbtable", "source"})
+            what = options.get("table") or options.get("dbtable") or "query"
+            labels.append(f"postgres {what}")
+        except Exception:
+            labels.append("postgres")
+    return labels
+
+
 def render(graph: Graph, fmt: str) -> str:
     """The graph as text, Mermaid or Graphviz dot: datasets and the flows between them."""
     edges: list[tuple[str, str, str]] = []  # (from dataset, to dataset, flow)
@@ -265,9 +296,7 @@ def render(graph: Graph, fmt: str) -> str:
         target = graph.resolve(flow.target)
         if target is None or target not in graph.nodes:
             continue
-        sources = sorted(graph.flow_reads[flow.name] | graph.external[flow.name])
-        if flow.query.reads_files:
-            sources.append("files")
+        sources = sorted(graph.flow_reads[flow.name] | graph.external[flow.name]) + input_labels(flow)
         for source in sources or ["(no input)"]:
             edges.append((source, target, flow.name))
     kinds = {k: n.dataset.kind for k, n in graph.nodes.items()}
@@ -297,7 +326,7 @@ def render(graph: Graph, fmt: str) -> str:
         flow = graph.flows[name]
         target = graph.resolve(flow.target) or flow.target
         label = str(kinds.get(target, "?")).replace("_", " ")
-        sources = sorted(graph.flow_reads[name] | graph.external[name]) + (["files"] if flow.query.reads_files else [])
+        sources = sorted(graph.flow_reads[name] | graph.external[name]) + input_labels(flow)
         streamed = graph.flow_streams[name]
         shown = [f"STREAM({s})" if s in streamed else s for s in sources]
         via = "" if is_default_flow(flow) else f" via {name}" + (" (AUTO CDC)" if flow.auto_cdc else "")

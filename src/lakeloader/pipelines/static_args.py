@@ -82,13 +82,18 @@ class _Evaluator:
         )
 
 
-def call_arguments(flow: Flow, method: str, configuration: dict[str, str]) -> tuple[list[Any], dict[str, Any]]:
-    """The evaluated (positional, keyword) arguments of the first `<x>.method(...)` call in the flow's function."""
+def call_arguments(
+    flow: Flow, method: str, configuration: dict[str, str], *, only: set[str] | None = None
+) -> tuple[list[Any], dict[str, Any]]:
+    """The evaluated (positional, keyword) arguments of the first `<x>.method(...)` call in the flow's function
+    (`only`: just these keywords, and no positional ones)."""
     assert flow.query.function is not None
     tree = ast.parse(textwrap.dedent(inspect.getsource(flow.query.function)))
     evaluator = _Evaluator(flow, configuration, f"dp.{method}")
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:
+            if only is not None:
+                return [], {str(k.arg): evaluator.value(k.value) for k in node.keywords if k.arg in only}
             args = [evaluator.value(a) for a in node.args]
             if any(k.arg is None for k in node.keywords):
                 raise evaluator.fail()  # **options: not known before the function runs
