@@ -26,6 +26,7 @@ from lakeloader.quality import quarantine
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
+    from lakeloader.pipelines.duck import SharedDatabase
     from lakeloader.pipelines.load import Pipeline
 
 FILES = "__files__"
@@ -42,6 +43,7 @@ class UpdateContext:
     events: EventLog
     update_id: str
     full_refresh: set[str] = field(default_factory=set)  # dataset keys refreshed from nothing
+    database: SharedDatabase | None = None  # the update's DuckDB database, a cursor per flow session
 
 
 @dataclass
@@ -199,7 +201,7 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
             [flow.query.sql, [(e.name, e.condition, e.on_violation) for e in node.dataset.expectations]]
         ).encode()
     ).hexdigest()
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow)
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, database=ctx.database)
     deterministic = session.deterministic()
     refreshing = node.key in ctx.full_refresh
     inputs = _inputs_now(ctx, flow) if deterministic and not refreshing else None

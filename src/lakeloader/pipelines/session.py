@@ -18,6 +18,7 @@ from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
+    from lakeloader.pipelines.duck import SharedDatabase
     from lakeloader.pipelines.load import Pipeline
 
 _NON_DETERMINISTIC = (
@@ -69,12 +70,21 @@ class FlowSession:
     _folders: set[str] = field(default_factory=set)
     _locked: bool = False
     _python_views: dict[str, pa.Table] = field(default_factory=dict)
+    database: SharedDatabase | None = None  # the update's DuckDB database (else one of its own)
 
     def __post_init__(self) -> None:
+        if self.database is not None:  # locked down already: a cursor, its own session
+            self.con = self.database.cursor()
+            self._locked = True
+            return
         import duckdb
 
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+
+    def _parquet_ok(self, folder: str | Path) -> bool:
+        """May DuckDB's own Parquet reader scan files in `folder` (else they go through Arrow)?"""
+        return self.database is None or self.database.allows(folder)
 
     def close(self) -> None:
         self.con.close()
@@ -95,7 +105,7 @@ class FlowSession:
             raise NotFoundError(f"flow {self.flow.name}: table {key} has no data yet; run the flow that fills it first")
         dt = delta.open_table(location, table_name=key)
         self.read_versions[key] = int(dt.version())
-        files = delta.plain_files(dt)
+        files = delta.plain_files(dt) if self._parquet_ok(location) else None
         if files is None:  # partitions or table features DuckDB's reader cannot honour: Arrow's dataset
             self.con.register(view, delta.dataset(location, table_name=key))
         elif not files:
@@ -105,7 +115,7 @@ class FlowSession:
             self._folders.add(str(location.resolve()) + "/")
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             self.con.execute(
-                f"CREATE VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+                f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
             )
         self._views[key] = view
         return view
@@ -126,7 +136,7 @@ class FlowSession:
         else:
             assert flow.query.sql is not None
             sql = self.translate(flow.query.sql)
-            self.con.execute(f"CREATE VIEW {quote(view)} AS {sql}")
+            self.con.execute(f"CREATE TEMP VIEW {quote(view)} AS {sql}")
         return view
 
     def resolve(self, written: str, streaming: bool) -> str:
@@ -147,11 +157,15 @@ class FlowSession:
         if view not in self._views.values():
             assert self.stream is not None
             data = self.stream.data
-            if isinstance(data, ParquetFiles):
+            if isinstance(data, ParquetFiles) and not self._parquet_ok(data.folder):
+                import pyarrow.dataset as ds
+
+                self.con.register(view, ds.dataset(data.paths, format="parquet"))
+            elif isinstance(data, ParquetFiles):
                 self._folders.add(data.folder)
                 listed = ", ".join("'" + f.replace("'", "''") + "'" for f in data.paths)
                 self.con.execute(
-                    f"CREATE VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+                    f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
                 )
             else:
                 self.con.register(view, data)

@@ -235,7 +235,8 @@ def _run_stream(
             raise AssertionError("unreachable")
 
         def write_attempt(batch_id: int, plan: dict[str, Any], attempt: int) -> CommitResult:
-            session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=_streams(stream_input, plan, attempt))
+            streams = _streams(stream_input, plan, attempt)
+            session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=streams, database=ctx.database)
             try:
                 if flow.auto_cdc is not None:
                     return _apply_changes(ctx, session, node, location, checkpoint.stream_id, batch_id)
@@ -297,7 +298,7 @@ def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, st
     plan = source.plan_next_empty() if hasattr(source, "plan_next_empty") else None
     if plan is None:
         return
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=_streams(stream_input, plan))
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=_streams(stream_input, plan), database=ctx.database)
     try:
         empty = output(session, node, quality.Quality(node.key, rules_of(node)))
         delta.write(location, empty.read_all(), table_name=node.key)

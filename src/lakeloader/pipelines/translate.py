@@ -7,6 +7,7 @@ strings, as there (`->>` in DuckDB). A construct sqlglot cannot translate is an 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,12 @@ FilesResolver = Callable[[FilesRead], str]
 
 
 def _parse(sql: str) -> Any:
+    """The query's syntax tree (a copy: callers change it); parsed once per text in this process."""
+    return _parsed(sql).copy()
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(sql: str) -> Any:
     import sqlglot
     from sqlglot.errors import ParseError
 

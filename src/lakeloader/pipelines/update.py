@@ -21,6 +21,7 @@ from lakeloader.pipelines import flows
 from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.pipelines.flows import FlowOutcome, UpdateContext
 from lakeloader.pipelines.load import Pipeline, load
+from lakeloader.secrets.redact import redact
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -109,8 +110,15 @@ def run_update(
         )
         if on_event is not None:
             events.listeners.append(on_event)
+        from lakeloader.pipelines.duck import SharedDatabase
+
+        catalogs = {key.split(".")[0] for key in graph.nodes} | {loaded.catalog}
         ctx = UpdateContext(lakehouse, loaded, events, update_id, full_refresh=refreshed)
-        return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
+        ctx.database = SharedDatabase(lakehouse, catalogs)
+        try:
+            return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
+        finally:
+            ctx.database.close()
 
 
 def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers: int | None) -> UpdateResult:
@@ -204,7 +212,14 @@ def _schedule(ctx: UpdateContext, chosen: list[str], workers: int) -> list[FlowO
             return FlowOutcome(name, node.key, status="FAILED", message=str(exc))
         except Exception as exc:  # the user's query function, or a bug: the flow fails, its siblings go on
             text = str(exc).splitlines()[0] if str(exc) else ""
-            return FlowOutcome(name, node.key, status="FAILED", message=f"{type(exc).__name__}: {text}")
+            if type(exc).__name__ == "PermissionException":  # the guard (DuckDB's own words, then what it means)
+                text = text.replace(" - file system operations are disabled by configuration", "")
+                message = (
+                    f"{flow.location}: flow {name}: {text.removeprefix('Permission Error: ')}; pipeline SQL reads only "
+                    "the lakehouse's tables and /Volumes paths (read other files with read_files from a volume)"
+                )
+                return FlowOutcome(name, node.key, status="FAILED", message=redact(message))
+            return FlowOutcome(name, node.key, status="FAILED", message=redact(f"{type(exc).__name__}: {text}"))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakeloader-flow") as pool:
         running: dict[Future[FlowOutcome], str] = {}

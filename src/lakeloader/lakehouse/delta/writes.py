@@ -111,6 +111,17 @@ def write(
                 copied=copied_files,
                 stream=(stream_id, batch_id),
             )
+        if (
+            mode == "overwrite"
+            and predicate is None
+            and not partition_by
+            and dt is not None
+            and _parallel_ok(dt, target)
+            and types.fits_table(pa.schema(dt.schema().to_arrow()), target)  # the same columns: no schema change
+            and copied_files is None
+        ):  # a whole-table replace (a materialized view's refresh): encoded on every core, one commit
+            return _append_files(uri, dt, counter, props, label=label, table_name=table_name, properties=properties,
+                                 stream=(stream_id, batch_id), mode="overwrite")  # fmt: skip
         if copied_files is not None:
             raise TerminalError(
                 f"table {label}: copied Parquet files can only join a plain append to an unpartitioned table; "
@@ -205,8 +216,10 @@ def _append_files(
     properties: Mapping[str, str] | None,
     copied: list[DataFile] | None = None,
     stream: tuple[str | None, int | None] = (None, None),
+    mode: str = "append",
 ) -> CommitResult:
-    """Encode the data files on every core, then commit them (and the stream transaction) in ONE commit.
+    """Encode the data files on every core, then commit them (and the stream transaction) in ONE commit
+    (`mode="overwrite"`: the commit also removes every file the table had).
 
     A new table gets its own CREATE TABLE commit first (as a Databricks streaming table does), once the files
     are written. A lost race is retried with the same files after re-reading the table: if another run
@@ -253,7 +266,7 @@ def _append_files(
             return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
         try:
             dt.create_write_transaction(
-                actions, mode="append", schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
+                actions, mode=mode, schema=pa.schema(dt.schema().to_arrow()), commit_properties=props
             )
             break
         except CommitFailedError as exc:
