@@ -77,13 +77,27 @@ class DeltaStreamSource:
             "to": version,
             "files": files,
             "schema": to_ddl(pa.schema(dt.schema().to_arrow())),
+            "table_id": dt.metadata().id,
         }
+
+    def _check_same_table(self, dt: Any, state: dict[str, Any] | None) -> None:
+        """A stream's position is a version of one table: a table dropped and created again (a new Delta table
+        id) has versions that mean nothing to it, as Databricks' Delta source refuses too."""
+        recorded = state.get("table_id") if state else None
+        if recorded is not None and recorded != dt.metadata().id:
+            raise TerminalError(
+                f"{self.reader_name}: table {self.table_name} was dropped or replaced since this stream last read "
+                "it (its Delta table id changed), so where the stream stood means nothing in it; run a full "
+                "refresh of the table this stream writes (--full-refresh-selection), which reads it from the start"
+            )
 
     def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         if not delta.is_delta_table(self.location):
             return None  # nothing written upstream yet
-        latest = int(delta.open_table(self.location, table_name=self.table_name).version())
+        dt = delta.open_table(self.location, table_name=self.table_name)
+        latest = int(dt.version())
         state = self._state(checkpoint)
+        self._check_same_table(dt, state)
         if state is None:  # a new stream: the table as it is now, first
             return self._snapshot_plan(latest, 0)
         if "snapshot" in state:  # a snapshot bigger than one batch, part read
@@ -111,7 +125,8 @@ class DeltaStreamSource:
         schema = pa.schema(delta.open_table(self.location, table_name=self.table_name).schema().to_arrow())
         from lakeloader.sources.files.ddl import to_ddl
 
-        return {"table": self.table_name, "from": start, "to": last, "files": files, "schema": to_ddl(schema)}
+        return {"table": self.table_name, "from": start, "to": last, "files": files, "schema": to_ddl(schema),
+                "table_id": dt.metadata().id}  # fmt: skip
 
     def plan_next_empty(self) -> dict[str, Any] | None:
         """A plan of no files in the table's current schema (what a stream gives before any row arrives)."""
@@ -163,4 +178,6 @@ class DeltaStreamSource:
         if "snapshot" in plan and not plan["last"]:
             state = {"table": self.table_name, "snapshot": plan["snapshot"],
                      "next": plan["offset"] + len(plan["files"]), "batch_id": batch_id}  # fmt: skip
+        if "table_id" in plan:
+            state["table_id"] = plan["table_id"]
         write_json_atomic(path, state)
