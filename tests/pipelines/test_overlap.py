@@ -77,3 +77,23 @@ def test_a_stream_whose_upstream_was_replaced_says_to_refresh(lh: Lakehouse, pip
     fixed = run(folder, lh, full_refresh_selection=["clean"])
     assert fixed.status == "COMPLETED", [o.message for o in fixed.outcomes]
     assert rows(lh, "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM main.silver.clean") == [{"n": 15, "ids": 15}]
+
+
+def test_a_streaming_table_that_now_reads_another_table_says_to_refresh(lh: Lakehouse, pipeline: Write) -> None:
+    add_events(lh, [{"id": i, "kind": "a", "amount": 1.0} for i in range(3)])
+    lh.create_table("main.raw.other", if_not_exists=True)
+    add_events(lh, [{"id": 100 + i, "kind": "o", "amount": 1.0} for i in range(4)], "main.raw.other")
+    folder = pipeline({"a.sql": "CREATE OR REFRESH STREAMING TABLE t AS SELECT * FROM STREAM(main.raw.events);"})
+    assert run(folder, lh).status == "COMPLETED"
+    (folder / "transformations" / "a.sql").write_text(
+        "CREATE OR REFRESH STREAMING TABLE t AS SELECT * FROM STREAM(main.raw.other);"
+    )
+    result = run(folder, lh)
+    message = result.outcomes[0].message
+    assert (
+        result.status == "FAILED"
+        and "now reads delta:main.raw.other" in message
+        and "--full-refresh-selection" in message
+    )
+    assert run(folder, lh, full_refresh_selection=["t"]).status == "COMPLETED"
+    assert rows(lh, "SELECT count(*) AS n, min(id) AS lo FROM main.silver.t") == [{"n": 4, "lo": 100}]

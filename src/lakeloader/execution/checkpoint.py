@@ -29,6 +29,10 @@ LOCK_FILE = "lock"
 INVALIDATED = "invalidated"  # the state of a stream that was started over (its target dropped or replaced)
 
 
+class SourceChangedError(ConfigError):
+    """A checkpoint with committed batches opened for another source than the one it was made for."""
+
+
 class StreamInUseError(TerminalError):
     """Another run holds the stream's checkpoint (Spark: "multiple streaming queries are concurrently using").
 
@@ -131,7 +135,7 @@ class Checkpoint:
 
     def _refuse_new_source(self, meta: dict[str, Any]) -> None:
         if self.latest_committed() is not None:
-            raise ConfigError(
+            raise SourceChangedError(
                 f"checkpoint {self.path} was made for source {meta.get('source')}, not {self.source}, and has "
                 "committed batches from it; give each stream its own checkpoint folder"
             )

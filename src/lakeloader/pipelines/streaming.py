@@ -65,8 +65,25 @@ def table_location(ctx: UpdateContext, key: str) -> Path:
 
 
 def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str, address: str | None = None) -> Checkpoint:
+    """The flow's checkpoint. A flow whose query now reads another source starts over on a full refresh of its
+    table (the old checkpoint kept aside); before that, it fails saying so."""
+    from datetime import UTC, datetime
+
+    from lakeloader.execution.checkpoint import SourceChangedError
+
     path = ctx.pipeline.storage / "checkpoints" / node.key / flow.name
-    return Checkpoint(path, target=node.key, source=source, address=address)
+    try:
+        return Checkpoint(path, target=node.key, source=source, address=address)
+    except SourceChangedError:
+        if node.key not in ctx.full_refresh:
+            raise TerminalError(
+                f"{flow.location}: flow {flow.name} now reads {source}, but its checkpoint holds batches of another "
+                f"source; run a full refresh of {node.key} (lakeloader pipelines run --full-refresh-selection "
+                f"{node.key}) to read the new source from the start, or give the new source a flow of its own "
+                "(CREATE FLOW ... AS INSERT INTO ...)"
+            ) from None
+        path.rename(path.with_name(f"{path.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"))
+        return Checkpoint(path, target=node.key, source=source, address=address)
 
 
 @dataclass
