@@ -18,11 +18,14 @@ from lakeloader.secrets.keys import KEY_FILE_ENV, MASTER_KEY_ENV, NEW_MASTER_KEY
 def isolated_redactor() -> Iterator[None]:
     """Values registered by a test are forgotten after it, so they cannot mask text in other tests."""
     with redact._lock:
-        saved = set(redact._values)
+        saved, saved_registered = set(redact._values), set(redact._registered)
     yield
     with redact._lock:
+        # Both sets: forgetting the forms but not the value would make a later register() of it a no-op.
         redact._values.clear()
         redact._values.update(saved)
+        redact._registered.clear()
+        redact._registered.update(saved_registered)
         redact._pattern = None
 
 

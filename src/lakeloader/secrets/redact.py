@@ -44,7 +44,7 @@ def register(value: str) -> None:
     if len(value) < _MIN_LENGTH or value.isspace():  # blanks are never worth masking: they are everywhere
         return
     with _lock:
-        if value in _registered:
+        if value in _registered and value in _values:
             return
         _registered.add(value)
         _values.update(forms(value))
