@@ -10,12 +10,13 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "lakeloader"
 
 # package -> the lakeloader packages it may import (besides itself and the bottom modules)
-BOTTOM = {"lakeloader.errors", "lakeloader.paths"}
+BOTTOM = {"lakeloader.errors", "lakeloader.paths", "lakeloader.units"}  # units: durations and sizes (errors only)
 ALLOWED = {
     "secrets": {"secrets"},
     "lakehouse": {"lakehouse", "secrets"},
     "execution": {"execution", "lakehouse", "secrets"},
     "embedded": {"embedded", "secrets", "lakehouse", "samples", "sources"},  # bootstrap reads URLs as the source does
+    "federation": {"federation", "lakehouse", "secrets", "sources", "execution"},  # never pipelines or cli
 }
 
 
