@@ -60,7 +60,8 @@ def pgbouncer(
         for path in [folder, *folder.iterdir()]:
             os.chown(path, user.pw_uid, user.pw_gid)
         command[1:1] = ["-u", "embedded_postgres"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its log goes to the logfile: an unread stderr pipe fills up after ~64 kB and then blocks pgbouncer itself
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 15
         while probe:
