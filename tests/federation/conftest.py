@@ -36,7 +36,10 @@ class Remote:
         return self.server.port
 
     def url(self, *, port: int | None = None) -> str:
-        return f"postgresql://{self.user}:{self.password}@127.0.0.1:{port or self.port}/{self.database}"
+        from urllib.parse import quote
+
+        secret = quote(self.password, safe="")
+        return f"postgresql://{self.user}:{secret}@127.0.0.1:{port or self.port}/{self.database}"
 
     def run(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run SQL as the owner, in autocommit; its rows (if any)."""

@@ -264,3 +264,25 @@ def test_odd_names_are_read_correctly_and_safely(fed: Fed) -> None:
     backticks = "SELECT count(*) AS n FROM supabase_data.public.`we\"ird; drop table x` WHERE `%` LIKE '%s'"
     assert fed.query(backticks).to_pylist() == [{"n": 1}]
     assert fed.remote.run("SELECT count(*) FROM public.x") == [(1,)]  # still there
+
+
+def test_naive_timestamps_meet_timestamptz_in_the_session_time_zone(trips: Fed) -> None:
+    import duckdb
+
+    from lakeloader.federation.query import attach
+
+    def run(sql: str, *, pushdown: bool) -> tuple[list[object], list[str]]:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'America/New_York'")
+        attached = attach(con, trips.lakehouse, sql, pushdown=pushdown)
+        rows = con.sql(attached.sql).fetchall()
+        con.close()
+        return rows, attached.scans[0].params
+
+    sql = "SELECT id FROM supabase_data.public.trips WHERE started < '2024-01-01 00:30:00' ORDER BY id"
+    rows, params = run(sql, pushdown=True)
+    assert params == ["2024-01-01 05:30:00+00:00"]  # New York's local time, as DuckDB reads it
+    assert rows == run(sql, pushdown=False)[0] and len(rows) == 329
+    ambiguous = "SELECT id FROM supabase_data.public.trips WHERE started > '2024-11-03 01:30:00' ORDER BY id"
+    rows, params = run(ambiguous, pushdown=True)
+    assert params == [] and rows == run(ambiguous, pushdown=False)[0]  # repeated by the DST change: local

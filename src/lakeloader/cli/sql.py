@@ -46,7 +46,7 @@ def sql(
         say(plan(lh, statement, pushdown=not no_pushdown).explain())
         return
     rewrite = None
-    if lh.metastore.find_records("foreign_table"):  # a foreign catalog exists: queries may name its tables
+    if any(lh.foreign_catalog(c.name) for c in lh.list_catalogs()):  # queries may name foreign tables
 
         def rewrite(con: Any, text: str) -> str:
             from lakeloader.federation.query import attach
