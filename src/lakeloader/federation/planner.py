@@ -1,11 +1,12 @@
 """Planning a query over foreign tables (sqlglot): every reference to one becomes a scan of a DuckDB view, and each
 scan asks the remote database for as little as gives the same answer.
 
-Per reference: the columns named anywhere in the query (all of them under a `*`); the WHERE conjuncts that touch
-only this table when it is not on the optional side of an outer join, and its own join's ON conjuncts when it is
-the joined table of an inner, semi, anti or left join; for a query over this table alone with every conjunct
-pushed, LIMIT (with ORDER BY when the engines order the keys alike) or the aggregation (`aggregates.py`). What is
-pushed is evaluated again locally (except under a pushed aggregation, where the rows are the groups).
+Per reference: the WHERE conjuncts (and inner joins' ON conjuncts) that touch only this table when it is not on
+the optional side of an outer join, and its own join's ON conjuncts when it is the joined table of a left, semi
+or anti join; for a query over this table alone with every conjunct pushed, LIMIT (with ORDER BY when the
+engines order the keys alike) or the aggregation (`aggregates.py`); and the columns still named anywhere in the
+query once the pushed conjuncts are gone from it (all of them under a `*`). A pushed conjunct is exact, so it is
+not evaluated again locally (it becomes TRUE in the local query).
 """
 
 from __future__ import annotations
@@ -340,12 +341,15 @@ def plan_scan(
         mark = len(binder.values)
         try:
             scan.where.append(translator.predicate(conjunct))
-            pushed_where += clause == "WHERE"
         except NotPushable as why:
             del binder.values[mark:]
             if any(refs.resolve(c) is not None for c in conjunct.find_all(exp.Column)):
                 scan.local.append(f"{conjunct.sql()} ({why})")
+            continue
+        pushed_where += clause == "WHERE"
+        conjunct.replace(exp.true())  # exact remotely: not evaluated again, nor its columns read for it
     scan.params = binder.values
+    scan.columns = [c.column for c in needed_columns(tree, refs)]
     if not refs.alone or pushed_where != len(where) or sampled:
         return scan
     from lakeloader.federation import aggregates

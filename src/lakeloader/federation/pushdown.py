@@ -7,7 +7,7 @@ has no escape character unless one is given, that a naive timestamp literal meet
 session's time zone, that a float4 column meets a literal it can hold exactly. Postgres' +-infinity dates and
 timestamps reach DuckDB as 0001-01-01 / 9999-12-31 23:59:59.999999, so only literals strictly between those agree
 with both. Values are bind parameters (`$n::type`, sent as text); identifiers are the exact remote names, quoted.
-Pushed predicates are evaluated again locally, so a pushed predicate can only be exact or absent.
+A pushed predicate is not evaluated again locally: it is exact, or it is not pushed.
 """
 
 from __future__ import annotations

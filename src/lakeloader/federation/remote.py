@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,12 @@ _FATAL = re.compile(r"(?:FATAL|ERROR):\s+(.*)")
 STALE_SQLSTATES = {"42P01", "42703", "42804", "42883"}  # undefined table, undefined column, type changed
 _databases: dict[str, Any] = {}  # ADBC database handles (they load the server's types once), per connection
 _databases_lock = threading.Lock()
+# Idle ADBC connections, outside any transaction, reused by the next scan of this process (a pipeline's flows,
+# repeated queries): no new login per query. Keyed like the databases (the password is part of the key, so a
+# rotated one opens new connections); dropped, never closed, in a forked child (the sockets are the parent's).
+MAX_IDLE = 4
+_idle: dict[str, list[Any]] = {}
+_idle_pid = os.getpid()
 
 
 class StaleMetadataError(TerminalError):
@@ -101,39 +108,68 @@ def control(opts: ConnectionOptions, *, where: str, password_ref: str | None = N
             con.close()
 
 
+def _key(uri: str) -> str:
+    return hashlib.sha256(uri.encode()).hexdigest()
+
+
 def _database(uri: str) -> Any:
     import adbc_driver_postgresql
 
-    key = hashlib.sha256(uri.encode()).hexdigest()
     with _databases_lock:
-        database = _databases.get(key)
+        database = _databases.get(_key(uri))
         if database is None:
             database = adbc_driver_postgresql.connect(uri)
-            _databases[key] = database
+            _databases[_key(uri)] = database
         return database
+
+
+def _acquire(uri: str) -> tuple[Any, bool]:
+    """(connection, is it new): an idle one of this process when there is one."""
+    global _idle, _idle_pid
+    import adbc_driver_manager
+
+    with _databases_lock:
+        if _idle_pid != os.getpid():
+            _idle, _idle_pid = {}, os.getpid()
+        pool = _idle.get(_key(uri))
+        if pool:
+            return pool.pop(), False
+    return adbc_driver_manager.AdbcConnection(_database(uri)), True
+
+
+def _release(uri: str, con: Any) -> None:
+    with _databases_lock:
+        pool = _idle.setdefault(_key(uri), [])
+        if _idle_pid == os.getpid() and len(pool) < MAX_IDLE:
+            pool.append(con)
+            return
+    with contextlib.suppress(Exception):
+        con.close()
 
 
 class ScanSession:
     """One ADBC connection in one `REPEATABLE READ, READ ONLY` transaction: every scan of a query sees one snapshot."""
 
     def __init__(self, opts: ConnectionOptions, *, where: str, password_ref: str | None = None) -> None:
-        import adbc_driver_manager
-
         self.where, self._password_ref = where, password_ref
-        try:
-            self._con = adbc_driver_manager.AdbcConnection(_database(conn.libpq_uri(_params(opts))))
-        except Exception as exc:
-            raise remote_error(exc, where=where, password_ref=password_ref) from None
-        try:
-            self._con.set_autocommit(False)  # the driver opens the transaction: BEGIN before the first statement
-            self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            for statement in conn.setup_statements(opts, local=True):
-                self._execute(statement)
-        except BaseException as exc:
-            self.close()
-            if isinstance(exc, Exception):
+        self._uri = conn.libpq_uri(_params(opts))
+        for attempt in range(2):
+            try:
+                self._con, fresh = _acquire(self._uri)
+            except Exception as exc:
                 raise remote_error(exc, where=where, password_ref=password_ref) from None
-            raise
+            try:
+                self._con.set_autocommit(False)  # the driver opens the transaction: BEGIN before the first statement
+                self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                for statement in conn.setup_statements(opts, local=True):
+                    self._execute(statement)
+                return
+            except BaseException as exc:
+                self.close(reuse=False)
+                if not isinstance(exc, Exception):
+                    raise
+                if fresh or attempt:  # an idle connection may have died meanwhile: one retry with a new one
+                    raise remote_error(exc, where=where, password_ref=password_ref) from None
 
     def _execute(self, sql: str) -> None:
         import adbc_driver_manager
@@ -163,8 +199,14 @@ class ScanSession:
         finally:
             statement.close()
 
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # rolled back; a lost session has nothing to roll back
+    def close(self, *, reuse: bool = True) -> None:
+        """Roll back; the connection goes back to the idle ones (or is closed when it failed)."""
+        try:
             self._con.rollback()
-        with contextlib.suppress(Exception):
-            self._con.close()
+        except Exception:  # a lost session has nothing to roll back, and is not kept
+            reuse = False
+        if reuse:
+            _release(self._uri, self._con)
+        else:
+            with contextlib.suppress(Exception):
+                self._con.close()
