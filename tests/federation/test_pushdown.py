@@ -283,3 +283,38 @@ def test_naive_timestamps_meet_timestamptz_in_the_session_time_zone(trips: Fed) 
     ambiguous = "SELECT id FROM supabase_data.public.trips WHERE started > '2024-11-03 01:30:00' ORDER BY id"
     rows, params = run(ambiguous, pushdown=True)
     assert params == [] and rows == run(ambiguous, pushdown=False)[0]  # repeated by the DST change: local
+
+
+def test_sql_naming_no_foreign_table_is_left_alone(trips: Fed) -> None:
+    import duckdb
+
+    from lakeloader.federation.query import attach
+
+    odd = "SELECT 1 AS x FROM range(3) t(i) WHERE i IN (SELECT UNNEST([1, 2])) QUALIFY row_number() OVER () = 1"
+    con = duckdb.connect()
+    assert attach(con, trips.lakehouse, odd).sql is odd
+
+
+def test_databricks_sql_as_pipelines_give_it(trips: Fed) -> None:
+    import duckdb
+    import sqlglot
+
+    from lakeloader.federation.query import attach
+
+    sql = (
+        "SELECT vehicle, count(*) AS n FROM supabase_data.`public`.trips WHERE day >= DATE'2024-01-10' "
+        "AND note LIKE 'note 1%' GROUP BY vehicle ORDER BY n DESC, vehicle LIMIT 3"
+    )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    attached = attach(con, trips.lakehouse, sql, dialect="databricks")
+    assert attached.views and all(f"`{v}`" in attached.sql for v in attached.views)
+    assert "GROUP BY" in attached.scans[0].statement
+    local = sqlglot.transpile(attached.sql, read="databricks", write="duckdb")[0]  # what a pipeline does next
+    rows = con.sql(local).fetchall()
+    whole = trips.query(
+        "SELECT vehicle, count(*) AS n FROM supabase_data.public.trips WHERE day >= DATE '2024-01-10' "
+        "AND note LIKE 'note 1%' GROUP BY vehicle ORDER BY n DESC, vehicle LIMIT 3",
+        pushdown=False,
+    )
+    assert rows == [tuple(r.values()) for r in whole.to_pylist()]

@@ -74,7 +74,22 @@ def _namer(con: Any) -> Namer:
     return names
 
 
+def _mentions_foreign(lakehouse: Lakehouse, sql: str) -> bool:
+    """Whether `sql` may name a foreign catalog (a cheap look at its words, before any parsing)."""
+    import re
+
+    foreign = {c.name for c in lakehouse.list_catalogs() if lakehouse.foreign_catalog(c.name)}
+    if not foreign:
+        return False
+    if lakehouse.current_catalog in foreign:
+        return True
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9_\-]+", sql)}
+    return bool(words & foreign)
+
+
 def _plan(con: Any, lakehouse: Lakehouse, sql: str, *, dialect: str, pushdown: bool) -> FederatedQuery:
+    if not _mentions_foreign(lakehouse, sql):
+        return FederatedQuery(sql)  # not parsed at all: SQL sqlglot cannot read still runs as it is
     trees = planner.parse(sql, dialect)
     found = []
     for tree in trees:
