@@ -39,6 +39,10 @@ class SchemaMismatchError(TerminalError):
     """Incoming data does not fit the table's schema and cannot be evolved into it."""
 
 
+class ReadOnlyError(TerminalError):
+    """A write to something that is read-only here (a foreign catalog)."""
+
+
 class ConfigError(TerminalError):
     """A configuration value or option is invalid."""
 

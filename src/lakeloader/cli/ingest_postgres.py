@@ -58,10 +58,14 @@ def _audit(values: list[str] | None) -> dict[str, str | None] | None:
 
 
 def ingest_postgres_command(
-    source_url: Annotated[
-        str, typer.Option("--source-url", help="postgresql://user@host:5432/db (password: use --password).")
-    ],
     target: Annotated[str, typer.Option("--target", help="Delta table: [catalog.]schema.table.")],
+    source_url: Annotated[
+        str | None, typer.Option("--source-url", help="postgresql://user@host:5432/db (password: use --password).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="A foreign table, e.g. supabase_data.public.trips (its connection is used)."),
+    ] = None,
     table: Annotated[str | None, typer.Option("--table", help="schema.table to read (Spark: dbtable).")] = None,
     query: Annotated[str | None, typer.Option("--query", help="A SELECT to read instead of a table.")] = None,
     password: Annotated[
@@ -114,17 +118,25 @@ def ingest_postgres_command(
         list[str] | None,
         typer.Option("--audit-column", help="Rename an audit column: KIND=NAME (ingested_at, source, batch_id)."),
     ] = None,
+    trigger: Annotated[
+        str, typer.Option("--trigger", help="available-now | once | interval=1m (micro-batches until Ctrl-C / SIGTERM)")
+    ] = "available-now",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
-    """Ingest a PostgreSQL table or query into a Delta table: full, incremental (cursor) or merge."""
+    """Ingest a PostgreSQL table, query or foreign table into a Delta table: full, incremental (cursor) or merge."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from lakeloader.sources.postgres import ingest_postgres
+    from lakeloader.errors import ConfigError
+    from lakeloader.sources.postgres.triggered import ingest_postgres_triggered
 
+    if (source_url is None) == (source is None):
+        raise ConfigError(
+            f"ingest into {target}: give exactly one of --source-url postgresql://... and --source "
+            "<foreign catalog>.<schema>.<table>"
+        )
     fields: dict[str, Any] = {
-        "source_url": source_url,
         "table": table,
         "query": query,
         "mode": mode,
@@ -144,9 +156,18 @@ def ingest_postgres_command(
         "max_rows_per_batch": max_rows_per_batch,
         "pooler_mode": pooler,
     }
+    if source_url is not None:
+        fields["source_url"] = source_url
     audit = _audit(audit_column)
     if audit is not None:
         fields["audit"] = audit
+    connection_flags = {"--table": table, "--query": query, "--password": password, "--sslmode": sslmode}
+    connection_flags |= {"--sslrootcert": sslrootcert, "--pooler": "on" if pooler else None}
+    given = [flag for flag, value in connection_flags.items() if value]
+    if source is not None and given:
+        raise ConfigError(
+            f"ingest from {source}: {', '.join(given)} come from the foreign catalog's connection; drop them"
+        )
     for key, value in {
         "password": password,
         "sslmode": sslmode,
@@ -160,7 +181,9 @@ def ingest_postgres_command(
 
     from lakeloader.sources.postgres.url import REFERENCE
 
-    plain = "password" in _url_parts(REFERENCE.sub("", source_url)) or (password and "{{" not in password)
+    plain = (source_url is not None and "password" in _url_parts(REFERENCE.sub("", source_url))) or (
+        password and "{{" not in password
+    )
     if plain:
         typer.secho(
             "warning: a plain password lands in your shell history; store it with 'lakeloader secrets put-secret "
@@ -178,13 +201,30 @@ def ingest_postgres_command(
         transient=True,
         disable=not show,
     ) as bar:
-        task = bar.add_task(f"{table or 'query'} → {target}", rows=0, mb=0.0)
+        task = bar.add_task(f"{source or table or 'query'} → {target}", rows=0, mb=0.0)
 
         def progress(rows: int, nbytes: int) -> None:
             bar.update(task, rows=rows, mb=nbytes / 1e6)
 
-        summary = ingest_postgres(
+        options = None
+        if source is not None:
+            from lakeloader.federation.sources import postgres_source_options
+
+            run_fields = {k: v for k, v in fields.items() if k not in ("table", "query", "pooler_mode")}
+            options, fields = postgres_source_options(source, lakehouse=state.lakehouse(), **run_fields), {}
+        from lakeloader.execution.triggers import Trigger
+
+        how = Trigger.parse(trigger)
+
+        def each(micro: Any) -> None:
+            if how.kind == "processingTime" and not as_json:
+                console.print(f"micro-batch: {micro.line()}", markup=False, highlight=False)
+
+        summary = ingest_postgres_triggered(
             target,
+            trigger=trigger,
+            options=options,
+            on_micro_batch=each,
             lakehouse=state.lakehouse(),
             checkpoint=optional_local_path(checkpoint),
             progress=progress,
@@ -192,6 +232,6 @@ def ingest_postgres_command(
             **fields,
         )
     if as_json:
-        print_json(summary.to_dict())
+        print_json(summary.to_dict() | {"trigger": how.label})
     else:
         say(summary.line())

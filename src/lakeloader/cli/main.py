@@ -28,6 +28,8 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("tables", "lakeloader.cli.tables:tables_app"),
     ("samples", "lakeloader.cli.samples:samples_app"),
     ("secrets", "lakeloader.cli.secrets:secrets_app"),
+    ("connections", "lakeloader.cli.connections:connections_app"),
+    ("foreign-catalogs", "lakeloader.cli.foreign_catalogs:foreign_catalogs_app"),
     ("postgres", "lakeloader.cli.postgres:postgres_app"),
     ("bootstrap", "lakeloader.cli.bootstrap:bootstrap_app"),
     ("ingest", "lakeloader.cli.ingest:ingest_app"),

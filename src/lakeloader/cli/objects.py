@@ -42,8 +42,12 @@ def create_catalog(
 def list_catalogs(as_json: JsonOpt = False) -> None:
     """List catalogs."""
     lh = state.lakehouse()
-    rows = [c.to_dict() | {"current": c.name == lh.current_catalog} for c in lh.list_catalogs()]
-    emit(rows, as_json=as_json, columns=["full_name", "current", "location", "owner", "created_at", "comment"])
+    rows = [
+        c.to_dict()
+        | {"current": c.name == lh.current_catalog, "type": "FOREIGN" if lh.foreign_catalog(c.name) else c.type}
+        for c in lh.list_catalogs()
+    ]
+    emit(rows, as_json=as_json, columns=["full_name", "type", "current", "location", "owner", "created_at", "comment"])
 
 
 @catalogs_app.command("drop")
@@ -74,8 +78,16 @@ def list_schemas(
     catalog: Annotated[str | None, typer.Argument(help="Catalog (default: the current one).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the schemas of a catalog."""
-    emit([s.to_dict() for s in state.lakehouse().list_schemas(catalog)], as_json=as_json, columns=_COLUMNS)
+    """List the schemas of a catalog (of a foreign catalog: the remote database's)."""
+    lh = state.lakehouse()
+    foreign = lh.foreign_catalog(catalog or lh.current_catalog)
+    if foreign is not None:
+        from lakeloader.federation.catalogs import list_schemas as foreign_schemas
+
+        rows = [{"full_name": f"{foreign.name}.{s}", "type": "FOREIGN"} for s in foreign_schemas(lh, foreign.name)]
+        emit(rows, as_json=as_json, columns=["full_name", "type"])
+        return
+    emit([s.to_dict() for s in lh.list_schemas(catalog)], as_json=as_json, columns=_COLUMNS)
 
 
 @schemas_app.command("drop")

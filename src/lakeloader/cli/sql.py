@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,8 +21,14 @@ def sql(
             "--unsafe", help="Lift the guard: any DuckDB statement, any local file, extensions, settings. Careful."
         ),
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each remote statement on foreign tables, and run nothing.")
+    ] = False,
+    no_pushdown: Annotated[
+        bool, typer.Option("--no-pushdown", help="Read foreign tables whole and filter locally (to compare).")
+    ] = False,
 ) -> None:
-    """Run a query (DuckDB dialect, Databricks names) over the Delta tables and /Volumes files."""
+    """Run a query (DuckDB dialect, Databricks names) over the Delta tables, foreign tables and /Volumes files."""
     from lakeloader.lakehouse.sql import query
 
     if unsafe:
@@ -32,7 +38,22 @@ def sql(
             fg=typer.colors.YELLOW,
             err=True,
         )
-    result = query(state.lakehouse(), statement, unsafe=unsafe)
+    lh = state.lakehouse()
+    if explain:
+        from lakeloader.cli.output import say
+        from lakeloader.federation.query import explain as plan
+
+        say(plan(lh, statement, pushdown=not no_pushdown).explain())
+        return
+    rewrite = None
+    if any(lh.foreign_catalog(c.name) for c in lh.list_catalogs()):  # queries may name foreign tables
+
+        def rewrite(con: Any, text: str) -> str:
+            from lakeloader.federation.query import attach
+
+            return attach(con, lh, text, pushdown=not no_pushdown).sql
+
+    result = query(lh, statement, unsafe=unsafe, rewrite=rewrite)
     if as_csv:
         import pyarrow.csv as pacsv
 

@@ -23,17 +23,52 @@ def list_tables(
     schema: Annotated[str | None, typer.Argument(help="catalog.schema (default: all).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List tables."""
-    rows = [t.info.to_dict() for t in state.lakehouse().list_tables(schema)]
+    """List tables (those of foreign catalogs too, type FOREIGN)."""
+    from lakeloader.lakehouse import names
+
+    lh = state.lakehouse()
+    catalog = names.split_parts(schema)[0] if schema and len(names.split_parts(schema)) == 2 else lh.current_catalog
+    if schema is not None and lh.foreign_catalog(catalog) is not None:
+        rows = _foreign_rows(catalog, names.split_parts(schema)[-1])
+    else:
+        rows = [t.info.to_dict() for t in lh.list_tables(schema)]
+        if schema is None and lh.metastore.find_records("foreign_table"):  # federation.catalogs.TABLE_KIND
+            rows += _foreign_rows(None, None)
     emit(rows, as_json=as_json, columns=["full_name", "type", "format", "location", "created_at"])
+
+
+def _foreign_rows(catalog: str | None, schema: str | None) -> list[dict[str, Any]]:
+    from lakeloader.federation.catalogs import foreign_catalog, list_tables
+
+    lh = state.lakehouse()
+    rows = []
+    for table in list_tables(lh, catalog, schema):
+        cat = foreign_catalog(lh, table.catalog)
+        where = f"{cat.connection.name}: {table.remote_sql} in {cat.database}"
+        rows.append(
+            {
+                "full_name": table.full_name,
+                "type": "FOREIGN",
+                "format": "postgresql",
+                "location": where,
+                "kind": table.kind,
+                "created_at": cat.info.created_at,
+            }
+        )
+    return rows
 
 
 @tables_app.command("describe")
 def describe(name: str, as_json: JsonOpt = False) -> None:
-    """Schema, location, version, row count and properties of a table."""
-    from lakeloader.lakehouse import delta
+    """Schema, location, version, row count and properties of a table (columns and types of a foreign one)."""
+    from lakeloader.lakehouse import delta, names
 
-    table = state.lakehouse().table(name)
+    lh = state.lakehouse()
+    parts = names.split_parts(name)
+    if lh.foreign_catalog(parts[0] if len(parts) == 3 else lh.current_catalog) is not None:
+        _describe_foreign(name, as_json=as_json)
+        return
+    table = lh.table(name)
     info: dict[str, Any] = {"name": str(table.name), "type": table.info.type, "location": str(table.location)}
     info |= delta.describe(table.location, table_name=str(table.name))
     info["properties"] = {**table.info.properties, **info["properties"]}
@@ -45,6 +80,18 @@ def describe(name: str, as_json: JsonOpt = False) -> None:
     print_rows(info["columns"], columns=["name", "type", "nullable"], title="columns")
     props = [{"key": k, "value": v} for k, v in sorted(info["properties"].items())]
     print_rows(props, columns=["key", "value"], title="properties")
+
+
+def _describe_foreign(name: str, *, as_json: bool) -> None:
+    from lakeloader.federation.probe import describe_table
+
+    info = describe_table(state.lakehouse(), name)
+    if as_json:
+        print_json(info)
+        return
+    for key in ("name", "type", "kind", "remote_name", "connection", "database"):
+        heading(f"{key}:", f" {info[key]}")
+    print_rows(info["columns"], columns=["name", "type", "remote_type"], title="columns")
 
 
 @tables_app.command("history")

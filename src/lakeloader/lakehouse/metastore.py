@@ -1,4 +1,9 @@
-"""The metastore: catalogs, schemas, tables and volumes in SQLite inside the root (WAL, busy timeout)."""
+"""The metastore: catalogs, schemas, tables and volumes in SQLite inside the root (WAL, busy timeout).
+
+Besides the objects of the `catalog.schema.table` namespace it keeps generic records (`kind`, `scope`, `name`,
+JSON properties) for what other layers register without the lakehouse knowing them: connections, the cached
+metadata of foreign catalogs. Records scoped to a catalog are dropped with it.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,15 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_parent ON objects (kind, catalog, schema);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    kind        TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    properties  TEXT NOT NULL DEFAULT '{}',
+    owner       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (kind, scope, name)
+);
 """
 
 
@@ -71,6 +85,18 @@ class ObjectInfo:
             "properties": self.properties,
             "format": self.format,
         }
+
+
+@dataclass(frozen=True)
+class Record:
+    """One generic record: a connection, a foreign table's cached metadata... (`scope` groups them, e.g. a catalog)."""
+
+    kind: str
+    scope: str
+    name: str
+    properties: dict[str, Any]
+    owner: str
+    created_at: str
 
 
 def _owner() -> str:
@@ -231,6 +257,66 @@ class Metastore:
                 (json.dumps(merged, sort_keys=True), full_name),
             )
 
+    # -- generic records ------------------------------------------------------------------------------
+    def put_record(
+        self, *, kind: str, name: str, properties: dict[str, Any], scope: str = "", replace: bool = False
+    ) -> Record:
+        """Insert a record; an existing one is refused unless `replace` (then its properties are replaced)."""
+        with self._write() as con:
+            row = con.execute(
+                "SELECT owner, created_at FROM records WHERE kind = ? AND scope = ? AND name = ?", (kind, scope, name)
+            ).fetchone()
+            if row is not None and not replace:
+                where = f" in {scope}" if scope else ""
+                raise AlreadyExistsError(f"{kind} {name}{where} already exists; drop it first or pick another name")
+            owner, created_at = row if row else (_owner(), datetime.now(UTC).isoformat(timespec="milliseconds"))
+            con.execute(
+                "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
+                (kind, scope, name, json.dumps(properties, sort_keys=True), owner, created_at),
+            )
+        return Record(kind, scope, name, properties, owner, created_at)
+
+    def get_record(self, kind: str, name: str, *, scope: str = "") -> Record | None:
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT * FROM records WHERE kind = ? AND scope = ? AND name = ?", (kind, scope, name)
+            ).fetchone()
+        return _row_to_record(row) if row else None
+
+    def find_records(self, kind: str, *, scope: str | None = None) -> list[Record]:
+        query, args = "SELECT * FROM records WHERE kind = ?", [kind]
+        if scope is not None:
+            query += " AND scope = ?"
+            args.append(scope)
+        with self._connect() as con:
+            rows = con.execute(query + " ORDER BY scope, name", args).fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def delete_records(self, kind: str | None = None, *, scope: str, names: list[str] | None = None) -> None:
+        """Delete the records of `scope` (of one kind, or of every kind), or only those named."""
+        query, args = "DELETE FROM records WHERE scope = ?", [scope]
+        if kind is not None:
+            query += " AND kind = ?"
+            args.append(kind)
+        with self._write() as con:
+            if names is None:
+                con.execute(query, args)
+            else:
+                con.executemany(query + " AND name = ?", [(*args, n) for n in names])
+
+    def replace_records(self, kind: str, *, scope: str, records: dict[str, dict[str, Any]]) -> None:
+        """Make `records` (name -> properties) the only records of `kind` in `scope`, in one transaction."""
+        created_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._write() as con:
+            con.execute("DELETE FROM records WHERE kind = ? AND scope = ?", (kind, scope))
+            con.executemany(
+                "INSERT INTO records VALUES (?,?,?,?,?,?)",
+                [
+                    (kind, scope, name, json.dumps(props, sort_keys=True), _owner(), created_at)
+                    for name, props in records.items()
+                ],
+            )
+
     def get_setting(self, key: str) -> str | None:
         with self._connect() as con:
             row = con.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
@@ -257,3 +343,8 @@ def _row_to_info(row: tuple[Any, ...]) -> ObjectInfo:
         properties=json.loads(props),
         format=fmt,
     )
+
+
+def _row_to_record(row: tuple[Any, ...]) -> Record:
+    kind, scope, name, props, owner, created_at = row
+    return Record(kind=kind, scope=scope, name=name, properties=json.loads(props), owner=owner, created_at=created_at)

@@ -7,12 +7,24 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakeloader.errors import ConfigError, NotFoundError, TerminalError
+from lakeloader.errors import ConfigError, LakeloaderError, NotFoundError, ReadOnlyError, TerminalError
 from lakeloader.lakehouse import names, volumes
 from lakeloader.lakehouse.metastore import Metastore, ObjectInfo, ObjectType
 from lakeloader.paths import DEFAULT_ROOT, ROOT_ENV, STATE_DIR, resolve_root
 
-__all__ = ["DEFAULT_ROOT", "ROOT_ENV", "STATE_DIR", "Lakehouse", "Table", "require_table_exists", "resolve_root"]
+__all__ = [
+    "DEFAULT_ROOT",
+    "FOREIGN_CATALOG",
+    "ROOT_ENV",
+    "STATE_DIR",
+    "Lakehouse",
+    "Table",
+    "require_table_exists",
+    "resolve_root",
+]
+# Unity Catalog's catalog_type of a catalog whose schemas and tables live in another database (a connection's):
+# read-only here, its metadata kept by whoever registered it (federation/) as records scoped to the catalog.
+FOREIGN_CATALOG = "FOREIGN_CATALOG"
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,44 @@ class Lakehouse:
         location.mkdir(parents=True, exist_ok=True)
         return info
 
+    def create_foreign_catalog(
+        self, name: str, *, connection: str, properties: dict[str, str] | None = None, comment: str | None = None
+    ) -> ObjectInfo:
+        """Register a catalog whose tables live behind `connection` (no folder: nothing of it is stored here)."""
+        catalog = names.check_name(name, kind="catalog")
+        return self.metastore.create(
+            kind="catalog",
+            catalog=catalog,
+            schema=None,
+            name=catalog,
+            type="EXTERNAL",
+            comment=comment,
+            properties={**(properties or {}), "catalog_type": FOREIGN_CATALOG, "connection_name": connection},
+        )
+
+    def foreign_catalog(self, name: str) -> ObjectInfo | None:
+        """The catalog `name` when it is a foreign catalog, else None."""
+        info = self.metastore.get(name.strip().lower())
+        if info is not None and info.kind == "catalog" and info.properties.get("catalog_type") == FOREIGN_CATALOG:
+            return info
+        return None
+
+    def refuse_if_foreign(self, written: str, *, doing: str, parts: int = 3) -> None:
+        """Refuse `doing` on `written` (a name of `parts` parts at most) when its catalog is a foreign catalog."""
+        try:
+            split = names.split_parts(written)
+        except LakeloaderError:
+            return
+        catalog = split[0] if len(split) >= parts else self.current_catalog
+        info = self.foreign_catalog(catalog)
+        if info is not None:
+            connection = info.properties.get("connection_name")
+            raise ReadOnlyError(
+                f"{doing}: catalog {info.name} is a foreign catalog (connection {connection}), read-only here; "
+                f"change the remote database itself (then 'lakeloader foreign-catalogs refresh {info.name}'), "
+                "or write to a catalog of the lakehouse"
+            )
+
     def list_catalogs(self) -> list[ObjectInfo]:
         return self.metastore.find(kind="catalog")
 
@@ -86,6 +136,7 @@ class Lakehouse:
 
     # -- schemas ----------------------------------------------------------------------------------------
     def create_schema(self, name: str, *, comment: str | None = None, if_not_exists: bool = False) -> ObjectInfo:
+        self.refuse_if_foreign(name, doing=f"create schema {name}", parts=2)
         schema = names.parse_schema_name(name, current_catalog=self.current_catalog)
         self._require_catalog(schema.catalog)
         location = self.root / schema.catalog / schema.schema
@@ -107,6 +158,7 @@ class Lakehouse:
         return self.metastore.find(kind="schema", catalog=chosen)
 
     def drop_schema(self, name: str, *, cascade: bool = False) -> None:
+        self.refuse_if_foreign(name, doing=f"drop schema {name}", parts=2)
         schema = names.parse_schema_name(name, current_catalog=self.current_catalog)
         info = self._require_schema(schema)
         inside = self.metastore.children(catalog=schema.catalog, schema=schema.schema)
@@ -130,6 +182,7 @@ class Lakehouse:
 
         The Delta log is created by the first write (lakehouse/delta/); until then the table has no version.
         """
+        self.refuse_if_foreign(name, doing=f"create table {name}")
         full = self.parse_table_name(name)
         self._require_schema(full.schema_name)
         kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
@@ -149,6 +202,7 @@ class Lakehouse:
         return Table(info)
 
     def table(self, name: str) -> Table:
+        self.refuse_if_foreign(name, doing=f"table {name} is a foreign table, not a Delta table of the lakehouse")
         full = self.parse_table_name(name)
         info = self.metastore.require(
             str(full),
@@ -165,6 +219,7 @@ class Lakehouse:
         return [Table(i) for i in self.metastore.find(kind="table", catalog=parsed.catalog, schema=parsed.schema)]
 
     def drop_table(self, name: str) -> None:
+        self.refuse_if_foreign(name, doing=f"drop table {name}")
         self._drop([self.table(name).info])
 
     # -- volumes ----------------------------------------------------------------------------------------
@@ -176,6 +231,7 @@ class Lakehouse:
         comment: str | None = None,
         if_not_exists: bool = False,
     ) -> ObjectInfo:
+        self.refuse_if_foreign(name, doing=f"create volume {name}")
         full = self.parse_table_name(name, kind="volume")
         self._require_schema(full.schema_name)
         kind: ObjectType = "EXTERNAL" if location is not None else "MANAGED"
@@ -201,6 +257,7 @@ class Lakehouse:
         return self.metastore.find(kind="volume", catalog=parsed.catalog, schema=parsed.schema)
 
     def drop_volume(self, name: str) -> None:
+        self.refuse_if_foreign(name, doing=f"drop volume {name}")
         full = self.parse_table_name(name, kind="volume")
         info = self.metastore.require(str(full), kind="volume", hint="check the name with 'lakeloader volumes list'")
         self._drop([info])
@@ -273,8 +330,12 @@ class Lakehouse:
         )
 
     def _drop(self, objects: list[ObjectInfo]) -> None:
-        """Forget the objects, then delete the data of the managed ones (external data is left alone)."""
+        """Forget the objects (and the records scoped to a dropped catalog), then delete the data of the managed
+        ones (external data is left alone)."""
         self.metastore.delete([o.full_name for o in objects])
+        for obj in objects:
+            if obj.kind == "catalog":
+                self.metastore.delete_records(scope=obj.full_name)
         for obj in objects:
             if obj.type == "MANAGED" and obj.location and Path(obj.location).is_relative_to(self.root):
                 shutil.rmtree(obj.location, ignore_errors=True)

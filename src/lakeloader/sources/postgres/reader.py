@@ -3,6 +3,10 @@
 Each partition is a thread with its own session that imports the coordinator's snapshot
 (`pg_export_snapshot` + `SET TRANSACTION SNAPSHOT`, REPEATABLE READ), so partitions see the same database
 state. Batches flow through a bounded queue: memory stays bounded whatever the table size.
+
+Behind a transaction pooler the partitions are read one after another in ONE transaction instead: the exporting
+transaction would hold a pooled server connection while its partitions wait for others, and with as many
+concurrent reads as the pool has connections nobody could go on (600 concurrent reads through a pool of 3 hung).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class ReadStats:
 
 def _read_partition(
     opts: PostgresSourceOptions,
-    sql: str,
+    sqls: Sequence[str],
     snapshot: str | None,
     columns: Sequence[Column],
     out: queue.Queue[Any],
@@ -60,17 +64,18 @@ def _read_partition(
             con.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         for statement in conn.setup_statements(opts.connection, local=True):
             con.execute(statement)
-        reader = con.stream(sql, batch_size_hint_bytes=BATCH_SIZE_HINT_BYTES)
-        for batch in reader:
-            if stop.is_set():
-                return
-            converted = convert_batch(batch, columns, schema, where=where)
-            while not stop.is_set():
-                try:
-                    out.put(converted, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
+        for sql in sqls:  # several only behind a transaction pooler: one transaction, one snapshot
+            reader = con.stream(sql, batch_size_hint_bytes=BATCH_SIZE_HINT_BYTES)
+            for batch in reader:
+                if stop.is_set():
+                    return
+                converted = convert_batch(batch, columns, schema, where=where)
+                while not stop.is_set():
+                    try:
+                        out.put(converted, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
         con.rollback()
     except BaseException as exc:  # handed to the consumer, which decides retry or stop
         out.put(_Failure(exc))
@@ -93,13 +98,15 @@ def stream(
         snapshot = None
         threads: list[threading.Thread] = []
         try:
-            if len(queries) > 1:
+            pooled = opts.connection.pooler_mode
+            groups = [list(queries)] if pooled else [[sql] for sql in queries]
+            if len(groups) > 1:
                 coordinator = conn.psycopg_connect(opts.connection, where=opts.label)
                 coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 snapshot = str(coordinator.execute("SELECT pg_export_snapshot()").fetchone()[0])
-            for sql in queries:
+            for sqls in groups:
                 t = threading.Thread(
-                    target=_read_partition, args=(opts, sql, snapshot, columns, out, stop), daemon=True
+                    target=_read_partition, args=(opts, sqls, snapshot, columns, out, stop), daemon=True
                 )
                 t.start()
                 threads.append(t)
