@@ -16,7 +16,8 @@ $ll secrets list-secrets kardia --json | grep -q '"pg_pw"' \
   || python3 -c 'import secrets; print(secrets.token_urlsafe(18))' | $ll secrets put-secret kardia pg_pw
 $ll postgres start --ephemeral --password '{{secrets/kardia/pg_pw}}'
 trap '$ll postgres stop' EXIT
-fleet_url=$($ll bootstrap telematics)  # landing volume + database supabase with public.vehicles
+# landing volume + database supabase with public.vehicles, as connection supabase and foreign catalog supabase_data
+$ll bootstrap telematics > /dev/null
 
 # devices upload trip readings (a new wave of files each time this script runs)
 folder=$($ll volumes list 'telematics.00_landing' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["location"])')
@@ -24,8 +25,8 @@ wave=$(date +%s%N)
 $ll samples telematics --files 4 --rows-per-file 5000 --format parquet --out "$folder/parquet/$wave" --seed "${wave: -4}"
 $ll samples telematics --files 2 --rows-per-file 1000 --format json --out "$folder/json/$wave" --seed "${wave: -3}"
 
-# the pipeline: 01_bronze, 02_silver, 03_gold (spark-pipeline.yml + transformations/*.sql, vehicles.py)
-$ll pipelines run "$here/examples/telematics" --conf "fleet.url=$fleet_url"
+# the pipeline: 01_bronze, 02_silver, 03_gold (spark-pipeline.yml + transformations/*.sql)
+$ll pipelines run "$here/examples/telematics"
 
 $ll sql 'SELECT vehicle_id, make, fleet, distance_km, harsh_brakes_per_100km FROM telematics.`03_gold`.harsh_braking ORDER BY 1'
 $ll pipelines events "$here/examples/telematics" --type flow_progress --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "flow_progress events")'

@@ -73,20 +73,19 @@ def telematics(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Create telematics.00_landing.landing and, on the running embedded server, the fleet's database `supabase`
-    (read-only role fleet_reader, public.vehicles); print the reader's password-free URL."""
+    (read-only role fleet_reader, public.vehicles) as connection `supabase` and foreign catalog `supabase_data`;
+    print the reader's password-free URL."""
     from lakeloader.demo import setup
-    from lakeloader.embedded import fleet, instance
     from lakeloader.errors import ConfigError
-    from lakeloader.secrets import resolve_references
 
     if "{{" not in password:
         raise ConfigError("--reader-password: pass a secret reference like {{secrets/telematics/fleet_pw}}")
     lh = state.lakehouse()
     setup.setup_telematics(lh)
-    admin = instance.connection_url(root=lh.root, reveal=True)
-    result = fleet.bootstrap_fleet(admin, reader_password=resolve_references(password, root=lh.root), vehicles=vehicles)
-    url = fleet.reader_url(admin)
+    said: list[str] = []
+    url = setup.setup_fleet(lh, said.append, vehicles=vehicles, password=password)
     if as_json:
-        print_json({**result.to_dict(), "url": url, "volume": "telematics.00_landing.landing"})
+        print_json({"url": url, "volume": "telematics.00_landing.landing", "connection": setup.FLEET_CONNECTION,
+                    "foreign_catalog": setup.FLEET_CATALOG, "steps": said})  # fmt: skip
     else:
         typer.echo(url)

@@ -37,14 +37,14 @@ def examples_folder() -> Path:
 class _Pipelines:
     """The two example pipelines with the demo's configuration, run update after update."""
 
-    def __init__(self, lh: Lakehouse, kardia_url: str, fleet_url: str, show: Show) -> None:
+    def __init__(self, lh: Lakehouse, kardia_url: str, show: Show) -> None:
         folder = examples_folder()
         self.lh = lh
         self.show = show
         self.folders = {"providers_claims": folder / "providers_claims", "telematics": folder / "telematics"}
         self.conf = {
             "providers_claims": {"kardia.postgres_url": kardia_url},
-            "telematics": {"fleet.url": fleet_url},
+            "telematics": {},  # the fleet's Postgres is the foreign catalog supabase_data
         }
         self.updates: list[Any] = []
 
@@ -80,19 +80,22 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
     shown = show or (lambda _title, _result, _schema: None)
     if fresh:
         setup.reset(lh)
-    say("## 1. setup: secret scopes, embedded PostgreSQL (the init script), bootstrap, the fleet's database")
+    say(
+        "## 1. setup: secret scopes, embedded PostgreSQL (the init script), bootstrap, the fleet's database as a "
+        "foreign catalog"
+    )
     setup.ensure_secret(lh.root, "kardia", "pg_pw", say)
     setup.ensure_secret(lh.root, "telematics", "fleet_pw", say)
     kardia_url, _address = setup.start_postgres(lh.root, say)
     out: dict[str, Any] = {}
     try:
         bootstrap_providers_claims(root=lh.root, generate=True, on_step=lambda m: say(f"  {m}"))
-        fleet_url = setup.setup_fleet(lh, say)
+        setup.setup_fleet(lh, say)
         setup.setup_telematics(lh)
         first = setup.land_telematics(lh, seed=1, files=4, new_column=False, malformed=2, glitches=0, duplicate=False)
         say(f"landed {first['parquet_files']} Parquet and {first['json_files']} JSON telematics files "
             f"(2 malformed JSON lines) in {setup.LANDING}")  # fmt: skip
-        pipelines = _Pipelines(lh, kardia_url, fleet_url, shown)
+        pipelines = _Pipelines(lh, kardia_url, shown)
         out["graphs"] = {name: pipelines.graph(name) for name in pipelines.folders}
         for name, text in out["graphs"].items():
             say(f"## the {name} pipeline")
@@ -116,6 +119,8 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
         out["replay"] = _replay(pipelines, "kardia.kardia_silver.claims", shown)
         say("## 6. nothing new: every flow is up to date")
         out["noop"] = [pipelines.update(n, f"{n}: nothing new").to_dict() for n in pipelines.folders]
+        say("## 7. federated SQL: the fleet's Postgres queried in place, joined with a gold table")
+        out["federated"] = _federated(lh, say)
         out["tables"] = report.tables(lh)
         out["expectations"] = report.pass_rates(pipelines.updates)
     finally:
@@ -123,6 +128,29 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
             instance.stop(root=lh.root)
             say("postgres stopped (ephemeral: its data is wiped)")
     return out
+
+
+FEDERATED_QUERY = (
+    "SELECT v.fleet, count(*) AS vehicles, round(sum(h.harsh_brakes), 0) AS harsh_brakes "
+    "FROM telematics.`03_gold`.harsh_braking h JOIN supabase_data.public.vehicles v ON h.vehicle_id = v.vehicle_id "
+    "WHERE v.in_service AND v.model_year >= 2015 GROUP BY v.fleet ORDER BY v.fleet"
+)
+
+
+def _federated(lh: Lakehouse, say: Say) -> dict[str, Any]:
+    """`lakeloader sql` over a foreign and a Delta table: what went to Postgres, and the rows."""
+    from lakeloader import federation
+    from lakeloader.lakehouse.sql import query
+
+    plan = federation.explain(lh, FEDERATED_QUERY)
+    say(f"  {FEDERATED_QUERY}")
+    for scan in plan.scans:
+        bound = ", ".join(repr(v) for v in scan.params)
+        say(f"  pushed to {scan.catalog.where}: {scan.statement}" + (f"  -- {bound}" if bound else ""))
+    rows = query(lh, FEDERATED_QUERY, rewrite=lambda con, text: federation.attach(con, lh, text).sql).to_pylist()
+    for row in rows:
+        say("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    return {"query": FEDERATED_QUERY, "remote": [s.statement for s in plan.scans], "rows": rows}
 
 
 def _replay(pipelines: _Pipelines, table: str, show: Show) -> dict[str, Any]:

@@ -16,6 +16,8 @@ TELEMATICS = "telematics"
 LANDING = "/Volumes/telematics/00_landing/landing"
 KARDIA_PASSWORD = "{{secrets/kardia/pg_pw}}"
 FLEET_PASSWORD = "{{secrets/telematics/fleet_pw}}"
+FLEET_CONNECTION = "supabase"  # the Unity Catalog connection to the fleet's Postgres
+FLEET_CATALOG = "supabase_data"  # its foreign catalog, as in the seed
 UNKNOWN_PROVIDER = 10  # index of the provider that is not in providers_10.csv: its claims wait for it
 
 
@@ -24,6 +26,10 @@ def reset(lh: Lakehouse) -> None:
     for catalog in ("kardia", TELEMATICS):
         if lh.metastore.get(catalog) is not None:
             lh.drop_catalog(catalog, cascade=True)
+    if lh.foreign_catalog(FLEET_CATALOG) is not None:
+        from lakeloader.federation import drop_foreign_catalog
+
+        drop_foreign_catalog(lh, FLEET_CATALOG)
     if lh.current_catalog != "main":
         lh.metastore.set_setting("current_catalog", "main")
 
@@ -51,18 +57,50 @@ def start_postgres(root: Path, say: Say) -> tuple[str, str]:
     return f"postgresql://postgres@{state['host']}:{state['port']}/postgres", f"{state['host']}:{state['port']}"
 
 
-def setup_fleet(lh: Lakehouse, say: Say) -> str:
-    """The fleet's database `supabase` with its read-only role; returns the reader's password-free URL."""
+def setup_fleet(lh: Lakehouse, say: Say, *, vehicles: int = 5, password: str = FLEET_PASSWORD) -> str:
+    """The fleet's database `supabase` with its read-only role, registered as connection `supabase` and foreign
+    catalog `supabase_data`; returns the reader's password-free URL."""
     from lakeloader.embedded import fleet, instance
     from lakeloader.secrets import resolve_references
 
     admin = instance.connection_url(root=lh.root, reveal=True)
-    result = fleet.bootstrap_fleet(admin, reader_password=resolve_references(FLEET_PASSWORD, root=lh.root))
+    result = fleet.bootstrap_fleet(admin, reader_password=resolve_references(password, root=lh.root), vehicles=vehicles)
     say(
-        f"fleet database {result.database}: role {result.user} (read-only, password {FLEET_PASSWORD}), "
+        f"fleet database {result.database}: role {result.user} (read-only, password {password}), "
         f"{fleet.VEHICLES_TABLE} with {result.total} vehicles"
     )
-    return fleet.reader_url(admin)
+    url = fleet.reader_url(admin)
+    register_fleet(lh, url, password, say)
+    return url
+
+
+def register_fleet(lh: Lakehouse, url: str, password: str, say: Say) -> None:
+    """Connection `supabase` to the fleet's database (its address updated when the server moved) and foreign
+    catalog `supabase_data` over it (its listing refreshed)."""
+    from urllib.parse import urlsplit
+
+    from lakeloader import federation
+
+    parts = urlsplit(url)
+    federation.create_connection(
+        lh,
+        FLEET_CONNECTION,
+        replace=True,
+        type="postgresql",
+        host=parts.hostname,
+        port=parts.port,
+        database=parts.path.lstrip("/"),
+        user=parts.username,
+        password=password,
+        comment="the fleet's Postgres (Supabase in the seed)",
+    )
+    if lh.foreign_catalog(FLEET_CATALOG) is None:
+        federation.create_foreign_catalog(lh, FLEET_CATALOG, connection=FLEET_CONNECTION)
+    else:
+        federation.refresh(lh, FLEET_CATALOG)
+    tables = [t.full_name for t in federation.list_tables(lh, FLEET_CATALOG)]
+    say(f"connection {FLEET_CONNECTION} -> {parts.hostname}:{parts.port}; foreign catalog {FLEET_CATALOG}: "
+        f"{', '.join(tables)}")  # fmt: skip
 
 
 def setup_telematics(lh: Lakehouse) -> None:

@@ -108,8 +108,13 @@ def _record_properties(connection: Connection) -> dict[str, Any]:
     return connection.model_dump(exclude={"name"})
 
 
-def create_connection(lakehouse: Lakehouse, name: str, *, if_not_exists: bool = False, **options: Any) -> Connection:
+def create_connection(
+    lakehouse: Lakehouse, name: str, *, if_not_exists: bool = False, replace: bool = False, **options: Any
+) -> Connection:
     """Store a connection (nothing is connected to: `test_connection` does that).
+
+    `replace=True` updates an existing one in place (Databricks' ALTER CONNECTION ... OPTIONS): the foreign
+    catalogs over it keep it, and reach the new address from their next query.
 
     Args:
         name: the connection's name (letters, digits, '_', '-').
@@ -128,14 +133,16 @@ def create_connection(lakehouse: Lakehouse, name: str, *, if_not_exists: bool = 
         hint = f"valid options: {known}" if first["type"] == "extra_forbidden" else "fix its value"
         raise ConfigError(f"connection {name}: option {field}: {first['msg']}; {hint}") from None
     existing = lakehouse.metastore.get_record(KIND, connection.name)
-    if existing is not None:
+    if existing is not None and not replace:
         if if_not_exists:
             return _from_record(connection.name, existing.properties)
         raise TerminalError(
             f"connection {connection.name} already exists; drop it first (lakeloader connections drop "
             f"{connection.name}) or pick another name"
         )
-    lakehouse.metastore.put_record(kind=KIND, name=connection.name, properties=_record_properties(connection))
+    lakehouse.metastore.put_record(
+        kind=KIND, name=connection.name, properties=_record_properties(connection), replace=existing is not None
+    )
     return connection
 
 

@@ -282,8 +282,10 @@ def input_labels(flow: Flow) -> list[str]:
     if flow.query.reads_postgres:
         try:
             _args, options = static_args.call_arguments(flow, "read_postgres", {}, only={"table", "dbtable", "source"})
-            what = options.get("table") or options.get("dbtable") or "query"
-            labels.append(f"postgres {what}")
+            if options.get("source"):
+                labels.append(f"foreign table {options['source']}")
+            else:
+                labels.append(f"postgres {options.get('table') or options.get('dbtable') or 'query'}")
         except Exception:
             labels.append("postgres")
     return labels

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakeloader.pipelines import api, graph, sqlddl
+from lakeloader.pipelines import api, foreign, graph, sqlddl
 from lakeloader.pipelines.model import Definitions
 from lakeloader.pipelines.spec import PipelineSpec, load_spec
 
@@ -91,6 +91,8 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
     schema = spec.default_schema
 
     def exists(full_name: str) -> bool:
+        if foreign.is_foreign(lakehouse, full_name):
+            return foreign.exists(lakehouse, full_name)
         info = lakehouse.metastore.get(full_name)
         return info is not None and info.kind == "table"
 
@@ -98,6 +100,7 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
         return [t.info.full_name for t in lakehouse.list_tables()]
 
     built = graph.build(definitions, catalog=catalog.lower(), schema=schema.lower(), exists=exists, tables=tables)
+    built.problems += foreign.problems(lakehouse, built)
     storage = Path(spec.storage) if spec.storage else lakehouse.state_dir / "pipelines" / spec.name
     if spec.storage and spec.storage.startswith("/Volumes/"):
         storage = lakehouse.resolve_path(spec.storage)

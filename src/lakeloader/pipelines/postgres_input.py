@@ -8,6 +8,8 @@ flow. In a materialized view or temporary view it reads the whole table (or quer
 Databricks cannot stream from JDBC; this is the Postgres source's stream (its checkpoint, its ranges), so the
 options are the `lakeloader ingest postgres` ones, with Spark's JDBC names accepted too (`dbtable`,
 `partitionColumn`, `numPartitions`, `lowerBound`, `upperBound`). Passwords are secret references.
+`source="supabase_data.public.vehicles"` reads a foreign table (Lakehouse Federation): its connection, pooler
+mode and remote table come from the foreign catalog.
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ def source_options(options: dict[str, Any], lakehouse: Lakehouse, *, where: str)
             f"{where}: dp.read_postgres mode merge is not used in a pipeline; read with mode full or incremental "
             "into a bronze table and apply the changes with AUTO CDC INTO (create_auto_cdc_flow)"
         )
-    opts = build_options(None, fields)
+    if "source" in fields:  # a foreign table: its connection and remote table come from the foreign catalog
+        from lakeloader.federation.sources import postgres_source_options
+
+        opts = postgres_source_options(str(fields.pop("source")), lakehouse=lakehouse, **fields)
+    else:
+        opts = build_options(None, fields)
     return opts.model_copy(update={"connection": conn.resolve_secrets(opts.connection, root=lakehouse.root)})
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from lakeloader.errors import ConfigError, NotFoundError, TerminalError
 from lakeloader.lakehouse import delta
-from lakeloader.pipelines import translate
+from lakeloader.pipelines import foreign, translate
 from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ class FlowSession:
         return view
 
     def resolve(self, written: str, streaming: bool) -> str:
+        if written.strip("`").startswith(foreign.VIEW_PREFIX) and not streaming:
+            return quote(written.strip("`"))  # a foreign table's scan, registered by foreign.attach
         key = self.pipeline.graph.resolve(written)
         if key is None:
             raise ConfigError(f"flow {self.flow.name}: '{written}' is not a valid table name")
@@ -150,6 +152,8 @@ class FlowSession:
             if self.stream is None or self.stream.key != key:
                 raise TerminalError(f"flow {self.flow.name} reads STREAM({written}) but is not streaming from it here")
             return quote(self._stream_view())
+        if key not in self._views and foreign.is_foreign(self.lakehouse, key):  # dp.read / spark.read.table
+            self._views[key] = foreign.attach_table(self.con, self.lakehouse, key)
         return quote(self._table_view(key))
 
     def _stream_view(self) -> str:
@@ -187,10 +191,14 @@ class FlowSession:
         return quote(view)
 
     def translate(self, sql: str) -> str:
+        sql = foreign.attach(self.con, self.lakehouse, sql)  # foreign tables first, in Databricks SQL: pushed down
         try:
             return translate.to_duckdb(sql, resolve=self.resolve, resolve_files=self.resolve_files)
         except translate.TranslateError as exc:
             raise ConfigError(f"{self.flow.location}: flow {self.flow.name}: {exc}") from None
+
+    def _reads_foreign(self) -> bool:
+        return foreign.reads_foreign(self.lakehouse, self.pipeline.graph, self.flow.name)
 
     def lock(self) -> None:
         """From here on the session reads only volumes and the tables it registered, and runs only queries."""
@@ -254,6 +262,7 @@ class FlowSession:
         return (
             self.flow.query.function is None
             and not self.flow.query.reads_files
+            and not self._reads_foreign()  # a remote table has no version to compare
             and not any(word in sql for word in _NON_DETERMINISTIC)
         )
 
