@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/files_to_delta.py
 	$(PY) bench/pipelines.py
 	$(PY) bench/small_batches.py
+	$(PY) bench/federation.py
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .mypy_cache .ruff_cache
