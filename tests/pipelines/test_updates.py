@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from lakeloader.lakehouse import delta
@@ -271,3 +272,32 @@ def test_partitioned_by_partitions_streaming_tables_and_views(lh: Lakehouse, pip
     add_events(lh, [{"id": 9, "kind": "k0", "amount": 1.0}])
     assert run(folder, lh).status == "COMPLETED"  # a stream over a partitioned table
     assert rows(lh, "SELECT s FROM main.silver.totals WHERE kind = 'k0'") == [{"s": 0.0 + 3 + 6 + 1}]
+
+
+def test_a_plain_copy_stream_reads_the_files_and_follows_new_columns(lh: Lakehouse, pipeline: Write) -> None:
+    from lakeloader.pipelines.translate import is_plain_stream_copy
+
+    assert is_plain_stream_copy("SELECT * FROM STREAM(main.raw.events)")
+    assert is_plain_stream_copy("SELECT * FROM STREAM(raw.events) e")
+    for other in (
+        "SELECT *, 1 AS x FROM STREAM(raw.events)",
+        "SELECT * EXCEPT (kind) FROM STREAM(raw.events)",
+        "SELECT * FROM STREAM(raw.events) WHERE id > 1",
+        "SELECT DISTINCT * FROM STREAM(raw.events)",
+        "SELECT * FROM STREAM(raw.events) LIMIT 3",
+        "SELECT * FROM STREAM(raw.events) e JOIN raw.other o USING (id)",
+        "SELECT * FROM STREAM read_files('/x', format => 'json')",
+        "SELECT id FROM STREAM(raw.events)",
+    ):
+        assert not is_plain_stream_copy(other), other
+    folder = pipeline({"a.sql": "CREATE OR REFRESH STREAMING TABLE copy AS SELECT * FROM STREAM(main.raw.events);"})
+    add_events(lh, [{"id": i, "kind": "a", "amount": float(i)} for i in range(5)])
+    assert outcome(run(folder, lh), "copy").rows_out == 5
+    wider = pa.table({"id": [5, 6], "kind": ["b", "b"], "amount": [5.0, 6.0], "note": ["n5", "n6"]})
+    delta.write(lh.table("main.raw.events").location, wider, schema_evolution=True)
+    add_events(lh, [{"id": 7, "kind": "c", "amount": 7.0}])
+    second = run(folder, lh)
+    assert outcome(second, "copy").rows_out == 3 and outcome(second, "copy").rows_in == 3
+    got = rows(lh, "SELECT id, note FROM main.silver.copy ORDER BY id")
+    assert got == [{"id": i, "note": {5: "n5", 6: "n6"}.get(i)} for i in range(8)]
+    assert outcome(run(folder, lh), "copy").up_to_date

@@ -20,7 +20,18 @@ from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
-from lakeloader.pipelines.flows import FILES, ONCE, POSTGRES, FlowOutcome, UpdateContext, ensure_table, output, rules_of
+from lakeloader.pipelines import translate
+from lakeloader.pipelines.flows import (
+    FILES,
+    ONCE,
+    POSTGRES,
+    FlowOutcome,
+    UpdateContext,
+    _counting,
+    ensure_table,
+    output,
+    rules_of,
+)
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, Streams
@@ -251,7 +262,19 @@ def _run_stream(
                         raise
             raise AssertionError("unreachable")
 
+        copy = _plain_copy(flow, stream_input, quality_state, staged)
+
         def write_attempt(batch_id: int, plan: dict[str, Any], attempt: int) -> CommitResult:
+            if copy:  # SELECT * FROM STREAM(t), nothing to check: the new rows as they are, no query engine
+                return delta.commit_batch(
+                    location,
+                    _counting(stream_input.source.read(plan), quality_state),
+                    stream_id=checkpoint.stream_id,
+                    batch_id=batch_id,
+                    table_name=node.key,
+                    metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
+                    partition_by=node.dataset.partition_by or None,
+                )
             streams = _streams(stream_input, plan, attempt)
             session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=streams, database=ctx.database)
             try:
@@ -289,6 +312,19 @@ def _run_stream(
     if outcome.batches == 0:
         outcome.up_to_date, outcome.message = True, "up to date: no new input"
     return outcome
+
+
+def _plain_copy(flow: Flow, stream_input: StreamInput, state: quality.Quality, staged: Any) -> bool:
+    """Whether the flow's batches are its Delta stream's new rows as they are (`SELECT * FROM STREAM(t)`, no
+    expectations, no AUTO CDC): read straight from the files (bench/pipelines.py (b))."""
+    return (
+        stream_input.key is not None
+        and flow.auto_cdc is None
+        and flow.query.sql is not None
+        and not state.rules
+        and staged is None
+        and translate.is_plain_stream_copy(flow.query.sql)
+    )
 
 
 def _streams(stream_input: StreamInput, plan: dict[str, Any], attempt: int = 0) -> Streams:

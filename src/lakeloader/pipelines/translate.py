@@ -221,6 +221,26 @@ def keeps_stream_rows(sql: str) -> bool:
     return kept
 
 
+def is_plain_stream_copy(sql: str) -> bool:
+    """True when the query is exactly `SELECT * FROM STREAM(table)` (an alias at most): its rows are the stream's
+    new rows as they are, so they need no query engine."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql)
+    except TranslateError:
+        return False
+    if not isinstance(tree, exp.Select) or any(v for k, v in tree.args.items() if k not in ("expressions", "from_")):
+        return False
+    star = tree.expressions[0] if len(tree.expressions) == 1 else None
+    if not isinstance(star, exp.Star) or any(star.args.values()):
+        return False
+    source = tree.args["from_"].this
+    inner = source.this if isinstance(source, exp.Stream) else None
+    table = inner.this if isinstance(inner, exp.Subquery) else inner
+    return isinstance(table, exp.Table) and isinstance(table.this, exp.Identifier) and not table.args.get("joins")
+
+
 def mentions_metadata(text: str) -> bool:
     """True when a query (SQL or Python source) refers to the files' `_metadata` column at all."""
     return "_metadata" in text
