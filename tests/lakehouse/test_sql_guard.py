@@ -114,3 +114,22 @@ def test_unsafe_lifts_the_guard(lh: Lakehouse) -> None:
     got = query(lh, "SELECT count(*) > 0 AS ok FROM read_text('/etc/hostname')", unsafe=True)
     assert got.to_pylist() == [{"ok": True}]
     assert os.path.exists("/etc/hostname")
+
+
+def test_queries_in_one_process_share_a_database_but_not_the_guard_or_their_views(lh: Lakehouse) -> None:
+    """Each query gets its own session on a database locked down once; a new volume gets a database that reads it."""
+    assert query(lh, "SELECT count(*) AS n FROM c.s.t").to_pylist() == [{"n": 3}]
+    with pytest.raises(LakeloaderError, match="Cannot access file"):
+        query(lh, "SELECT * FROM read_csv('/etc/hostname')")
+    from lakeloader.lakehouse.sql import _guarded_cursor
+
+    first, second = _guarded_cursor(lh), _guarded_cursor(lh)
+    first.register("mine", pa.table({"a": [1]}))
+    assert first.execute("SELECT a FROM mine").fetchall() == [(1,)]
+    with pytest.raises(Exception, match="mine"):  # another query's session does not see it
+        second.execute("SELECT a FROM mine").fetchall()
+    first.close(), second.close()
+    later = Path(lh.create_volume("c.s.later").location or "")
+    (later / "x.csv").write_text("x\n7\n")
+    assert query(lh, "SELECT x FROM read_csv('/Volumes/c/s/later/x.csv')").to_pylist() == [{"x": 7}]
+    assert query(lh, "SELECT sum(x) AS s FROM read_csv('/Volumes/c/s/v/in/*.csv')").to_pylist() == [{"s": 6}]

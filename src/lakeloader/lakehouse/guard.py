@@ -83,10 +83,14 @@ def local_literal(lh: Lakehouse, literal: str) -> str:
     return "[" + ", ".join(_quote(p) for p in inside) + "]"
 
 
-def lock_down(con: Any, lh: Lakehouse) -> None:
-    """Only the volumes' folders are reachable from here on, and the settings can no longer change."""
-    folders = sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
-    listed = ", ".join(_quote(f) for f in folders)
+def volume_folders(lh: Lakehouse) -> list[str]:
+    """The folders guarded SQL may read: the volumes'."""
+    return sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
+
+
+def lock_down(con: Any, lh: Lakehouse, folders: list[str] | None = None) -> None:
+    """Only the volumes' folders (or `folders`) are reachable from here on, and the settings can no longer change."""
+    listed = ", ".join(_quote(f) for f in (volume_folders(lh) if folders is None else folders))
     con.execute(f"SET allowed_directories = [{listed}]")
     lock_down_settings(con)
 
