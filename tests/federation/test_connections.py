@@ -87,3 +87,27 @@ def test_the_metastore_holds_the_reference_never_the_password(fed: Fed) -> None:
     raw = b"".join(p.read_bytes() for p in fed.lakehouse.state_dir.glob("metastore.db*"))
     assert fed.remote.password.encode() not in raw
     assert SECRET.encode() in raw
+
+
+def test_a_server_that_moved_is_followed_after_alter(fed: Fed) -> None:
+    """The remote restarted on another port: queries fail in one line until `connections alter` points there."""
+    from lakeloader.embedded.server import free_port
+
+    fed.remote.run("CREATE TABLE public.v (id int); INSERT INTO public.v VALUES (1), (2)")
+    fed.catalog()
+    lh, right = fed.lakehouse, fed.remote.port
+    c.alter_connection(lh, "pg", port=free_port())  # nothing listens there: the server "moved" away
+    with pytest.raises(LakeloaderError) as caught:
+        fed.query("SELECT count(*) AS n FROM supabase_data.public.v")
+    message = str(caught.value)
+    assert "\n" not in message and "cannot reach the server" in message
+    assert "lakeloader connections alter pg --host HOST --port PORT" in message
+    done = fed.cli("connections", "alter", "pg", "--port", str(right))
+    assert f"127.0.0.1:{right}" in done.stdout
+    assert fed.query("SELECT count(*) AS n FROM supabase_data.public.v").to_pylist() == [{"n": 2}]
+    kept = c.get_connection(lh, "pg")
+    assert (kept.user, kept.database, kept.password) == (fed.remote.user, fed.remote.database, SECRET)
+    refused = fed.cli("connections", "alter", "pg", "--password", "plain-text-pw", check=False)
+    assert refused.returncode != 0 and "plain" in refused.stderr and "plain-text-pw" not in refused.stderr
+    nothing = fed.cli("connections", "alter", "pg", check=False)
+    assert nothing.returncode != 0 and "nothing to change" in nothing.stderr

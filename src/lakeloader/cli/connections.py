@@ -1,4 +1,5 @@
-"""`lakeloader connections create|list|describe|test|drop`: Databricks' CREATE CONNECTION ... TYPE postgresql."""
+"""`lakeloader connections create|alter|list|describe|test|drop`: Databricks' CREATE CONNECTION ... TYPE postgresql
+and ALTER CONNECTION ... OPTIONS."""
 
 from __future__ import annotations
 
@@ -75,6 +76,54 @@ def create(
     else:
         where = f"{connection.user}@{connection.address}"
         say(f"connection {connection.name} ready: {where} (password {connection.password})")
+
+
+@connections_app.command("alter")
+def alter(
+    name: Annotated[str, typer.Argument(help="The connection to change.")],
+    host: Annotated[str | None, typer.Option("--host", help="New server host name or address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="New server port.")] = None,
+    database: Annotated[str | None, typer.Option("--database", help="New default database.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="New user name.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="Another {{secrets/scope/key}} reference (a plain value is refused)."),
+    ] = None,
+    sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
+    sslrootcert: Annotated[str | None, typer.Option("--sslrootcert", help="CA file for verify-ca/verify-full.")] = None,
+    pooler: Annotated[str | None, typer.Option("--pooler", help="transaction (behind PgBouncer/Supavisor).")] = None,
+    statement_timeout: Annotated[
+        str | None, typer.Option("--statement-timeout", help="Per statement, e.g. 5m.")
+    ] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="A comment stored with it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change options of a connection (ALTER CONNECTION name OPTIONS (host ..., port ...)); the rest are kept and
+    the foreign catalogs over it use the new ones from their next query."""
+    from lakeloader.cli.paths import local_path
+    from lakeloader.federation.connections import alter_connection
+
+    connection = alter_connection(
+        state.lakehouse(),
+        name,
+        host=host,
+        port=port,
+        database=database,
+        user=user,
+        password=password,
+        sslmode=sslmode,
+        sslrootcert=str(local_path(sslrootcert)) if sslrootcert else None,
+        pooler=pooler,
+        statement_timeout=statement_timeout,
+        comment=comment,
+    )
+    if as_json:
+        print_json(connection.to_dict())
+    else:
+        say(
+            f"connection {connection.name} changed: {connection.user}@{connection.address} "
+            f"(password {connection.password})"
+        )
 
 
 @connections_app.command("list")

@@ -6,7 +6,8 @@ Public API (heavy modules load on first use):
   tables a query reads on a DuckDB connection; run `FederatedQuery.sql` (see `query.attach`).
 - `explain(lakehouse, sql, ...)`: the same plan, without reading data.
 - `postgres_source_options(name, *, lakehouse, **fields) -> PostgresSourceOptions`: a foreign table as a source.
-- connections: `create_connection`, `get_connection`, `list_connections`, `drop_connection`, `test_connection`.
+- connections: `create_connection`, `alter_connection`, `get_connection`, `list_connections`, `drop_connection`,
+  `test_connection`.
 - foreign catalogs: `create_foreign_catalog`, `list_foreign_catalogs`, `refresh`, `drop_foreign_catalog`,
   `list_tables`, `describe_table`.
 """
@@ -23,6 +24,7 @@ _EXPORTS = {
     "postgres_source_options": "lakeloader.federation.sources",
     "create_connection": "lakeloader.federation.connections",
     "get_connection": "lakeloader.federation.connections",
+    "alter_connection": "lakeloader.federation.connections",
     "list_connections": "lakeloader.federation.connections",
     "drop_connection": "lakeloader.federation.connections",
     "Connection": "lakeloader.federation.connections",

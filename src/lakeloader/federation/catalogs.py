@@ -143,7 +143,9 @@ def refresh(lakehouse: Lakehouse, name: str) -> dict[str, int]:
     """Read the remote listing again; cached columns are dropped (read again on first use)."""
     catalog = foreign_catalog(lakehouse, name)
     opts = catalog.options(lakehouse)
-    with remote.control(opts, where=catalog.where, password_ref=catalog.connection.password) as con:
+    with remote.control(
+        opts, where=catalog.where, password_ref=catalog.connection.password, connection=catalog.connection.name
+    ) as con:
         schemas, tables = metadata.list_tables(con)
     store = lakehouse.metastore
     store.replace_records(SCHEMA_KIND, scope=catalog.name, records={s: {"schema": s} for s in schemas})
@@ -227,7 +229,7 @@ def described(lakehouse: Lakehouse, table: ForeignTable, *, again: bool = False)
     cat = foreign_catalog(lakehouse, table.catalog)
     opts = cat.options(lakehouse)
     where = f"foreign table {table.full_name}"
-    with remote.control(opts, where=where, password_ref=cat.connection.password) as con:
+    with remote.control(opts, where=where, password_ref=cat.connection.password, connection=cat.connection.name) as con:
         if con.execute("SELECT pg_catalog.to_regclass(%s)", (table.remote_sql,)).fetchone()[0] is None:
             lakehouse.metastore.delete_records(TABLE_KIND, scope=cat.name, names=[_key(table.schema, table.name)])
             raise NotFoundError(

@@ -146,6 +146,18 @@ def create_connection(
     return connection
 
 
+def alter_connection(lakehouse: Lakehouse, name: str, **changes: Any) -> Connection:
+    """Change some options of a connection (Databricks' ALTER CONNECTION name OPTIONS (...)): the server moved,
+    the password is another secret. Options not given (None) keep their values; the foreign catalogs over it use
+    the new ones from their next query. Validated as `create_connection` validates."""
+    current = get_connection(lakehouse, name)
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise ConfigError(f"connection {current.name}: nothing to change; pass an option such as --host or --port")
+    options = {k: v for k, v in current.model_dump().items() if k != "name"} | given
+    return create_connection(lakehouse, current.name, replace=True, **options)
+
+
 def _from_record(name: str, properties: dict[str, Any]) -> Connection:
     return Connection.model_construct(name=name, **properties)  # stored after validation: taken as it is
 

@@ -25,7 +25,7 @@ def test_connection(lakehouse: Lakehouse, name: str, *, database: str | None = N
     db = opts.parts()["dbname"]
     where = f"connection {connection.name} ({connection.address}/{db})"
     started = time.perf_counter()
-    with remote.control(opts, where=where, password_ref=connection.password) as con:
+    with remote.control(opts, where=where, password_ref=connection.password, connection=connection.name) as con:
         connected = time.perf_counter() - started
         version = str(con.execute("SELECT current_setting('server_version')").fetchone()[0])
         trips = []

@@ -150,7 +150,10 @@ def _check_current(session: remote.ScanSession, scans: list[Scan]) -> None:
 def _fetch_group(lakehouse: Lakehouse, scans: list[Scan]) -> list[pa.Table]:
     catalog = scans[0].catalog
     session = remote.ScanSession(
-        catalog.options(lakehouse), where=catalog.where, password_ref=catalog.connection.password
+        catalog.options(lakehouse),
+        where=catalog.where,
+        password_ref=catalog.connection.password,
+        connection=catalog.connection.name,
     )
     try:
         _check_current(session, scans)

@@ -52,7 +52,9 @@ def _sqlstate(exc: BaseException) -> str | None:
     return getattr(diag, "sqlstate", None)
 
 
-def remote_error(exc: BaseException, *, where: str, password_ref: str | None = None) -> LakeloaderError:
+def remote_error(
+    exc: BaseException, *, where: str, password_ref: str | None = None, connection: str | None = None
+) -> LakeloaderError:
     """One line naming the object, the cause and the fix, for a driver exception (never a password or URL)."""
     if isinstance(exc, LakeloaderError):
         return exc
@@ -74,9 +76,18 @@ def remote_error(exc: BaseException, *, where: str, password_ref: str | None = N
         )
     if _sqlstate(exc) in STALE_SQLSTATES or "does not exist" in lower:
         return StaleMetadataError(f"{where}: {cause}")
+    if any(m in lower for m in _UNREACHABLE):
+        alter = f"lakeloader connections alter {connection or 'NAME'} --host HOST --port PORT"
+        return RetryableError(
+            f"{where}: cannot reach the server ({cause}); start it, or if it moved point the connection there "
+            f"({alter}), then run again"
+        )
     if conn.is_connection_loss(exc):
         return RetryableError(f"{where}: connection lost ({cause}); check the server and the network, then run again")
     return TerminalError(f"{where}: {cause}; fix the query or the connection's options")
+
+
+_UNREACHABLE = ("connection refused", "could not translate host name", "no route to host", "name or service not known")
 
 
 def _params(opts: ConnectionOptions) -> dict[str, str]:
@@ -84,7 +95,9 @@ def _params(opts: ConnectionOptions) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def control(opts: ConnectionOptions, *, where: str, password_ref: str | None = None) -> Iterator[Any]:
+def control(
+    opts: ConnectionOptions, *, where: str, password_ref: str | None = None, connection: str | None = None
+) -> Iterator[Any]:
     """A psycopg connection inside one `BEGIN READ ONLY` transaction (rolled back at the end)."""
     import psycopg
     from psycopg.conninfo import make_conninfo
@@ -92,7 +105,7 @@ def control(opts: ConnectionOptions, *, where: str, password_ref: str | None = N
     try:
         con = psycopg.connect(make_conninfo("", **_params(opts)), autocommit=True, prepare_threshold=None)
     except Exception as exc:
-        raise remote_error(exc, where=where, password_ref=password_ref) from None
+        raise remote_error(exc, where=where, password_ref=password_ref, connection=connection) from None
     try:
         con.read_only = True
         with con.transaction(force_rollback=True):
@@ -102,7 +115,7 @@ def control(opts: ConnectionOptions, *, where: str, password_ref: str | None = N
     except LakeloaderError:
         raise
     except Exception as exc:
-        raise remote_error(exc, where=where, password_ref=password_ref) from None
+        raise remote_error(exc, where=where, password_ref=password_ref, connection=connection) from None
     finally:
         with contextlib.suppress(Exception):
             con.close()
@@ -150,14 +163,16 @@ def _release(uri: str, con: Any) -> None:
 class ScanSession:
     """One ADBC connection in one `REPEATABLE READ, READ ONLY` transaction: every scan of a query sees one snapshot."""
 
-    def __init__(self, opts: ConnectionOptions, *, where: str, password_ref: str | None = None) -> None:
-        self.where, self._password_ref = where, password_ref
+    def __init__(
+        self, opts: ConnectionOptions, *, where: str, password_ref: str | None = None, connection: str | None = None
+    ) -> None:
+        self.where, self._password_ref, self._connection = where, password_ref, connection
         self._uri = conn.libpq_uri(_params(opts))
         for attempt in range(2):
             try:
                 self._con, fresh = _acquire(self._uri)
             except Exception as exc:
-                raise remote_error(exc, where=where, password_ref=password_ref) from None
+                raise remote_error(exc, where=where, password_ref=password_ref, connection=connection) from None
             try:
                 self._con.set_autocommit(False)  # the driver opens the transaction: BEGIN before the first statement
                 self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -169,7 +184,7 @@ class ScanSession:
                 if not isinstance(exc, Exception):
                     raise
                 if fresh or attempt:  # an idle connection may have died meanwhile: one retry with a new one
-                    raise remote_error(exc, where=where, password_ref=password_ref) from None
+                    raise remote_error(exc, where=where, password_ref=password_ref, connection=connection) from None
 
     def _execute(self, sql: str) -> None:
         import adbc_driver_manager
@@ -195,7 +210,9 @@ class ScanSession:
             handle, _ = statement.execute_query()
             return pa.RecordBatchReader._import_from_c(handle.address).read_all()
         except Exception as exc:
-            raise remote_error(exc, where=where or self.where, password_ref=self._password_ref) from None
+            raise remote_error(
+                exc, where=where or self.where, password_ref=self._password_ref, connection=self._connection
+            ) from None
         finally:
             statement.close()
 
