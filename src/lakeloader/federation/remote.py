@@ -187,14 +187,7 @@ class ScanSession:
                     raise remote_error(exc, where=where, password_ref=password_ref, connection=connection) from None
 
     def _execute(self, sql: str) -> None:
-        import adbc_driver_manager
-
-        statement = adbc_driver_manager.AdbcStatement(self._con)
-        try:
-            statement.set_sql_query(sql)
-            statement.execute_update()
-        finally:
-            statement.close()
+        conn.execute_update(self._con, sql)
 
     def fetch(self, sql: str, params: Sequence[str], *, where: str | None = None) -> pa.Table:
         """The rows of `sql` with `$1..$n` bound to `params` (text, cast in the SQL), as one Arrow table."""

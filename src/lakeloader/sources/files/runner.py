@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.triggers import StopFlag
 from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.cleaning import clean_source
@@ -96,24 +96,6 @@ class IngestSummary:
         if self.cleaned:
             parts.append(f"{self.cleaned} source files cleaned")
         return ", ".join(parts) + f" ({self.seconds:.1f} s)"
-
-
-class _StopFlag:
-    """SIGINT/SIGTERM set the flag; the loop stops after the batch in flight."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopFlag:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, lambda *_: self.event.set())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
 
 
 def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path | None:
@@ -229,7 +211,7 @@ def ingest_files(
             on_batch=on_batch,
         )
         try:
-            with _StopFlag() as flag:
+            with StopFlag() as flag:
                 version = _drive(cp, table.location, source, how, stop or flag.event)
         finally:
             bad_table = register_bad_records(lh, table.name, source.bad_sink.location)

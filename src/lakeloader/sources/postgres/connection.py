@@ -225,14 +225,7 @@ class AdbcSession:
 
     def execute(self, sql: str) -> None:
         """Run a statement that returns no rows (SET, SET TRANSACTION ...)."""
-        import adbc_driver_manager
-
-        statement = adbc_driver_manager.AdbcStatement(self._con)
-        try:
-            statement.set_sql_query(sql)
-            statement.execute_update()
-        finally:
-            statement.close()
+        execute_update(self._con, sql)
 
     def stream(self, sql: str, *, batch_size_hint_bytes: int) -> pa.RecordBatchReader:
         """The rows of `sql` as Arrow batches, streamed (COPY binary under the hood)."""
@@ -254,6 +247,18 @@ class AdbcSession:
             if part is not None:
                 with contextlib.suppress(Exception):  # the session may already be gone
                     part.close()
+
+
+def execute_update(con: Any, sql: str) -> None:
+    """Run a statement that returns no rows on an ADBC connection (`AdbcConnection`)."""
+    import adbc_driver_manager
+
+    statement = adbc_driver_manager.AdbcStatement(con)
+    try:
+        statement.set_sql_query(sql)
+        statement.execute_update()
+    finally:
+        statement.close()
 
 
 def adbc_connect(opts: ConnectionOptions, *, where: str) -> AdbcSession:
