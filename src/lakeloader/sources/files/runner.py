@@ -21,35 +21,16 @@ from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
-from lakeloader.execution.triggers import StopFlag
+from lakeloader.execution.triggers import StopFlag, Trigger
 from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.cleaning import clean_source
 from lakeloader.sources.files.discovery import Lister
-from lakeloader.sources.files.options import parse_duration, parse_options
+from lakeloader.sources.files.options import parse_options
 from lakeloader.sources.files.source import FilesSource
 from lakeloader.sources.files.stats import RunStats
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Trigger:
-    kind: str  # availableNow | once | processingTime
-    interval: float = 0.0
-
-    @classmethod
-    def parse(cls, text: str) -> Trigger:
-        t = text.strip()
-        key = t.replace("-", "").replace("_", "").lower()
-        if key in ("availablenow", "available"):
-            return cls("availableNow")
-        if key == "once":
-            return cls("once")
-        m = re.fullmatch(r"(?:interval|processingtime)\s*=\s*(.+)", t, re.IGNORECASE)
-        if m:
-            return cls("processingTime", parse_duration(m.group(1), option="trigger interval"))
-        raise ConfigError(f"trigger {text!r} is unknown; use available-now, once or interval=30s (processingTime)")
 
 
 @dataclass
