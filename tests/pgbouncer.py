@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -42,8 +43,31 @@ def pgbouncer(
     """
     binary = require_pgbouncer()
     folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
-    port = free_port()
     (folder / "users.txt").write_text("".join(f'"{u}" "{p}"\n' for u, p in users.items()))
+    (folder / "users.txt").chmod(0o600)
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        for _attempt in range(3):  # a port taken between free_port() and pgbouncer's bind: another port
+            port = free_port()
+            process = _start(binary, folder, server_port, port, pool_size, max_clients)
+            if _ready(process, probe.replace("{port}", str(port)) if probe else ""):
+                break
+            log = (folder / "pgbouncer.log").read_text() if (folder / "pgbouncer.log").exists() else ""
+            process.terminate()
+            process.wait(timeout=10)
+            if "already in use" not in log:
+                pytest.fail(f"pgbouncer did not start: {log[-500:]}")
+        else:
+            pytest.fail("pgbouncer did not start: every port tried was taken")
+        yield port
+    finally:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(binary: str, folder: Path, server_port: int, port: int, pool_size: int, max_clients: int) -> Any:
     (folder / "pgbouncer.ini").write_text(
         f"[databases]\n* = host=127.0.0.1 port={server_port}\n"
         f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
@@ -56,25 +80,22 @@ def pgbouncer(
         import pwd
 
         user = pwd.getpwnam("embedded_postgres")
-        os.chmod(folder, 0o755)
         for path in [folder, *folder.iterdir()]:
             os.chown(path, user.pw_uid, user.pw_gid)
         command[1:1] = ["-u", "embedded_postgres"]
     # its log goes to the logfile: an unread stderr pipe fills up after ~64 kB and then blocks pgbouncer itself
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while probe:
-            try:
-                psycopg.connect(probe.replace("{port}", str(port)), connect_timeout=2).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    log = (folder / "pgbouncer.log").read_text() if (folder / "pgbouncer.log").exists() else ""
-                    pytest.fail(f"pgbouncer did not start: {log[-500:]}")
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _ready(process: Any, probe: str) -> bool:
+    """True once `probe` connects through it (at once without a probe); False if it exited or 15 s passed."""
+    deadline = time.monotonic() + 15
+    while probe:
+        try:
+            psycopg.connect(probe, connect_timeout=2).close()
+            return True
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                return False
+            time.sleep(0.2)
+    return process.poll() is None

@@ -318,3 +318,18 @@ def test_databricks_sql_as_pipelines_give_it(trips: Fed) -> None:
         pushdown=False,
     )
     assert rows == [tuple(r.values()) for r in whole.to_pylist()]
+
+
+def test_only_a_catalog_name_before_a_dot_sends_sql_to_the_planner(trips: Fed) -> None:
+    from lakeloader.federation.query import _mentions_foreign
+
+    lh = trips.lakehouse
+    named = [
+        "SELECT * FROM supabase_data.public.trips",
+        "SELECT * FROM `supabase_data`.`public`.trips",
+        'SELECT * FROM "supabase_data" . public.trips',
+        "select * from SUPABASE_DATA.public.trips",
+    ]
+    assert all(_mentions_foreign(lh, sql) for sql in named)
+    others = ["SELECT 1 AS supabase_data", "SELECT supabase_data FROM range(2) t(supabase_data)"]
+    assert not any(_mentions_foreign(lh, sql) for sql in others)

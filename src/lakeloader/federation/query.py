@@ -75,16 +75,21 @@ def _namer(con: Any) -> Namer:
 
 
 def _mentions_foreign(lakehouse: Lakehouse, sql: str) -> bool:
-    """Whether `sql` may name a foreign catalog (a cheap look at its words, before any parsing)."""
+    """Whether `sql` may name a table of a foreign catalog: a cheap look, before any parsing, for a catalog name
+    followed by a dot (`supabase_data.`, `` `supabase_data`. ``, `"supabase_data".`); any name at all when the
+    current catalog is a foreign one."""
     import re
 
-    foreign = {c.name for c in lakehouse.list_catalogs() if lakehouse.foreign_catalog(c.name)}
+    from lakeloader.lakehouse.root import FOREIGN_CATALOG
+
+    foreign = {c.name for c in lakehouse.list_catalogs() if c.properties.get("catalog_type") == FOREIGN_CATALOG}
     if not foreign:
         return False
     if lakehouse.current_catalog in foreign:
         return True
-    words = {w.lower() for w in re.findall(r"[A-Za-z0-9_\-]+", sql)}
-    return bool(words & foreign)
+    qualifiers = re.findall(r"(?:`((?:[^`]|``)+)`|\"((?:[^\"]|\"\")+)\"|([A-Za-z0-9_\-]+))\s*\.", sql)
+    named = {(a.replace("``", "`") or b.replace('""', '"') or c).lower() for a, b, c in qualifiers}
+    return bool(named & foreign)
 
 
 def _plan(con: Any, lakehouse: Lakehouse, sql: str, *, dialect: str, pushdown: bool) -> FederatedQuery:
