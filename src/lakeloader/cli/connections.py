@@ -16,6 +16,17 @@ connections_app = typer.Typer(
     no_args_is_help=True,
 )
 _COLUMNS = ["name", "type", "host", "port", "database", "user", "password", "sslmode", "pooler"]
+PasswordOpt = Annotated[
+    str | None, typer.Option("--password", help="A {{secrets/scope/key}} reference (a plain value is refused).")
+]
+SslModeOpt = Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")]
+SslRootCertOpt = Annotated[str | None, typer.Option("--sslrootcert", help="CA file for verify-ca/verify-full.")]
+PoolerOpt = Annotated[
+    str | None,
+    typer.Option("--pooler", help="transaction: behind PgBouncer/Supavisor in transaction mode (pooler-safe)."),
+]
+TimeoutOpt = Annotated[str | None, typer.Option("--statement-timeout", help="Per statement, e.g. 5m (SET LOCAL).")]
+CommentOpt = Annotated[str | None, typer.Option("--comment", help="A comment stored with it.")]
 
 
 @connections_app.command("create")
@@ -28,19 +39,12 @@ def create(
         str | None, typer.Option("--database", help="Default database of foreign catalogs over it.")
     ] = None,
     user: Annotated[str | None, typer.Option("--user", help="User name.")] = None,
-    password: Annotated[
-        str | None, typer.Option("--password", help="A {{secrets/scope/key}} reference (a plain value is refused).")
-    ] = None,
-    sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
-    sslrootcert: Annotated[str | None, typer.Option("--sslrootcert", help="CA file for verify-ca/verify-full.")] = None,
-    pooler: Annotated[
-        str | None,
-        typer.Option("--pooler", help="transaction: behind PgBouncer/Supavisor in transaction mode (pooler-safe)."),
-    ] = None,
-    statement_timeout: Annotated[
-        str | None, typer.Option("--statement-timeout", help="Per statement, e.g. 5m (SET LOCAL).")
-    ] = None,
-    comment: Annotated[str | None, typer.Option("--comment", help="A comment stored with it.")] = None,
+    password: PasswordOpt = None,
+    sslmode: SslModeOpt = None,
+    sslrootcert: SslRootCertOpt = None,
+    pooler: PoolerOpt = None,
+    statement_timeout: TimeoutOpt = None,
+    comment: CommentOpt = None,
     if_not_exists: Annotated[bool, typer.Option("--if-not-exists", help="Succeed if it already exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -85,17 +89,12 @@ def alter(
     port: Annotated[int | None, typer.Option("--port", help="New server port.")] = None,
     database: Annotated[str | None, typer.Option("--database", help="New default database.")] = None,
     user: Annotated[str | None, typer.Option("--user", help="New user name.")] = None,
-    password: Annotated[
-        str | None,
-        typer.Option("--password", help="Another {{secrets/scope/key}} reference (a plain value is refused)."),
-    ] = None,
-    sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
-    sslrootcert: Annotated[str | None, typer.Option("--sslrootcert", help="CA file for verify-ca/verify-full.")] = None,
-    pooler: Annotated[str | None, typer.Option("--pooler", help="transaction (behind PgBouncer/Supavisor).")] = None,
-    statement_timeout: Annotated[
-        str | None, typer.Option("--statement-timeout", help="Per statement, e.g. 5m.")
-    ] = None,
-    comment: Annotated[str | None, typer.Option("--comment", help="A comment stored with it.")] = None,
+    password: PasswordOpt = None,
+    sslmode: SslModeOpt = None,
+    sslrootcert: SslRootCertOpt = None,
+    pooler: PoolerOpt = None,
+    statement_timeout: TimeoutOpt = None,
+    comment: CommentOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change options of a connection (ALTER CONNECTION name OPTIONS (host ..., port ...)); the rest are kept and

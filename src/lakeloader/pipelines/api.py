@@ -215,10 +215,15 @@ def table(
 ) -> Callable[[F], F]: ...
 def table(query_function: Any = None, **kwargs: Any) -> Any:
     """A streaming table whose query function reads its input incrementally (`dp.read_stream`, `dp.read_files`)."""
+    return _dataset_decorator("streaming_table", query_function, kwargs)
+
+
+def _dataset_decorator(kind: DatasetKind, query_function: Any, kwargs: dict[str, Any]) -> Any:
+    """`@dp.table` / `@dp.materialized_view`, bare or called with options."""
     options = _options(kwargs)
 
     def outer(func: F) -> F:
-        _declare(func, "streaming_table", **options)
+        _declare(func, kind, **options)
         return func
 
     return outer(query_function) if query_function is not None else outer
@@ -240,13 +245,7 @@ def materialized_view(
 ) -> Callable[[F], F]: ...
 def materialized_view(query_function: Any = None, **kwargs: Any) -> Any:
     """A materialized view: its query function runs again at every update."""
-    options = _options(kwargs)
-
-    def outer(func: F) -> F:
-        _declare(func, "materialized_view", **options)
-        return func
-
-    return outer(query_function) if query_function is not None else outer
+    return _dataset_decorator("materialized_view", query_function, kwargs)
 
 
 def temporary_view(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakeloader.errors import NotFoundError
+from lakeloader.errors import LakeloaderError, NotFoundError
 from lakeloader.lakehouse import names
 from lakeloader.lakehouse.root import FOREIGN_CATALOG
 
@@ -25,7 +25,7 @@ def is_foreign(lakehouse: Lakehouse, key: str) -> bool:
     """Whether the table key (catalog.schema.table) is in a foreign catalog."""
     try:
         parts = names.split_parts(key)
-    except Exception:
+    except LakeloaderError:
         return False
     return len(parts) == 3 and lakehouse.foreign_catalog(parts[0]) is not None
 

@@ -265,16 +265,19 @@ def _run_stream(
         copy = _plain_copy(flow, stream_input, quality_state, staged)
 
         def write_attempt(batch_id: int, plan: dict[str, Any], attempt: int) -> CommitResult:
-            if copy:  # SELECT * FROM STREAM(t), nothing to check: the new rows as they are, no query engine
+            def commit(rows: pa.RecordBatchReader) -> CommitResult:
                 return delta.commit_batch(
                     location,
-                    _counting(stream_input.source.read(plan), quality_state),
+                    rows,
                     stream_id=checkpoint.stream_id,
                     batch_id=batch_id,
                     table_name=node.key,
                     metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
                     partition_by=node.dataset.partition_by or None,
                 )
+
+            if copy:  # SELECT * FROM STREAM(t), nothing to check: the new rows as they are, no query engine
+                return commit(_counting(stream_input.source.read(plan), quality_state))
             streams = _streams(stream_input, plan, attempt)
             session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=streams, database=ctx.database)
             try:
@@ -287,15 +290,7 @@ def _run_stream(
                 rows = output(session, node, quality_state, on_dropped=collector)
                 if staged is not None and collector is not None:
                     rows = _staged_when_drained(rows, lambda: staged.stage(batch_id, collector.table()))
-                return delta.commit_batch(
-                    location,
-                    rows,
-                    stream_id=checkpoint.stream_id,
-                    batch_id=batch_id,
-                    table_name=node.key,
-                    metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
-                    partition_by=node.dataset.partition_by or None,
-                )
+                return commit(rows)
             finally:
                 session.close()
 
