@@ -131,9 +131,11 @@ def stream(
             raise
         finally:
             stop.set()
-            while any(t.is_alive() for t in threads):  # drain so blocked producers can finish
-                with contextlib.suppress(queue.Empty):
-                    out.get(timeout=0.1)
+            for t in threads:  # a partition may still be closing its session after its last batch
+                while t.is_alive():
+                    with contextlib.suppress(queue.Empty):  # drain, so that a producer blocked on put can finish
+                        out.get_nowait()
+                    t.join(timeout=0.005)
             if coordinator is not None:
                 with contextlib.suppress(Exception):  # lost with the server; the snapshot dies with it
                     coordinator.close()
