@@ -42,4 +42,4 @@ clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .mypy_cache .ruff_cache
 
 docs: $(STAMP)
-	$(VENV)/bin/typer lakeloader.cli.main utils docs --name lakeloader --title "lakeloader CLI reference" --output docs/cli.md
+	$(VENV)/bin/typer --app app lakeloader.cli.main utils docs --name lakeloader --title "lakeloader CLI reference" --output docs/cli.md

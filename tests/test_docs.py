@@ -14,7 +14,7 @@ def test_cli_reference_matches_the_app(tmp_path: Path) -> None:
     out = tmp_path / "cli.md"
     args = ["utils", "docs", "--name", "lakeloader", "--title", "lakeloader CLI reference", "--output", str(out)]
     subprocess.run(
-        [str(typer_bin), "lakeloader.cli.main", *args],
+        [str(typer_bin), "--app", "app", "lakeloader.cli.main", *args],
         check=True,
         capture_output=True,
     )

@@ -5,20 +5,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lakeloader.cli.context import state
-
-app = typer.Typer(
-    name="lakeloader",
-    help="Open, local-first lakehouse ingestion: PostgreSQL and files into Delta Lake, exactly once.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 
 # (name, "module:attribute") — sub-apps are typer apps; modules import heavy libraries inside commands only.
 _SUBAPPS: list[tuple[str, str]] = [
@@ -41,6 +34,7 @@ _COMMANDS: list[tuple[str, str]] = [
     ("sql", "lakeloader.cli.sql:sql"),
     ("demo", "lakeloader.cli.demo:demo"),
 ]
+_GLOBAL_OPTIONS_WITH_VALUE = {"--root"}
 
 
 def _load(target: str) -> object:
@@ -48,13 +42,6 @@ def _load(target: str) -> object:
     return getattr(importlib.import_module(module), attr)
 
 
-for _name, _target in _SUBAPPS:
-    app.add_typer(_load(_target), name=_name)  # type: ignore[arg-type]
-for _name, _target in _COMMANDS:
-    app.command(name=_name)(_load(_target))  # type: ignore[type-var]
-
-
-@app.callback()
 def main(
     root: Annotated[
         Path | None,
@@ -67,6 +54,45 @@ def main(
     state.debug = debug or os.environ.get("LAKELOADER_DEBUG") == "1"
 
 
+def make_app(only: str | None = None) -> typer.Typer:
+    """The command tree; with `only`, just that command under the global options (a run builds what it runs)."""
+    tree = typer.Typer(
+        name="lakeloader",
+        help="Open, local-first lakehouse ingestion: PostgreSQL and files into Delta Lake, exactly once.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name, target in _SUBAPPS:
+        if only in (None, name):
+            tree.add_typer(_load(target), name=name)  # type: ignore[arg-type]
+    for name, target in _COMMANDS:
+        if only in (None, name):
+            tree.command(name=name)(_load(target))  # type: ignore[type-var]
+    tree.callback()(main)
+    return tree
+
+
+def command_named(argv: Sequence[str]) -> str | None:
+    """The sub-command `argv` runs (after the global options), if it is one of ours; else None (help, a typo)."""
+    names = {name for name, _ in (*_SUBAPPS, *_COMMANDS)}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] in ("--help", "-h"):
+            return None
+        i += 2 if argv[i] in _GLOBAL_OPTIONS_WITH_VALUE else 1
+    return argv[i] if i < len(argv) and argv[i] in names else None
+
+
+def __getattr__(name: str) -> object:
+    """`app`, the whole command tree, built on first use (tests, the docs generator)."""
+    if name == "app":
+        built = make_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(name)
+
+
 def run() -> None:
     """Console-script entry: run the app, turning lakeloader errors into one red line and exit code 1."""
     import logging
@@ -77,7 +103,7 @@ def run() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_logging_filter()
     try:
-        code = app(standalone_mode=False)
+        code = make_app(command_named(sys.argv[1:]))(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except LakeloaderError as exc:
