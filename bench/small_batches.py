@@ -60,12 +60,20 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+GAP_S = 1.0
+
+
 def interleaved(runs: int, *pairs: tuple[str, Callable[[], float]]) -> dict[str, float]:
-    """Median seconds of each measure, the measures taking turns so a noisy neighbour slows all alike."""
+    """Median seconds of each measure, the measures taking turns so a noisy neighbour slows all alike.
+
+    Runs are GAP_S apart, as a scheduler spaces its runs: what a run leaves behind (a daemon's replacement
+    worker, importing) is not counted against the next one, for cold and warm runs and the baselines alike.
+    """
     times: dict[str, list[float]] = {name: [] for name, _ in pairs}
     for _ in range(runs):
         for name, measure in pairs:
             times[name].append(measure())
+            time.sleep(GAP_S)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -77,7 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--big-rows", type=int, default=2_000_000)
+    parser.add_argument("--gap", type=float, default=GAP_S, help="seconds between two runs")
     args = parser.parse_args()
+    globals()["GAP_S"] = args.gap
     work = Path(tempfile.mkdtemp(prefix="lakeloader-bench-"))
     data_dir = private_data_dir(ephemeral=True)
     server = EmbeddedPostgres(data_dir, password="bench-" + uuid.uuid4().hex[:12])
@@ -101,14 +111,36 @@ def run(server: EmbeddedPostgres, work: Path, args: argparse.Namespace) -> None:
     for setup in (["catalogs", "create", "main"], ["schemas", "create", "main.bench"]):
         subprocess.run([*LAKELOADER, *setup], check=True, capture_output=True, env=env)
     print(f"{os.cpu_count()} cores; medians of {args.runs} interleaved runs, each a whole process")
+    landing = work / "landing"
+    landing.mkdir()
+    rows = pa.table(
+        {"id": list(range(1000)), "name": [f"n{i}" for i in range(1000)], "v": [i * 0.5 for i in range(1000)]}
+    )
+    sample = landing / "sample.parquet"
+    pq.write_table(rows, sample)
+    if args.big_rows:
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute(BIG.format(rows=args.big_rows))
+            con.execute("VACUUM ANALYZE public.big")
+    print("cold: every run starts Python and imports its libraries")
+    measure(url, env, work, rows, "cold", args)
+    subprocess.run([*LAKELOADER, "daemon", "start"], check=True, capture_output=True, env=env)
+    print("warm: `lakeloader daemon start` first; each run is handed to a worker that has imported them")
+    try:
+        measure(url, env, work, rows, "warm", args)
+    finally:
+        subprocess.run([*LAKELOADER, "daemon", "stop"], check=True, capture_output=True, env=env)
+
+
+def measure(url: str, env: dict[str, str], work: Path, rows: pa.Table, kind: str, args: argparse.Namespace) -> None:
     counter = iter(range(1_000_000))
 
     def new_table() -> float:
         return timed([*LAKELOADER, "ingest", "postgres", "--source-url", url, "--table", "public.t10",
-                      "--target", f"bench.new_{next(counter)}", "--no-progress"], env)  # fmt: skip
+                      "--target", f"bench.new_{kind}_{next(counter)}", "--no-progress"], env)  # fmt: skip
 
     incremental = [*LAKELOADER, "ingest", "postgres", "--source-url", url, "--table", "public.t10", "--target",
-                   "bench.inc", "--mode", "incremental", "--cursor", "id", "--no-progress"]  # fmt: skip
+                   f"bench.inc_{kind}", "--mode", "incremental", "--cursor", "id", "--no-progress"]  # fmt: skip
     timed(incremental, env)  # the first run loads the rows; the measured ones find nothing new
     baseline = [PY, "-c", PSYCOPG_SCRIPT, url, "SELECT * FROM public.t10"]
     got = interleaved(
@@ -121,21 +153,19 @@ def run(server: EmbeddedPostgres, work: Path, args: argparse.Namespace) -> None:
     line("(b) incremental run with nothing new", got["noop"], got["psycopg"], "<= 1.2x")
 
     landing = work / "landing"
-    landing.mkdir()
-    rows = pa.table(
-        {"id": list(range(1000)), "name": [f"n{i}" for i in range(1000)], "v": [i * 0.5 for i in range(1000)]}
-    )
     files = iter(range(1_000_000))
-    sample = landing / "sample.parquet"
-    pq.write_table(rows, sample)
 
     def one_file() -> float:
-        pq.write_table(rows, landing / f"f{next(files):05d}.parquet")
+        pq.write_table(rows, landing / f"f_{kind}_{next(files):05d}.parquet")
+        checkpoint = str(work / f"cp_files_{kind}")
         return timed([*LAKELOADER, "ingest", "files", "--path", str(landing), "--format", "parquet", "--target",
-                      "bench.files", "--checkpoint", str(work / "cp_files"), "--no-progress"], env)  # fmt: skip
+                      f"bench.files_{kind}", "--checkpoint", checkpoint, "--no-progress"], env)  # fmt: skip
 
+    one_file()  # the first run takes the files already there; the measured ones find one new file each
     got = interleaved(
-        args.runs, ("pyarrow", lambda: timed([PY, "-c", PYARROW_SCRIPT, str(sample)], env)), ("file", one_file)
+        args.runs,
+        ("pyarrow", lambda: timed([PY, "-c", PYARROW_SCRIPT, str(landing / "sample.parquet")], env)),
+        ("file", one_file),
     )
     line("(c) one new small Parquet file", got["file"], got["pyarrow"], "<= 1.5x")
 
@@ -149,15 +179,12 @@ def run(server: EmbeddedPostgres, work: Path, args: argparse.Namespace) -> None:
     print(f"{'(d) lakeloader tables list':<46} {got['list']:6.3f}s  (target <= 0.25 s)")
 
     if args.big_rows:
-        with psycopg.connect(url, autocommit=True) as con:
-            con.execute(BIG.format(rows=args.big_rows))
-            con.execute("VACUUM ANALYZE public.big")
         drain = [PY, "-c", DRAIN_SCRIPT, url, "COPY public.big TO STDOUT (FORMAT binary)"]
         targets = iter(range(1000))
 
         def big() -> float:
             return timed([*LAKELOADER, "ingest", "postgres", "--source-url", url, "--table", "public.big",
-                          "--target", f"bench.big_{next(targets)}", "--no-progress"], env)  # fmt: skip
+                          "--target", f"bench.big_{kind}_{next(targets)}", "--no-progress"], env)  # fmt: skip
 
         got = interleaved(3, ("drain", lambda: timed(drain, env)), ("big", big))
         line(f"(e) {args.big_rows:,} rows from the CLI, start-up included", got["big"], got["drain"], "<= 1.5x")

@@ -28,6 +28,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("ingest", "lakeloader.cli.ingest:ingest_app"),
     ("files", "lakeloader.cli.files:files_app"),
     ("pipelines", "lakeloader.cli.pipelines:pipelines_app"),
+    ("daemon", "lakeloader.cli.daemon:daemon_app"),
 ]
 # (name, "module:function") — single commands.
 _COMMANDS: list[tuple[str, str]] = [
@@ -103,7 +104,7 @@ def run() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_logging_filter()
     try:
-        code = make_app(command_named(sys.argv[1:]))(standalone_mode=False)
+        code = make_app(command_named(sys.argv[1:]))(standalone_mode=False, prog_name="lakeloader")
         if isinstance(code, int) and code:
             sys.exit(code)
     except LakeloaderError as exc:

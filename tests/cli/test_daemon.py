@@ -1,0 +1,216 @@
+"""`lakeloader daemon`: warm workers serve runs exactly as a cold run would, and only runs they may serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lakeloader.cli import launch
+
+LAKELOADER = [sys.executable, "-m", "lakeloader.cli"]
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """A lakehouse root whose daemon is stopped at the end, whatever the test did."""
+    folder = Path(tempfile.mkdtemp(prefix="ll-daemon-"))
+    root = folder / "lh"
+    try:
+        yield root
+    finally:
+        subprocess.run([*LAKELOADER, "daemon", "stop", "--all"], env=_env(root), capture_output=True, timeout=60)
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != launch.NO_DAEMON_ENV}
+    return {**env, "LAKELOADER_ROOT": str(root), **extra}
+
+
+def cli(
+    root: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LAKELOADER, *args], capture_output=True, text=True, env=env or _env(root), timeout=120, cwd=cwd
+    )
+
+
+def status(root: Path, env: dict[str, str] | None = None) -> list[dict[str, object]]:
+    out = cli(root, "daemon", "status", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def runs_served(root: Path) -> int:
+    return sum(int(d["runs"]) for d in status(root))  # type: ignore[call-overload]
+
+
+def start(root: Path, *args: str) -> None:
+    cli(root, "catalogs", "create", "main")
+    cli(root, "schemas", "create", "main.default")
+    out = cli(root, "daemon", "start", *args)
+    assert out.returncode == 0 and "daemon started" in out.stdout, out.stderr
+
+
+def test_a_served_run_prints_and_exits_as_a_cold_run(root: Path) -> None:
+    start(root)
+    cli(root, "schemas", "create", "main.s")
+    assert runs_served(root) == 1
+    for args in (["schemas", "list", "main", "--json"], ["sql", "SELECT 42 AS x"], ["schemas", "create", "nope.s"],
+                 ["tables", "list", "--bogus"]):  # fmt: skip
+        warm = cli(root, *args)
+        cold = cli(root, *args, env=_env(root, **{launch.NO_DAEMON_ENV: "1"}))
+        assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr), args
+    assert runs_served(root) == 5  # the four warm ones went through the daemon; the cold ones did not
+    assert cli(root, "schemas", "create", "nope.s").returncode == 1
+    assert cli(root, "tables", "list", "--bogus").returncode == 2
+
+
+def test_a_served_run_reads_stdin_and_runs_in_the_callers_folder(root: Path) -> None:
+    start(root)
+    elsewhere = root.parent / "elsewhere"
+    elsewhere.mkdir()
+    env = _env(root)
+    del env["LAKELOADER_ROOT"]  # so the root is ./lakehouse of the folder the command runs in: not served
+    done = subprocess.run([*LAKELOADER, "catalogs", "create", "c"], env=env, cwd=elsewhere, capture_output=True)
+    assert done.returncode == 0 and (elsewhere / "lakehouse").is_dir()
+    before = runs_served(root)
+    relative = subprocess.run(  # --root relative to the caller's folder: served, and resolved there
+        [*LAKELOADER, "--root", "lh", "catalogs", "list", "--json"],
+        env=_env(root),
+        cwd=root.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert relative.returncode == 0 and [c["name"] for c in json.loads(relative.stdout)] == ["main"]
+    assert runs_served(root) == before + 1
+    before += 1
+    piped = subprocess.run(
+        [*LAKELOADER, "volumes", "create", "main.default.v"], env=_env(root), input=b"ignored\n", capture_output=True
+    )
+    assert piped.returncode == 0 and runs_served(root) == before + 1
+
+
+def test_another_environment_or_code_is_not_served(root: Path) -> None:
+    start(root)
+    other = _env(root, SOME_SETTING="x")
+    assert cli(root, "schemas", "list", "main", env=other).returncode == 0
+    assert runs_served(root) == 0
+    assert [d["serves_this_environment"] for d in status(root, env=other)] == [False]
+    env = _env(root)
+    assert launch.key(env) == launch.key({**env, "PWD": "/elsewhere", "SHLVL": "7"})  # shells differ here
+    assert launch.key(env) != launch.key({**env, "LAKELOADER_DEBUG": "1"})
+
+
+def test_a_folder_others_could_enter_is_not_trusted(root: Path) -> None:
+    start(root)
+    folder = Path(launch.daemon_dir(str(root)))
+    folder.chmod(0o755)  # another user could have put a socket here
+    assert cli(root, "schemas", "list", "main").returncode == 0
+    folder.chmod(0o700)
+    assert runs_served(root) == 0
+    assert cli(root, "schemas", "list", "main").returncode == 0
+    assert runs_served(root) == 1
+
+
+def test_signals_reach_the_run_and_a_killed_client_stops_it(root: Path, tmp_path: Path) -> None:
+    start(root, "--workers", "1")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    args = [*LAKELOADER, "ingest", "files", "--path", str(landing), "--format", "json", "--target", "main.default.t",
+            "--checkpoint", str(tmp_path / "cp"), "--trigger", "interval=0.2s", "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(args, env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait(lambda: runs_served(root) == 1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)  # as a scheduler stops a continuous run: it ends between batches
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+    proc = subprocess.Popen(args, env=_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait(lambda: runs_served(root) == 2)
+    worker = _busy_workers()
+    assert len(worker) == 1
+    proc.kill()  # a cron timeout's kill -9: the worker must not go on alone
+    proc.wait()
+    _wait(lambda: not _alive(worker[0]))
+
+
+def test_stop_and_idle_timeout_remove_the_socket(root: Path) -> None:
+    start(root, "--idle-timeout", "1s")
+    sockets = list(Path(launch.daemon_dir(str(root))).glob("*.sock"))
+    assert len(sockets) == 1
+    _wait(lambda: not sockets[0].exists())  # idle for a second: gone
+    assert status(root) == []
+    assert cli(root, "schemas", "list", "main").returncode == 0  # cold again
+    start(root)
+    assert cli(root, "daemon", "stop").stdout.strip() == "stopped 1 daemon(s)"
+    _wait(lambda: status(root) == [])
+    assert not any(Path(launch.daemon_dir(str(root))).glob("*.sock"))
+
+
+def test_the_daemons_files_hold_no_secret_and_are_private(root: Path) -> None:
+    secret = "s3cr3t-" + os.urandom(6).hex()
+    env = _env(root, PGPASSWORD=secret)
+    cli(root, "catalogs", "create", "main", env=env)
+    assert cli(root, "daemon", "start", env=env).returncode == 0
+    assert cli(root, "sql", "SELECT 1", env=env).returncode == 0
+    assert status(root, env=env)[0]["runs"] == 1
+    folder = Path(launch.daemon_dir(str(root)))
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for f in folder.iterdir():
+        assert f.stat().st_mode & 0o077 == 0, f
+        if f.is_file():
+            assert secret not in f.read_text(errors="replace"), f
+    cli(root, "daemon", "stop", env=env)
+
+
+def _busy_workers() -> list[int]:
+    """Workers serving a run: a worker process with a client's stdout (not the daemon's log) on fd 1."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            out = os.readlink(f"/proc/{pid}/fd/1")
+        except OSError:
+            continue
+        if b"warmserver import worker" in cmdline and not out.endswith(".log"):
+            found.append(int(pid))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+    return state != "Z"
+
+
+def _wait(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_auto_starts_a_daemon_after_a_cold_run(root: Path) -> None:
+    env = _env(root, LAKELOADER_DAEMON="auto")
+    assert cli(root, "catalogs", "create", "main", env=env).returncode == 0  # cold: nothing serves it yet
+    _wait(lambda: status(root, env=env) != [] and int(status(root, env=env)[0]["warm_workers"]) > 0)  # type: ignore[call-overload]
+    assert cli(root, "catalogs", "list", env=env).returncode == 0
+    assert status(root, env=env)[0]["runs"] == 1
+    assert cli(root, "catalogs", "list").returncode == 0  # without the variable: another environment, cold
+    assert status(root, env=env)[0]["runs"] == 1
