@@ -54,13 +54,18 @@ def daemon_dir(root: str) -> str:
 
 
 def key(env: dict[str, str]) -> str:
-    """A hash of this Python, this user, the environment (but IGNORED_ENV) and every source file's size and mtime."""
+    """A hash of this Python and its library folders, this user, the environment (but IGNORED_ENV) and the code."""
     import hashlib
 
     h = hashlib.sha256(f"{sys.executable}\0{os.getuid()}\0".encode())
     for name in sorted(env):
         if name not in IGNORED_ENV:
             h.update(f"{name}={env[name]}\0".encode(errors="surrogateescape"))
+    for entry in sys.path[1:]:  # [0] is the script's folder; an install or upgrade changes a folder's mtime
+        try:
+            h.update(f"{entry}:{os.stat(entry or '.').st_mtime_ns}\0".encode(errors="surrogateescape"))
+        except OSError:
+            pass
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for folder, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
