@@ -76,6 +76,7 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     replay = report["replay"]
     assert (replay["selected"], replay["replayed"], replay["still_failing"]) == (4, 3, 1)
     assert replay["through"] == {"claims_with_provider": "query"}
+    assert report["warm"]["warm_runs_served"] == 2  # step 8: both warm updates went through the daemon
     rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
     assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
     # every table reads back with deltalake, and with DuckDB over the files deltalake lists

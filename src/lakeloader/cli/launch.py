@@ -62,10 +62,8 @@ def key(env: dict[str, str]) -> str:
         if name not in IGNORED_ENV:
             h.update(f"{name}={env[name]}\0".encode(errors="surrogateescape"))
     for entry in sys.path[1:]:  # [0] is the script's folder; an install or upgrade changes a folder's mtime
-        try:
-            h.update(f"{entry}:{os.stat(entry or '.').st_mtime_ns}\0".encode(errors="surrogateescape"))
-        except OSError:
-            pass
+        if os.path.isdir(entry):  # (a zip or a missing folder has no entries to change)
+            h.update(f"{entry}:{os.stat(entry).st_mtime_ns}\0".encode(errors="surrogateescape"))
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for folder, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -53,6 +53,17 @@ PRELOAD = (  # what most runs import; a run imports anything else itself
     "lakeloader.sources.files.runner",
     "lakeloader.sources.files.formats.parquet",
     "lakeloader.pipelines.update",
+    "lakeloader.pipelines.load",
+    "lakeloader.pipelines.streaming",
+    "lakeloader.pipelines.files_input",
+    "lakeloader.federation.query",
+    "lakeloader.lakehouse.guard",
+    "lakeloader.secrets.store",
+    "sqlglot",
+    "sqlglot.dialects.databricks",
+    "sqlglot.dialects.duckdb",
+    "yaml",
+    "cryptography.hazmat.primitives.ciphers.aead",
 )
 READY, TAKEN, DONE = b"r", b"t", b"d"  # what a worker tells the supervisor, with its pid
 MAX_FAILED_STARTS = 3
