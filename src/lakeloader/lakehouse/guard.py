@@ -17,7 +17,9 @@ readable. `unsafe=True` in the callers lifts all of this.
 from __future__ import annotations
 
 import glob
+import os
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +95,34 @@ def lock_down(con: Any, lh: Lakehouse, folders: list[str] | None = None) -> None
     listed = ", ".join(_quote(f) for f in (volume_folders(lh) if folders is None else folders))
     con.execute(f"SET allowed_directories = [{listed}]")
     lock_down_settings(con)
+
+
+_SHARED: dict[tuple[int, tuple[str, ...], bool], Any] = {}  # (process, readable folders, UTC) -> a database
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 4  # folder sets kept: the volumes changed, the older databases go when their last cursor does
+
+
+def shared_cursor(folders: list[str], *, utc: bool = False) -> Any:
+    """A session of its own (a cursor: its registered data and TEMP views are its alone) on a DuckDB database
+    locked down to `folders`, made once per process and folder set: a new database costs ~8 ms, a cursor nothing.
+
+    The lockdown holds for every cursor, for good (`lock_configuration`): no cursor can widen what another sees.
+    """
+    import duckdb
+
+    key = (os.getpid(), tuple(folders), utc)  # a database is never used across fork
+    with _SHARED_LOCK:
+        database = _SHARED.get(key)
+        if database is None:
+            database = duckdb.connect()
+            if utc:
+                database.execute("SET GLOBAL TimeZone = 'UTC'")
+            database.execute(f"SET allowed_directories = [{', '.join(_quote(f) for f in folders)}]")
+            lock_down_settings(database)
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.clear()
+            _SHARED[key] = database
+        return database.cursor()
 
 
 def lock_down_settings(con: Any) -> None:

@@ -10,9 +10,7 @@ User SQL runs in a guarded session (see `guard.py`): queries only, and no file o
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,28 +122,11 @@ def query(lh: Lakehouse, sql: str, *, unsafe: bool = False, rewrite: Rewrite | N
         con.close()
 
 
-_GUARDED: dict[tuple[int, tuple[str, ...]], Any] = {}  # (process, readable folders) -> a locked-down database
-_GUARDED_LOCK = threading.Lock()
-
-
 def _guarded_cursor(lh: Lakehouse) -> Any:
-    """A session of its own (a cursor: its registered data and TEMP views are its alone) on a DuckDB database
-    locked down once per process and set of readable folders: a new database costs ~8 ms, a cursor nothing."""
-    import duckdb
-
+    """A session on the process's DuckDB database locked down to the volumes' folders."""
     from lakeloader.lakehouse import guard
 
-    folders = guard.volume_folders(lh)
-    key = (os.getpid(), tuple(folders))  # a database is never used across fork
-    with _GUARDED_LOCK:
-        database = _GUARDED.get(key)
-        if database is None:
-            database = duckdb.connect()
-            guard.lock_down(database, lh, folders)
-            if len(_GUARDED) >= 4:  # the volumes changed: older databases go when their last cursor does
-                _GUARDED.clear()
-            _GUARDED[key] = database
-        return database.cursor()
+    return guard.shared_cursor(guard.volume_folders(lh))
 
 
 def _with_local_paths(lh: Lakehouse, sql: str) -> str:

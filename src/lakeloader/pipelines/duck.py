@@ -1,11 +1,12 @@
-"""One DuckDB database per update, locked down once, a cursor (its own session) per flow.
+"""The update's DuckDB sessions: a cursor (a session of its own) per flow, on a database locked down once.
 
-Opening a DuckDB database costs 10-25 ms (its thread pool, its catalog): paid once per update instead of once
-per flow and batch. Every flow still gets a session of its own — its registered Arrow data and its TEMP views are
-the cursor's — and the guard is set before any user SQL runs: file access only below the lakehouse's catalog
-folders (managed tables and volumes), the external volumes' and tables' folders, no extensions, no settings
-changes. A table a flow reads outside those folders (an external table created during the update) is read
-through Arrow instead of DuckDB's Parquet reader.
+Opening a DuckDB database costs ~8 ms (its thread pool, its catalog): it is paid once per process and set of
+readable folders (`guard.shared_cursor`), not once per flow and batch, and a continuous pipeline's updates share
+it. Every flow still gets a session of its own (its registered Arrow data and its TEMP views are the cursor's),
+and the guard is set before any user SQL runs: file access only below the lakehouse's catalog folders (managed
+tables and volumes), the external volumes' and tables' folders, no extensions, no settings changes. A table a
+flow reads outside those folders (an external table created during the update) is read through Arrow instead of
+DuckDB's Parquet reader.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class SharedDatabase:
         self.lakehouse = lakehouse
         self.catalogs = catalogs  # the pipeline's catalogs, whose folders may not exist yet
         self._lock = threading.Lock()
-        self._con: Any = None
+        self._opened = False
         self.folders: list[str] = []
 
     def _allowed(self) -> list[str]:
@@ -50,23 +51,14 @@ class SharedDatabase:
         from lakeloader.lakehouse import guard
 
         with self._lock:
-            if self._con is None:
-                import duckdb
-
-                con = duckdb.connect()
-                con.execute("SET GLOBAL TimeZone = 'UTC'")
+            if not self._opened:
                 self.folders = self._allowed()
-                con.execute(f"SET allowed_directories = [{', '.join(_quote(f) for f in self.folders)}]")
-                guard.lock_down_settings(con)
-                self._con = con
-            return self._con.cursor()
+                self._opened = True
+        return guard.shared_cursor(self.folders, utc=True)
 
     def allows(self, path: str | Path) -> bool:
         resolved = str(Path(path).resolve()) + "/"
         return any(resolved.startswith(f) for f in self.folders)
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        """Nothing to close: the flows close their cursors; the database stays for the process's next update."""
