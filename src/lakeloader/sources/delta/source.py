@@ -10,6 +10,7 @@ fails the stream with Databricks' hint, or is skipped with `skipChangeCommits`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ class DeltaStreamSource:
             last = version
             if len(files) >= self.max_files:
                 break
-        schema = pa.schema(delta.open_table(self.location, table_name=self.table_name).schema().to_arrow())
+        schema = pa.schema(dt.schema().to_arrow())
         from lakeloader.sources.files.ddl import to_ddl
 
         return {"table": self.table_name, "from": start, "to": last, "files": files, "schema": to_ddl(schema),
@@ -170,7 +171,17 @@ class DeltaStreamSource:
         return [str(self.location / f[0]) for f in files]
 
     def read(self, plan: dict[str, Any]) -> pa.RecordBatchReader:
-        return self.dataset(plan).scanner().to_reader()
+        """The planned rows; the scan starts when the writer asks for the first batch, not before.
+
+        A scanner reads ahead on every core as soon as it exists: started early, it slows the writer's own
+        preparation (opening the target, checking the batch's transaction) more than it gains.
+        """
+        dataset = self.dataset(plan)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            yield from dataset.scanner().to_reader()
+
+        return pa.RecordBatchReader.from_batches(dataset.schema, batches())
 
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
         path = checkpoint.source_state_path(STATE_NAME) / "position.json"
