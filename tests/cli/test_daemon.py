@@ -214,3 +214,62 @@ def test_auto_starts_a_daemon_after_a_cold_run(root: Path) -> None:
     assert status(root, env=env)[0]["runs"] == 1
     assert cli(root, "catalogs", "list").returncode == 0  # without the variable: another environment, cold
     assert status(root, env=env)[0]["runs"] == 1
+
+
+def test_two_served_runs_of_one_stream_at_once_land_each_file_once(root: Path, tmp_path: Path) -> None:
+    """A cron overlap through warm workers: the stream's lock holds across them, as across cold runs."""
+    start(root, "--workers", "2")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for i in range(40):
+        (landing / f"f{i:03d}.json").write_text("".join(f'{{"id": {i * 50 + j}}}\n' for j in range(50)))
+    args = [*LAKELOADER, "ingest", "files", "--path", str(landing), "--format", "json", "--target", "main.default.t",
+            "--checkpoint", str(tmp_path / "cp"), "--option", "maxFilesPerTrigger=5", "--wait-for-lock", "2m",
+            "--no-progress"]  # fmt: skip
+    runs = [subprocess.Popen(args, env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    assert runs_served(root) == 2
+    rows = json.loads(
+        cli(root, "sql", "SELECT count(*) AS n, count(DISTINCT id) AS d FROM main.default.t", "--json").stdout
+    )
+    assert rows == [{"n": 2000, "d": 2000}]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_a_worker_serves_nobody_but_its_user(root: Path) -> None:
+    """Even with every folder and the socket opened up, a worker answers another user with nothing."""
+    start(root, "--workers", "1")
+    sock = next(Path(launch.daemon_dir(str(root))).glob("*.sock"))
+    for folder in [*reversed(sock.parents)]:
+        if str(folder).startswith(str(root.parent)):
+            folder.chmod(0o755)
+    sock.chmod(0o777)
+    import marshal
+    import socket
+
+    read, write = os.pipe()
+    child = os.fork()  # the hostile user: a child that drops to nobody (it uses sockets only, nothing forked-unsafe)
+    if child == 0:
+        try:
+            os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(20)
+            s.connect(str(sock))
+            request = marshal.dumps({"argv": ["lakeloader", "catalogs", "list"], "cwd": "/", "env": {}, "umask": 18})
+            socket.send_fds(s, [len(request).to_bytes(8, "big")], [0, 1, 2])  # a well-formed request
+            s.sendall(request)
+            try:
+                answer = s.recv(8)
+            except ConnectionResetError:  # closed with our request unread
+                answer = b""
+            os.write(write, b"closed" if answer == b"" else b"answered " + answer)
+        except BaseException as exc:  # reported to the parent, which fails on anything but a closed connection
+            os.write(write, f"{type(exc).__name__}: {exc}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert os.read(read, 200) == b"closed"  # the worker closed the connection: no pid, nothing run
+    assert runs_served(root) == 1  # it took the connection, checked who it was, and served nothing
