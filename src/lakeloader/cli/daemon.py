@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,8 @@ def start(
     from lakeloader.units import parse_seconds
 
     seconds = parse_seconds(idle_timeout, option="--idle-timeout")
+    if not hasattr(socket, "SO_PEERCRED"):
+        raise ConfigError("daemon: needs Linux (a worker checks who calls it with SO_PEERCRED); runs work cold here")
     path = _socket()
     running = _info(path)
     if running is not None:

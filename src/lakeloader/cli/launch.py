@@ -90,7 +90,7 @@ def private_dir(path: str) -> bool:
 def serve_remotely(argv: list[str]) -> int | None:
     """Run `argv` in a warm worker and return its exit status; None if no daemon serves this run."""
     env = dict(os.environ)
-    if env.get(NO_DAEMON_ENV) or command_of(argv) in NOT_SERVED:
+    if env.get(NO_DAEMON_ENV) or command_of(argv) in NOT_SERVED or not hasattr(socket, "SO_PEERCRED"):
         return None
     root = root_from(argv, env)
     if not private_dir(daemon_dir(root)):
