@@ -16,6 +16,23 @@ from lakeloader.lakehouse.root import Lakehouse
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_server_data_left_behind() -> Iterator[None]:
+    """As root, a persistent server's data lives outside its lakehouse (in /var/lib/lakeloader/postgres): the
+    folders this session's servers made there go when the session ends, once no server runs in them."""
+    if os.geteuid() != 0:
+        yield
+        return
+    from lakeloader.embedded import serverhome
+
+    parent = serverhome.home() / "postgres"
+    before = set(parent.iterdir()) if parent.is_dir() else set()
+    yield
+    for folder in (set(parent.iterdir()) if parent.is_dir() else set()) - before:
+        if not any(folder.glob("*/postmaster.pid")):  # a server still running there is not ours to break
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def lakehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lakehouse]:
     root = tmp_path / "lakehouse"
