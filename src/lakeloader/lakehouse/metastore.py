@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,14 +111,17 @@ def _owner() -> str:
 class Metastore:
     """A SQLite metastore that several processes may use at once.
 
-    Every call opens its own connection: WAL lets readers run beside one writer, and `BEGIN IMMEDIATE` plus a
-    busy timeout makes concurrent writers wait their turn instead of failing or corrupting the file.
+    Each thread has its own connection, in autocommit mode: every read sees what is committed when it runs.
+    WAL lets readers run beside one writer, and `BEGIN IMMEDIATE` plus a busy timeout makes concurrent writers
+    wait their turn instead of failing or corrupting the file. (A connection per call cost ~0.25 ms: an update
+    of a pipeline makes dozens of calls.)
     """
 
     BUSY_TIMEOUT_S = 60.0
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
         make_private_dir(path.parent)
         create_private_file(path)
         with self._connect() as con:
@@ -124,14 +129,14 @@ class Metastore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
-        try:
+        con = getattr(self._local, "con", None)
+        if con is None or self._local.pid != os.getpid():  # never a connection made before a fork
+            con = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_S * 1000)}")
-            yield con
-        finally:
-            con.close()
+            self._local.con, self._local.pid = con, os.getpid()
+        yield con
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

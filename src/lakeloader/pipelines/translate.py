@@ -143,20 +143,32 @@ def describe(sql: str, *, where: Location) -> Query:
 
 
 def to_duckdb(sql: str, *, resolve: Resolver, resolve_files: FilesResolver | None = None) -> str:
-    """The query as DuckDB SQL, every source swapped for what `resolve` / `resolve_files` return."""
+    """The query as DuckDB SQL, every source swapped for what `resolve` / `resolve_files` return.
+
+    Every source is resolved, in the query's order, on every call (resolving registers the views the query
+    reads); the rewrite itself is remembered for the same query and the same views (a continuous pipeline's
+    updates, a streaming flow's batches).
+    """
+    views = []
+    for _node, source, streaming in _sources(_parsed(sql)):  # read-only: the cached tree, not a copy
+        if isinstance(source, FilesRead):
+            if resolve_files is None:
+                raise TranslateError("read_files(...) is not available here")
+            views.append(resolve_files(source))
+        else:
+            views.append(resolve(source, streaming))
+    return _rewritten(sql, tuple(views))
+
+
+@functools.lru_cache(maxsize=512)
+def _rewritten(sql: str, views: tuple[str, ...]) -> str:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
     tree = _parse(sql)
-    for node, source, streaming in _sources(tree):
+    for (node, _source, _streaming), view in zip(_sources(tree), views, strict=True):
         alias = node.args.get("alias") or (node.this.args.get("alias") if isinstance(node, exp.Stream) else None)
-        if isinstance(source, FilesRead):
-            if resolve_files is None:
-                raise TranslateError("read_files(...) is not available here")
-            view = resolve_files(source)
-        else:
-            view = resolve(source, streaming)
         replacement = exp.to_table(view, dialect="duckdb")
         if isinstance(node, exp.Table):  # keep what else the table carries: alias, TABLESAMPLE, hints, ...
             for key, value in node.args.items():
