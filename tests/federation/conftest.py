@@ -39,7 +39,7 @@ class Remote:
         from urllib.parse import quote
 
         secret = quote(self.password, safe="")
-        return f"postgresql://{self.user}:{secret}@127.0.0.1:{port or self.port}/{self.database}"
+        return f"postgresql://{self.user}:{secret}@127.0.0.1:{self.port if port is None else port}/{self.database}"
 
     def run(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Run SQL as the owner, in autocommit; its rows (if any)."""
