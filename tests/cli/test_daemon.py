@@ -273,3 +273,31 @@ def test_a_worker_serves_nobody_but_its_user(root: Path) -> None:
     os.waitpid(child, 0)
     assert os.read(read, 200) == b"closed"  # the worker closed the connection: no pid, nothing run
     assert runs_served(root) == 1  # it took the connection, checked who it was, and served nothing
+
+
+def test_a_supervisor_killed_outright_takes_its_idle_workers_along(root: Path) -> None:
+    """kill -9 of the supervisor: no warm worker is left waiting on its socket, and runs go on cold."""
+    start(root, "--workers", "2")
+    supervisor = int(status(root)[0]["pid"])  # type: ignore[call-overload]
+    workers = _workers_of(supervisor)
+    assert len(workers) == 2
+    os.kill(supervisor, signal.SIGKILL)
+    _wait(lambda: not any(_alive(pid) for pid in workers))
+    assert cli(root, "schemas", "list", "main").returncode == 0  # the stale socket refuses: cold at once
+    assert status(root) == []
+    start(root)  # and a new daemon takes over the stale socket's name
+    assert cli(root, "schemas", "list", "main").returncode == 0
+    assert status(root)[0]["runs"] == 1
+
+
+def _workers_of(supervisor: int) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == supervisor:
+                found.append(int(pid))
+    return found

@@ -46,10 +46,10 @@ def _info(path: str) -> dict[str, Any] | None:
     """What `path`'s supervisor wrote about itself, if it is still running."""
     try:
         info: dict[str, Any] = json.loads(Path(path + ".json").read_text())
-        os.kill(int(info["pid"]), 0)
+        pid = int(info["pid"])
     except (OSError, ValueError, KeyError):
         return None
-    return info
+    return info if _is_supervisor(pid) else None  # (a killed one may linger as a zombie, or its pid be reused)
 
 
 @daemon_app.command("start")
@@ -123,7 +123,7 @@ def stop(
     stopped = 0
     for path in paths:
         info = _info(path)
-        if info is not None and _is_supervisor(int(info["pid"])):
+        if info is not None:
             os.kill(int(info["pid"]), signal.SIGTERM)
             stopped += 1
     say(f"stopped {stopped} daemon(s)" if stopped else "no daemon was running")
@@ -163,6 +163,7 @@ def _all_sockets() -> list[str]:
 
 
 def _is_supervisor(pid: int) -> bool:
+    """`pid` runs our supervisor (a zombie's command line is empty)."""
     try:
         return b"lakeloader.cli.warmserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:

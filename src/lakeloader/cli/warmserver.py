@@ -73,12 +73,17 @@ def worker(listen_fd: int, notify_fd: int) -> None:
     """Import, say ready, take one connection, serve that one run, exit."""
     import importlib
 
+    supervisor = os.getppid()
+    _die_with_parent(signal.SIGTERM)  # while warm: a supervisor killed outright takes its idle workers along
+    if os.getppid() != supervisor:
+        os._exit(0)
     for name in PRELOAD:
         with contextlib.suppress(ImportError):  # an optional extra that is not installed
             importlib.import_module(name)
     listener = socket.socket(fileno=listen_fd)
     os.write(notify_fd, READY + os.getpid().to_bytes(4, "big"))
     conn, _ = listener.accept()
+    _die_with_parent(0)  # serving: the run finishes whatever happens to the supervisor
     os.write(notify_fd, TAKEN + os.getpid().to_bytes(4, "big"))  # 5 bytes: one atomic write to the pipe
     listener.close()
     os.set_inheritable(notify_fd, False)  # not for the processes the run may start
@@ -98,6 +103,14 @@ def worker(listen_fd: int, notify_fd: int) -> None:
     with contextlib.suppress(OSError):
         os.write(notify_fd, DONE + os.getpid().to_bytes(4, "big"))
     os._exit(code)
+
+
+def _die_with_parent(signum: int) -> None:
+    """Linux's PR_SET_PDEATHSIG: `signum` when the parent exits (0: nothing)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signum, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def _become(request: dict[str, Any], fds: list[int]) -> None:
