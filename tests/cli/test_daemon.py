@@ -122,6 +122,7 @@ def test_a_folder_others_could_enter_is_not_trusted(root: Path) -> None:
     assert runs_served(root) == 1
 
 
+@pytest.mark.slow
 def test_signals_reach_the_run_and_a_killed_client_stops_it(root: Path, tmp_path: Path) -> None:
     start(root, "--workers", "1")
     landing = tmp_path / "landing"
@@ -145,6 +146,7 @@ def test_signals_reach_the_run_and_a_killed_client_stops_it(root: Path, tmp_path
     _wait(lambda: not _alive(worker[0]))
 
 
+@pytest.mark.slow
 def test_stop_and_idle_timeout_remove_the_socket(root: Path) -> None:
     start(root, "--idle-timeout", "1s")
     sockets = list(Path(launch.daemon_dir(str(root))).glob("*.sock"))
@@ -206,6 +208,7 @@ def _wait(condition: object, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_auto_starts_a_daemon_after_a_cold_run(root: Path) -> None:
     env = _env(root, LAKELOADER_DAEMON="auto")
     assert cli(root, "catalogs", "create", "main", env=env).returncode == 0  # cold: nothing serves it yet
@@ -216,6 +219,7 @@ def test_auto_starts_a_daemon_after_a_cold_run(root: Path) -> None:
     assert status(root, env=env)[0]["runs"] == 1
 
 
+@pytest.mark.slow
 def test_two_served_runs_of_one_stream_at_once_land_each_file_once(root: Path, tmp_path: Path) -> None:
     """A cron overlap through warm workers: the stream's lock holds across them, as across cold runs."""
     start(root, "--workers", "2")
@@ -275,6 +279,7 @@ def test_a_worker_serves_nobody_but_its_user(root: Path) -> None:
     assert runs_served(root) == 1  # it took the connection, checked who it was, and served nothing
 
 
+@pytest.mark.slow
 def test_a_supervisor_killed_outright_takes_its_idle_workers_along(root: Path) -> None:
     """kill -9 of the supervisor: no warm worker is left waiting on its socket, and runs go on cold."""
     start(root, "--workers", "2")
