@@ -75,11 +75,7 @@ def create(
         statement_timeout=statement_timeout,
         comment=comment,
     )
-    if as_json:
-        print_json(connection.to_dict())
-    else:
-        where = f"{connection.user}@{connection.address}"
-        say(f"connection {connection.name} ready: {where} (password {connection.password})")
+    _show(connection, "ready", as_json=as_json)
 
 
 @connections_app.command("alter")
@@ -116,13 +112,15 @@ def alter(
         statement_timeout=statement_timeout,
         comment=comment,
     )
+    _show(connection, "changed", as_json=as_json)
+
+
+def _show(connection: Any, done: str, *, as_json: bool) -> None:
     if as_json:
         print_json(connection.to_dict())
     else:
-        say(
-            f"connection {connection.name} changed: {connection.user}@{connection.address} "
-            f"(password {connection.password})"
-        )
+        where = f"{connection.user}@{connection.address}"
+        say(f"connection {connection.name} {done}: {where} (password {connection.password})")
 
 
 @connections_app.command("list")

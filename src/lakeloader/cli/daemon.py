@@ -34,8 +34,8 @@ DEFAULT_IDLE_TIMEOUT_S = 3 * 3600.0
 
 
 def _root() -> str:
-    chosen = str(state.root) if state.root is not None else os.environ.get(launch.ROOT_ENV, launch.DEFAULT_ROOT)
-    return os.path.abspath(os.path.expanduser(chosen))
+    """The root as `lakeloader` resolves it for the runs it hands over (launch.root_from)."""
+    return launch.root_from([] if state.root is None else ["--root", str(state.root)], dict(os.environ))
 
 
 def _socket() -> str:

@@ -106,7 +106,7 @@ def serve_remotely(argv: list[str]) -> int | None:
         request = marshal.dumps({"argv": [sys.argv[0], *argv], "cwd": cwd, "env": env, "umask": _umask()})
         socket.send_fds(sock, [len(request).to_bytes(8, "big")], [0, 1, 2])
         sock.sendall(request)
-        pid = int.from_bytes(_exactly(sock, 8), "big")  # a worker took the run; until "go" it does nothing
+        pid = int.from_bytes(recv_exactly(sock, 8), "big")  # a worker took the run; until "go" it does nothing
     except OSError:  # no daemon (a stale socket), or none of its workers answered in time
         sock.close()
         return None
@@ -143,7 +143,7 @@ def _supervise(sock: socket.socket, pid: int) -> int:
     sock.settimeout(None)
     sock.sendall(b"g")
     try:
-        return int.from_bytes(_exactly(sock, 4), "big", signed=True)
+        return int.from_bytes(recv_exactly(sock, 4), "big", signed=True)
     except OSError:
         if forwarded:  # it was told to stop and did so without a word, as a process killed by that signal
             return 128 + forwarded[-1]
@@ -156,7 +156,8 @@ def _supervise(sock: socket.socket, pid: int) -> int:
         sock.close()
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    """`n` bytes from `sock`; ConnectionError if the other side closes first."""
     data = b""
     while len(data) < n:
         chunk = sock.recv(n - len(data))

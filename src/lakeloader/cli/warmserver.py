@@ -159,13 +159,12 @@ def _run() -> int:
 
 
 def _exactly(conn: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            os._exit(0)  # the client went away before the run began: nothing was done
-        data += chunk
-    return data
+    from lakeloader.cli.launch import recv_exactly
+
+    try:
+        return recv_exactly(conn, n)
+    except ConnectionError:
+        os._exit(0)  # the client went away before the run began: nothing was done
 
 
 def serve(path: str, *, workers: int, idle_timeout: float) -> None:

@@ -30,8 +30,7 @@ class SharedDatabase:
         self.lakehouse = lakehouse
         self.catalogs = catalogs  # the pipeline's catalogs, whose folders may not exist yet
         self._lock = threading.Lock()
-        self._opened = False
-        self.folders: list[str] = []
+        self.folders: list[str] | None = None  # what the update may read, known at its first cursor
 
     def _allowed(self) -> list[str]:
         lh = self.lakehouse
@@ -51,14 +50,10 @@ class SharedDatabase:
         from lakeloader.lakehouse import guard
 
         with self._lock:
-            if not self._opened:
+            if self.folders is None:
                 self.folders = self._allowed()
-                self._opened = True
         return guard.shared_cursor(self.folders, utc=True)
 
     def allows(self, path: str | Path) -> bool:
         resolved = str(Path(path).resolve()) + "/"
-        return any(resolved.startswith(f) for f in self.folders)
-
-    def close(self) -> None:
-        """Nothing to close: the flows close their cursors; the database stays for the process's next update."""
+        return any(resolved.startswith(f) for f in self.folders or [])

@@ -114,11 +114,8 @@ def run_update(
 
         catalogs = {key.split(".")[0] for key in graph.nodes} | {loaded.catalog}
         ctx = UpdateContext(lakehouse, loaded, events, update_id, full_refresh=refreshed)
-        ctx.database = SharedDatabase(lakehouse, catalogs)
-        try:
-            return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
-        finally:
-            ctx.database.close()
+        ctx.database = SharedDatabase(lakehouse, catalogs)  # nothing to close: flows close their cursors
+        return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
 
 
 def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers: int | None) -> UpdateResult:
