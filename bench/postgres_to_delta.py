@@ -11,6 +11,7 @@ runs after 1 % changes; (d) read-only ADBC vs connectorx; (e) dlt sql_database (
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import shutil
 import subprocess
@@ -144,7 +145,9 @@ def main() -> None:
         house.create_schema("main.bench", if_not_exists=True)
         t0 = time.perf_counter()
         build(url, "providers", args.rows)
-        print(f"built public.providers: {args.rows:,} rows x 12 columns in {time.perf_counter() - t0:.1f}s")
+        driver = importlib.metadata.version("adbc-driver-postgresql")  # its build decides the decoding's CPU
+        print(f"built public.providers: {args.rows:,} rows x 12 columns in {time.perf_counter() - t0:.1f}s; "
+              f"ADBC PostgreSQL {driver}")  # fmt: skip
         copy_drain(url, "providers")  # warm the cache: every figure below reads from memory
 
         # drain and ingest alternate, best of N each: load from other processes hits both alike

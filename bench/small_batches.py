@@ -13,6 +13,7 @@ Every figure is a whole process, start-up included, as cron or a pipeline runs i
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import shutil
 import statistics
@@ -110,7 +111,8 @@ def run(server: EmbeddedPostgres, work: Path, args: argparse.Namespace) -> None:
     env = {**os.environ, "LAKELOADER_ROOT": str(root)}
     for setup in (["catalogs", "create", "main"], ["schemas", "create", "main.bench"]):
         subprocess.run([*LAKELOADER, *setup], check=True, capture_output=True, env=env)
-    print(f"{os.cpu_count()} cores; medians of {args.runs} interleaved runs, each a whole process")
+    driver = importlib.metadata.version("adbc-driver-postgresql")  # its build decides (e): docs/postgres_source.md
+    print(f"{os.cpu_count()} cores; medians of {args.runs} interleaved runs, each a whole process; ADBC {driver}")
     landing = work / "landing"
     landing.mkdir()
     rows = pa.table(
