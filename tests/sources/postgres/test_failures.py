@@ -12,10 +12,10 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from lakeloader.embedded.server import EmbeddedPostgres
 from lakeloader.errors import TerminalError
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.postgres import IngestSummary, reader
@@ -121,7 +121,7 @@ CUT_AFTER_CONNECT = """
 import json, sys
 from tests.sources.postgres.conftest import Proxy
 from lakeloader.lakehouse.root import Lakehouse
-from lakeloader.sources.postgres import connection, ingest_postgres, reader
+from lakeloader.sources.postgres import connection, ingest_postgres
 
 port, url, root, checkpoint = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 proxy = Proxy(port).start()
@@ -136,7 +136,7 @@ def cut_after_connect(*args, **kwargs):
         proxy.start()
     return con
 
-reader.conn.adbc_connect = cut_after_connect
+connection.adbc_connect = cut_after_connect  # the reader calls it through the module
 summary = ingest_postgres("bronze.cut", lakehouse=Lakehouse(root), source_url=proxy.url(url), table="public.big",
                           checkpoint=checkpoint)
 print(json.dumps({"cut": cut, "retries": summary.retries, "rows": summary.rows}))
@@ -144,7 +144,7 @@ print(json.dumps({"cut": cut, "retries": summary.retries, "rows": summary.rows})
 
 
 def test_a_connection_cut_by_the_network_is_retried_not_a_crash(
-    pg_server: Any, pg_url: str, house: Lakehouse, tmp_path: Path
+    pg_server: EmbeddedPostgres, pg_url: str, house: Lakehouse, tmp_path: Path
 ) -> None:
     """ADBC's PostgreSQL driver before 1.11 aborted the process on an error without a SQLSTATE (apache/arrow-adbc
     #3878): a network cut, unlike a terminated backend, sends none. With 1.8.0 and 1.10.0 this child died of SIGABRT
