@@ -29,7 +29,15 @@ from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import extras
 from lakeloader.sources.files.bad_records import BadRecordsSink
 from lakeloader.sources.files.discovery import Lister
-from lakeloader.sources.files.formats import VANISHED, BadRecord, FileRead, create_reader, probe_schema, read_file
+from lakeloader.sources.files.formats import (
+    VANISHED,
+    BadRecord,
+    FileRead,
+    create_reader,
+    probe_schema,
+    read_file,
+    sniff,
+)
 from lakeloader.sources.files.ledger import FileLedger, LedgerEntry
 from lakeloader.sources.files.options import FilesOptions
 from lakeloader.sources.files.planning import Planner, no_metadata_error, table_has_metadata
@@ -139,6 +147,8 @@ class FilesSource:
     # -- planning ---------------------------------------------------------------------------------------
     def plan_next(self, checkpoint: Checkpoint, *, unlimited: bool = False) -> dict[str, Any] | None:
         plan = self.planner.plan_next(checkpoint, unlimited=unlimited)
+        if plan is not None:
+            self._check_formats(plan["files"])  # before the plan is written: a refused batch leaves no trace
         self.stats.waiting, self.stats.refused_links = self.planner.waiting, len(self.planner.refused)
         return plan
 
@@ -204,6 +214,12 @@ class FilesSource:
             for (path, *_), schema in zip(files, pool.map(look, [f[0] for f in files]), strict=True):
                 if schema is not None and len(schema):
                     fitter.observe(schema, path)
+
+    def _check_formats(self, files: list[list[Any]]) -> None:
+        """Refuse a batch, before it is planned or read, if a file's bytes show another format than the stream's."""
+        with ThreadPoolExecutor(self._threads()) as pool:
+            for _ in pool.map(lambda f: sniff.check(f[0], self.options.format), files):
+                pass
 
     def _table_has(self, column: str) -> bool:
         if self.table_location is None or not delta.is_delta_table(self.table_location):
