@@ -7,7 +7,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakeloader.errors import ConfigError, LakeloaderError, NotFoundError, ReadOnlyError, TerminalError
+from lakeloader.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    LakeloaderError,
+    NotFoundError,
+    ReadOnlyError,
+    TerminalError,
+)
 from lakeloader.lakehouse import names, volumes
 from lakeloader.lakehouse.metastore import Metastore, ObjectInfo, ObjectType
 from lakeloader.paths import DEFAULT_ROOT, ROOT_ENV, STATE_DIR, resolve_root
@@ -32,6 +39,7 @@ class Table:
     """A table known to the metastore, with its Delta location."""
 
     info: ObjectInfo
+    registered: bool = True  # False: a new table that `Lakehouse.register_written` registers at its first commit
 
     @property
     def name(self) -> names.FullName:
@@ -201,6 +209,45 @@ class Lakehouse:
         )
         return Table(info)
 
+    def table_for_write(self, name: str, *, writer: str) -> Table:
+        """The table an ingest writes: the registered one, or a new one registered only at its first commit.
+
+        A run that fails before it commits (a path that does not exist, a refused file) leaves no table behind;
+        `register_written` registers it once its Delta log exists. A table a pipeline owns is refused: only the
+        pipeline's updates write it, as Databricks refuses writes to a pipeline's datasets.
+        """
+        self.refuse_if_foreign(name, doing=f"{writer} into {name}")
+        full = self.parse_table_name(name)
+        self._require_schema(full.schema_name)
+        info = self.metastore.get(str(full))
+        if info is not None and info.kind == "table":
+            refuse_if_pipeline_owned(Table(info), writer=writer)
+            return Table(info)
+        if info is not None:
+            raise AlreadyExistsError(f"{info.kind} {full} already exists; {writer} writes tables: pick another name")
+        path = self._external(self._managed_table_path(full), kind="table", name=str(full))
+        planned = ObjectInfo(
+            full_name=str(full),
+            kind="table",
+            catalog=full.catalog,
+            schema=full.schema,
+            name=full.name,
+            type="MANAGED",
+            location=str(path),
+            comment=None,
+            owner="",
+            created_at="",
+            format="delta",
+        )
+        table = Table(planned, registered=False)
+        return self.register_written(table)  # a crash after an earlier first commit: its table is registered now
+
+    def register_written(self, table: Table) -> Table:
+        """Register a new table once its first commit is in (its Delta log exists); else return it as it is."""
+        if table.registered or not (table.location / "_delta_log").is_dir():
+            return table
+        return self.create_table(str(table.name), if_not_exists=True)
+
     def table(self, name: str) -> Table:
         self.refuse_if_foreign(name, doing=f"table {name} is a foreign table, not a Delta table of the lakehouse")
         full = self.parse_table_name(name)
@@ -339,6 +386,23 @@ class Lakehouse:
         for obj in objects:
             if obj.type == "MANAGED" and obj.location and Path(obj.location).is_relative_to(self.root):
                 shutil.rmtree(obj.location, ignore_errors=True)
+
+
+def refuse_if_pipeline_owned(table: Table, *, writer: str) -> None:
+    """Refuse `writer` on a pipeline's dataset (or its quarantine): only the pipeline's updates write those."""
+    props = table.info.properties
+    pipeline = props.get("pipelines.pipeline")
+    if pipeline is None and "pipelines.quarantine_of" not in props:
+        return
+    what = (
+        f"a {props.get('pipelines.type', 'dataset')} of pipeline {pipeline}"
+        if pipeline
+        else (f"the quarantine of pipeline dataset {props['pipelines.quarantine_of']}")
+    )
+    raise ReadOnlyError(
+        f"{writer} into {table.name}: the table is {what}, and only that pipeline's updates write it (as in "
+        "Databricks); change the pipeline's definition and run it, or write to another table"
+    )
 
 
 def require_table_exists(table: Table) -> None:

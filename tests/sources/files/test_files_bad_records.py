@@ -56,7 +56,7 @@ def test_failfast_commits_nothing(ingest: Ingest, lh: Lakehouse, landing: Path, 
     (landing / "b.json").write_text('{"id": 2}\n{broken\n')
     with pytest.raises(TerminalError, match=r"b\.json line 2.*FAILFAST"):
         ingest(format="json", mode="FAILFAST")
-    assert not (lh.table("bronze.t").location / "_delta_log").exists()
+    assert not (lh.table_for_write("bronze.t", writer="a test").location / "_delta_log").exists()
     assert bad_records(tmp_path).num_rows == 0
     (landing / "b.json").write_text('{"id": 2}\n')  # fixed in place: the replayed plan now reads clean
     assert ingest(format="json", mode="FAILFAST").stats.rows == 2

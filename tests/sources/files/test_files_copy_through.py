@@ -142,7 +142,7 @@ def test_failfast_batch_leaves_no_copies_and_the_rerun_commits_once(
     (landing / "z_bad.parquet").write_bytes(b"PAR1 not really parquet PAR1")
     with pytest.raises(TerminalError, match="FAILFAST"):
         ingest(format="parquet", copyThroughMinFileSize=0, mode="FAILFAST")
-    location = lh.table("bronze.t").location
+    location = lh.table_for_write("bronze.t", writer="a test").location
     assert not list(location.glob("*.parquet"))  # the copies of the failed batch were removed
     got = ingest(format="parquet", copyThroughMinFileSize=0)  # the fix the error names: mode PERMISSIVE
     assert got.stats.copied_files == 3 and got.stats.bad_files == 1

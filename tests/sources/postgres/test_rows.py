@@ -61,7 +61,9 @@ def test_null_keys_are_refused_not_added_again_by_every_run(
     for target, opts in (("bronze.m", merge), ("bronze.i", incremental)):
         with pytest.raises(TerminalError, match=r"primary key id is NULL in 1 row.*--filter 'id IS NOT NULL'"):
             ingest(target=target, **opts)
-        assert not delta.is_delta_table(house.table(target).location)  # nothing was committed
+        assert not delta.is_delta_table(
+            house.table_for_write(target, writer="a test").location
+        )  # nothing was committed
         for _ in range(2):
             ingest(target=target, filter="id IS NOT NULL", **opts)
         assert _ids(house, target) == [1]
@@ -80,7 +82,7 @@ def test_merge_with_repeated_keys_fails_the_first_run_or_keeps_the_latest_by_seq
     opts = {"table": "public.d", "mode": "merge", "primary_key": "id"}
     with pytest.raises(TerminalError, match=r"not unique .* 2 key\(s\) .*\(id=1: 2 rows\).*--sequence-by"):
         ingest(target="bronze.d", **opts)
-    assert not delta.is_delta_table(house.table("bronze.d").location)
+    assert not delta.is_delta_table(house.table_for_write("bronze.d", writer="a test").location)
     for _ in range(2):  # the same result on every run, no delta-rs "multiple source rows" error
         ingest(target="bronze.d", sequence_by="seq", **opts)
         rows = sorted(delta_table(house, "bronze.d").select(["id", "v"]).to_pylist(), key=lambda r: r["id"])

@@ -165,7 +165,7 @@ def ingest_files(
     lh = lakehouse or Lakehouse()
     opts = parse_options(options)
     how = Trigger.parse(trigger)
-    table = lh.create_table(target, if_not_exists=True)
+    table = lh.table_for_write(target, writer="ingest files")
     name = str(table.name)
     source_path = lh.resolve_path(path)
     Lister.create(source_path).check_root()
@@ -178,6 +178,13 @@ def ingest_files(
         )
     declared = schema if isinstance(schema, pa.Schema) else (load_declared_schema(schema) if schema else None)
     cp = Checkpoint(cp_path, target=name, source=f"files:{opts.format}:{source_path}")
+
+    def committed(batch_id: int, stats: RunStats) -> None:
+        nonlocal table
+        table = lh.register_written(table)  # a new table is registered with its first commit, never before
+        if on_batch is not None:
+            on_batch(batch_id, stats)
+
     with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
         stream.check_target(cp, table.location)  # dropped or replaced since the last run: start over, never skip
         source = FilesSource(
@@ -189,12 +196,13 @@ def ingest_files(
             declared_schema=declared,
             bad_records_location=_resolve(lh, opts.bad_records_path),
             schema_location=_resolve(lh, opts.schema_location),
-            on_batch=on_batch,
+            on_batch=committed,
         )
         try:
             with StopFlag() as flag:
                 version = _drive(cp, table.location, source, how, stop or flag.event)
         finally:
+            table = lh.register_written(table)
             bad_table = register_bad_records(lh, table.name, source.bad_sink.location)
         cleaned = clean_source(source.ledger, opts, source.lister.root, destination)
     return IngestSummary(

@@ -123,10 +123,11 @@ def ingest_postgres(
     conn.warn_if_short_password(opts.connection, where=opts.label)
     full = house.parse_table_name(target)
     source = PostgresSource(opts)
+    table = None
     try:
         # the stream is keyed on the database and the relation as Postgres resolves it (not on the address)
         identity = _retrying(opts, source.identity)
-        table = house.create_table(str(full), if_not_exists=True)
+        table = house.table_for_write(str(full), writer="ingest postgres")
         location = table.location
         cp_path = Path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
         _adopt_legacy_checkpoint(cp_path, opts, identity)
@@ -139,6 +140,8 @@ def ingest_postgres(
             return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
     finally:
         source.close()
+        if table is not None:
+            house.register_written(table)  # a new table is registered with its first commit, never before
 
 
 def _adopt_legacy_checkpoint(path: Path, opts: PostgresSourceOptions, identity: str) -> None:
