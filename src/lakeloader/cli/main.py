@@ -27,6 +27,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("bootstrap", "lakeloader.cli.bootstrap:bootstrap_app"),
     ("ingest", "lakeloader.cli.ingest:ingest_app"),
     ("files", "lakeloader.cli.files:files_app"),
+    ("streams", "lakeloader.cli.streams:streams_app"),
     ("pipelines", "lakeloader.cli.pipelines:pipelines_app"),
     ("daemon", "lakeloader.cli.daemon:daemon_app"),
 ]
@@ -94,6 +95,29 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
+def denied_path(exc: OSError) -> str | None:
+    """The path a write was refused on, if `exc` is one (Python's, pyarrow's or delta-rs' way of saying it)."""
+    import re
+
+    if isinstance(exc, PermissionError) and exc.filename:
+        return str(exc.filename)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    if not isinstance(exc, PermissionError) and "Permission denied" not in text:
+        return None
+    found = re.search(r"(?:file|directory|open|create)\s+'?(/[^'\n#]+?)'?(?:#\d+)?(?:\.\s|\s*$|\s*\n)", text)
+    return found.group(1) if found else "a file of the lakehouse"
+
+
+def permission_line(path: str) -> str:
+    """One line for a write this user may not make: what was refused, who is asking, and the ways out."""
+    import getpass
+
+    return (
+        f"permission denied: user {getpass.getuser()} may not write {path}; this command writes there: run it as "
+        "the folder's owner or grant write permission (reading commands work on a read-only lakehouse)"
+    )
+
+
 def run() -> None:
     """Console-script entry: run the app, turning lakeloader errors into one red line and exit code 1."""
     import logging
@@ -122,6 +146,12 @@ def run() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # a bug, not a user mistake: say so, traceback only with --debug
+        denied = denied_path(exc) if isinstance(exc, OSError) else None
+        if denied is not None:  # a folder this user may not write (a shared lakehouse, a read-only volume)
+            from lakeloader.cli.output import error_line
+
+            error_line(permission_line(denied))
+            sys.exit(1)
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors: click's own text
             exc.show()
             sys.exit(int(getattr(exc, "exit_code", 2)))

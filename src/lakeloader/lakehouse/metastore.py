@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from lakeloader.errors import AlreadyExistsError, NotFoundError
+from lakeloader.errors import AlreadyExistsError, NotFoundError, ReadOnlyError
 from lakeloader.paths import create_private_file, make_private_dir
 
 Kind = Literal["catalog", "schema", "table", "volume"]
@@ -122,24 +123,55 @@ class Metastore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        # a lakehouse this user may read but not write: reading commands work, writing ones say why they cannot
+        self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        if self.read_only:
+            return
         make_private_dir(path.parent)
         create_private_file(path)
         with self._connect() as con:
             con.executescript(_DDL)
 
+    def _open(self) -> sqlite3.Connection:
+        if not self.read_only:
+            con = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            return con
+        uri = "file:" + urllib.parse.quote(str(self.path)) + "?mode=ro"
+        try:
+            con = sqlite3.connect(uri, uri=True, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # WAL without its -shm file, in a folder this user cannot create it in: nobody writes it meanwhile
+            # (whoever could would have left the file), so it is read as it is
+            con = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+        return con
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         con = getattr(self._local, "con", None)
         if con is None or self._local.pid != os.getpid():  # never a connection made before a fork
-            con = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
+            con = self._open()
             con.execute(f"PRAGMA busy_timeout={int(self.BUSY_TIMEOUT_S * 1000)}")
             self._local.con, self._local.pid = con, os.getpid()
         yield con
 
+    def close(self) -> None:
+        """Close this thread's connection (the last one to close folds the WAL back into the file)."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            self._local.con = None
+            con.close()
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise ReadOnlyError(
+                f"lakehouse {self.path.parent.parent} is read-only for user {_owner()}: no write permission on "
+                f"{self.path}; this command changes the lakehouse, so run it as the lakehouse's owner or grant "
+                "write permission (reading commands work as they are)"
+            )
         with self._connect() as con:
             for attempt in range(50):
                 try:
