@@ -1,9 +1,8 @@
-"""Avro files polars cannot read — maps, unions of several types — as fastavro records turned into Arrow.
+"""Avro records fastavro decodes, turned into Arrow of spark-avro's types (`avro_schema.arrow_type`).
 
-Types follow spark-avro: a map is `map<string, V>`; a union of null and one type is that type; `int`+`long` is a
-long, `float`+`double` a double; any other union is `struct<member0, member1, ...>` (one member per non-null
-branch, the one a value took set). Every other type maps as polars maps it, so files read either way share
-one table.
+The exact reader for what polars cannot read (maps, unions of several types, null, decimals wider than 38) or
+refuses; it keeps every record before any damage. Many-typed unions are read through `wrap_unions`, so each
+value lands in the member of the branch it was written with.
 """
 
 from __future__ import annotations
@@ -11,186 +10,143 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import io
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
-from lakeloader.sources.files.formats import BadRecord, FileRead
+from lakeloader.sources.files.formats.avro_schema import MAX_DECIMAL, arrow_schema, kind, logical, merged, non_null
 
-_PRIMITIVE = {
-    "null": pa.null(),
-    "boolean": pa.bool_(),
-    "int": pa.int32(),
-    "long": pa.int64(),
-    "float": pa.float32(),
-    "double": pa.float64(),
-    "bytes": pa.binary(),
-    "string": pa.string(),
-}
-_TIMESTAMPS = {
-    "timestamp-millis": ("ms", "UTC"),
-    "timestamp-micros": ("us", "UTC"),
-    "timestamp-nanos": ("ns", "UTC"),
-    "local-timestamp-millis": ("ms", None),
-    "local-timestamp-micros": ("us", None),
-    "local-timestamp-nanos": ("ns", None),
-}
+Convert = Callable[[Any], Any]
 
 
-def _kind(schema: Any) -> str:
-    return schema if isinstance(schema, str) else ("union" if isinstance(schema, list) else str(schema["type"]))
+def _union(schema: list[Any], wrapped: bool) -> Convert | None:
+    branches = non_null(schema)
+    if not branches:
+        return lambda v: None
+    if len(branches) == 1 or merged(branches):
+        inner = converter(branches[0], wrapped=wrapped) if len(branches) == 1 else None
+        if inner is None:
+            return _named_value
+        return lambda v: None if v is None else inner(_named_value(v))
+    convs = [converter(b, wrapped=wrapped) or _same for b in branches]
+    empty = {f"member{i}": None for i in range(len(branches))}
+
+    def members(v: Any) -> Any:
+        if v is None:
+            return None
+        if wrapped:  # ("u<k>m<i>", {"v": value}): the branch is in the wrapper's name
+            name, record = v
+            i = int(name.rpartition("m")[2])
+            value = record["v"]
+        else:
+            value = _named_value(v)
+            i = next((j for j, b in enumerate(branches) if _accepts(value, b)), -1)
+            if i < 0:
+                raise ValueError(f"a {type(value).__name__} value matches no branch of union {schema}")
+        out = dict(empty)
+        out[f"member{i}"] = convs[i](value)
+        return out
+
+    return members
 
 
-def _branches(schema: list[Any]) -> list[Any]:
-    return [b for b in schema if _kind(b) != "null"]
+def _same(v: Any) -> Any:
+    return v
 
 
-def needs_records(schema: Any) -> bool:
-    """True if the (expanded) schema holds a map or a union of several non-null types anywhere."""
-    kind = _kind(schema)
-    if kind == "union":
-        branches = _branches(schema)
-        return len(branches) > 1 or any(needs_records(b) for b in branches)
-    if kind == "map":
-        return True
-    if kind == "record":
-        return any(needs_records(f["type"]) for f in schema["fields"])
-    if kind == "array":
-        return needs_records(schema["items"])
-    return False
+def _named_value(v: Any) -> Any:
+    return v[1] if isinstance(v, tuple) else v  # fastavro's (name, record) for a record in a union
 
 
-def _members(branches: list[Any]) -> bool:
-    """True if a union of these non-null branches is a struct of members (not one type, int+long, float+double)."""
-    kinds = {_kind(b) for b in branches}
-    return len(branches) > 1 and not (len(branches) == 2 and kinds in ({"int", "long"}, {"float", "double"}))
+def converter(schema: Any, *, wrapped: bool = True) -> Convert | None:
+    """A function turning what fastavro decoded into what `pa.array` takes for `arrow_type(schema)`; None: as is."""
+    k = kind(schema)
+    if k == "union":
+        return _union(schema, wrapped)
+    if k == "record":
+        convs = [(f["name"], converter(f["type"], wrapped=wrapped)) for f in schema["fields"]]
+        todo = [(name, c) for name, c in convs if c is not None]
+        if not todo:
+            return None
 
+        def record(v: Any) -> Any:
+            out = dict(v)
+            for name, c in todo:
+                value = out.get(name)
+                out[name] = None if value is None else c(value)
+            return out
 
-def arrow_type(schema: Any) -> pa.DataType:
-    """The Arrow type of an expanded Avro schema (see the module docstring)."""
-    kind = _kind(schema)
-    if kind == "union":
-        branches = _branches(schema)
-        if not branches:
-            return pa.null()
-        if len(branches) == 1:
-            return arrow_type(branches[0])
-        if not _members(branches):
-            return pa.int64() if {_kind(b) for b in branches} == {"int", "long"} else pa.float64()
-        return pa.struct([pa.field(f"member{i}", arrow_type(b)) for i, b in enumerate(branches)])
-    logical = schema.get("logicalType") if isinstance(schema, dict) else None
-    if logical == "date":
-        return pa.date32()
-    if logical in ("time-millis", "time-micros"):
-        return pa.time64("ns") if logical == "time-millis" else pa.time64("us")
-    if logical in _TIMESTAMPS:
-        unit, tz = _TIMESTAMPS[logical]
-        return pa.timestamp(unit, tz=tz)
-    if logical == "decimal":
-        precision, scale = int(schema["precision"]), int(schema.get("scale", 0))
-        return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
-    if logical == "uuid":
-        return pa.string()
-    if kind in _PRIMITIVE:
-        return _PRIMITIVE[kind]
-    if kind == "record":
-        return pa.struct([pa.field(f["name"], arrow_type(f["type"])) for f in schema["fields"]])
-    if kind == "enum":
-        return pa.string()
-    if kind == "fixed":
-        return pa.binary()
-    if kind == "array":
-        return pa.list_(arrow_type(schema["items"]))
-    if kind == "map":
-        return pa.map_(pa.string(), arrow_type(schema["values"]))
-    raise ValueError(f"Avro type {kind!r} is not supported")
+        return record
+    if k == "array":
+        item = converter(schema["items"], wrapped=wrapped)
+        if item is None:
+            return None
+        return lambda v: [None if x is None else item(x) for x in v]
+    if k == "map":
+        value = converter(schema["values"], wrapped=wrapped) or _same
+        return lambda v: [(key, None if x is None else value(x)) for key, x in v.items()]
+    if not wrapped and k in ("bytes", "fixed"):  # through a reader schema: fastavro leaves defaults as JSON
+        from lakeloader.sources.files.formats.avro_resolve import json_default
+
+        wide = logical(schema) == "decimal" and int(schema["precision"]) > MAX_DECIMAL
+        return lambda v: json_default(schema, v) if isinstance(v, str) else str(v) if wide else v
+    if logical(schema) == "decimal" and int(schema["precision"]) > MAX_DECIMAL:
+        return str
+    if logical(schema) == "timestamp-millis" or logical(schema) == "local-timestamp-millis":
+        return lambda v: v * 1000 if isinstance(v, int) else v  # a plain long resolved to this type: millis
+    return None
 
 
 def _accepts(value: Any, schema: Any) -> bool:
-    """True if a value fastavro decoded can have come from union branch `schema`."""
-    kind = _kind(schema)
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):  # a named type in a union
-        return isinstance(schema, dict) and kind in ("record", "enum", "fixed") and schema.get("name") == value[0]
-    logical = schema.get("logicalType") if isinstance(schema, dict) else None
-    if logical == "date":
+    """True if a value fastavro decoded (through a reader schema) can come from union branch `schema`."""
+    k, lt = kind(schema), logical(schema)
+    if lt == "date":
         return isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)
-    if logical in _TIMESTAMPS:
+    if lt is not None and "timestamp" in lt:
         return isinstance(value, _dt.datetime)
-    if logical in ("time-millis", "time-micros"):
-        return isinstance(value, _dt.time)
-    if logical == "decimal":
+    if lt == "decimal":
         return isinstance(value, decimal.Decimal)
-    checks: dict[str, Any] = {
-        "null": lambda v: v is None,
+    checks: dict[str, Callable[[Any], bool]] = {
         "boolean": lambda v: isinstance(v, bool),
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "float": lambda v: isinstance(v, float),
         "double": lambda v: isinstance(v, float),
-        "string": lambda v: isinstance(v, str) or logical == "uuid",
+        "string": lambda v: isinstance(v, str),
         "bytes": lambda v: isinstance(v, bytes),
         "array": lambda v: isinstance(v, list),
         "map": lambda v: isinstance(v, dict),
         "record": lambda v: isinstance(v, dict),
-        "enum": lambda v: isinstance(v, str),
-        "fixed": lambda v: isinstance(v, bytes),
+        "enum": lambda v: isinstance(v, str) and v in schema["symbols"],
+        "fixed": lambda v: isinstance(v, bytes) and len(v) == schema["size"],
     }
-    return bool(checks.get(kind, lambda v: False)(value))
+    return bool(checks.get(k, lambda v: False)(value))
 
 
-def convert(value: Any, schema: Any) -> Any:
-    """A value fastavro decoded, as `pa.array` takes it for `arrow_type(schema)`."""
-    kind = _kind(schema)
-    if kind == "union":
-        if value is None:
-            return None
-        branches = _branches(schema)
-        member = next((i for i, b in enumerate(branches) if _accepts(value, b)), None)
-        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-            value = value[1]  # fastavro's (name, value) for a named type in a union
-        if member is None and len(branches) == 1:
-            member = 0
-        if member is None:
-            raise ValueError(f"a {type(value).__name__} value matches no branch of union {schema}")
-        if not _members(branches):
-            return convert(value, branches[member])
-        return {f"member{i}": convert(value, b) if i == member else None for i, b in enumerate(branches)}
-    if value is None:
-        return None
-    if kind == "record":
-        return {f["name"]: convert(value.get(f["name"]), f["type"]) for f in schema["fields"]}
-    if kind == "array":
-        return [convert(v, schema["items"]) for v in value]
-    if kind == "map":
-        return [(k, convert(v, schema["values"])) for k, v in value.items()]
-    if isinstance(schema, dict) and schema.get("logicalType") == "uuid":
-        return str(value)
-    return value
+def decode(
+    container: bytes, schema: Any, *, wrapped: bool = True, reader_schema: Any = None
+) -> tuple[pa.Table, str | None]:
+    """The records of a container as an Arrow table of `schema`'s types, and what stopped decoding early (or None).
 
-
-def writer_schema(data: bytes) -> Any:
-    """The container's schema, expanded (named types written out wherever they are used)."""
-    import fastavro
-    from fastavro.schema import expand_schema
-
-    return expand_schema(fastavro.reader(io.BytesIO(data)).writer_schema)
-
-
-def read(path: str, data: bytes) -> FileRead:
-    """Every record fastavro decodes (up to any damage, reported as one bad record), as an Arrow table."""
+    `schema` is the normalised schema of the records produced: the writer's (its many-typed unions wrapped
+    in the container's header when `wrapped`), or the reader's when `reader_schema` resolves them.
+    """
     import fastavro
 
-    reader = fastavro.reader(io.BytesIO(data), return_named_type=True)
-    schema = writer_schema(data)
-    struct = arrow_type(schema)
+    struct = pa.struct(list(arrow_schema(schema)))
+    top = schema if kind(schema) == "record" else None
+    convert = converter(schema, wrapped=wrapped)
     rows: list[Any] = []
-    bad: list[BadRecord] = []
+    error: str | None = None
     try:
+        reader = fastavro.reader(
+            io.BytesIO(container), reader_schema=reader_schema, return_record_name=True,
+            return_record_name_override=True,
+        )  # fmt: skip
         for record in reader:
-            rows.append(convert(record, schema))
-    except Exception as exc:
-        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        bad.append(BadRecord(path, f"corrupt Avro after record {len(rows)}: {text}", offset=len(rows)))
-        if not rows:
-            return FileRead(None, bad)
-    return FileRead(pa.Table.from_struct_array(pa.array(rows, struct)), bad)
+            value = record if convert is None else convert(record)
+            rows.append(value if top is not None else {"value": value})
+    except Exception as exc:  # a damaged record: any exception type of fastavro's
+        error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return pa.Table.from_struct_array(pa.array(rows, struct)), error
