@@ -189,7 +189,7 @@ def test_a_valid_file_polars_refuses_is_read_all_the_same(tmp_path: Path, monkey
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
 _long = st.integers(-(2**63), 2**63 - 1)
 _cents = st.integers(-(10**11), 10**11).map(lambda c: decimal.Decimal(c).scaleb(-2))
-_rows = {
+_rows: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "fast": st.fixed_dictionaries({"status": _text, "amount": _cents, "codes": st.lists(_text, max_size=3)}),
     "records": st.fixed_dictionaries(
         {"status": _text, "attrs": st.dictionaries(_text, _long, max_size=3), "v": st.none() | _long | _text}
