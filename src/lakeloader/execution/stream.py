@@ -6,6 +6,7 @@ recorded is replayed with the SAME plan, and skipped without reading if Delta al
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -18,6 +19,7 @@ import pyarrow as pa
 
 from lakeloader.errors import CommitConflictError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, StreamInUseError
+from lakeloader.execution.triggers import StopFlag
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
 
@@ -118,17 +120,22 @@ def run_available_now(
     writer: Writer,
     *,
     max_batches: int | None = None,
+    stop: StopFlag | None = None,
 ) -> Iterator[CommitResult]:
-    """Replay a pending batch if a crash left one, then plan and commit batches until nothing is new."""
+    """Replay a pending batch if a crash left one, then plan and commit batches until nothing is new (or `stop`
+    is set: no batch is planned after it, so the batch in flight is the last)."""
     expected, pending = start_run(checkpoint)
     if pending is not None:
         yield run_batch(checkpoint, location, *pending, source, writer)
     count = 0
     while max_batches is None or count < max_batches:
-        next_plan = source.plan_next(checkpoint)
-        if next_plan is None:
-            return
-        batch_id = plan_batch(checkpoint, next_plan, expected=expected)
+        with stop.planning if stop is not None else contextlib.nullcontext():  # a stop comes before or after
+            if stop is not None and stop.event.is_set():
+                return
+            next_plan = source.plan_next(checkpoint)
+            if next_plan is None:
+                return
+            batch_id = plan_batch(checkpoint, next_plan, expected=expected)
         yield run_batch(checkpoint, location, batch_id, next_plan, source, writer)
         expected = batch_id + 1
         count += 1
