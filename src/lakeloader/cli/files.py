@@ -14,9 +14,14 @@ files_app = typer.Typer(help="Inspect files streams: the file ledger, schema ver
 
 def _ledger_path(checkpoint: str) -> Path:
     from lakeloader.cli.context import state
+    from lakeloader.sources.files.ledger import ledger_of
 
-    root = state.lakehouse().resolve_path(checkpoint)
-    return root / "sources" / "files" / "ledger.db"
+    return ledger_of(state.lakehouse().resolve_path(checkpoint))
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """A ledger's counts per status in one line: `3 ingested, 1 bad` (`files state --summary`, `streams show`)."""
+    return ", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())) or "no files yet"
 
 
 @files_app.command("state")
@@ -38,7 +43,7 @@ def files_state(
         if as_json:
             print_json(counts)
         else:
-            say(", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())) or "no files yet")
+            say(summary_line(counts))
         return
     rows = ledger.rows(status=status, limit=limit)
     emit(

@@ -48,6 +48,14 @@ def ingest_files_command(
         str,
         typer.Option("--wait-for-lock", help="When another run holds the stream, wait this long (30s, 10m) for it."),
     ] = "0",
+    allow_second_stream: Annotated[
+        bool,
+        typer.Option(
+            "--allow-second-stream",
+            help="Let a new checkpoint fill a table that another stream already fills from this path (loads every "
+            "file again).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -94,6 +102,7 @@ def ingest_files_command(
             lakehouse=state.lakehouse(),
             on_batch=progress,
             wait_for_lock=wait_for_lock,
+            allow_second_stream=allow_second_stream,
             **options,
         )
     if as_json:

@@ -121,6 +121,14 @@ def ingest_postgres_command(
     trigger: Annotated[
         str, typer.Option("--trigger", help="available-now | once | interval=1m (micro-batches until Ctrl-C / SIGTERM)")
     ] = "available-now",
+    allow_second_stream: Annotated[
+        bool,
+        typer.Option(
+            "--allow-second-stream",
+            help="incremental: let a new checkpoint fill a table that another stream already fills from this "
+            "relation (reads it again from the start).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -229,6 +237,7 @@ def ingest_postgres_command(
             checkpoint=optional_local_path(checkpoint),
             progress=progress,
             wait_for_lock=wait_for_lock,
+            allow_second_stream=allow_second_stream,
             **fields,
         )
     if as_json:

@@ -7,6 +7,7 @@ data (`dataChange: true`) adds a file: OPTIMIZE (dataChange false) is no change;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -72,3 +73,25 @@ def read_commit(location: str | os.PathLike[str], version: int, *, table_name: s
         elif "commitInfo" in action:
             operation = str(action["commitInfo"].get("operation", ""))
     return Commit(version, operation, added, removes)
+
+
+def recent_commit_infos(location: str | os.PathLike[str], *, latest: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The `commitInfo` of the commits after the log's last checkpoint, up to version `latest` (at most `limit`,
+    oldest first): what a Delta checkpoint does not carry, read from the few JSON commits written since."""
+    log_dir = Path(location) / "_delta_log"
+    start = 0
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no checkpoint yet: from version 0
+        start = int(json.loads((log_dir / "_last_checkpoint").read_text())["version"]) + 1
+    infos: list[dict[str, Any]] = []
+    for version in range(max(start, latest - limit + 1, 0), latest + 1):
+        try:
+            lines = _log_file(Path(location), version).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            if '"commitInfo"' in line:
+                info = json.loads(line).get("commitInfo")
+                if isinstance(info, dict):
+                    infos.append({**info, "version": version})
+                break
+    return infos

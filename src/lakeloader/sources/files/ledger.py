@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS stream (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def ledger_of(checkpoint: str | Path) -> Path:
+    """Where a files stream keeps its ledger inside its checkpoint folder."""
+    return Path(checkpoint) / "sources" / "files" / LEDGER_FILE
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     path: str

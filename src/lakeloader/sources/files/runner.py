@@ -19,8 +19,9 @@ from typing import Any
 
 from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
-from lakeloader.execution import stream
+from lakeloader.execution import registry, stream
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.second_stream import refuse_second_stream
 from lakeloader.execution.triggers import StopFlag, Trigger
 from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
@@ -144,6 +145,7 @@ def ingest_files(
     on_batch: Callable[[int, RunStats], None] | None = None,
     stop: threading.Event | None = None,
     wait_for_lock: float | str = 0,
+    allow_second_stream: bool = False,
     **options: Any,
 ) -> IngestSummary:
     """Ingest new files under `path` into table `target`, exactly once (Auto Loader's `cloudFiles`).
@@ -155,6 +157,8 @@ def ingest_files(
         schema: a declared schema: Arrow schema, DDL text, or a path to an .avsc file.
         trigger: "availableNow", "once" or "interval=30s".
         wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
+        allow_second_stream: let a new checkpoint fill a table that another stream already fills from `path`
+            (refused by default: it would load every file again).
         options: Auto Loader options (format=..., maxFilesPerTrigger=..., schemaEvolutionMode=...).
     """
     import pyarrow as pa
@@ -187,6 +191,8 @@ def ingest_files(
 
     with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
         stream.check_target(cp, table.location)  # dropped or replaced since the last run: start over, never skip
+        refuse_second_stream(lh, cp, table.location, allow=allow_second_stream, again="load every file again")
+        registry.register(lh.metastore, cp, kind="files")  # where `lakeloader streams` finds it
         source = FilesSource(
             path=source_path,
             options=opts,

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.second_stream import commit_metadata
 from lakeloader.lakehouse import datafiles, delta, types
 from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
@@ -456,7 +457,7 @@ class FilesSource:
                     mode="overwrite" if predicate else "append",
                     predicate=predicate,
                     table_name=self.table_name,
-                    metadata={"source": "files", "files": len(files)},
+                    metadata={"source": "files", "files": len(files), **commit_metadata(self.checkpoint)},
                     copied_files=copies,
                 )
                 self._copied.pop(batch_id, None)  # committed: the table owns them now

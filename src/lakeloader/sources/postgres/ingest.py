@@ -20,7 +20,9 @@ from pydantic import ValidationError
 
 from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
+from lakeloader.execution import registry
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
+from lakeloader.execution.second_stream import commit_metadata, refuse_second_stream
 from lakeloader.execution.stream import Writer, check_target, run_available_now
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
@@ -103,6 +105,7 @@ def ingest_postgres(
     progress: Progress | None = None,
     max_batches: int | None = None,
     wait_for_lock: float | str = 0,
+    allow_second_stream: bool = False,
     **fields: Any,
 ) -> IngestSummary:
     """Ingest a Postgres table or query into the Delta table `target` (catalog.schema.table), exactly once.
@@ -114,6 +117,8 @@ def ingest_postgres(
         checkpoint: the stream's checkpoint folder (default: under the lakehouse's state folder).
         progress: called with (rows, bytes) read so far, after each Arrow batch.
         wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
+        allow_second_stream: let a new incremental stream fill a table that another stream already fills from the
+            same relation (refused by default: it would read the relation again from the start).
     """
     from lakeloader.lakehouse.root import Lakehouse
 
@@ -134,14 +139,34 @@ def ingest_postgres(
         cp = Checkpoint(cp_path, target=str(full), source=identity, address=conn.address_label(opts.connection))
         with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
             check_target(cp, location)  # dropped or replaced since the last run: start over, never skip
+            if opts.mode == "incremental":  # full reads it all on every run; merge cannot double a row
+                again = f"read {source.relation.name} again from the start"
+                refuse_second_stream(house, cp, location, allow=allow_second_stream, again=again)
+            registry.register(house.metastore, cp, kind="postgres", settings=_settings(opts))
             writer = make_writer(
-                location, table_name=str(full), stream_id=cp.stream_id, source=source, progress=progress
+                location,
+                table_name=str(full),
+                stream_id=cp.stream_id,
+                source=source,
+                progress=progress,
+                stream_metadata=commit_metadata(cp),
             )
             return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
     finally:
         source.close()
         if table is not None:
             house.register_written(table)  # a new table is registered with its first commit, never before
+
+
+def _settings(opts: PostgresSourceOptions) -> dict[str, Any]:
+    """What `lakeloader streams show` tells of a run's options (never the connection)."""
+    return {
+        "mode": opts.mode,
+        "write_mode": opts.write_mode,
+        "cursor": opts.cursor,
+        "primary_key": list(opts.primary_key),
+        "lookback": opts.lookback,
+    }
 
 
 def _adopt_legacy_checkpoint(path: Path, opts: PostgresSourceOptions, identity: str) -> None:

@@ -12,6 +12,8 @@ from lakeloader.execution.triggers import Trigger, run
 from lakeloader.sources.postgres.ingest import IngestSummary, build_options, ingest_postgres
 from lakeloader.sources.postgres.options import PostgresSourceOptions
 
+_RUN_ARGUMENTS = ("checkpoint", "lakehouse", "progress", "wait_for_lock", "allow_second_stream")  # not source options
+
 
 def ingest_postgres_triggered(
     target: str,
@@ -27,7 +29,7 @@ def ingest_postgres_triggered(
     how = Trigger.parse(trigger)
     run_kwargs = dict(kwargs)
     if how.kind == "once":  # one batch with everything new, row limits ignored (Spark's Trigger.Once)
-        fields = {k: v for k, v in kwargs.items() if k not in ("checkpoint", "lakehouse", "progress", "wait_for_lock")}
+        fields = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS}
         base = build_options(options, fields)
         options = base.model_copy(update={"max_rows_per_batch": None})
         run_kwargs = {k: v for k, v in kwargs.items() if k not in fields}

@@ -8,7 +8,7 @@ again, and is refused. Merge upserts by key, one row per key, and never inserts 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,9 +107,17 @@ def _refuse_reappending(location: Path, source: PostgresSource, plan: dict[str, 
 
 
 def make_writer(
-    location: Path, *, table_name: str, stream_id: str, source: PostgresSource, progress: Progress | None
+    location: Path,
+    *,
+    table_name: str,
+    stream_id: str,
+    source: PostgresSource,
+    progress: Progress | None,
+    stream_metadata: Mapping[str, Any] | None = None,
 ) -> Writer:
-    """The commit step for the source's mode: append, overwrite or merge, with the batch's transaction."""
+    """The commit step for the source's mode: append, overwrite or merge, with the batch's transaction.
+
+    `stream_metadata` joins each commit's info (the stream's checkpoint and source: the log names the stream)."""
     opts = source.opts
 
     def fail(error: TerminalError) -> TerminalError:
@@ -118,6 +126,7 @@ def make_writer(
 
     def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
         metadata = {"source": source_label(source), "postgres.mode": opts.mode, "postgres.hwm": plan.get("hi")}
+        metadata.update(stream_metadata or {})
         if opts.mode == "incremental":
             if opts.primary_key:
                 data = keys.checked(data, keys=opts.primary_key, unique=False, where=opts.label, fail=fail)
