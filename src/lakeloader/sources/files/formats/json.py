@@ -5,7 +5,8 @@
 Numbers keep what the file says. Without `inferColumnTypes` (and under a declared schema, which is applied to
 the text) a number is its source text (`19.90` stays "19.90", `1e400` stays "1e400"): pyarrow would parse it
 into a double first, so a file whose numbers are not all plain integers is parsed by Python with the text kept.
-With `inferColumnTypes`, integers beyond int64 become `decimal(p,0)`, as Spark infers them.
+With `inferColumnTypes`, integers beyond int64 become `decimal(p,0)`, as Spark infers them: pyarrow reads such an
+integer as a double, at least 2**63 in size, so only a file with a double that large is parsed again by Python.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import io
 import json as _json
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from lakeloader.sources.files.options import FilesOptions
 
 _NEG_ZERO = re.compile(rb"-0(?![.\deE])")  # "-0" would read back as "0" from an int64
-_LONG_DIGITS = re.compile(rb"\d{19}")  # an integer that may not fit int64 (pyarrow would make it a double)
+_INT64_SIZE = float(2**63)  # pyarrow reads an integer beyond int64 as a double at least this large
 
 
 class RawNumber(str):
@@ -56,6 +58,35 @@ def _has_float(t: pa.DataType) -> bool:
         return any(_has_float(t.field(i).type) for i in range(t.num_fields))
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return _has_float(t.value_type)
+    return False
+
+
+def _float_values(values: pa.Array) -> Iterator[pa.Array]:
+    """The floating-point values of an array, at any depth of structs and lists."""
+    t = values.type
+    if pa.types.is_floating(t):
+        yield values
+    elif pa.types.is_struct(t):
+        for i in range(t.num_fields):
+            yield from _float_values(values.field(i))
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        yield from _float_values(values.flatten())
+
+
+def _beyond_int64(table: pa.Table) -> bool:
+    """True if a double holds what may be an integer past int64 (or infinity: a harmless false alarm).
+
+    A scan of the values, not of the text: a regex over the bytes (`\\d{19}`) held the GIL for as long as
+    pyarrow took to parse the file, and the decode workers queued on it (JSON ingest 5.2x its raw read).
+    """
+    import pyarrow.compute as pc
+
+    for column in table.columns:
+        for chunk in column.chunks:
+            for values in _float_values(chunk):
+                top = pc.max(pc.abs(values)).as_py()
+                if top is not None and top >= _INT64_SIZE:
+                    return True
     return False
 
 
@@ -157,10 +188,9 @@ def _line_by_line(path: str, data: bytes, *, raw: bool) -> FileRead:
 
 def _needs_python(table: pa.Table, data: bytes, *, raw: bool) -> bool:
     """True if pyarrow's numbers are not what the file says (see the module docstring)."""
-    floats = any(_has_float(f.type) for f in table.schema)
     if raw:
-        return floats or _NEG_ZERO.search(data) is not None
-    return floats and _LONG_DIGITS.search(data) is not None
+        return any(_has_float(f.type) for f in table.schema) or _NEG_ZERO.search(data) is not None
+    return _beyond_int64(table)
 
 
 def read(path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
