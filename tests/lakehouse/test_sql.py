@@ -15,7 +15,7 @@ from lakeloader.lakehouse.sql import query
 def lh(lakehouse: Lakehouse) -> Lakehouse:
     lakehouse.create_catalog("kardia")
     lakehouse.create_schema("kardia.`01_bronze`")
-    lakehouse.create_catalog("main")
+    lakehouse.create_catalog("main", if_not_exists=True)
     lakehouse.create_schema("main.kardia_bronze")
     claims = lakehouse.create_table("kardia.01_bronze.claims")
     delta.write(claims.location, pa.table({"id": list(range(100)), "amount": [float(i) for i in range(100)]}))

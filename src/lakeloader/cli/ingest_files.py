@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,24 +75,20 @@ def ingest_files_command(
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False, style="bold"),
-        TextColumn("batch {task.fields[batch]}  {task.fields[files]:,} files  {task.fields[rows]:,} rows"),
-        TextColumn("{task.fields[mb]:,.1f} MB  {task.fields[bad]:,} bad"),
+        TextColumn("{task.fields[files]:,} files  {task.fields[mb]:,.1f} MB  {task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s  {task.fields[bad]:,} bad  {task.fields[batches]} batches in"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
         disable=not show,
     ) as bar:
-        task = bar.add_task(f"{Path(path).name} → {target}", batch="-", files=0, rows=0, mb=0.0, bad=0)
+        task = bar.add_task(f"{Path(path).name} → {target}", files=0, rows=0, mb=0.0, bad=0, rate=0.0, batches=0)
+        started = time.monotonic()
 
-        def progress(batch_id: int, stats: RunStats) -> None:
-            bar.update(
-                task,
-                batch=batch_id,
-                files=stats.files,
-                rows=stats.rows,
-                mb=stats.bytes / 1e6,
-                bad=stats.bad_records,
-            )
+        def progress(stats: RunStats) -> None:  # as each file is read, and as each batch commits
+            rate = stats.rows / max(time.monotonic() - started, 1e-3)
+            bar.update(task, files=stats.files, rows=stats.rows, mb=stats.bytes / 1e6, bad=stats.bad_records,
+                       rate=rate, batches=stats.batches)  # fmt: skip
 
         summary = ingest_files(
             target,
@@ -100,7 +97,8 @@ def ingest_files_command(
             schema=schema,
             trigger=trigger,
             lakehouse=state.lakehouse(),
-            on_batch=progress,
+            on_batch=lambda _batch_id, stats: progress(stats),
+            on_read=progress,
             wait_for_lock=wait_for_lock,
             allow_second_stream=allow_second_stream,
             **options,
@@ -109,3 +107,7 @@ def ingest_files_command(
         print_json(summary.to_dict())
     else:
         say(summary.line())
+    if summary.interrupted:
+        from lakeloader.execution.triggers import exit_code
+
+        raise typer.Exit(exit_code(summary.stop_signal))

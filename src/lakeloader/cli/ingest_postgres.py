@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
@@ -58,7 +59,10 @@ def _audit(values: list[str] | None) -> dict[str, str | None] | None:
 
 
 def ingest_postgres_command(
-    target: Annotated[str, typer.Option("--target", help="Delta table: [catalog.]schema.table.")],
+    target: Annotated[
+        str,
+        typer.Option("--target", help="Delta table: catalog.schema.table (or schema.table in the current catalog)."),
+    ],
     source_url: Annotated[
         str | None, typer.Option("--source-url", help="postgresql://user@host:5432/db (password: use --password).")
     ] = None,
@@ -89,21 +93,35 @@ def ingest_postgres_command(
         str | None,
         typer.Option("--sequence-by", help="merge: of several rows of one key in a batch, keep the highest."),
     ] = None,
-    partition_column: Annotated[str | None, typer.Option("--partition-column")] = None,
+    partition_column: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-column", help="Numeric, date or timestamp column to split reads on (Spark: partitionColumn)."
+        ),
+    ] = None,
     num_partitions: Annotated[
         int | None, typer.Option("--num-partitions", help="Parallel reads (default: automatic for big tables).")
     ] = None,
     lower_bound: Annotated[
         str | None, typer.Option("--lower-bound", help="Stride bound: a number, or 2024-01-01 [12:00:00].")
     ] = None,
-    upper_bound: Annotated[str | None, typer.Option("--upper-bound")] = None,
-    max_rows_per_batch: Annotated[int | None, typer.Option("--max-rows-per-batch")] = None,
+    upper_bound: Annotated[
+        str | None,
+        typer.Option("--upper-bound", help="Stride bound, as --lower-bound (rows beyond it are still read)."),
+    ] = None,
+    max_rows_per_batch: Annotated[
+        int | None,
+        typer.Option("--max-rows-per-batch", help="With a cursor: at most this many rows per committed batch."),
+    ] = None,
     sslmode: Annotated[str | None, typer.Option("--sslmode", help="disable ... verify-full")] = None,
     sslrootcert: Annotated[
         str | None, typer.Option("--sslrootcert", help="CA file for verify-* (a /Volumes/... path too).")
     ] = None,
     statement_timeout: Annotated[str | None, typer.Option("--statement-timeout", help="e.g. 30m")] = None,
-    init_statement: Annotated[str | None, typer.Option("--init-statement")] = None,
+    init_statement: Annotated[
+        str | None,
+        typer.Option("--init-statement", help="SQL run on each session first (Spark: sessionInitStatement)."),
+    ] = None,
     pooler: Annotated[
         bool, typer.Option("--pooler", help="Behind a transaction pooler: no server-side prepared statements.")
     ] = False,
@@ -203,16 +221,17 @@ def ingest_postgres_command(
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False, style="bold"),
-        TextColumn("{task.fields[rows]:,} rows  {task.fields[mb]:,.1f} MB"),
+        TextColumn("{task.fields[rows]:,} rows  {task.fields[mb]:,.1f} MB  {task.fields[rate]:,.0f} rows/s"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
         disable=not show,
     ) as bar:
-        task = bar.add_task(f"{source or table or 'query'} → {target}", rows=0, mb=0.0)
+        task = bar.add_task(f"{source or table or 'query'} → {target}", rows=0, mb=0.0, rate=0.0)
+        started = time.monotonic()
 
         def progress(rows: int, nbytes: int) -> None:
-            bar.update(task, rows=rows, mb=nbytes / 1e6)
+            bar.update(task, rows=rows, mb=nbytes / 1e6, rate=rows / max(time.monotonic() - started, 1e-3))
 
         options = None
         if source is not None:
@@ -244,3 +263,7 @@ def ingest_postgres_command(
         print_json(summary.to_dict() | {"trigger": how.label})
     else:
         say(summary.line())
+    if summary.interrupted:
+        from lakeloader.execution.triggers import exit_code
+
+        raise typer.Exit(exit_code(summary.stop_signal))

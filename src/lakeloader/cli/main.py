@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -118,12 +118,28 @@ def permission_line(path: str) -> str:
     )
 
 
+def fail(message: str, code: int) -> NoReturn:
+    """End the run with one red line on stderr (and, under --json, `{"error", "exit_code"}` on stdout)."""
+    from lakeloader.cli.output import error_line, print_json
+
+    if state.debug:
+        import traceback
+
+        from lakeloader.secrets.redact import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
+    error_line(message)
+    if "--json" in sys.argv[1:]:  # a script parses stdout: it gets the error too, never a half result
+        print_json({"error": message, "exit_code": code})
+    sys.exit(code)
+
+
 def run() -> None:
     """Console-script entry: run the app, turning lakeloader errors into one red line and exit code 1."""
     import logging
 
     from lakeloader.errors import LakeloaderError
-    from lakeloader.secrets.redact import install_logging_filter, redact
+    from lakeloader.secrets.redact import install_logging_filter
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_logging_filter()
@@ -132,37 +148,25 @@ def run() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except LakeloaderError as exc:
-        from lakeloader.cli.output import error_line
-
-        if state.debug:
-            import traceback
-
-            sys.stderr.write(redact(traceback.format_exc()))
-        error_line(str(exc))
-        sys.exit(1)
+        fail(str(exc), 1)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
+        if "--json" in sys.argv[1:]:
+            from lakeloader.cli.output import print_json
+
+            print_json({"error": "interrupted", "exit_code": 130})
         sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # a bug, not a user mistake: say so, traceback only with --debug
         denied = denied_path(exc) if isinstance(exc, OSError) else None
         if denied is not None:  # a folder this user may not write (a shared lakehouse, a read-only volume)
-            from lakeloader.cli.output import error_line
-
-            error_line(permission_line(denied))
-            sys.exit(1)
+            fail(permission_line(denied), 1)
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors: click's own text
-            exc.show()
-            sys.exit(int(getattr(exc, "exit_code", 2)))
+            if "--json" not in sys.argv[1:]:
+                exc.show()
+                sys.exit(int(getattr(exc, "exit_code", 2)))
+            fail(exc.format_message(), int(getattr(exc, "exit_code", 2)))
         if isinstance(exc, typer.Abort):
-            sys.stderr.write("aborted\n")
-            sys.exit(1)
-        if state.debug:
-            import traceback
-
-            sys.stderr.write(redact(traceback.format_exc()))
-        from lakeloader.cli.output import error_line
-
-        error_line(f"internal error {type(exc).__name__}: {exc} (rerun with --debug and report it)")
-        sys.exit(2)
+            fail("aborted", 1)
+        fail(f"internal error {type(exc).__name__}: {exc} (rerun with --debug and report it)", 2)

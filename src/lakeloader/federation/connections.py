@@ -137,8 +137,8 @@ def create_connection(
         if if_not_exists:
             return _from_record(connection.name, existing.properties)
         raise TerminalError(
-            f"connection {connection.name} already exists; drop it first (lakeloader connections drop "
-            f"{connection.name}) or pick another name"
+            f"connection {connection.name} already exists; pass --if-not-exists to go on with it, change it with "
+            f"'lakeloader connections alter {connection.name}', drop it first or pick another name"
         )
     lakehouse.metastore.put_record(
         kind=KIND, name=connection.name, properties=_record_properties(connection), replace=existing is not None

@@ -210,8 +210,10 @@ class Metastore:
                 existing = _row_to_info(row)
                 if if_not_exists and existing.kind == kind:
                     return existing
+                also = f" (it is a {existing.kind})" if existing.kind != kind else ""
+                keep = " pass --if-not-exists (if_not_exists=True in Python) to go on with it," if not also else ""
                 raise AlreadyExistsError(
-                    f"{existing.kind} {full_name} already exists; drop it first or pick another name"
+                    f"{kind} {full_name} already exists{also};{keep} drop it first or pick another name"
                 )
             created_at = datetime.now(UTC).isoformat(timespec="milliseconds")
             con.execute(

@@ -60,7 +60,11 @@ class Lakehouse:
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"lakehouse root {self.root} is a file; point --root at a folder")
         self.state_dir = self.root / STATE_DIR
+        fresh = not (self.state_dir / "metastore.db").exists()
         self.metastore = Metastore(self.state_dir / "metastore.db")
+        if fresh:  # as in a new Unity Catalog workspace: catalog `main`, current, with its schema `default`
+            self.create_catalog(names.DEFAULT_CATALOG, comment="the default catalog", if_not_exists=True)
+            self.create_schema(f"{names.DEFAULT_CATALOG}.{names.DEFAULT_SCHEMA}", if_not_exists=True)
 
     # -- current catalog -------------------------------------------------------------------------------
     @property

@@ -46,11 +46,17 @@ class IngestSummary:
     seconds: float
     cleaned: int = 0
     bad_records_table: str = ""
+    stop_signal: int | None = None  # the signal (Ctrl-C, SIGTERM) that stopped the run after a batch, if one did
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_signal is not None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.update(out.pop("stats"))
+        out["interrupted"] = self.interrupted
         return out
 
     def line(self) -> str:
@@ -77,7 +83,10 @@ class IngestSummary:
             parts.append(f"schema version {s.schema_versions[-1]} stored")
         if self.cleaned:
             parts.append(f"{self.cleaned} source files cleaned")
-        return ", ".join(parts) + f" ({self.seconds:.1f} s)"
+        if s.rows and self.seconds > 0:
+            parts.append(f"{s.bytes / 1e6 / self.seconds:,.1f} MB/s, {s.rows / self.seconds:,.0f} rows/s")
+        stopped = "interrupted, the rest is left for the next run: " if self.interrupted else ""
+        return stopped + ", ".join(parts) + f" ({self.seconds:.1f} s)"
 
 
 def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path | None:
@@ -107,7 +116,7 @@ def register_bad_records(lh: Lakehouse, table: FullName, location: Path) -> str:
     return name
 
 
-def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, stopping: threading.Event) -> int | None:
+def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, flag: StopFlag) -> int | None:
     """Run the trigger's batches through the commit protocol; returns the last table version written."""
     version: int | None = None
     while True:
@@ -123,14 +132,14 @@ def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, st
                 result = stream.run_batch(cp, location, batch_id, plan, source, source.write)
                 version = result.version if result.version is not None else version
         else:
-            for result in stream.run_available_now(cp, location, source, source.write):
+            for result in stream.run_available_now(cp, location, source, source.write, stop=flag):
                 version = result.version if result.version is not None else version
-                if stopping.is_set():
+                if flag.event.is_set():
                     break
-        if how.kind != "processingTime" or stopping.is_set():
+        if how.kind != "processingTime" or flag.event.is_set():
             return version
         source.reset_listing()
-        if stopping.wait(how.interval):
+        if flag.event.wait(how.interval):
             return version
 
 
@@ -143,6 +152,7 @@ def ingest_files(
     trigger: str = "availableNow",
     lakehouse: Lakehouse | None = None,
     on_batch: Callable[[int, RunStats], None] | None = None,
+    on_read: Callable[[RunStats], None] | None = None,
     stop: threading.Event | None = None,
     wait_for_lock: float | str = 0,
     allow_second_stream: bool = False,
@@ -156,6 +166,8 @@ def ingest_files(
         checkpoint: the stream's checkpoint folder (default: under the lakehouse state folder).
         schema: a declared schema: Arrow schema, DDL text, or a path to an .avsc file.
         trigger: "availableNow", "once" or "interval=30s".
+        on_batch: called after each committed batch with its id and the run's figures.
+        on_read: called as each file of a batch is read, with the run's figures so far (the batch in flight too).
         wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
         allow_second_stream: let a new checkpoint fill a table that another stream already fills from `path`
             (refused by default: it would load every file again).
@@ -203,10 +215,17 @@ def ingest_files(
             bad_records_location=_resolve(lh, opts.bad_records_path),
             schema_location=_resolve(lh, opts.schema_location),
             on_batch=committed,
+            on_read=on_read,
         )
+
+        def left() -> str:
+            queued = len(source.planner.queue or ())
+            return f"stopping after batch {cp.latest_planned()}: {queued:,} files left for the next run"
+
+        flag = StopFlag(stop, announce=left)
         try:
-            with StopFlag() as flag:
-                version = _drive(cp, table.location, source, how, stop or flag.event)
+            with flag:
+                version = _drive(cp, table.location, source, how, flag)
         finally:
             table = lh.register_written(table)
             bad_table = register_bad_records(lh, table.name, source.bad_sink.location)
@@ -220,4 +239,5 @@ def ingest_files(
         seconds=time.monotonic() - started,
         cleaned=cleaned,
         bad_records_table=bad_table,
+        stop_signal=flag.interrupted_by(how),
     )

@@ -101,6 +101,7 @@ class FilesSource:
         bad_records_location: Path | None = None,
         schema_location: Path | None = None,
         on_batch: Callable[[int, RunStats], None] | None = None,
+        on_read: Callable[[RunStats], None] | None = None,
     ) -> None:
         self.path = path
         self.options = options
@@ -109,6 +110,8 @@ class FilesSource:
         self.table_name = table_name
         self.declared = declared_schema
         self.on_batch = on_batch
+        self.on_read = on_read  # each file read: the run's figures with the batch in flight (a progress bar)
+        self._in_flight = RunStats()
         state = checkpoint.source_state_path("files")
         self.ledger = FileLedger(state / "ledger.db")
         self.schemas = SchemaStore(schema_location or checkpoint.path)
@@ -248,6 +251,7 @@ class FilesSource:
         self._fitter = fitter
         self._abort = None
         self._batch_stats[batch_id] = BatchStats()
+        self._in_flight = RunStats()  # a re-read counts the batch again from nothing
         self._folders = {}
         corrupt = self._need_corrupt or self._table_has(self.options.corrupt_record_column)
         out_schema = extras.output_schema(fitter, self.options, corrupt=corrupt)
@@ -352,6 +356,7 @@ class FilesSource:
                 if isinstance(got, _Copied):  # already in the table folder; the commit adds it
                     outcome[path] = ["ingested", got.data_file.rows, None]
                     stats.copied_files += 1
+                    self._read_one_more(f, got.data_file.rows)
                     continue
                 digest = self._hashes.pop(path, None)
                 if opts.skip_duplicate_files and digest is not None:
@@ -377,11 +382,34 @@ class FilesSource:
                 bad_all += file_bad
                 stats.bad_records += len(file_bad)
                 stats.bad_files += int(whole_file_bad)
+                self._read_one_more(f, rows, bad=len(file_bad))
             self.bad_sink.stage(batch_id, bad_all, outcome)
             self._outcome[batch_id] = outcome
         except BaseException as exc:
             self._abort = exc
             raise
+
+    def _read_one_more(self, f: list[Any], rows: int, *, bad: int = 0) -> None:
+        """Count one more file read in the batch in flight, and show the run's figures with it."""
+        if self.on_read is None:
+            return
+        flight = self._in_flight
+        flight.files, flight.bytes, flight.rows, flight.bad_records = (
+            flight.files + 1,
+            flight.bytes + int(f[1]),
+            flight.rows + rows,
+            flight.bad_records + bad,
+        )
+        done = self.stats
+        self.on_read(
+            RunStats(
+                files=done.files + flight.files,
+                bytes=done.bytes + flight.bytes,
+                rows=done.rows + flight.rows,
+                bad_records=done.bad_records + flight.bad_records,
+                batches=done.batches,
+            )
+        )
 
     def _pieces(self, got: FileRead | _Streamed, path: str) -> Iterator[FileRead]:
         if isinstance(got, _Streamed):

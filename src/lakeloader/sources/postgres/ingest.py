@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from lakeloader.execution import registry
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
 from lakeloader.execution.second_stream import commit_metadata, refuse_second_stream
 from lakeloader.execution.stream import Writer, check_target, run_available_now
+from lakeloader.execution.triggers import StopFlag
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.secrets.redact import redact
@@ -49,6 +51,11 @@ class IngestSummary:
     skipped: int = 0
     retries: int = 0
     results: list[CommitResult] = field(default_factory=list)
+    stop_signal: int | None = None  # the signal (Ctrl-C, SIGTERM) that stopped the run after a batch, if one did
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_signal is not None
 
     @property
     def rows_per_second(self) -> float:
@@ -56,7 +63,8 @@ class IngestSummary:
 
     def line(self) -> str:
         table = "no table yet (nothing to load)" if self.version is None else f"table version {self.version}"
-        return (
+        stopped = "interrupted, the rest is left for the next run: " if self.interrupted else ""
+        return stopped + (
             f"{self.table}: {self.rows:,} rows, {self.bytes / 1e6:,.1f} MB in {self.seconds:.2f}s "
             f"({self.rows_per_second:,.0f} rows/s), {self.batches} batch(es), {table}"
         )
@@ -72,6 +80,7 @@ class IngestSummary:
             "batches": self.batches,
             "skipped": self.skipped,
             "retries": self.retries,
+            "interrupted": self.interrupted,
         }
 
 
@@ -106,6 +115,7 @@ def ingest_postgres(
     max_batches: int | None = None,
     wait_for_lock: float | str = 0,
     allow_second_stream: bool = False,
+    stop: threading.Event | StopFlag | None = None,
     **fields: Any,
 ) -> IngestSummary:
     """Ingest a Postgres table or query into the Delta table `target` (catalog.schema.table), exactly once.
@@ -119,6 +129,7 @@ def ingest_postgres(
         wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
         allow_second_stream: let a new incremental stream fill a table that another stream already fills from the
             same relation (refused by default: it would read the relation again from the start).
+        stop: once set, the run ends after the batch in flight (the next run goes on from there).
     """
     from lakeloader.lakehouse.root import Lakehouse
 
@@ -151,7 +162,8 @@ def ingest_postgres(
                 progress=progress,
                 stream_metadata=commit_metadata(cp),
             )
-            return _run(cp, location, source, writer, summary=IngestSummary(str(full)), max_batches=max_batches)
+            summary = IngestSummary(str(full))
+            return _run(cp, location, source, writer, summary=summary, max_batches=max_batches, stop=stop)
     finally:
         source.close()
         if table is not None:
@@ -209,15 +221,17 @@ def _run(
     *,
     summary: IngestSummary,
     max_batches: int | None,
+    stop: threading.Event | StopFlag | None = None,
 ) -> IngestSummary:
     """The stream's batches until nothing is new, retrying a lost connection with backoff."""
     opts = source.opts
     started = time.perf_counter()
+    flag = stop if isinstance(stop, StopFlag) or stop is None else StopFlag(stop)
     attempt = 0
     while True:
         try:
             source.validate()  # every option checked against the catalog before the first plan or replay
-            for result in run_available_now(cp, location, source, writer, max_batches=max_batches):
+            for result in run_available_now(cp, location, source, writer, max_batches=max_batches, stop=flag):
                 summary.results.append(result)
                 summary.batches += 1
                 summary.rows += result.rows

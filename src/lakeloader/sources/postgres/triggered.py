@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lakeloader.execution.triggers import Trigger, run
+from lakeloader.execution.triggers import StopFlag, Trigger, run
 from lakeloader.sources.postgres.ingest import IngestSummary, build_options, ingest_postgres
 from lakeloader.sources.postgres.options import PostgresSourceOptions
 
@@ -25,7 +25,8 @@ def ingest_postgres_triggered(
     **kwargs: Any,
 ) -> IngestSummary:
     """`ingest_postgres(target, ...)` under `trigger` ('availableNow', 'once', 'interval=1m'); the summary of all
-    micro-batches. `on_micro_batch` sees each micro-batch's own summary; `stop` ends the loop (as SIGTERM does)."""
+    micro-batches. `on_micro_batch` sees each micro-batch's own summary; `stop` ends the run after the batch in
+    flight, as a first Ctrl-C or SIGTERM does (a second aborts at once)."""
     how = Trigger.parse(trigger)
     run_kwargs = dict(kwargs)
     if how.kind == "once":  # one batch with everything new, row limits ignored (Spark's Trigger.Once)
@@ -36,8 +37,10 @@ def ingest_postgres_triggered(
         run_kwargs["max_batches"] = 1
     total = IngestSummary(table="")
 
+    flag = StopFlag(stop, announce=lambda: f"stopping after the batch in flight ({total.rows:,} rows committed so far)")
+
     def micro_batch() -> IngestSummary:
-        return ingest_postgres(target, options=options, **run_kwargs)
+        return ingest_postgres(target, options=options, stop=flag, **run_kwargs)
 
     def add(summary: IngestSummary) -> None:
         total.table = summary.table
@@ -52,5 +55,7 @@ def ingest_postgres_triggered(
         if on_micro_batch is not None:
             on_micro_batch(summary)
 
-    run(how, micro_batch, stop=stop, on_result=add)
+    with flag:
+        run(how, micro_batch, flag=flag, on_result=add)
+    total.stop_signal = flag.interrupted_by(how)
     return total
