@@ -45,6 +45,15 @@ def test_unknown_table_lists_close_matches(lh: Lakehouse) -> None:
         query(lh, "SELECT * FROM kardia.01_bronze.claim")
 
 
+def test_a_suggestion_is_shown_once(lh: Lakehouse) -> None:
+    lh.create_schema("main.default", if_not_exists=True)
+    for name in ("events", "events2"):
+        delta.write(lh.create_table(f"main.default.{name}").location, pa.table({"id": [1]}))
+    with pytest.raises(NotFoundError) as err:  # events matches both as main.default.events and default.events
+        query(lh, "SELECT * FROM main.default.evnts")
+    assert str(err.value).endswith("did you mean main.default.events, main.default.events2?")
+
+
 def test_sql_errors_are_one_line(lh: Lakehouse) -> None:
     with pytest.raises(TerminalError) as info:
         query(lh, "SELEC 1")

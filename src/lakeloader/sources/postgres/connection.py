@@ -176,6 +176,12 @@ def translate(exc: BaseException, *, where: str) -> LakeloaderError:
         return RetryableError(
             f"postgres source {where}: connection lost ({first}); check the server and the network, then run again"
         )
+    dns = re.search(r"(?:failed to resolve host|could not translate host name) [\"']?([^\"'\s:]+)", first)
+    if dns:
+        return TerminalError(
+            f"postgres source {where}: host {dns.group(1)} cannot be found by DNS ({first}); check the host name "
+            "(a typo, or a name only another network knows), or this machine's DNS"
+        )
     if "password authentication failed" in first or "no password supplied" in first:
         return TerminalError(f"postgres source {where}: {first}; check the user and the password (secret)")
     if "invalid byte sequence for encoding" in first:
