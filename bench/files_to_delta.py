@@ -5,7 +5,8 @@ and re-encoded, with each run's peak memory; and a no-op rerun over 100,000 tiny
 (one listing + one set lookup per file is the target). Run: `.venv/bin/python
 bench/files_to_delta.py [--files 200] [--rows 10000] [--noop-files 100000] [--big-rows 16000000] [--repeat 5]
 [--workdir DIR]`.
-Times are the best of `--repeat` runs (raw read and ingest alike, interleaved), each ingest into a fresh table.
+Times are the best of `--repeat` runs (raw read and ingest alike, interleaved), each ingest into a fresh table;
+the big file's, of min(`--repeat`, 3) rounds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow.json as pj
@@ -78,7 +80,7 @@ def ingest(fmt: str, folder: Path, work: Path, name: str, **extra: str) -> tuple
     lh = Lakehouse(work / "lakehouse")
     lh.create_catalog("main", if_not_exists=True)
     lh.create_schema("bench", if_not_exists=True)
-    options = {"inferColumnTypes": "true"} if fmt == "json" else {}
+    options: dict[str, Any] = {"inferColumnTypes": "true"} if fmt == "json" else {}
     options.update(extra)
     start = time.perf_counter()
     summary = ingest_files(
@@ -135,27 +137,38 @@ print(json.dumps({"seconds": time.perf_counter() - start, "rows": s.stats.rows, 
 """
 
 
-def big_file(work: Path, rows: int) -> None:
-    """One big Parquet file (1M-row groups): time and peak memory (a fresh process each), copied and re-encoded."""
+def big_file(work: Path, rows: int, repeat: int) -> None:
+    """One big Parquet file (1M-row groups): time and peak memory (a fresh process each), copied and re-encoded.
+
+    Best of `repeat` rounds, each a raw read then both runs: one raw read alone swung 3.2-7.2 s on this shared
+    machine, which made the ratios meaningless (a copy "0.55x" its raw read).
+    """
     folder = work / "big"
     folder.mkdir(parents=True, exist_ok=True)
     base = claims_frame(200_000, 7)
     pl.concat([base] * max(1, rows // base.height)).write_parquet(folder / "big.parquet", row_group_size=1_000_000)
     size = (folder / "big.parquet").stat().st_size / 2**20
-    start = time.perf_counter()
-    raw = pq.read_table(folder / "big.parquet").num_rows
-    raw_s = time.perf_counter() - start  # the table is freed here, before the runs below
-    print(f"one {size:.0f} MiB Parquet file, {raw:,} rows: raw read {raw_s:.2f} s")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    for label, copy in (("copied as it is", "8m"), ("re-encoded", "off")):
-        name = f"big_{copy}"
-        args = [str(work / "lakehouse"), str(folder), str(work / "cp" / name), name, copy]
-        cmd = [sys.executable, "-c", _BIG_RUN, *args]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-        got = json.loads(out.stdout.strip().splitlines()[-1])
-        assert got["rows"] == raw, got
-        ratio = got["seconds"] / raw_s
-        print(f"  {label:16} {got['seconds']:6.2f} s  {ratio:5.2f}x  peak RSS {got['peak_mib']:,.0f} MiB")
+    runs = (("copied as it is", "8m"), ("re-encoded", "off"))
+    raw_s, raw = float("inf"), 0
+    best: dict[str, tuple[float, float]] = {}  # label -> (seconds, peak MiB of that run)
+    for i in range(repeat):
+        start = time.perf_counter()
+        raw = pq.read_table(folder / "big.parquet").num_rows
+        raw_s = min(raw_s, time.perf_counter() - start)  # the table is freed here, before the runs below
+        for label, copy in runs:
+            name = f"big_{copy}_{i}"
+            args = [str(work / "lakehouse"), str(folder), str(work / "cp" / name), name, copy]
+            cmd = [sys.executable, "-c", _BIG_RUN, *args]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+            got = json.loads(out.stdout.strip().splitlines()[-1])
+            assert got["rows"] == raw, got
+            if label not in best or got["seconds"] < best[label][0]:
+                best[label] = (got["seconds"], got["peak_mib"])
+    print(f"one {size:.0f} MiB Parquet file, {raw:,} rows: raw read {raw_s:.2f} s")
+    for label, _ in runs:
+        seconds, peak = best[label]
+        print(f"  {label:16} {seconds:6.2f} s  {seconds / raw_s:5.2f}x  peak RSS {peak:,.0f} MiB")
 
 
 def main() -> None:
@@ -198,7 +211,7 @@ def main() -> None:
                 assert copy_rows == raw_rows
                 print(f"{'(copied)':8} {raw_s:8.2f}s {copy_s:7.2f}s {copy_s / raw_s:5.2f}x {'':7}  {copy_rows:,}")
         if args.big_rows:
-            big_file(work, args.big_rows)
+            big_file(work, args.big_rows, min(args.repeat, 3))
         if args.noop_files:
             first_s, noop_s, n = noop(work, args.noop_files)
             print(f"no-op rerun over {n:,} ingested files: {noop_s:.3f} s (target 0.5 s; first ingest {first_s:.1f} s)")
