@@ -44,6 +44,7 @@ class IngestSummary:
 
     table: str
     rows: int = 0
+    read: int = 0  # rows read from Postgres: with a lookback or a merge, not all of them change the table
     bytes: int = 0
     seconds: float = 0.0
     version: int | None = None
@@ -57,6 +58,19 @@ class IngestSummary:
     def interrupted(self) -> bool:
         return self.stop_signal is not None
 
+    def changes(self) -> dict[str, int]:
+        """The rows that changed the table: inserted, updated, deleted (a merge's metrics; an append inserts)."""
+        out = {"inserted": 0, "updated": 0, "deleted": 0}
+        for result in self.results:
+            if result.skipped:
+                continue
+            if result.operation != "MERGE":
+                out["inserted"] += result.rows
+                continue
+            for kind in out:
+                out[kind] += int(result.metrics.get(f"num_target_rows_{kind}", 0))
+        return out
+
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
@@ -64,8 +78,13 @@ class IngestSummary:
     def line(self) -> str:
         table = "no table yet (nothing to load)" if self.version is None else f"table version {self.version}"
         stopped = "interrupted, the rest is left for the next run: " if self.interrupted else ""
+        rows = f"{self.rows:,} rows"
+        changes = self.changes()
+        if self.read != changes["inserted"] or changes["updated"] or changes["deleted"]:
+            detail = ", ".join(f"{n:,} {kind}" for kind, n in changes.items() if n) or "none"
+            rows = f"{self.read:,} rows read, {sum(changes.values()):,} changed the table ({detail})"
         return stopped + (
-            f"{self.table}: {self.rows:,} rows, {self.bytes / 1e6:,.1f} MB in {self.seconds:.2f}s "
+            f"{self.table}: {rows}, {self.bytes / 1e6:,.1f} MB in {self.seconds:.2f}s "
             f"({self.rows_per_second:,.0f} rows/s), {self.batches} batch(es), {table}"
         )
 
@@ -73,6 +92,8 @@ class IngestSummary:
         return {
             "table": self.table,
             "rows": self.rows,
+            "read": self.read,
+            **self.changes(),
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_per_second),
@@ -254,6 +275,7 @@ def _run(
             time.sleep(delay)
     summary.retries = attempt
     summary.bytes = source.stats.bytes
+    summary.read = source.stats.rows
     summary.seconds = time.perf_counter() - started
     if summary.version is None and delta.is_delta_table(location):
         summary.version = int(delta.open_table(location).version())

@@ -45,6 +45,7 @@ def ingest_postgres_triggered(
     def add(summary: IngestSummary) -> None:
         total.table = summary.table
         total.rows += summary.rows
+        total.read += summary.read
         total.bytes += summary.bytes
         total.seconds += summary.seconds
         total.batches += summary.batches
