@@ -205,9 +205,11 @@ def ingest_postgres_command(
             fields[key] = value
     console = Console(stderr=True)
 
+    from lakeloader.secrets.redact import REDACTED
     from lakeloader.sources.postgres.url import REFERENCE
 
-    plain = (source_url is not None and "password" in _url_parts(REFERENCE.sub("", source_url))) or (
+    url_password = _url_parts(REFERENCE.sub("", source_url)).get("password") if source_url is not None else None
+    plain = url_password not in (None, REDACTED) or (  # `lakeloader postgres url` prints the mask: not a password
         password and "{{" not in password
     )
     if plain:
