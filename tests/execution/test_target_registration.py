@@ -100,7 +100,7 @@ def test_an_ingest_into_a_pipeline_table_is_refused_naming_the_pipeline(lh: Lake
     with pytest.raises(ReadOnlyError) as err:
         ingest_files("main.silver.bronze_events", path=landing, format="json", lakehouse=lh)
     message = str(err.value)
-    assert "pipeline claims_pipeline" in message and "streaming_table" in message.replace(" ", "_").lower()
+    assert "a streaming table of pipeline claims_pipeline" in message
     assert delta.open_table(lh.table("main.silver.bronze_events").location).version() == version
     cmd = [sys.executable, "-m", "lakeloader.cli", "--root", str(lh.root), "ingest", "files", "--path", str(landing)]
     cmd += ["--format", "json", "--target", "main.silver.bronze_events", "--checkpoint", str(tmp_path / "cp")]

@@ -123,6 +123,8 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
         out["federated"] = _federated(lh, say)
         say("## 8. warm runs: the Telematics update with nothing new from the CLI, cold, then through a daemon")
         out["warm"] = _warm(lh, say)
+        say("## 9. a stream from the CLI, and mistakes refused in one line: nothing loaded, nothing twice")
+        out["guards"] = _guards(lh, say)
         out["tables"] = report.tables(lh)
         out["expectations"] = report.pass_rates(pipelines.updates)
     finally:
@@ -188,6 +190,49 @@ def _warm(lh: Lakehouse, say: Say) -> dict[str, Any]:
     say(f"  cold: {cold:.2f} s (Python starts and imports its libraries); warm: {warm:.2f} s (`lakeloader daemon "
         "start`: a worker that had imported them took the run)")  # fmt: skip
     return {"cold_s": round(cold, 3), "warm_s": round(warm, 3), "warm_runs_served": served}
+
+
+def _guards(lh: Lakehouse, say: Say) -> dict[str, Any]:
+    """`lakeloader ingest files` as a user types it: a stream and its state, then the usual mistakes, refused."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lakeloader.cli import launch
+
+    env = {**os.environ, launch.ROOT_ENV: str(lh.root), launch.NO_DAEMON_ENV: "1"}
+    parquet, checkpoints = f"{setup.LANDING}/parquet", f"{setup.LANDING}/_checkpoints"
+    ingest = ["ingest", "files", "--path", parquet, "--no-progress"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "lakeloader.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+    def refused(what: str, *args: str) -> str:
+        done = cli(*args)
+        if done.returncode != 1:
+            raise TerminalError(f"demo: {what} was not refused (exit {done.returncode}): {done.stdout[-300:]}")
+        line = done.stderr.strip().removeprefix("error: ")
+        say(f"  {what}: {line}")
+        return line
+
+    stream = [*ingest, "--format", "parquet", "--target", "telematics.`01_bronze`.readings_raw"]
+    done = cli(*stream, "--checkpoint", f"{checkpoints}/readings_raw")
+    if done.returncode != 0:
+        raise TerminalError(f"demo: the readings stream failed: {done.stderr.strip()[-500:]}")
+    say(f"  {done.stdout.strip()}")
+    listed = json.loads(cli("streams", "list", "--json").stdout or "[]")
+    for row in listed:
+        say(f"  stream {row.get('name')}: {row.get('batches')} batch(es), {row.get('rows')} rows, {row.get('status')}")
+    lines = [
+        refused("a wrong --format", *ingest, "--format", "json", "--target", "telematics.`01_bronze`.readings_json",
+                "--checkpoint", f"{checkpoints}/readings_json"),
+        refused("a mistyped --checkpoint", *stream, "--checkpoint", f"{checkpoints}/readings_rwa"),
+        refused("a pipeline's table", *ingest, "--format", "parquet", "--target", "telematics.`01_bronze`.telematics",
+                "--checkpoint", f"{checkpoints}/telematics_by_hand"),
+    ]  # fmt: skip
+    return {"stream": done.stdout.strip(), "streams": listed, "refused": lines}
 
 
 def _replay(pipelines: _Pipelines, table: str, show: Show) -> dict[str, Any]:

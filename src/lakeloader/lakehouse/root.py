@@ -399,7 +399,7 @@ def refuse_if_pipeline_owned(table: Table, *, writer: str) -> None:
     if pipeline is None and "pipelines.quarantine_of" not in props:
         return
     what = (
-        f"a {props.get('pipelines.type', 'dataset')} of pipeline {pipeline}"
+        f"a {props.get('pipelines.type', 'dataset').replace('_', ' ')} of pipeline {pipeline}"
         if pipeline
         else (f"the quarantine of pipeline dataset {props['pipelines.quarantine_of']}")
     )
