@@ -290,7 +290,7 @@ def to_arrow(result: Any, *, where: str, batch_rows: int = 1 << 17) -> pa.Record
 
 
 def files_of(location: str | os.PathLike[str]) -> list[str]:
-    return list(delta.open_table(location).file_uris())
+    return delta.local_files(delta.open_table(location))
 
 
 Resolver = Callable[[str, bool], str]

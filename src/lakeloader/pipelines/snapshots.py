@@ -82,10 +82,8 @@ class SnapshotSource:
                     )
                 self._cached[version] = to_arrow(got[0], where=f"snapshot source of {self.table_name}").read_all()
             return self._cached[version]
-        from deltalake import DeltaTable
-
         assert self.table is not None
-        return pa.table(DeltaTable(str(self.table), version=int(version)).to_pyarrow_table())
+        return delta.dataset(self.table, version=int(version)).to_table()
 
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
         path = checkpoint.source_state_path("snapshot") / "position.json"

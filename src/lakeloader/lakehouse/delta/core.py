@@ -118,19 +118,99 @@ def open_table(location: str | os.PathLike[str], *, table_name: str | None = Non
 def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:
     """A `pyarrow.dataset.Dataset` over the table's current files, safe for filter pushdown.
 
-    delta-rs' `to_pyarrow_dataset()` turns each file's log statistics into a guarantee that Arrow uses to skip
-    files, and some statistics come out as null bounds (decimals in exponent form, a column without min/max)
-    or as inward-rounded bounds (timestamps cut to milliseconds) — so a filter can silently drop matching
-    rows. For unpartitioned tables we scan the files as plain Parquet instead (the footers' own statistics
-    still prune row groups); partitioned tables need delta-rs' partition values.
+    Built here, on Arrow's own local filesystem, rather than by delta-rs' `to_pyarrow_dataset()`:
+    - that one reads through a Python filesystem (delta-rs' storage handler), so Arrow's I/O threads call into
+      Python to read and to release each file; one still at work when the interpreter exits (a read-ahead past
+      a LIMIT, a file released late) takes the GIL during finalization, and `lakeloader sql` aborted
+      (`terminate called without an active exception`), crashed or hung after printing a correct result.
+    - it turns each file's log statistics into a guarantee that Arrow uses to skip files, and some statistics
+      come out as null bounds (decimals in exponent form, a column without min/max) or as inward-rounded bounds
+      (timestamps cut to milliseconds), so a filter can silently drop matching rows. Here a fragment's
+      guarantee is its partition values only (the footers' own statistics still prune row groups).
+    - it costs ~0.6 ms per file to build (0.6 s for 1,000 files), this ~0.04 ms.
     """
     import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
 
     dt = open_table(location, table_name=table_name, version=version)
-    if dt.metadata().partition_columns:
-        return dt.to_pyarrow_dataset()
     schema = pa.schema(dt.schema().to_arrow())
-    return ds.dataset(dt.file_uris(), schema=schema, format="parquet")
+    partition_columns = list(dt.metadata().partition_columns)
+    if not partition_columns:
+        return ds.dataset(local_files(dt), schema=schema, format="parquet")
+    _check_plain_read(dt, _label(location, table_name))
+    parquet = ds.ParquetFileFormat()
+    local = pafs.LocalFileSystem()
+    fragments = [
+        parquet.make_fragment(path, filesystem=local, partition_expression=_partition_guarantee(values, schema))
+        for path, values in _files_and_partitions(dt)
+    ]
+    return ds.FileSystemDataset(fragments, schema, parquet, local)
+
+
+def _check_plain_read(dt: Any, label: str) -> None:
+    features = set(dt.protocol().reader_features or [])
+    mapping = dt.metadata().configuration.get("delta.columnMapping.mode", "none") != "none"
+    if "deletionVectors" in features or "columnMapping" in features or mapping:
+        raise TerminalError(
+            f"table {label}: lakeloader cannot read a partitioned table with deletion vectors or column mapping "
+            "yet; rewrite it without them (REORG TABLE ... APPLY (PURGE) in Databricks)"
+        )
+
+
+def _partition_guarantee(values: Mapping[str, Any], schema: pa.Schema) -> Any:
+    """What every row of a file holds in its partition columns, as an Arrow expression (Arrow fills the
+    columns, which are not in the file, from it)."""
+    import pyarrow.dataset as ds
+
+    guarantee = None
+    for name, value in values.items():
+        kind = schema.field(name).type
+        term = ds.field(name).is_null() if value is None else ds.field(name) == pa.scalar(value, type=kind)
+        guarantee = term if guarantee is None else guarantee & term
+    return guarantee
+
+
+def _table_folder(dt: Any) -> Path:
+    """The local folder of an open table. delta-rs gives it as a URI, percent-encoded (`lake%20house`)."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    uri = str(dt.table_uri)
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path))
+    if not parts.scheme:
+        return Path(uri)
+    raise ConfigError(f"table at {uri}: not in a local folder; lakeloader reads tables on this machine's disks")
+
+
+def _local_path(folder: Path, logged: str) -> str:
+    """A data file's local path from its add action: a URI-encoded path relative to the table (or a URI).
+
+    Not `file_uris()`: it gives the table's folder percent-encoded but the file's path decoded, which no single
+    decoding turns into the real path when both hold a `%`.
+    """
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    if logged.startswith("file:"):
+        return url2pathname(urlsplit(logged).path)
+    return str(folder / unquote(logged))
+
+
+def _files_and_partitions(dt: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The table's current data files as local paths, each with its partition values (typed, None for null)."""
+    actions = pa.table(dt.get_add_actions(flatten=False))
+    folder = _table_folder(dt)
+    paths = [_local_path(folder, p) for p in actions.column("path").to_pylist()]
+    if "partition" not in actions.column_names:
+        return [(path, {}) for path in paths]
+    return list(zip(paths, actions.column("partition").to_pylist(), strict=True))
+
+
+def local_files(dt: Any) -> list[str]:
+    """The table's current data files as local paths (what `file_uris()` should give: see `_local_path`)."""
+    return [path for path, _ in _files_and_partitions(dt)]
 
 
 def plain_files(dt: Any) -> list[str] | None:
@@ -145,7 +225,7 @@ def plain_files(dt: Any) -> list[str] | None:
         return None
     if dt.metadata().configuration.get("delta.columnMapping.mode", "none") != "none":
         return None
-    return [str(u).removeprefix("file://") for u in dt.file_uris()]
+    return local_files(dt)
 
 
 def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int | None:
