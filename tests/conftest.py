@@ -14,6 +14,8 @@ from lakeloader.embedded.server import EmbeddedPostgres, private_data_dir
 from lakeloader.lakehouse.root import Lakehouse
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+# Where users' folders live: a space, a non-ASCII letter and a percent sign (a URI-encoding trap) in one name.
+AWKWARD = "lake house é 100%"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,6 +33,15 @@ def no_server_data_left_behind() -> Iterator[None]:
     for folder in (set(parent.iterdir()) if parent.is_dir() else set()) - before:
         if not any(folder.glob("*/postmaster.pid")):  # a server still running there is not ours to break
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """pytest's folder for the test, one level down in a folder named like a user's (`AWKWARD`): every root,
+    checkpoint, landing folder and pipeline a test makes there has a space, an `é` and a `%` in its path."""
+    path = tmp_path / AWKWARD
+    path.mkdir()
+    return path
 
 
 @pytest.fixture

@@ -83,11 +83,13 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     import duckdb
     from deltalake import DeltaTable
 
+    from lakeloader.lakehouse import delta
+
     for name, rows in DEMO_TABLES.items():
         location = json.loads(cli(root, "tables", "describe", name, "--json").stdout)["location"]
         table = DeltaTable(location)
         assert table.to_pyarrow_table().num_rows == rows, name
-        files = [u.removeprefix("file://") for u in table.file_uris()]
+        files = delta.local_files(table)
         counted = duckdb.execute(f"SELECT count(*) FROM read_parquet({files!r}, union_by_name = true)").fetchone()
         assert counted is not None and counted[0] == rows, name
     described = json.loads(cli(root, "tables", "describe", "telematics.01_bronze.telematics", "--json").stdout)

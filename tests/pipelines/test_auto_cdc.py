@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.pipelines.update import run_update
+from tests.conftest import AWKWARD
 from tests.pipelines.conftest import SPEC, rows
 
 CHANGES = pa.schema([("id", pa.int64()), ("value", pa.string()), ("op", pa.string()), ("seq", pa.int64())])
@@ -128,7 +129,7 @@ def test_scd1_equals_processing_every_event_in_sequence_order(history: tuple[lis
     events, cuts = history
     base = Path(tempfile.mkdtemp())
     try:
-        lh, folder = _setup(base, SCD1)
+        lh, folder = _setup(base / AWKWARD, SCD1)
         for batch in _batches(events, cuts):
             _land(lh, batch)
             _update(lh, folder)
@@ -144,7 +145,7 @@ def test_scd2_equals_processing_every_event_in_sequence_order(history: tuple[lis
     events, cuts = history
     base = Path(tempfile.mkdtemp())
     try:
-        lh, folder = _setup(base, SCD2)
+        lh, folder = _setup(base / AWKWARD, SCD2)
         for batch in _batches(events, cuts):
             _land(lh, batch)
             _update(lh, folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,10 +40,10 @@ def _digest(path: Path) -> str:
 
 def _table_files(lh: Lakehouse, name: str = "bronze.t") -> tuple[list[Path], list[Path]]:
     """(files the table references, Parquet files lying in its folder)."""
-    from deltalake import DeltaTable
+    from lakeloader.lakehouse import delta
 
     location = lh.table(name).location
-    referenced = [Path(u) for u in DeltaTable(str(location)).file_uris()]
+    referenced = [Path(f) for f in delta.local_files(delta.open_table(location))]
     return referenced, sorted(location.glob("*.parquet"))
 
 
@@ -69,7 +70,11 @@ def test_conforming_files_are_copied_byte_for_byte(ingest: Ingest, lh: Lakehouse
     expected = pa.concat_tables([_claims(i) for i in range(4)])
     assert sorted(table.column("claim_id").to_pylist()) == sorted(expected.column("claim_id").to_pylist())
     # statistics bound the copied rows: a reader that skips files by them still finds every row
-    hit = pl.scan_delta(str(lh.table("bronze.t").location)).filter(pl.col("claim_id") == "C002-00042").collect()
+    # (a copy in a folder of a plain name: Polars cannot read a table whose path holds a space, `é` or `%`,
+    # pola-rs/polars#20944, and it follows links)
+    plain = lh.root.parent.parent / "plain-name"
+    shutil.copytree(lh.table("bronze.t").location, plain)
+    hit = pl.scan_delta(str(plain)).filter(pl.col("claim_id") == "C002-00042").collect()
     assert (
         hit.height == 1
         and hit["amount"][0] == expected.filter(pc.equal(expected["claim_id"], "C002-00042"))["amount"][0].as_py()
