@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lakeloader.cli import launch
+from tests.conftest import AWKWARD
 
 LAKELOADER = [sys.executable, "-m", "lakeloader.cli"]
 
@@ -23,7 +24,7 @@ LAKELOADER = [sys.executable, "-m", "lakeloader.cli"]
 def root() -> Iterator[Path]:
     """A lakehouse root whose daemon is stopped at the end, whatever the test did."""
     folder = Path(tempfile.mkdtemp(prefix="ll-daemon-"))
-    root = folder / "lh"
+    root = folder / AWKWARD / "lh"
     try:
         yield root
     finally:
@@ -98,6 +99,50 @@ def test_a_served_run_reads_stdin_and_runs_in_the_callers_folder(root: Path) -> 
         [*LAKELOADER, "volumes", "create", "main.default.v"], env=_env(root), input=b"ignored\n", capture_output=True
     )
     assert piped.returncode == 0 and runs_served(root) == before + 1
+
+
+PLANTED = """\
+from pathlib import Path
+
+Path(__file__).with_name("planted-imported").write_text("a module of the caller's folder ran")
+"""
+PROBE = """\
+import json
+import statistics
+import sys
+from pathlib import Path
+
+Path("probe.json").write_text(json.dumps({"path": sys.path, "statistics": statistics.__file__}))
+"""
+
+
+def test_a_served_run_imports_exactly_what_a_cold_run_does(root: Path) -> None:
+    """A `statistics.py` in the caller's folder is not imported, served or cold: both runs have the `lakeloader`
+    script's sys.path (its folder first; a worker started with `python -c` had "" first, the caller's folder)."""
+    script = Path(sys.executable).with_name("lakeloader")
+    if not script.is_file():
+        pytest.skip(f"no lakeloader script beside {sys.executable}")
+    start(root)
+    caller = root.parent / "caller"
+    (caller / "p" / "transformations").mkdir(parents=True)
+    (caller / "statistics.py").write_text(PLANTED)  # a stdlib name that no warm worker has imported yet
+    (caller / "p" / "spark-pipeline.yml").write_text(
+        "name: p\ncatalog: main\nschema: default\nlibraries:\n  - glob:\n      include: transformations/**\n"
+    )
+    (caller / "p" / "transformations" / "one.sql").write_text("CREATE MATERIALIZED VIEW one AS SELECT 1 AS x;\n")
+    (caller / "p" / "transformations" / "probe.py").write_text(PROBE)  # run by the loader, in the run's process
+    seen = {}
+    for how, env in (("served", _env(root)), ("cold", _env(root, **{launch.NO_DAEMON_ENV: "1"}))):
+        before = runs_served(root)
+        done = subprocess.run([str(script), "pipelines", "dry-run", "p"], env=env, cwd=caller, capture_output=True)
+        assert done.returncode == 0, (how, done.stderr)
+        assert runs_served(root) == before + (how == "served"), how
+        seen[how] = json.loads((caller / "probe.json").read_text())
+        (caller / "probe.json").unlink()
+    assert not (caller / "planted-imported").exists()
+    assert seen["served"] == seen["cold"]
+    assert Path(seen["served"]["statistics"]).parent != caller
+    assert seen["served"]["path"][0] == str(script.parent) and "" not in seen["served"]["path"]
 
 
 def test_another_environment_or_code_is_not_served(root: Path) -> None:
@@ -247,7 +292,7 @@ def test_a_worker_serves_nobody_but_its_user(root: Path) -> None:
     start(root, "--workers", "1")
     sock = next(Path(launch.daemon_dir(str(root))).glob("*.sock"))
     for folder in [*reversed(sock.parents)]:
-        if str(folder).startswith(str(root.parent)):
+        if str(folder).startswith(str(root.parents[1])):  # from the fixture's mkdtemp folder down
             folder.chmod(0o755)
     sock.chmod(0o777)
     import marshal

@@ -4,7 +4,8 @@ A daemon serves the runs of one lakehouse root, one Python, one copy of lakeload
 its socket, `<root>/.lakeloader/daemon/<key>.sock`, is named after a hash of all four, so that a run whose code
 or environment differs (a `git pull`, another `LAKELOADER_ROOT`) finds no socket and runs here, cold, as before.
 A worker gets this process's stdin, stdout and stderr (passed as file descriptors), its arguments, folder,
-environment and umask; signals sent here are forwarded to it, and its exit status is this process's.
+environment, umask and import path (`sys.path`: a served run imports what a cold run would, never a module that
+merely lies in the caller's folder); signals sent here are forwarded to it, and its exit status is this process's.
 
 Only light standard modules are imported here: the point is to start in milliseconds.
 """
@@ -103,7 +104,9 @@ def serve_remotely(argv: list[str]) -> int | None:
         cwd = os.getcwd()
         sock.settimeout(ANSWER_TIMEOUT_S)
         connect(sock, path)
-        request = marshal.dumps({"argv": [sys.argv[0], *argv], "cwd": cwd, "env": env, "umask": _umask()})
+        request = marshal.dumps(
+            {"argv": [sys.argv[0], *argv], "cwd": cwd, "env": env, "umask": _umask(), "path": list(sys.path)}
+        )
         socket.send_fds(sock, [len(request).to_bytes(8, "big")], [0, 1, 2])
         sock.sendall(request)
         pid = int.from_bytes(recv_exactly(sock, 8), "big")  # a worker took the run; until "go" it does nothing

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import importlib
 import marshal
 import os
 import select
@@ -71,8 +72,8 @@ MAX_FAILED_STARTS = 3
 
 def worker(listen_fd: int, notify_fd: int) -> None:
     """Import, say ready, take one connection, serve that one run, exit."""
-    import importlib
-
+    if sys.path and not sys.path[0]:  # `-c`'s entry: the current folder, whichever it is when a module is imported
+        del sys.path[0]
     supervisor = os.getppid()
     _die_with_parent(signal.SIGTERM)  # while warm: a supervisor killed outright takes its idle workers along
     if os.getppid() != supervisor:
@@ -114,7 +115,7 @@ def _die_with_parent(signum: int) -> None:
 
 
 def _become(request: dict[str, Any], fds: list[int]) -> None:
-    """Take the client's stdin/stdout/stderr, folder, environment, umask and arguments."""
+    """Take the client's stdin/stdout/stderr, folder, environment, umask, arguments and import path."""
     for target, fd in zip((0, 1, 2), fds, strict=True):
         os.dup2(fd, target)
         os.close(fd)
@@ -127,6 +128,12 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     os.umask(request["umask"])
     sys.argv = list(request["argv"])
     os.chdir(request["cwd"])
+    # Imports resolve as in the client's own process: its sys.path (the `lakeloader` script's folder first, as
+    # Python sets it for a script), then what the preloaded libraries added here. A worker started with `-c`
+    # would have put "" first, the folder it is in: after the chdir, any module in the caller's folder.
+    client = [str(p) for p in request["path"]]
+    sys.path[:] = [*client, *(p for p in sys.path if p and p not in client)]
+    importlib.invalidate_caches()
 
 
 def _stop_when_client_goes(conn: socket.socket) -> None:
