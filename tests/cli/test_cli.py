@@ -27,7 +27,7 @@ def test_objects_lifecycle_with_json(tmp_path: Path) -> None:
     cli(root, "schemas", "create", "kardia.`00_landing`")
     made = json.loads(cli(root, "volumes", "create", "kardia.00_landing.raw", "--json").stdout)
     assert made["path"] == "/Volumes/kardia/00_landing/raw" and Path(made["location"]).is_dir()
-    assert [c["full_name"] for c in json.loads(cli(root, "catalogs", "list", "--json").stdout)] == ["kardia"]
+    assert [c["full_name"] for c in json.loads(cli(root, "catalogs", "list", "--json").stdout)] == ["kardia", "main"]
     assert [s["name"] for s in json.loads(cli(root, "schemas", "list", "kardia", "--json").stdout)] == ["00_landing"]
     cli(root, "volumes", "drop", "kardia.00_landing.raw")
     assert json.loads(cli(root, "volumes", "list", "--json").stdout) == []
@@ -50,6 +50,7 @@ DEMO_TABLES = {
     "kardia.kardia_silver.claims": 34,  # 35 claims, 1 serviced after it was submitted still quarantined
     "kardia.kardia_silver.claims_quarantine": 1,
     "kardia.kardia_silver.providers": 11,  # one row per NPI, the late provider included
+    "telematics.01_bronze.readings_raw": 35_000,  # step 9: the same Parquet files through `lakeloader ingest files`
     "telematics.01_bronze.telematics": 35_000,  # 4 + 2 Parquet files of 5,000 readings, + 1 uploaded twice
     "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines (_corrupt_record)
     "telematics.01_bronze.vehicles": 5,
@@ -77,6 +78,13 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     assert (replay["selected"], replay["replayed"], replay["still_failing"]) == (4, 3, 1)
     assert replay["through"] == {"claims_with_provider": "query"}
     assert report["warm"]["warm_runs_served"] == 2  # step 8: both warm updates went through the daemon
+    wrong_format, second_stream, pipeline_table = report["guards"]["refused"]  # step 9: refused, nothing loaded
+    assert "is a Parquet file, not json: use --format parquet" in wrong_format
+    assert "--allow-second-stream" in second_stream and "readings_raw" in second_stream
+    assert "a streaming table of pipeline telematics" in pipeline_table
+    assert [(s["name"], s["rows"]) for s in report["guards"]["streams"]] == [
+        ("telematics.01_bronze.readings_raw", 35_000)
+    ]
     rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
     assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
     # every table reads back with deltalake, and with DuckDB over the files deltalake lists

@@ -256,7 +256,7 @@ def _wait(condition: object, timeout: float = 30.0) -> None:
 @pytest.mark.slow
 def test_auto_starts_a_daemon_after_a_cold_run(root: Path) -> None:
     env = _env(root, LAKELOADER_DAEMON="auto")
-    assert cli(root, "catalogs", "create", "main", env=env).returncode == 0  # cold: nothing serves it yet
+    assert cli(root, "catalogs", "create", "other", env=env).returncode == 0  # cold: nothing serves it yet
     _wait(lambda: status(root, env=env) != [] and int(status(root, env=env)[0]["warm_workers"]) > 0)  # type: ignore[call-overload]
     assert cli(root, "catalogs", "list", env=env).returncode == 0
     assert status(root, env=env)[0]["runs"] == 1
