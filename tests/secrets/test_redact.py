@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lakeloader.secrets import SecretStore, resolve_references
@@ -74,14 +74,16 @@ _SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126)
 
 @settings(max_examples=200, deadline=None)
 @given(secret=st.text(_SECRET_CHARS, min_size=8, max_size=24))
+@example(secret="[REDACTE")  # a piece of the mask: the masked text holds it, and leaks nothing
 def test_every_form_a_password_takes_in_a_url_is_masked(secret: str) -> None:
     """URL-encoded, decoded, lower-cased, or cut apart by a parser when it was put in a URL unencoded."""
     from urllib.parse import quote, quote_plus, unquote, urlsplit
 
     register(secret)
     shown = [secret, quote(secret, safe=""), quote(secret), quote_plus(secret), unquote(secret), secret.lower()]
-    for form in shown:
-        assert form not in redact(f"connect to postgresql://u:{form}@host:5432/db failed") or len(form) < 3
+    for form in shown:  # the mask itself may hold the secret's letters (a secret "[REDACTE"): look past it
+        masked = redact(f"connect to postgresql://u:{form}@host:5432/db failed").replace(REDACTED, "\0")
+        assert form not in masked or len(form) < 3
     raw = f"postgresql://user:{secret}@127.0.0.1:5432/db"  # the mistake: not encoded
     try:
         parts = urlsplit(raw)
@@ -89,7 +91,7 @@ def test_every_form_a_password_takes_in_a_url_is_masked(secret: str) -> None:
     except ValueError:
         return  # not parseable: nothing is printed from it
     for text in leaked:
-        masked = redact(text)
+        masked = redact(text).replace(REDACTED, "\0")
         for piece in _pieces(secret):
             assert piece not in masked, (text, masked, piece)
 
