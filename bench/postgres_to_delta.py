@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from lakeloader.embedded.server import EmbeddedPostgres
+from lakeloader.embedded.server import EmbeddedPostgres, private_data_dir
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.postgres import ingest_postgres
 
@@ -136,7 +136,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of N for (a) and (b)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-    server = EmbeddedPostgres(workdir / "pg", password="bench-" + uuid.uuid4().hex[:8])
+    data_dir = private_data_dir(ephemeral=False)  # as root: a folder the server's user may enter, made for it
+    server = EmbeddedPostgres(data_dir, password="bench-" + uuid.uuid4().hex[:8])
     server.start()
     try:
         url = server.url(reveal=True)
@@ -242,6 +243,7 @@ def main() -> None:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

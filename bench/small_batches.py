@@ -109,7 +109,7 @@ def run(server: EmbeddedPostgres, work: Path, args: argparse.Namespace) -> None:
         )
     root = work / "lh"
     env = {**os.environ, "LAKELOADER_ROOT": str(root)}
-    for setup in (["catalogs", "create", "main"], ["schemas", "create", "main.bench"]):
+    for setup in (["catalogs", "create", "main", "--if-not-exists"], ["schemas", "create", "main.bench"]):
         subprocess.run([*LAKELOADER, *setup], check=True, capture_output=True, env=env)
     driver = importlib.metadata.version("adbc-driver-postgresql")  # its build decides (e): docs/postgres_source.md
     print(f"{os.cpu_count()} cores; medians of {args.runs} interleaved runs, each a whole process; ADBC {driver}")
