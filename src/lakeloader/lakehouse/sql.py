@@ -185,9 +185,5 @@ def _raise_unknown(lh: Lakehouse, name: str) -> None:
     short = {k.split(".", 1)[1]: k for k in known if k.startswith(lh.current_catalog + ".")}
     candidates = difflib.get_close_matches(name.lower(), [*known, *short], n=6, cutoff=0.5)
     full = list(dict.fromkeys(short.get(c, c) for c in candidates))[:3]  # a table matches by both its names
-    hint = (
-        f"did you mean {', '.join(full)}?"
-        if candidates
-        else ("list tables with 'lakeloader tables list'")
-    )
+    hint = f"did you mean {', '.join(full)}?" if candidates else ("list tables with 'lakeloader tables list'")
     raise NotFoundError(f"table {name} does not exist; {hint}")
