@@ -74,20 +74,24 @@ def start(
         say(f"daemon already running (pid {running['pid']}), serving {path}")
         return
     make_private_dir(Path(launch.daemon_dir(_root())))
-    launch_supervisor(path, workers=workers, idle_timeout_s=seconds)
+    supervisor = launch_supervisor(path, workers=workers, idle_timeout_s=seconds)
     deadline = time.monotonic() + START_TIMEOUT_S
     while (info := _info(path)) is None or not info.get("warm"):
+        if supervisor.poll() is not None:
+            raise ConfigError(
+                f"daemon: it stopped before a worker was warm (exit {supervisor.returncode}); see {path}.log"
+            )
         if time.monotonic() > deadline:
             raise ConfigError(f"daemon: no warm worker after {START_TIMEOUT_S:g} s; see {path}.log")
         time.sleep(0.02)
     say(f"daemon started (pid {info['pid']}, {workers} warm workers, stops after {idle_timeout} idle), serving {path}")
 
 
-def launch_supervisor(path: str, *, workers: int, idle_timeout_s: float) -> None:
+def launch_supervisor(path: str, *, workers: int, idle_timeout_s: float) -> subprocess.Popen[bytes]:
     """Start the supervisor of `path` in the background, in a session of its own, logging to `path`.log."""
     log = os.open(path + ".log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "lakeloader.cli.warmserver", path, str(workers), str(idle_timeout_s)],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -251,6 +251,9 @@ class _Pool:
 
     def told(self, what: bytes, pid: int) -> None:
         if what == READY and pid in self.idle:
+            if not self.runs and not self.warm and "warm_since" not in self.info:
+                self.last_run = time.monotonic()  # idle means idle while serving: the clock starts when warm
+                self.info["warm_since"] = time.time()
             self.warm += 1
         elif what == TAKEN and pid in self.idle:
             self.last_run = time.monotonic()
