@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 UV      := $(shell command -v uv 2>/dev/null)
 
-.PHONY: demo test test-fast test-latest lock lint fmt bench clean docs
+.PHONY: demo test test-fast test-latest lock lint fmt bench clean docs parity-answers
 
 # The versions CI tested: requirements.lock (uv pip compile, every platform and Python >= 3.11) constrains the
 # install; pyproject.toml keeps lower bounds for library users. `make lock` refreshes it, `make test-latest` runs
@@ -25,6 +25,10 @@ test-latest:
 	@test -x .venv-latest/bin/python || python3 -m venv .venv-latest
 	.venv-latest/bin/python -m pip install -q --disable-pip-version-check -U --upgrade-strategy eager -e '.[dev]'
 	LAKELOADER_LATEST=1 .venv-latest/bin/pytest -q
+
+# Spark's answers to the SQL parity corpus (tests/parity/answers/, committed), asked again of a real Spark session.
+parity-answers: $(STAMP)
+	$(PY) -m tests.parity.report --refresh
 
 demo: $(STAMP)
 	$(VENV)/bin/lakeloader --root $${LAKELOADER_ROOT:-./lakehouse} demo

@@ -1,0 +1,60 @@
+"""Arithmetic: result types (integral, decimal precision and scale), division, division by zero, overflow, try_*."""
+
+from tests.parity.corpus import case
+
+ANSI_OFF = {"spark.sql.ansi.enabled": "false"}
+
+CASES = [
+    case("add_int_types", "SELECT id, i + s AS a, s + t AS b, i + l AS c, t + t AS e FROM nums ORDER BY id"),
+    case("int_plus_double", "SELECT id, i + d AS r FROM nums ORDER BY id"),
+    case("int_times_decimal", "SELECT id, i * amt AS r FROM nums ORDER BY id"),
+    case("decimal_multiplication_type", "SELECT id, amt * amt AS a, amt * 1.5 AS b FROM nums ORDER BY id"),
+    case(
+        "decimal_38_multiplication",
+        "SELECT id, try_multiply(big, big) AS r FROM nums ORDER BY id",
+        note="precision loss: decimal(38,6)",
+    ),
+    case("decimal_addition_type", "SELECT id, amt + big AS r FROM nums WHERE id <> 6 ORDER BY id"),
+    case("decimal_division_type", "SELECT id, amt / 3 AS a, amt / 7.0 AS b FROM nums ORDER BY id"),
+    case("one_point_zero_over_three", "SELECT 1.0 / 3 AS a, 2 / 3 AS b, 1 / 4 AS c, 10.00 / 4 AS e"),
+    case("int_division_is_double", "SELECT id, i / 2 AS r FROM nums ORDER BY id"),
+    case("div_operator", "SELECT id, i DIV 2 AS a, l DIV 3 AS b FROM nums ORDER BY id"),
+    case("div_operator_negative", "SELECT -7 DIV 2 AS a, 7 DIV -2 AS b, -7 % 2 AS c, 7 % -2 AS e"),
+    case("modulo_types", "SELECT id, i % 3 AS a, d % 2 AS b, amt % 1 AS c FROM nums ORDER BY id"),
+    case("divide_by_zero_raises", "SELECT i / 0 AS r FROM nums WHERE id = 1"),
+    case("divide_by_zero_column_raises", "SELECT 10 / i AS r FROM nums WHERE id = 3"),
+    case("divide_by_zero_non_ansi", "SELECT id, 10 / i AS a, d / 0 AS b FROM nums ORDER BY id", settings=ANSI_OFF),
+    case("double_divide_by_zero_raises", "SELECT d / 0 AS r FROM nums WHERE id = 1"),
+    case("double_divide_by_zero_point_zero", "SELECT d / 0.0D AS r FROM nums WHERE id = 1"),
+    case("decimal_divide_by_zero_raises", "SELECT amt / 0 AS r FROM nums WHERE id = 1"),
+    case("modulo_by_zero_raises", "SELECT i % 0 AS r FROM nums WHERE id = 1"),
+    case("div_by_zero_raises", "SELECT i DIV 0 AS r FROM nums WHERE id = 1"),
+    case(
+        "try_divide",
+        "SELECT id, try_divide(i, 0) AS a, try_divide(10, i) AS b, try_divide(amt, 3) AS c FROM nums ORDER BY id",
+    ),
+    case("try_add", "SELECT id, try_add(l, 1) AS a, try_add(i, 1) AS b FROM limits ORDER BY id"),
+    case("try_add_names_itself", "SELECT try_add(i, l) AS r FROM limits WHERE id = 3"),
+    case(
+        "try_subtract_multiply", "SELECT id, try_subtract(l, 1) AS a, try_multiply(i, 2) AS b FROM limits ORDER BY id"
+    ),
+    case("int_overflow_raises", "SELECT i + 1 AS r FROM limits WHERE id = 1"),
+    case("bigint_overflow_raises", "SELECT l * 2 AS r FROM limits WHERE id = 1"),
+    case(
+        "bigint_overflow_non_ansi_wraps", "SELECT id, l + 1 AS a, i + 1 AS b FROM limits ORDER BY id", settings=ANSI_OFF
+    ),
+    case("tinyint_overflow_raises", "SELECT t + t AS r FROM limits WHERE id = 1"),
+    case("negate_min_raises", "SELECT -i AS r FROM limits WHERE id = 2"),
+    case("abs_min_raises", "SELECT abs(l) AS r FROM limits WHERE id = 2"),
+    case("decimal_overflow_raises", "SELECT huge + 1 AS r FROM limits WHERE id = 1"),
+    case("decimal_overflow_non_ansi", "SELECT id, huge + 1 AS r FROM limits ORDER BY id", settings=ANSI_OFF),
+    case("unary_minus_and_plus", "SELECT id, -d AS a, +i AS b, -amt AS c FROM nums ORDER BY id"),
+    case("double_arithmetic_specials", "SELECT id, d * 0 AS a, d - d AS b, d + 1 AS c FROM nums ORDER BY id"),
+    case("null_arithmetic", "SELECT id, i + NULL AS a, amt * NULL AS b FROM nums WHERE id < 3 ORDER BY id"),
+    case(
+        "integer_literal_types",
+        "SELECT 1 AS a, 2147483648 AS b, 1L AS c, 1S AS e, 1Y AS f, 1.5 AS g, 1.5D AS h, 1e3 AS k, 1.5BD AS m",
+    ),
+    case("string_plus_int_ansi", "SELECT '1' + 2 AS a, '1.5' + 1 AS b"),
+    case("float_times_double", "SELECT id, f * d AS r FROM nums ORDER BY id"),
+]
