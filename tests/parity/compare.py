@@ -280,9 +280,15 @@ def clear_refusal(message: str, names: set[str]) -> bool:
     """One line that names a function or construct of the query, in lakeloader's words (not the engine's)."""
     if "\n" in message.strip() or _RAW_ENGINE.search(message):
         return False
-    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*(?: [A-Z]+)?", message)}
-    lowered = message.lower()
-    return any(n.lower() in words or (" " in n and n.lower() in lowered) for n in names)
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message)}
+    for name in names:
+        if re.fullmatch(r"\w+", name) and name.lower() in words:
+            return True
+        if " " in name and name.split()[0].lower() in words:  # LATERAL VIEW: "lateral view", "Lateral"
+            return True
+        if not re.search(r"\w", name) and re.search(rf"[`'\"]{re.escape(name)}[`'\"]", message):  # `:`
+            return True
+    return False
 
 
 def verdict(ours: Answer, spark: Answer, *, ordered: bool, names: set[str]) -> Verdict:

@@ -2,9 +2,9 @@
 materialized view written to Delta and read back (its values, and the Delta schema's types).
 
 Session settings reach lakeloader as the translator takes them: a pipeline's `configuration` in
-spark-pipeline.yml, and `query(..., conf={...})` for `lakeloader sql` (its `--conf`). While `query` takes no
-`conf`, a case with settings is `different` on that path (its settings cannot be passed), never silently run
-without them.
+spark-pipeline.yml, and `query(..., conf={...})` for `lakeloader sql` (its `--conf`, Spark's keys). While `query`
+takes no `conf`, a case with settings is `different` on that path (its settings cannot be passed), never silently
+run without them.
 """
 
 from __future__ import annotations

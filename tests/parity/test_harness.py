@@ -275,6 +275,10 @@ def test_verdicts() -> None:
     assert verdict(raw, spark, ordered=True, names=names).outcome == "different"  # Spark has it: not a refusal
     engine = Answer(error="TerminalError", message="query failed: Binder Error: pmod(INTEGER); fix the SQL")
     assert verdict(engine, spark, ordered=True, names=names).outcome == "different"
+    construct = Answer(error="ConfigError", message="construct Lateral: not supported yet; rewrite that part")
+    assert verdict(construct, spark, ordered=True, names={"LATERAL VIEW"}).outcome == "refused"
+    path = Answer(error="ConfigError", message="the JSON path operator `:` over a string is not supported yet")
+    assert verdict(path, spark, ordered=True, names={":"}).outcome == "refused"
     unnamed = Answer(error="TerminalError", message="this query is not supported")
     assert verdict(unnamed, spark, ordered=True, names=names).outcome == "different"
     zero = Answer(error="DIVIDE_BY_ZERO", message="[DIVIDE_BY_ZERO] Division by zero.")
