@@ -13,14 +13,15 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lakeloader"
 BOTTOM = {"lakeloader.errors", "lakeloader.paths", "lakeloader.units"}  # units: durations and sizes (errors only)
 ALLOWED = {
     "secrets": {"secrets"},
-    "lakehouse": {"lakehouse", "secrets"},
+    "sql": {"sql"},  # the translator: Databricks SQL to DuckDB with Spark's answers, below every SQL path
+    "lakehouse": {"lakehouse", "secrets", "sql"},
     "execution": {"execution", "lakehouse", "secrets"},
     "embedded": {"embedded", "secrets", "lakehouse", "samples", "sources"},  # bootstrap reads URLs as the source does
     "samples": {"samples"},
     "quality": {"quality", "lakehouse", "secrets"},
     "sources": {"sources", "execution", "lakehouse", "secrets", "units"},
-    "pipelines": {"pipelines", "federation", "quality", "sources", "execution", "lakehouse", "secrets", "units"},
-    "federation": {"federation", "lakehouse", "secrets", "sources", "execution"},  # never pipelines or cli
+    "pipelines": {"pipelines", "federation", "quality", "sources", "execution", "lakehouse", "secrets", "units", "sql"},
+    "federation": {"federation", "lakehouse", "secrets", "sources", "execution", "sql"},  # never pipelines or cli
 }
 
 

@@ -1,0 +1,242 @@
+"""Databricks SQL to DuckDB SQL with Spark's answers: parse, type as Spark types, rewrite by the function table.
+
+1. Parse with sqlglot's Databricks dialect.
+2. Type every node as Spark would (`types.py` and each rule's `returns`), on a qualified copy of the tree whose
+   nodes carry the ids of the original's: the original keeps its names and aliases (the output's column names).
+3. Rewrite children before parents: a function or operator with a rule is rewritten by it; one without is
+   refused in one line naming it (never passed to DuckDB to mean something else); structure (SELECT, JOIN,
+   columns, literals) passes as it is.
+4. Generate DuckDB SQL.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from sqlglot import exp
+
+from lakeloader.errors import TerminalError
+from lakeloader.sql import types
+from lakeloader.sql.context import Context
+from lakeloader.sql.registry import REGISTRY
+from lakeloader.sql.settings import Settings
+
+Schema = Mapping[str, Mapping[str, exp.DataType]]  # relation (view) name -> column -> Spark type
+_ID = "lakeloader_id"
+
+
+class TranslateError(TerminalError):
+    """A query that cannot be read, or that uses what lakeloader refuses; the message names the construct."""
+
+
+# Nodes that are query structure, not computation: they mean the same in Spark and DuckDB (their parts are
+# checked on their own). Everything else needs a rule.
+STRUCTURE: tuple[type[exp.Expr], ...] = (
+    exp.Query,
+    exp.Subquery,
+    exp.Union,
+    exp.Intersect,
+    exp.Except,
+    exp.With,
+    exp.CTE,
+    exp.From,
+    exp.Join,
+    exp.Where,
+    exp.Group,
+    exp.Having,
+    exp.Qualify,
+    exp.Order,
+    exp.Ordered,
+    exp.Limit,
+    exp.Offset,
+    exp.Distinct,
+    exp.Table,
+    exp.TableAlias,
+    exp.Alias,
+    exp.Aliases,
+    exp.Column,
+    exp.Identifier,
+    exp.Star,
+    exp.Dot,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Tuple,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.ColumnDef,
+    exp.Values,
+    exp.Window,
+    exp.WindowSpec,
+    exp.PartitionedByProperty,
+    exp.Lambda,
+    exp.Var,
+    exp.Placeholder,
+    exp.Parameter,
+    exp.Kwarg,
+    exp.PropertyEQ,
+    exp.Hint,
+    exp.Exists,
+    exp.Semicolon,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(sql: str) -> exp.Expr:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        expressions = sqlglot.parse(sql, read="databricks")
+    except ParseError as exc:
+        detail = exc.errors[0] if exc.errors else {}
+        where = f" at line {detail.get('line')}" if detail.get("line") else ""
+        raise TranslateError(f"the query cannot be read{where}: {detail.get('description') or exc}") from None
+    if len(expressions) != 1 or expressions[0] is None:
+        raise TranslateError("expected one statement")
+    return expressions[0]
+
+
+def parse(sql: str) -> exp.Expr:
+    """The statement's syntax tree in the Databricks dialect (a copy: callers change it)."""
+    return _parsed(sql).copy()
+
+
+def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema: Schema | None = None) -> str:
+    """The statement as DuckDB SQL that gives Spark's answer under `settings`.
+
+    `schema` names the columns and Spark types of the relations the statement reads (after any renaming the
+    caller did), so that type-dependent rules (casts, division, decimals) pick Spark's behaviour.
+    """
+    from sqlglot.errors import ErrorLevel, UnsupportedError
+
+    from lakeloader.sql import functions  # noqa: F401 — registers every rule
+
+    node = parse(tree) if isinstance(tree, str) else tree.copy()
+    annotate(node, schema or {})
+    context = Context(settings or Settings())
+    node = rewrite(node, context)
+    try:
+        return str(node.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
+    except UnsupportedError as exc:
+        raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
+
+
+def annotate(tree: exp.Expr, schema: Schema) -> None:
+    """Give every node Spark's type (`node.type`), as far as the schema allows."""
+    from sqlglot.errors import OptimizeError
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    nodes = list(tree.walk())
+    for i, node in enumerate(nodes):
+        node.meta[_ID] = i
+    plain: dict[str, object] = {
+        name: {c: t.sql(dialect="spark") for c, t in cols.items()} for name, cols in schema.items()
+    }
+    copy = tree.copy()
+    try:
+        copy = qualify(copy, schema=plain, dialect="databricks", validate_qualify_columns=False, identify=False)
+    except (OptimizeError, ValueError, KeyError):
+        copy = tree.copy()  # a reference the schema does not know: DuckDB will name it; type what we can
+    annotate_types(copy, schema=plain, dialect="databricks", expression_metadata=_metadata())
+    found: dict[int, exp.DataType] = {}
+    for annotated in copy.walk():
+        key = annotated.meta.get(_ID)
+        if key is not None and annotated.type is not None and key not in found:
+            found[key] = annotated.type
+    for i, node in enumerate(nodes):
+        if i in found:
+            node.type = found[i]
+
+
+@functools.cache
+def _metadata() -> dict[type[exp.Expr], dict[str, Any]]:
+    """sqlglot's Databricks typing, with Spark's own rules where they differ (literals, decimals, each rule's
+    `returns`)."""
+    from sqlglot.dialects.databricks import Databricks
+
+    from lakeloader.sql import functions  # noqa: F401 — registers every rule
+
+    metadata: dict[type[exp.Expr], dict[str, Any]] = dict(Databricks.EXPRESSION_METADATA)
+
+    def override(cls: type[exp.Expr], spark_type: Any) -> None:
+        base = metadata.get(cls, {})
+
+        def annotator(annotator_self: Any, node: exp.Expr) -> None:
+            if "annotator" in base:
+                base["annotator"](annotator_self, node)
+            elif "returns" in base:
+                annotator_self._set_type(node, base["returns"])
+            decided = spark_type(node)
+            if decided is not None:
+                annotator_self._set_type(node, decided)
+
+        metadata[cls] = {"annotator": annotator}
+
+    override(exp.Literal, lambda node: types.literal(node))
+    operators: list[tuple[type[exp.Expr], str]] = [
+        (exp.Add, "+"),
+        (exp.Sub, "-"),
+        (exp.Mul, "*"),
+        (exp.Div, "/"),
+        (exp.Mod, "%"),
+    ]
+    for operator, op in operators:
+        override(operator, functools.partial(_arithmetic_type, op))
+    for node_class, rule in REGISTRY.by_node.items():
+        if rule.returns is not None:
+            override(node_class, rule.returns)
+    return metadata
+
+
+def _arithmetic_type(op: str, node: exp.Expr) -> exp.DataType | None:
+    left, right = node.this.type, node.expression.type
+    if types.is_numeric(left) and types.is_numeric(right):
+        assert left is not None and right is not None
+        return types.arithmetic(op, left, right)
+    return None
+
+
+def rewrite(tree: exp.Expr, context: Context) -> exp.Expr:
+    """Apply the function table, children before parents."""
+    for node in reversed(list(tree.walk())):
+        rule = REGISTRY.rule_for(node)
+        if rule is None:
+            if isinstance(node, STRUCTURE) or not isinstance(node, exp.Expr):
+                continue
+            raise TranslateError(refusal(node))
+        if rule.rewrite is None:
+            continue
+        spark_type = node.type
+        new = rule.rewrite(node, context)
+        if new is not node:
+            if new.type is None or not types.is_known(new.type):
+                new.type = spark_type
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+def spark_name(node: exp.Expr) -> str:
+    """How a user wrote (or would write) the function or operator `node` in Spark SQL."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return type(node).__name__
+
+
+def refusal(node: exp.Expr) -> str:
+    from lakeloader.sql.registry import REGISTRY as registry
+
+    name = spark_name(node)
+    reason = registry.refused.get(name)
+    why = reason.why if reason else "it is not supported yet (docs/sql.md lists what is)"
+    what = "function" if isinstance(node, exp.Func) else "construct"
+    return f"{what} {name}: {why}; rewrite that part of the query"
