@@ -40,8 +40,6 @@ SESSION_CONF = {
 }
 _LOG4J = """\
 rootLogger.level = off
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = off
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console

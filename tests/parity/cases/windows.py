@@ -19,7 +19,7 @@ CASES = [
     case("window_total_and_share", "SELECT id, v, v / sum(v) OVER (PARTITION BY grp) AS share FROM sales ORDER BY id"),
     case("window_avg_decimal", "SELECT id, avg(amt) OVER (PARTITION BY grp) AS a FROM sales ORDER BY id"),
     case("window_count_if", "SELECT id, count_if(v > 5) OVER (PARTITION BY grp) AS n FROM sales ORDER BY id"),
-    case("row_number_nulls_first", "SELECT id, row_number() OVER (ORDER BY v) AS rn FROM sales ORDER BY id"),
+    case("row_number_nulls_first", "SELECT id, row_number() OVER (ORDER BY v, id) AS rn FROM sales ORDER BY id"),
     case(
         "row_number_partition_nulls",
         "SELECT id, row_number() OVER (PARTITION BY grp ORDER BY v DESC, id) AS rn FROM sales ORDER BY id",
@@ -60,7 +60,7 @@ CASES = [
         "window_named",
         "SELECT id, sum(v) OVER w AS s, count(v) OVER w AS n FROM sales WINDOW w AS (PARTITION BY grp) ORDER BY id",
     ),
-    case("window_order_desc_nulls", "SELECT id, row_number() OVER (ORDER BY x DESC) AS rn FROM sales ORDER BY id"),
+    case("window_order_desc_nulls", "SELECT id, row_number() OVER (ORDER BY x DESC, id) AS rn FROM sales ORDER BY id"),
     case(
         "dedupe_latest_per_key",
         "SELECT id, grp, v FROM (SELECT *, row_number() OVER (PARTITION BY grp ORDER BY day DESC, id DESC) AS rn FROM sales) WHERE rn = 1",
