@@ -69,3 +69,34 @@ def time_zone(text: str) -> str:
             f"{TIME_ZONE} = {text!r}: not a time zone; write a region such as Europe/Berlin, or UTC"
         ) from None
     return text
+
+
+def split_settings(sql: str, settings: Settings) -> tuple[Settings, str]:
+    """`SET key = value; ...; <query>`: the settings the SETs leave, and the one statement after them."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    if "set" not in sql.lower():
+        return settings, sql
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="databricks") if s is not None]
+    except ParseError:
+        return settings, sql  # the translator reports it, with its position
+    rest = []
+    for statement in statements:
+        if not isinstance(statement, exp.Set):
+            rest.append(statement)
+            continue
+        for item in statement.expressions:
+            pair = item.this
+            if not isinstance(pair, exp.EQ):
+                raise ConfigError(f"SET {item.sql(dialect='databricks')}: write SET key = value")
+            target = pair.this
+            key = ".".join(part.name for part in target.parts) if isinstance(target, exp.Column) else target.name
+            value = pair.expression
+            text = value.name if isinstance(value, exp.Literal) else value.sql(dialect="databricks")
+            settings = settings.set(key, text)
+    if len(rest) != 1:
+        raise ConfigError(f"sql: {len(rest)} statements besides SET; give one query (SET statements may come first)")
+    return settings, rest[0].sql(dialect="databricks")

@@ -212,15 +212,33 @@ def rewrite(tree: exp.Expr, context: Context) -> exp.Expr:
         if rule.rewrite is None:
             continue
         spark_type = node.type
-        new = rule.rewrite(node, context)
-        if new is not node:
-            if new.type is None or not types.is_known(new.type):
-                new.type = spark_type
-            if node is tree:
-                tree = new
-            else:
-                node.replace(new)
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = rule.rewrite(node, context)  # it may wrap `node` itself: put the result where `node` was
+        if new is node:
+            continue
+        if new.type is None or not types.is_known(new.type):
+            new.type = spark_type
+        if isinstance(parent, exp.Window) and key == "this":  # an aggregate over a window: window what it became
+            new = _windowed(new, parent)
+            parent, key, index = parent.parent, parent.arg_key, parent.index
+        if parent is None:
+            tree = new
+        else:
+            parent.set(key, new, index)
     return tree
+
+
+def _windowed(rewritten: exp.Expr, window: exp.Window) -> exp.Expr:
+    """An aggregate's rewrite used over `window`: each aggregate call in it takes the window's OVER clause."""
+    spec = {k: v for k, v in window.args.items() if k != "this" and v is not None}
+    for call in list(rewritten.find_all(exp.AggFunc)):
+        if isinstance(call.parent, exp.Window):
+            continue
+        over = exp.Window(this=call.copy(), **{k: v.copy() if isinstance(v, exp.Expr) else v for k, v in spec.items()})
+        if call is rewritten:
+            return over
+        call.replace(over)
+    return rewritten
 
 
 def spark_name(node: exp.Expr) -> str:

@@ -7,7 +7,7 @@ from sqlglot import exp
 
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, typed
-from lakeloader.sql.functions.operators import decimal_divide
+from lakeloader.sql.functions.operators import decimal_divide, wrapped
 from lakeloader.sql.registry import rule, same
 
 T = exp.DType
@@ -31,8 +31,10 @@ def _sum(node: exp.Sum, context: Context) -> exp.Expr:
     """DuckDB sums integers into a HUGEINT and decimals into decimal(38,s): cast to Spark's type, where a value
     that does not fit is Spark's ARITHMETIC_OVERFLOW (ANSI) or NULL."""
     spark_type = _sum_type(node)
-    if spark_type is None or isinstance(node.this, exp.Distinct):
+    if spark_type is None:
         return node
+    if types.is_integral(spark_type) and not context.ansi:  # Java's long arithmetic: wraps around
+        return wrapped(node, spark_type)
     return cast(node, spark_type, safe=not context.ansi)
 
 

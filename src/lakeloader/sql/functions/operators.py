@@ -32,16 +32,15 @@ same("least", nodes=(exp.Least,), note="NULLs are skipped, as in Spark")
 _BITS = {exp.DType.TINYINT: 8, exp.DType.SMALLINT: 16, exp.DType.INT: 32, exp.DType.BIGINT: 64}
 
 
-def _wrapped(value: exp.Expr, spark_type: exp.DataType) -> exp.Expr:
-    """An integral result computed wide and wrapped into `spark_type`'s range, as Java arithmetic overflows."""
+def wrapped(value: exp.Expr, spark_type: exp.DataType) -> exp.Expr:
+    """An integral result computed wide (HUGEINT) and wrapped into `spark_type`'s range, as Java's arithmetic
+    overflows: ((v + 2^(b-1)) mod 2^b + 2^b) mod 2^b - 2^(b-1)."""
     bits = _BITS[spark_type.this]
-    span, half = 2**bits, 2 ** (bits - 1)
-    wide = cast(value, "decimal(38,0)")
-    shifted = exp.Mod(this=exp.Add(this=wide, expression=exp.Literal.number(half)), expression=exp.Literal.number(span))
-    positive = exp.Mod(
-        this=exp.Add(this=shifted, expression=exp.Literal.number(span)), expression=exp.Literal.number(span)
-    )
-    return cast(exp.Sub(this=positive, expression=exp.Literal.number(half)), spark_type)
+    span, half = hugeint(2**bits), hugeint(2 ** (bits - 1))
+    wide = exp.Cast(this=value, to=exp.DataType.build("HUGEINT"))
+    shifted = exp.Mod(this=exp.Paren(this=exp.Add(this=wide, expression=half)), expression=span)
+    positive = exp.Mod(this=exp.Paren(this=exp.Add(this=shifted, expression=span.copy())), expression=span.copy())
+    return cast(exp.Sub(this=positive, expression=half.copy()), spark_type)
 
 
 def _arithmetic(node: exp.Expr, context: Context) -> exp.Expr:
@@ -56,8 +55,9 @@ def _arithmetic(node: exp.Expr, context: Context) -> exp.Expr:
         if context.ansi:
             op = type(node)(this=cast(left, spark_type), expression=cast(right, spark_type))
             return typed(op, spark_type)
-        wide = type(node)(this=cast(left, "decimal(38,0)"), expression=cast(right, "decimal(38,0)"))
-        return _wrapped(wide, spark_type)
+        huge = exp.DataType.build("HUGEINT")
+        wide = type(node)(this=exp.Cast(this=left, to=huge), expression=exp.Cast(this=right, to=huge.copy()))
+        return wrapped(wide, spark_type)
     if spark_type.this == exp.DType.DECIMAL:
         return cast(node.copy(), spark_type)
     return typed(type(node)(this=cast(left, spark_type), expression=cast(right, spark_type)), spark_type)
@@ -138,7 +138,7 @@ def _negate(node: exp.Neg, context: Context) -> exp.Expr:
     spark_type = node.type
     if types.is_integral(spark_type) and not context.ansi:
         assert spark_type is not None
-        return _wrapped(exp.Neg(this=cast(node.this, "decimal(38,0)")), spark_type)
+        return wrapped(exp.Neg(this=exp.Cast(this=node.this, to=exp.DataType.build("HUGEINT"))), spark_type)
     return node
 
 
