@@ -219,9 +219,10 @@ def rewrite(tree: exp.Expr, context: Context) -> exp.Expr:
         if new.type is None or not types.is_known(new.type):
             new.type = spark_type
         if isinstance(parent, exp.Window) and key == "this":  # an aggregate over a window: window what it became
-            new = _windowed(new, parent)
-            parent, key, index = parent.parent, parent.arg_key, parent.index
-        if parent is None:
+            window = parent
+            new = _windowed(new, window)
+            parent, key, index = window.parent, window.arg_key, window.index
+        if parent is None or key is None:
             tree = new
         else:
             parent.set(key, new, index)
