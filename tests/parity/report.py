@@ -126,7 +126,7 @@ def _judge(case: Case, ours: Answer, spark: Answer, *, pipeline: bool) -> Result
 
 _RAISED_KINDS = [
     (r"function \S+ does not exist|Function with name \S+ does not exist", "a function the engine lacks"),
-    (r"Malformed JSON", "one malformed JSON row fails the query"),
+    (r"Malformed JSON", "malformed JSON fails the query (a bad row, or a DDL schema read as JSON)"),
     (r"Parser Error|cannot be read", "syntax the engine cannot parse"),
     (r"Binder Error|Catalog Error", "the engine's binder refuses it"),
     (r"Conversion Error|Could not parse|Invalid Input Error|Out of Range Error", "a value the engine refuses"),
