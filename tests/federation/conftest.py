@@ -106,7 +106,9 @@ class Fed:
         from lakeloader.lakehouse.sql import query
 
         return query(
-            self.lakehouse, sql, rewrite=lambda con, text: attach(con, self.lakehouse, text, pushdown=pushdown).sql
+            self.lakehouse,
+            sql,
+            rewrite=lambda con, text: attach(con, self.lakehouse, text, pushdown=pushdown, dialect="databricks").sql,
         )
 
     def explain(self, sql: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -11,7 +12,13 @@ import pytest
 from lakeloader.errors import ConfigError, LakeloaderError, NotFoundError
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.root import Lakehouse
-from lakeloader.lakehouse.sql import query
+from lakeloader.lakehouse.sql import query as run_query
+
+
+def query(lh: Lakehouse, sql: str, **options: Any) -> Any:
+    """The guard is DuckDB's: these statements are in DuckDB's dialect (`lakeloader sql --dialect duckdb`).
+    In Databricks SQL, the default, they are refused before DuckDB sees them (the last tests)."""
+    return run_query(lh, sql, dialect="duckdb", **options)
 
 
 @pytest.fixture
@@ -133,3 +140,19 @@ def test_queries_in_one_process_share_a_database_but_not_the_guard_or_their_view
     (later / "x.csv").write_text("x\n7\n")
     assert query(lh, "SELECT x FROM read_csv('/Volumes/c/s/later/x.csv')").to_pylist() == [{"x": 7}]
     assert query(lh, "SELECT sum(x) AS s FROM read_csv('/Volumes/c/s/v/in/*.csv')").to_pylist() == [{"s": 6}]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT 1) TO '/tmp/x.csv'",
+        "ATTACH '/tmp/x.duckdb' AS x",
+        "SELECT * FROM read_csv('/etc/hostname')",
+        "SELECT * FROM read_text('/proc/self/environ')",
+        "SELECT 1; SELECT 2",
+    ],
+)
+def test_databricks_sql_refuses_duckdbs_statements_and_file_functions_in_one_line(lh: Lakehouse, sql: str) -> None:
+    with pytest.raises(LakeloaderError) as err:
+        run_query(lh, sql)
+    assert "\n" not in str(err.value) and "Cannot access" not in str(err.value)

@@ -1,4 +1,4 @@
-"""`lakeloader sql "SELECT ..."`: DuckDB over the lakehouse's Delta tables."""
+"""`lakeloader sql "SELECT ..."`: Databricks SQL with Spark's answers over the lakehouse (or DuckDB's own dialect)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,31 @@ def sql(
     no_pushdown: Annotated[
         bool, typer.Option("--no-pushdown", help="Read foreign tables whole and filter locally (to compare).")
     ] = False,
+    dialect: Annotated[
+        str,
+        typer.Option("--dialect", help="databricks (Spark's answers, the default) | duckdb (DuckDB's own SQL)."),
+    ] = "databricks",
+    conf: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--conf",
+            help="A session setting KEY=VALUE (repeatable): spark.sql.session.timeZone, spark.sql.ansi.enabled.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a query (DuckDB dialect, Databricks names) over the Delta tables, foreign tables and /Volumes files."""
+    """Run a query over the Delta tables, foreign tables and /Volumes files: Databricks SQL with Spark's answers
+    (every function exact or refused in one line; docs/sql.md), or DuckDB's dialect with --dialect duckdb."""
+    from lakeloader.errors import ConfigError
     from lakeloader.lakehouse.sql import query
+
+    if dialect not in ("databricks", "duckdb"):
+        raise ConfigError(f"sql: --dialect {dialect!r}: write databricks (the default) or duckdb")
+    settings: dict[str, object] = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"sql: --conf {item!r}: write KEY=VALUE, e.g. --conf spark.sql.session.timeZone=UTC")
+        settings[key.strip()] = value.strip()
 
     if unsafe:
         typer.secho(
@@ -51,9 +73,9 @@ def sql(
         def rewrite(con: Any, text: str) -> str:
             from lakeloader.federation.query import attach
 
-            return attach(con, lh, text, pushdown=not no_pushdown).sql
+            return attach(con, lh, text, pushdown=not no_pushdown, dialect=dialect).sql
 
-    result = query(lh, statement, unsafe=unsafe, rewrite=rewrite)
+    result = query(lh, statement, unsafe=unsafe, rewrite=rewrite, dialect=dialect, conf=settings)  # type: ignore[arg-type]
     if as_csv:
         import pyarrow.csv as pacsv
 

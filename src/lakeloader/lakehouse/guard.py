@@ -97,7 +97,7 @@ def lock_down(con: Any, lh: Lakehouse, folders: list[str] | None = None) -> None
     lock_down_settings(con)
 
 
-_SHARED: dict[tuple[int, tuple[str, ...], bool], Any] = {}  # (process, readable folders, UTC) -> a database
+_SHARED: dict[tuple[int, tuple[str, ...]], Any] = {}  # (process, readable folders, UTC) -> a database
 _SHARED_LOCK = threading.Lock()
 _SHARED_MAX = 4  # folder sets kept: the volumes changed, the older databases go when their last cursor does
 
@@ -110,13 +110,16 @@ def shared_cursor(folders: list[str], *, utc: bool = False) -> Any:
     """
     import duckdb
 
-    key = (os.getpid(), tuple(folders), utc)  # a database is never used across fork
+    from lakeloader.sql import runtime
+
+    del utc  # always: a session's time zone is in the translated SQL, never the machine's
+    key = (os.getpid(), tuple(folders))  # a database is never used across fork
     with _SHARED_LOCK:
         database = _SHARED.get(key)
         if database is None:
             database = duckdb.connect()
-            if utc:
-                database.execute("SET GLOBAL TimeZone = 'UTC'")
+            database.execute("SET GLOBAL TimeZone = 'UTC'")
+            runtime.prepare(database)  # the macros translated SQL calls, in the database's catalog
             database.execute(f"SET allowed_directories = [{', '.join(_quote(f) for f in folders)}]")
             lock_down_settings(database)
             if len(_SHARED) >= _SHARED_MAX:

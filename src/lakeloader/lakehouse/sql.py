@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -84,15 +84,27 @@ def _resolve(lh: Lakehouse, parts: list[str]) -> names.FullName | None:
 
 
 Rewrite = Callable[[Any, str], str]
+Dialect = Literal["databricks", "duckdb"]
 
 
-def query(lh: Lakehouse, sql: str, *, unsafe: bool = False, rewrite: Rewrite | None = None) -> pa.Table:
+def query(
+    lh: Lakehouse,
+    sql: str,
+    *,
+    unsafe: bool = False,
+    rewrite: Rewrite | None = None,
+    dialect: Dialect = "databricks",
+    conf: Mapping[str, object] | None = None,
+) -> pa.Table:
     """Run the query `sql` and return the result as an Arrow table.
 
-    Guarded unless `unsafe`: only SELECT-like statements; no files but the volumes' (`/Volumes/...` paths in
-    strings are resolved inside their volume), no extensions, no settings, no ATTACH or COPY.
-    `rewrite(con, sql)`, when given, runs first on the DuckDB connection and returns the SQL to go on with (the
-    CLI passes federation's, which registers foreign tables as views); the guard checks what it returns.
+    `dialect` "databricks" (the default) runs Databricks SQL with Spark's answers through the one translator
+    (`lakeloader.sql`), under the session settings of `conf` and of `SET key = value` statements before the
+    query; "duckdb" runs DuckDB's own dialect as it is. Guarded unless `unsafe`: only SELECT-like statements; no
+    files but the volumes' (`/Volumes/...` paths in strings are resolved inside their volume), no extensions, no
+    settings, no ATTACH or COPY. `rewrite(con, sql)`, when given, runs first on the DuckDB connection and returns
+    the SQL to go on with, in the same dialect (the CLI passes federation's, which registers foreign tables as
+    views); the guard checks what it returns.
     """
     import duckdb
 
@@ -103,9 +115,16 @@ def query(lh: Lakehouse, sql: str, *, unsafe: bool = False, rewrite: Rewrite | N
     con = duckdb.connect() if unsafe else _guarded_cursor(lh)
     try:
         local = _with_local_paths(lh, sql)
+        if dialect == "databricks":
+            from lakeloader.sql import Settings
+            from lakeloader.sql.settings import split_settings
+
+            settings, local = split_settings(local, Settings.from_conf(conf))
         if rewrite is not None:
             local = rewrite(con, local)
-        final = _with_views(lh, con, local)
+        final = _with_views(lh, con, local, quote="`" if dialect == "databricks" else '"')
+        if dialect == "databricks":
+            final = _translated(con, final, settings)
         if not unsafe:
             guard.check_statements(con, final)  # on the SQL DuckDB will run: names swapped for views
         result = con.sql(final)
@@ -117,9 +136,29 @@ def query(lh: Lakehouse, sql: str, *, unsafe: bool = False, rewrite: Rewrite | N
     except duckdb.PermissionException as exc:
         raise guard.refused(exc) from None
     except duckdb.Error as exc:
-        raise TerminalError(f"query failed: {str(exc).splitlines()[0]}; fix the SQL") from None
+        from lakeloader.sql.errors import spark_message
+
+        raise TerminalError(f"query failed: {spark_message(str(exc))}; fix the SQL or the data it reads") from None
     finally:
         con.close()
+
+
+def _translated(con: Any, sql: str, settings: Any) -> str:
+    """Databricks SQL (tables already swapped for views) as DuckDB SQL with Spark's answers."""
+    from sqlglot import exp
+
+    from lakeloader.sql import parse, to_duckdb
+    from lakeloader.sql import types as spark_types
+
+    tree = parse(sql)
+    schema: dict[str, Any] = {}
+    for name in {t.name for t in tree.find_all(exp.Table) if not t.args.get("db")}:
+        try:
+            arrow = con.sql(f'SELECT * FROM "{name}" LIMIT 0').arrow().schema
+        except Exception:  # a CTE, a table function, or a name DuckDB will report itself
+            continue
+        schema[name] = {field.name: spark_types.from_arrow(field.type) for field in arrow}
+    return to_duckdb(tree, settings=settings, schema=schema)
 
 
 def _guarded_cursor(lh: Lakehouse) -> Any:
@@ -141,8 +180,9 @@ def _with_local_paths(lh: Lakehouse, sql: str) -> str:
     return "".join([*pieces, sql[cursor:]])
 
 
-def _with_views(lh: Lakehouse, con: Any, sql: str) -> str:
-    """`sql` with every name of a lakehouse table swapped for a DuckDB view over that table's Arrow dataset."""
+def _with_views(lh: Lakehouse, con: Any, sql: str, *, quote: str = '"') -> str:
+    """`sql` with every name of a lakehouse table swapped for a DuckDB view over that table's Arrow dataset
+    (named in `quote`s: DuckDB's double quotes, or Databricks' backticks)."""
     pieces: list[str] = []
     cursor = 0
     registered: dict[str, str] = {}
@@ -158,7 +198,7 @@ def _with_views(lh: Lakehouse, con: Any, sql: str) -> str:
             table = lh.table(str(full))
             con.register(view, delta.dataset(table.location, table_name=str(full)))
             registered[str(full)] = view
-        pieces += [sql[cursor : chain.start], f'"{view}"']
+        pieces += [sql[cursor : chain.start], f"{quote}{view}{quote}"]
         cursor = chain.end
     return "".join([*pieces, sql[cursor:]])
 

@@ -17,6 +17,7 @@ from lakeloader.pipelines import foreign, translate
 from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
+    from lakeloader.sql import Settings
     from lakeloader.lakehouse.root import Lakehouse
     from lakeloader.pipelines.duck import SharedDatabase
     from lakeloader.pipelines.load import Pipeline
@@ -79,8 +80,11 @@ class FlowSession:
             return
         import duckdb
 
+        from lakeloader.sql import runtime
+
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        runtime.prepare(self.con)
 
     def _parquet_ok(self, folder: str | Path) -> bool:
         """May DuckDB's own Parquet reader scan files in `folder` (else they go through Arrow)?"""
@@ -193,9 +197,29 @@ class FlowSession:
     def translate(self, sql: str) -> str:
         sql = foreign.attach(self.con, self.lakehouse, sql)  # foreign tables first, in Databricks SQL: pushed down
         try:
-            return translate.to_duckdb(sql, resolve=self.resolve, resolve_files=self.resolve_files)
+            return translate.to_duckdb(
+                sql,
+                resolve=self.resolve,
+                resolve_files=self.resolve_files,
+                describe=self.describe,
+                settings=self.settings,
+            )
         except translate.TranslateError as exc:
             raise ConfigError(f"{self.flow.location}: flow {self.flow.name}: {exc}") from None
+
+    @property
+    def settings(self) -> Settings:
+        """The session's Spark settings: the pipeline's configuration (`spark.sql.session.timeZone`, ...)."""
+        from lakeloader.sql import Settings
+
+        return Settings.from_conf(self.pipeline.spec.configuration)
+
+    def describe(self, view: str) -> dict[str, Any]:
+        """A registered view's columns and their Spark types (what typed rules of the translator read)."""
+        from lakeloader.sql import types
+
+        schema = self.con.sql(f"SELECT * FROM {view} LIMIT 0").arrow().schema
+        return {field.name: types.from_arrow(field.type) for field in schema}
 
     def _reads_foreign(self) -> bool:
         return foreign.reads_foreign(self.lakehouse, self.pipeline.graph, self.flow.name)

@@ -2,23 +2,26 @@
 
 `STREAM(t)` / `STREAM t` read a dataset incrementally, `read_files(...)` (optionally streamed) reads files, `LIVE.t`
 is the older spelling of `t`; each is swapped for a view the executor registers. Databricks' `:` JSON paths give
-strings, as there (`->>` in DuckDB). A construct sqlglot cannot translate is an error naming it.
+strings, as there. The rest is `lakeloader.sql`'s: Spark's answers, or a one-line refusal naming the construct.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakeloader.pipelines.model import Location, Query
+from lakeloader.sql import TranslateError  # one error for every query a pipeline cannot read or translate
 
+if TYPE_CHECKING:
+    from lakeloader.sql import Settings
+    from lakeloader.sql.translate import Schema
+
+Describe = Callable[[str], "Mapping[str, Any]"]  # a view's name -> its columns' Spark types
 READ_FILES = "read_files"
-
-
-class TranslateError(Exception):
-    """A query that cannot be read or translated; the message names the construct."""
+__all__ = ["READ_FILES", "FilesRead", "TranslateError", "describe", "to_duckdb"]
 
 
 @dataclass(frozen=True)
@@ -142,13 +145,23 @@ def describe(sql: str, *, where: Location) -> Query:
     return query
 
 
-def to_duckdb(sql: str, *, resolve: Resolver, resolve_files: FilesResolver | None = None) -> str:
-    """The query as DuckDB SQL, every source swapped for what `resolve` / `resolve_files` return.
+def to_duckdb(
+    sql: str,
+    *,
+    resolve: Resolver,
+    resolve_files: FilesResolver | None = None,
+    describe: Describe | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """The query as DuckDB SQL with Spark's answers (`lakeloader.sql`), every source swapped for what `resolve`
+    / `resolve_files` return; `describe` gives a view's columns, so typed rules pick Spark's behaviour.
 
     Every source is resolved, in the query's order, on every call (resolving registers the views the query
-    reads); the rewrite itself is remembered for the same query and the same views (a continuous pipeline's
-    updates, a streaming flow's batches).
+    reads); the rewrite itself is remembered for the same query, views, columns and settings (a continuous
+    pipeline's updates, a streaming flow's batches).
     """
+    from lakeloader.sql import Settings
+
     views = []
     for _node, source, streaming in _sources(_parsed(sql)):  # read-only: the cached tree, not a copy
         if isinstance(source, FilesRead):
@@ -157,15 +170,22 @@ def to_duckdb(sql: str, *, resolve: Resolver, resolve_files: FilesResolver | Non
             views.append(resolve_files(source))
         else:
             views.append(resolve(source, streaming))
-    return _rewritten(sql, tuple(views))
+    schema = tuple(
+        (view.strip('"'), tuple((c, t.sql(dialect="spark")) for c, t in describe(view).items()))
+        for view in dict.fromkeys(views)
+        if describe is not None
+    )
+    return _rewritten(sql, tuple(views), schema, settings or Settings())
 
 
 @functools.lru_cache(maxsize=512)
-def _rewritten(sql: str, views: tuple[str, ...]) -> str:
-    import sqlglot
+def _rewritten(sql: str, views: tuple[str, ...], columns: tuple[Any, ...], settings: Settings) -> str:
     from sqlglot import exp
-    from sqlglot.errors import ErrorLevel, UnsupportedError
 
+    from lakeloader.sql import translate as spark_sql
+    from lakeloader.sql import types
+
+    schema: Schema = {view: {c: types.of(t) for c, t in cols} for view, cols in columns}
     tree = _parse(sql)
     for (node, _source, _streaming), view in zip(_sources(tree), views, strict=True):
         alias = node.args.get("alias") or (node.this.args.get("alias") if isinstance(node, exp.Stream) else None)
@@ -177,14 +197,7 @@ def _rewritten(sql: str, views: tuple[str, ...]) -> str:
         elif alias is not None:
             replacement.set("alias", alias)
         node.replace(replacement)
-    for extract in list(tree.find_all(exp.JSONExtract)):  # v:a.b is a string in Databricks, as ->> is in DuckDB
-        extract.replace(exp.JSONExtractScalar(this=extract.this, expression=extract.expression))
-    try:
-        return str(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
-    except UnsupportedError as exc:
-        raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
-    except sqlglot.errors.SqlglotError as exc:
-        raise TranslateError(str(exc).splitlines()[0]) from None
+    return spark_sql.to_duckdb(tree, settings=settings, schema=schema)
 
 
 def condition_to_duckdb(condition: str) -> str:

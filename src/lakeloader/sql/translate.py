@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,7 +95,9 @@ def _parsed(sql: str) -> exp.Expr:
     except ParseError as exc:
         detail = exc.errors[0] if exc.errors else {}
         where = f" at line {detail.get('line')}" if detail.get("line") else ""
-        raise TranslateError(f"the query cannot be read{where}: {detail.get('description') or exc}") from None
+        raise TranslateError(
+            f"the query cannot be read{where}: {detail.get('description') or exc}; fix the SQL"
+        ) from None
     if len(expressions) != 1 or expressions[0] is None:
         raise TranslateError("expected one statement")
     return expressions[0]
@@ -116,6 +119,9 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
 
     node = parse(tree) if isinstance(tree, str) else tree.copy()
+    if not isinstance(node, exp.Query):
+        what = spark_name(node).split(" ")[0].upper()
+        raise TranslateError(f"{what}: only a query (SELECT, WITH, VALUES) runs here; this SQL is read-only")
     annotate(node, schema or {})
     context = Context(settings or Settings())
     node = rewrite(node, context)
@@ -243,12 +249,20 @@ def _windowed(rewritten: exp.Expr, window: exp.Window) -> exp.Expr:
 
 
 def spark_name(node: exp.Expr) -> str:
-    """How a user wrote (or would write) the function or operator `node` in Spark SQL."""
+    """How a user writes the function or construct `node` in Databricks SQL (`try_add`, not sqlglot's
+    `safe_add`; `GROUPING SETS`): the words its Databricks SQL starts with."""
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
-    if isinstance(node, exp.Func):
-        return node.sql_name().lower()
-    return type(node).__name__
+    try:
+        text = node.sql(dialect="databricks")
+    except Exception:  # a node that cannot print itself alone
+        text = ""
+    words = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*(?: [A-Z][A-Z_]*)*)\s*\(", text)
+    if words and isinstance(node, exp.Func):
+        return words.group(1).lower()
+    if words:
+        return words.group(1)
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).upper()
 
 
 def refusal(node: exp.Expr) -> str:
