@@ -17,10 +17,10 @@ from lakeloader.pipelines import foreign, translate
 from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
-    from lakeloader.sql import Settings
     from lakeloader.lakehouse.root import Lakehouse
     from lakeloader.pipelines.duck import SharedDatabase
     from lakeloader.pipelines.load import Pipeline
+    from lakeloader.sql import Settings
 
 _NON_DETERMINISTIC = (
     "current_timestamp",

@@ -59,8 +59,11 @@ sql`, and a pipeline's materialized view read back from Delta); every one is equ
 
 | setting | default | what it changes |
 |---|---|---|
-| `spark.sql.session.timeZone` | `UTC` (never the machine's zone) | every conversion between an instant and wall-clock time: `hour(ts)`, `date_format`, `cast(ts AS STRING)`, `to_timestamp('2024-03-10 02:30')` |
-| `spark.sql.ansi.enabled` | `true` (Spark 4's and Databricks SQL's default) | on: division by zero, overflow, an invalid cast and an index out of bounds are errors with Spark's error class (`[DIVIDE_BY_ZERO] ...`); off: NULL, or Java's wrap-around for integer overflow |
+| `spark.sql.session.timeZone` | `UTC` (never the machine's zone) | every conversion between an instant and \
+wall-clock time: `hour(ts)`, `date_format`, `cast(ts AS STRING)`, `to_timestamp('2024-03-10 02:30')` |
+| `spark.sql.ansi.enabled` | `true` (Spark 4's and Databricks SQL's default) | on: division by zero, overflow, an \
+invalid cast and an index out of bounds are errors with Spark's error class (`[DIVIDE_BY_ZERO] ...`); off: \
+NULL, or Java's wrap-around for integer overflow |
 
 Set them in `spark-pipeline.yml`'s `configuration:` (a pipeline), with `SET key = value;` before a query, or
 with `lakeloader sql --conf key=value`. `lakeloader sql --dialect duckdb` runs DuckDB's own dialect instead, as it
@@ -85,13 +88,13 @@ def render() -> str:
     out = [INTRO.format(version=spark_version(), exact=exact, total=len(functions))]
     for group in sorted(by_group, key=lambda g: _GROUPS.get(g, g)):
         rows = sorted(by_group[group])
-        done = sum(1 for _, state, _ in rows if state == "exact")
+        done = sum(1 for row in rows if row[1] == "exact")
         out.append(f"### {_GROUPS.get(group, group)} ({done} of {len(rows)} exact)\n")
         out.append("| function | status | note |")
         out.append("|---|---|---|")
-        for name, state, note in rows:
+        for name, shown_status, note in rows:
             shown = name.replace("|", "\\|")
-            out.append(f"| `{shown}` | {state} | {note.replace('|', '/')} |")
+            out.append(f"| `{shown}` | {shown_status} | {note.replace('|', '/')} |")
         out.append("")
     return "\n".join(out)
 
