@@ -35,6 +35,11 @@ class TranslateError(TerminalError):
 # Nodes that are query structure, not computation: they mean the same in Spark and DuckDB (their parts are
 # checked on their own). Everything else needs a rule.
 STRUCTURE: tuple[type[exp.Expr], ...] = (
+    exp.JSONPath,  # the parts of a `:` path: their JSONExtract has a rule (or is refused)
+    exp.JSONPathKey,
+    exp.JSONPathRoot,
+    exp.JSONPathSubscript,
+    exp.JSONPathWildcard,
     exp.Query,
     exp.Subquery,
     exp.Union,
@@ -122,8 +127,8 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
     if not isinstance(node, exp.Query):
         what = spark_name(node).split(" ")[0].upper()
         raise TranslateError(f"{what}: only a query (SELECT, WITH, VALUES) runs here; this SQL is read-only")
-    annotate(node, schema or {})
     context = Context(settings or Settings())
+    annotate(node, schema or {}, ansi=context.ansi)
     node = rewrite(node, context)
     try:
         return str(node.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
@@ -131,7 +136,7 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
         raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
 
 
-def annotate(tree: exp.Expr, schema: Schema) -> None:
+def annotate(tree: exp.Expr, schema: Schema, *, ansi: bool = True) -> None:
     """Give every node Spark's type (`node.type`), as far as the schema allows."""
     from sqlglot.errors import OptimizeError
     from sqlglot.optimizer.annotate_types import annotate_types
@@ -148,7 +153,7 @@ def annotate(tree: exp.Expr, schema: Schema) -> None:
         copy = qualify(copy, schema=plain, dialect="databricks", validate_qualify_columns=False, identify=False)
     except (OptimizeError, ValueError, KeyError):
         copy = tree.copy()  # a reference the schema does not know: DuckDB will name it; type what we can
-    annotate_types(copy, schema=plain, dialect="databricks", expression_metadata=_metadata())
+    annotate_types(copy, schema=plain, dialect="databricks", expression_metadata=_metadata(ansi))
     found: dict[int, exp.DataType] = {}
     for annotated in copy.walk():
         key = annotated.meta.get(_ID)
@@ -160,7 +165,7 @@ def annotate(tree: exp.Expr, schema: Schema) -> None:
 
 
 @functools.cache
-def _metadata() -> dict[type[exp.Expr], dict[str, Any]]:
+def _metadata(ansi: bool) -> dict[type[exp.Expr], dict[str, Any]]:
     """sqlglot's Databricks typing, with Spark's own rules where they differ (literals, decimals, each rule's
     `returns`)."""
     from sqlglot.dialects.databricks import Databricks
@@ -192,15 +197,31 @@ def _metadata() -> dict[type[exp.Expr], dict[str, Any]]:
         (exp.Mod, "%"),
     ]
     for operator, op in operators:
-        override(operator, functools.partial(_arithmetic_type, op))
+        override(operator, functools.partial(_arithmetic_type, op, ansi))
     for node_class, rule in REGISTRY.by_node.items():
         if rule.returns is not None:
             override(node_class, rule.returns)
     return metadata
 
 
-def _arithmetic_type(op: str, node: exp.Expr) -> exp.DataType | None:
-    left, right = node.this.type, node.expression.type
+def operand_type(operand: exp.Expr, other: exp.Expr, *, ansi: bool) -> exp.DataType | None:
+    """The type an operand of `+ - * / %` takes in Spark's arithmetic: an integer literal beside a decimal is a
+    decimal of its own digits (`3` is decimal(1,0)), NULL takes the other side's type, a string is cast to a
+    bigint (ANSI) or a double."""
+    mine, theirs = operand.type, other.type
+    if types.kind(mine) == exp.DType.NULL or isinstance(operand, exp.Null):
+        return theirs if types.is_numeric(theirs) else mine
+    if types.is_string(mine) and types.is_numeric(theirs):
+        return types.of("bigint") if ansi and types.is_integral(theirs) else types.of("double")
+    literal = operand.this if isinstance(operand, exp.Neg) else operand
+    if types.is_integral(mine) and types.kind(theirs) == exp.DType.DECIMAL and isinstance(literal, exp.Literal):
+        return types.decimal(max(len(literal.this.lstrip("-")), 1), 0)
+    return mine
+
+
+def _arithmetic_type(op: str, ansi: bool, node: exp.Expr) -> exp.DataType | None:
+    left = operand_type(node.this, node.expression, ansi=ansi)
+    right = operand_type(node.expression, node.this, ansi=ansi)
     if types.is_numeric(left) and types.is_numeric(right):
         assert left is not None and right is not None
         return types.arithmetic(op, left, right)
@@ -262,7 +283,7 @@ def spark_name(node: exp.Expr) -> str:
         return words.group(1).lower()
     if words:
         return words.group(1)
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).upper()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(node).__name__).upper()
 
 
 def refusal(node: exp.Expr) -> str:

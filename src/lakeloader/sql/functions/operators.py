@@ -43,14 +43,29 @@ def wrapped(value: exp.Expr, spark_type: exp.DataType) -> exp.Expr:
     return cast(exp.Sub(this=positive, expression=half.copy()), spark_type)
 
 
+def _operand(node: exp.Expr, other: exp.Expr, context: Context) -> exp.Expr:
+    """An operand as Spark's arithmetic takes it: a string cast (checked) to a number first."""
+    from lakeloader.sql.registry import REGISTRY
+    from lakeloader.sql.translate import operand_type
+
+    wanted = operand_type(node, other, ansi=context.ansi)
+    if types.is_string(node.type) and wanted is not None and types.is_numeric(wanted):
+        rule = REGISTRY.by_node[exp.Cast]
+        assert rule.rewrite is not None
+        return rule.rewrite(typed(exp.Cast(this=node, to=wanted.copy()), wanted), context)
+    return node
+
+
 def _arithmetic(node: exp.Expr, context: Context) -> exp.Expr:
     """`+ - *`: computed by DuckDB, then cast to Spark's type (a decimal's precision and scale, an integer's
-    width); integer overflow is an ARITHMETIC_OVERFLOW error in ANSI mode and wraps around without it."""
+    width); integer overflow is an ARITHMETIC_OVERFLOW error in ANSI mode and wraps around without it; a
+    decimal that overflows is an error in ANSI mode and NULL without it."""
     spark_type = node.type
     if not types.is_numeric(spark_type):
         return node  # dates, intervals, strings: sqlglot's own translation, or DuckDB's error
     assert spark_type is not None
-    left, right = node.this, node.expression
+    left = _operand(node.this, node.expression, context)
+    right = _operand(node.expression, node.this, context)
     if types.is_integral(spark_type):
         if context.ansi:
             op = type(node)(this=cast(left, spark_type), expression=cast(right, spark_type))
@@ -58,8 +73,16 @@ def _arithmetic(node: exp.Expr, context: Context) -> exp.Expr:
         huge = exp.DataType.build("HUGEINT")
         wide = type(node)(this=exp.Cast(this=left, to=huge), expression=exp.Cast(this=right, to=huge.copy()))
         return wrapped(wide, spark_type)
-    if spark_type.this == exp.DType.DECIMAL:
-        return cast(node.copy(), spark_type)
+    if spark_type.this == exp.DType.DECIMAL:  # operands widened to 38 digits: only a true overflow overflows
+
+        def widened(operand: exp.Expr) -> exp.Expr:
+            _, scale = types.precision_scale(operand.type or spark_type)
+            return exp.Cast(this=operand, to=exp.DataType.build(f"DECIMAL(38, {scale})"))
+
+        value: exp.Expr = type(node)(this=widened(left), expression=widened(right))
+        if not context.ansi:
+            value = call("try", value)
+        return cast(value, spark_type, safe=not context.ansi)
     return typed(type(node)(this=cast(left, spark_type), expression=cast(right, spark_type)), spark_type)
 
 
@@ -163,9 +186,16 @@ def _modulo(node: exp.Mod, context: Context) -> exp.Expr:
     spark_type = node.type
     left, right = node.this, node.expression
     zero = error("DIVIDE_BY_ZERO", "Division by zero.") if context.ansi else exp.Null()
-    if types.is_numeric(spark_type):
+    if spark_type is not None and spark_type.this == exp.DType.DECIMAL:  # a decimal's remainder fits its type
+
+        def widened(operand: exp.Expr) -> exp.Expr:
+            _, scale = types.precision_scale(operand.type or spark_type)
+            return exp.Cast(this=operand, to=exp.DataType.build(f"DECIMAL(38, {scale})"))
+
+        remainder: exp.Expr = cast(exp.Mod(this=widened(left), expression=widened(right)), spark_type)
+    elif types.is_numeric(spark_type):
         assert spark_type is not None
-        remainder: exp.Expr = cast(exp.Mod(this=cast(left, spark_type), expression=cast(right, spark_type)), spark_type)
+        remainder = cast(exp.Mod(this=cast(left, spark_type), expression=cast(right, spark_type)), spark_type)
     else:
         remainder = exp.Mod(this=left, expression=right)
     return typed(when(exp.EQ(this=right.copy(), expression=exp.Literal.number(0)), zero, remainder), spark_type)
