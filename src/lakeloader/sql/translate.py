@@ -269,11 +269,30 @@ def _windowed(rewritten: exp.Expr, window: exp.Window) -> exp.Expr:
     return rewritten
 
 
+_SYMBOLS: dict[type[exp.Expr], str] = {  # operators, as the user writes them
+    exp.DPipe: "||",
+    exp.NullSafeEQ: "<=>",
+    exp.IntDiv: "div",
+    exp.Mod: "%",
+    exp.BitwiseAnd: "&",
+    exp.BitwiseOr: "|",
+    exp.BitwiseXor: "^",
+    exp.BitwiseNot: "~",
+    exp.BitwiseLeftShift: "<<",
+    exp.BitwiseRightShift: ">>",
+    exp.JSONExtract: ":",
+    exp.Bracket: "[]",
+}
+
+
 def spark_name(node: exp.Expr) -> str:
     """How a user writes the function or construct `node` in Databricks SQL (`try_add`, not sqlglot's
     `safe_add`; `GROUPING SETS`): the words its Databricks SQL starts with."""
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
+    symbol = _SYMBOLS.get(type(node))
+    if symbol is not None:
+        return symbol
     try:
         text = node.sql(dialect="databricks")
     except Exception:  # a node that cannot print itself alone
