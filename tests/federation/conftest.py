@@ -101,14 +101,15 @@ class Fed:
 
         return create_foreign_catalog(self.lakehouse, name, connection=connection)
 
-    def query(self, sql: str, *, pushdown: bool = True) -> pa.Table:
+    def query(self, sql: str, *, pushdown: bool = True, dialect: str = "databricks") -> pa.Table:
         from lakeloader.federation.query import attach
         from lakeloader.lakehouse.sql import query
 
         return query(
             self.lakehouse,
             sql,
-            rewrite=lambda con, text: attach(con, self.lakehouse, text, pushdown=pushdown, dialect="databricks").sql,
+            rewrite=lambda con, text: attach(con, self.lakehouse, text, pushdown=pushdown, dialect=dialect).sql,
+            dialect=dialect,  # type: ignore[arg-type]
         )
 
     def explain(self, sql: str) -> Any:

@@ -105,7 +105,7 @@ filters = st.recursive(
 def _ids(fed: Fed, where: str, *, pushdown: bool) -> Any:
     sql = f"SELECT id FROM supabase_data.public.edge WHERE {where} ORDER BY id"
     try:
-        return [r["id"] for r in fed.query(sql, pushdown=pushdown).to_pylist()]
+        return [r["id"] for r in fed.query(sql, pushdown=pushdown, dialect="duckdb").to_pylist()]
     except LakeloaderError as exc:  # DuckDB refusing a literal (e.g. 'x' as a number): refused either way
         return ("error", type(exc).__name__)
 
@@ -116,7 +116,7 @@ def _ids_matching(fed: Fed, where: str) -> tuple[list[int], set[int]]:
     for i in range(1, 11):  # the inner filter is pushed, so the outer one meets that one row alone
         sql = f"SELECT id FROM (SELECT * FROM supabase_data.public.edge WHERE id = {i}) q WHERE {where}"
         try:
-            if fed.query(sql).num_rows:
+            if fed.query(sql, dialect="duckdb").num_rows:
                 holds.append(i)
         except LakeloaderError:
             undecided.add(i)
