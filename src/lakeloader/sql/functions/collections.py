@@ -1,0 +1,802 @@
+"""Arrays, maps and structs with Spark's answers: 0-based `arr[i]` and 1-based `element_at` with their ANSI
+errors, three-valued `array_contains`/`arrays_overlap`, order-keeping set functions that keep NULLs, Spark's NULL
+placement in sorts, maps that refuse duplicate and NULL keys (DUPLICATED_MAP_KEY, NULL_MAP_KEY)."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from sqlglot import exp
+
+from lakeloader.sql import types
+from lakeloader.sql.context import Context, call, cast, typed, when
+from lakeloader.sql.registry import REGISTRY, Returns, Rewrite, Rule, rule, same
+from lakeloader.sql.runtime import macro
+
+T = exp.DType
+_INT = types.of("int")
+
+
+# -- helpers (generators.py uses them too) --------------------------------------------------------------------
+def raise_spark(message: str) -> NoReturn:
+    """Refuse the query in one line (the translator's error)."""
+    from lakeloader.sql.translate import TranslateError
+
+    raise TranslateError(f"{message}; rewrite that part of the query")
+
+
+def type_of(node: exp.Expr | None) -> exp.DataType | None:
+    """A node's Spark type (None for no node)."""
+    return node.type if node is not None else None
+
+
+def is_array(t: exp.DataType | None) -> bool:
+    return types.kind(t) == T.ARRAY
+
+
+def is_map(t: exp.DataType | None) -> bool:
+    return types.kind(t) == T.MAP
+
+
+def element(t: exp.DataType | None) -> exp.DataType | None:
+    """An array type's element type (None when unknown)."""
+    if is_array(t) and t is not None and t.expressions and isinstance(t.expressions[0], exp.DataType):
+        return t.expressions[0]
+    return None
+
+
+def array_of(t: exp.DataType | None) -> exp.DataType | None:
+    return exp.DataType(this=T.ARRAY, expressions=[t.copy()], nested=True) if types.is_known(t) and t else None
+
+
+def map_types(t: exp.DataType | None) -> tuple[exp.DataType | None, exp.DataType | None]:
+    """A map type's key and value types (None when unknown)."""
+    if is_map(t) and t is not None and len(t.expressions) == 2:
+        key, value = t.expressions
+        return (key if isinstance(key, exp.DataType) else None, value if isinstance(value, exp.DataType) else None)
+    return None, None
+
+
+def ref(name: str) -> exp.Expr:
+    """A reference to a DuckDB lambda parameter."""
+    return exp.column(name)
+
+
+def struct(fields: list[tuple[str, exp.Expr]]) -> exp.Struct:
+    """A DuckDB struct `{'name': value, ...}` (Spark's field names kept as they are)."""
+    return exp.Struct(
+        expressions=[exp.PropertyEQ(this=exp.to_identifier(name, quoted=True), expression=v) for name, v in fields]
+    )
+
+
+def lam(params: list[str], body: exp.Expr) -> exp.Lambda:
+    """A DuckDB lambda `LAMBDA p1, p2 : body`."""
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(p) for p in params])
+
+
+def spark_cast(value: exp.Expr, source: exp.DataType | None, to: str, context: Context) -> exp.Expr:
+    """`CAST(value AS to)` with Spark's meaning (the casts rule's translation, or its refusal)."""
+    from lakeloader.sql.registry import REGISTRY
+
+    value.type = source.copy() if source is not None else None
+    node = exp.Cast(this=value, to=types.of(to))
+    node.type = types.of(to)
+    found = REGISTRY.by_node.get(exp.Cast)
+    return found.rewrite(node, context) if found is not None and found.rewrite is not None else node
+
+
+def _is_null(node: exp.Expr) -> exp.Expr:
+    return exp.Is(this=node, expression=exp.Null())
+
+
+def _any_null(*nodes: exp.Expr) -> exp.Expr:
+    condition: exp.Expr = _is_null(nodes[0].copy())
+    for node in nodes[1:]:
+        condition = exp.Or(this=condition, expression=_is_null(node.copy()))
+    return condition
+
+
+def _literal_int(node: exp.Expr) -> int | None:
+    """The value of an integer literal (`-1` included), else None."""
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.lstrip("-").isdigit():
+        return int(node.this)
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and node.this.this.isdigit():
+        return -int(node.this.this)
+    return None
+
+
+def _as_type(node: exp.Expr, spark_type: exp.DataType | None) -> exp.Expr:
+    """`node` cast to Spark's type when it is a known array or map of plain values (DuckDB may have widened the
+    elements: `generate_series` gives BIGINT[]); anything else only carries the type."""
+    if spark_type is None or not types.is_known(spark_type) or _has_struct_or_null(spark_type):
+        return typed(node, spark_type)
+    return cast(node, spark_type)
+
+
+def _has_struct_or_null(t: exp.DataType) -> bool:
+    return any(isinstance(n, exp.DataType) and n.this in (T.STRUCT, T.NULL, T.UNKNOWN) for n in t.walk())
+
+
+# -- size, access ---------------------------------------------------------------------------------------------
+@rule("size", "array_size", nodes=(exp.ArraySize,), returns=lambda node: _INT)
+def _size(node: exp.ArraySize, context: Context) -> exp.Expr:
+    """`size(NULL)` is NULL in ANSI mode and -1 without it; `array_size(NULL)` is always NULL. The parser makes
+    one node for both: the name's length (4 or 10 characters) tells them apart."""
+    written = node.meta.get("end", 0) - node.meta.get("start", 0) + 1
+    return _cardinality(node.this, legacy_null=not context.ansi and written == len("size"))
+
+
+@rule("cardinality", returns=lambda node: _INT)
+def _cardinality_call(node: exp.Anonymous, context: Context) -> exp.Expr:
+    return _cardinality(node.expressions[0], legacy_null=not context.ansi)
+
+
+def _cardinality(value: exp.Expr, *, legacy_null: bool) -> exp.Expr:
+    length = cast(call("len" if is_array(value.type) else "cardinality", value), "int")
+    if legacy_null:
+        length = call("coalesce", length, exp.Literal.number(-1))
+    return typed(length, _INT)
+
+
+def _bracket_type(node: exp.Expr) -> exp.DataType | None:
+    container = node.this.type
+    if is_array(container):
+        return element(container)
+    if is_map(container):
+        return map_types(container)[1]
+    return None
+
+
+_ARRAY_INDEX = macro(
+    "spark_array_index",
+    "(a, i, ansi) AS CASE WHEN a IS NULL OR i IS NULL THEN NULL WHEN i >= 0 AND i < len(a) THEN a[i + 1] "
+    "WHEN ansi THEN error('[INVALID_ARRAY_INDEX] The index ' || i || ' is out of bounds. The array has ' || len(a) "
+    "|| ' elements. Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL "
+    "instead.') END",
+)
+_ELEMENT_AT = macro(
+    "spark_element_at",
+    "(a, i, ansi) AS CASE WHEN a IS NULL OR i IS NULL THEN NULL WHEN i = 0 THEN error('[INVALID_INDEX_OF_ZERO] The "
+    "index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1).') WHEN abs(i) <= "
+    "len(a) THEN list_extract(a, i) WHEN ansi THEN error('[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index ' || i || "
+    "' is out of bounds. The array has ' || len(a) || ' elements. Use `try_element_at` to tolerate accessing "
+    "element at invalid index and return NULL instead.') END",
+)
+
+
+@rule("element_at", "try_element_at", "[]", nodes=(exp.Bracket,), returns=_bracket_type)
+def _bracket(node: exp.Bracket, context: Context) -> exp.Expr:
+    """`arr[i]` (0-based), `element_at(arr, i)` (1-based, from the end when negative), `try_element_at`, `m[k]`,
+    `st['field']`. Out of bounds: INVALID_ARRAY_INDEX(_IN_ELEMENT_AT) in ANSI mode, NULL without it or with
+    `try_`; index 0 of `element_at` is INVALID_INDEX_OF_ZERO always."""
+    container, spark_type = node.this, node.type
+    if len(node.expressions) != 1:
+        raise_spark("construct [] with several indexes is not Spark SQL")
+    key = node.expressions[0]
+    safe = bool(node.args.get("safe"))
+    if is_map(container.type):
+        return typed(call("map_extract_value", container, key), spark_type)
+    if types.kind(container.type) == T.STRUCT:
+        return typed(call("struct_extract", container, key), spark_type)
+    ansi = exp.Boolean(this=context.ansi and not safe)
+    if node.args.get("offset") == 1:
+        return typed(call(_ELEMENT_AT, container, key, ansi), spark_type)
+    return typed(call(_ARRAY_INDEX, container, key, ansi), spark_type)
+
+
+@rule("get", returns=lambda node: element(node.expressions[0].type))
+def _get(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """`get(arr, i)`: 0-based, NULL out of bounds (never an error)."""
+    container, index = node.expressions
+    return typed(call(_ARRAY_INDEX, container, index, exp.false()), node.type)
+
+
+# -- constructors ---------------------------------------------------------------------------------------------
+def common_type(found: list[exp.DataType | None]) -> exp.DataType | None:
+    """The type Spark widens values of `found` types to (`findWiderCommonType`): numbers to the wider number,
+    a string beside other simple values to string, a date beside a timestamp to the timestamp; None when
+    unknown."""
+    known = [t for t in found if types.kind(t) != T.NULL]
+    if not known or not all(t is not None and types.is_known(t) for t in known):
+        return None
+    result = known[0]
+    for other in known[1:]:
+        assert result is not None and other is not None
+        kinds = {types.kind(result), types.kind(other)}
+        if result == other:
+            continue
+        if types.is_numeric(result) and types.is_numeric(other):
+            result = types.wider(result, other)
+        elif kinds <= {T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ} and T.DATE in kinds:
+            result = other if types.kind(result) == T.DATE else result
+        elif (types.is_string(result) or types.is_string(other)) and not kinds & {T.ARRAY, T.MAP, T.STRUCT}:
+            result = types.of("string")
+        else:
+            return None
+    return result
+
+
+def _array_type(node: exp.Expr) -> exp.DataType | None:
+    if not node.expressions:
+        return None
+    return array_of(common_type([e.type for e in node.expressions]))
+
+
+@rule("array", nodes=(exp.Array,), returns=_array_type)
+def _array(node: exp.Array, context: Context) -> exp.Expr:
+    """`array(...)`: the elements widened to one type, as Spark does (`array(1, 2.5)` is array<decimal(11,1)>)."""
+    if not node.expressions:
+        return _empty(node, exp.Array(expressions=[]))
+    return _as_type(node, node.type)
+
+
+def _empty(node: exp.Expr, made: exp.Expr) -> exp.Expr:
+    """`array()`/`map()` cast to a type: made of that type at once (the cast rule keeps a nested value whose kind
+    is the target's as it is)."""
+    parent = node.parent
+    if isinstance(parent, exp.Cast) and node.arg_key == "this":
+        to = parent.args.get("to")
+        if isinstance(to, exp.DataType) and types.kind(to) == types.kind(node.type):
+            return cast(made, to)
+    return typed(made, node.type)
+
+
+def _dot_type(node: exp.Expr) -> exp.DataType | None:
+    entry = element(node.this.type)
+    if types.kind(entry) != T.STRUCT or entry is None:
+        return None
+    for field in entry.expressions:
+        if field.name == node.name and isinstance(field.args.get("kind"), exp.DataType):
+            return array_of(field.args["kind"])
+    return None
+
+
+@rule(".", nodes=(exp.Dot,), returns=_dot_type)
+def _dot(node: exp.Dot, context: Context) -> exp.Expr:
+    """`arr.field` over an array of structs: the field of every element (a struct's field passes as it is)."""
+    if types.kind(element(node.this.type)) != T.STRUCT:
+        return node
+    item = "spark_f"
+    field = call("struct_extract", ref(item), exp.Literal.string(node.name))
+    return typed(call("list_transform", node.this, lam([item], field)), node.type)
+
+
+_MAP_CHECKED = macro(
+    "spark_map_checked",
+    "(k, v) AS CASE WHEN k IS NULL OR v IS NULL THEN NULL WHEN len(k) <> len(v) THEN error('[INVALID_MAP_ARRAYS] "
+    "The key array and value array of MapData must have the same length.') WHEN list_position(k, NULL) IS NOT "
+    "NULL THEN error('[NULL_MAP_KEY] Cannot use null as map key.') WHEN len(list_distinct(k)) <> len(k) THEN "
+    "error('[DUPLICATED_MAP_KEY] Duplicate map key ' || list_filter(k, lambda spark_k, spark_i: list_position(k, "
+    "spark_k) < spark_i)[1] || ' was found, please check the input data.') ELSE map(k, v) END",
+)
+
+
+@rule("map", nodes=(exp.VarMap,))
+def _map(node: exp.VarMap, context: Context) -> exp.Expr:
+    """`map(k1, v1, ...)`: a NULL key is NULL_MAP_KEY, a repeated key DUPLICATED_MAP_KEY (Spark's default
+    `mapKeyDedupPolicy`)."""
+    keys, values = node.args["keys"], node.args["values"]
+    if isinstance(keys, exp.Array) and not keys.expressions:
+        return _empty(node, call("map"))
+    key_type, value_type = map_types(node.type)
+    return _as_type(call(_MAP_CHECKED, _as_type(keys, array_of(key_type)), _as_type(values, array_of(value_type))),
+                    node.type)  # fmt: skip
+
+
+@rule("map_from_arrays", nodes=(exp.Map,))
+def _map_from_arrays(node: exp.Map, context: Context) -> exp.Expr:
+    return typed(call(_MAP_CHECKED, node.args["keys"], node.args["values"]), node.type)
+
+
+def _map_from_entries_type(node: exp.Expr) -> exp.DataType | None:
+    entry = element(node.this.type)
+    if types.kind(entry) != T.STRUCT or entry is None or len(entry.expressions) != 2:
+        return None
+    key, value = (f.args.get("kind") for f in entry.expressions)
+    return exp.DataType(this=T.MAP, expressions=[key, value], nested=True)
+
+
+@rule("map_from_entries", nodes=(exp.MapFromEntries,), returns=_map_from_entries_type)
+def _map_from_entries(node: exp.MapFromEntries, context: Context) -> exp.Expr:
+    """NULL when the array or any entry is NULL; the entries' fields by position, whatever their names."""
+    entries = node.this
+    pair = "spark_p"
+    keys = call("list_transform", entries, lam([pair], call("struct_extract_at", ref(pair), exp.Literal.number(1))))
+    values = call("list_transform", entries.copy(),
+                  lam([pair], call("struct_extract_at", ref(pair), exp.Literal.number(2))))  # fmt: skip
+    checked = call(_MAP_CHECKED, keys, values)
+    has_null = exp.Not(this=_is_null(call("list_position", entries.copy(), exp.Null())))
+    return typed(when(has_null, exp.Null(), checked), node.type)
+
+
+_MAP_CONCAT = macro(
+    "spark_map_concat",
+    "(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE spark_map_checked(list_concat(map_keys(a), "
+    "map_keys(b)), list_concat(map_values(a), map_values(b))) END",
+)
+
+
+@rule("map_concat", returns=lambda node: node.expressions[0].type if node.expressions else None)
+def _map_concat(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """NULL when any map is NULL; a key in two maps is DUPLICATED_MAP_KEY (Spark's default policy)."""
+    maps = node.expressions
+    if not maps:
+        raise_spark("function map_concat without arguments is not supported yet: write map()")
+    result = maps[0]
+    for other in maps[1:]:
+        result = call(_MAP_CONCAT, result, other)
+    return typed(result, node.type)
+
+
+@rule("map_contains_key", nodes=(exp.MapContainsKey,), returns=lambda node: types.of("boolean"))
+def _map_contains_key(node: exp.MapContainsKey, context: Context) -> exp.Expr:
+    return call("map_contains", node.this, node.args["key"])
+
+
+def _map_part_type(index: int) -> Returns:
+    def returns(node: exp.Expr) -> exp.DataType | None:
+        found = map_types(node.this.type if node.this is not None else node.expressions[0].type)
+        return array_of(found[index]) if found[index] is not None else None
+
+    return returns
+
+
+same("map_keys", nodes=(exp.MapKeys,), returns=_map_part_type(0), note="NULL map: NULL")
+
+
+@rule("map_values", returns=_map_part_type(1))
+def _map_values(node: exp.Anonymous, context: Context) -> exp.Expr:
+    return typed(call("map_values", node.expressions[0]), node.type)
+
+
+def _map_entries_type(node: exp.Expr) -> exp.DataType | None:
+    key, value = map_types(node.expressions[0].type)
+    if key is None or value is None:
+        return None
+    return types.of(f"array<struct<key: {key.sql('spark')}, value: {value.sql('spark')}>>")
+
+
+@rule("map_entries", returns=_map_entries_type)
+def _map_entries(node: exp.Anonymous, context: Context) -> exp.Expr:
+    return typed(call("map_entries", node.expressions[0]), node.type)
+
+
+_STR_TO_MAP = macro(
+    "spark_str_to_map",
+    "(s, pd, kd) AS CASE WHEN s IS NULL THEN NULL ELSE spark_map_checked(list_transform(regexp_split_to_array(s, "
+    "pd), lambda p: CASE WHEN regexp_matches(p, kd) THEN regexp_extract(p, '^(?s)(.*?)(?:' || kd || ')', 1) "
+    "ELSE p END), list_transform(regexp_split_to_array(s, pd), lambda p: CASE WHEN regexp_matches(p, kd) THEN "
+    "regexp_extract(p, '^(?s).*?(?:' || kd || ')(.*)$', 1) END)) END",
+)
+
+
+@rule("str_to_map", nodes=(exp.StrToMap,), returns=lambda node: types.of("map<string, string>"))
+def _str_to_map(node: exp.StrToMap, context: Context) -> exp.Expr:
+    """Both delimiters are regular expressions (Spark's `split`), a pair without the key-value delimiter has a
+    NULL value, a repeated key is DUPLICATED_MAP_KEY. Delimiters must be literals that mean the same to Java's and
+    RE2's regular expressions (plain text, classes, alternatives)."""
+    pair = node.args.get("pair_delim") or exp.Literal.string(",")
+    key_value = node.args.get("key_value_delim") or exp.Literal.string(":")
+    for delimiter in (pair, key_value):
+        if not (isinstance(delimiter, exp.Literal) and delimiter.is_string) or _java_only(delimiter.this):
+            raise_spark(
+                "function str_to_map: the delimiters must be string literals without lookaround, backreferences "
+                "or possessive quantifiers (Java regular expressions DuckDB cannot run)"
+            )
+    if key_value.this == "":
+        raise_spark("function str_to_map: an empty key-value delimiter splits between characters; not supported yet")
+    return typed(call(_STR_TO_MAP, node.this, pair, key_value), node.type)
+
+
+def _java_only(pattern: str) -> bool:
+    return any(
+        token in pattern for token in ("(?=", "(?!", "(?<", "\\1", "\\2", "*+", "++", "?+", "\\p{", "\\G", "\\Z")
+    )
+
+
+# -- structs --------------------------------------------------------------------------------------------------
+same("struct", "named_struct", nodes=(exp.Struct,), note="fields named as Spark names them (col1, the column's name)")
+
+
+# -- arrays ---------------------------------------------------------------------------------------------------
+def _same_type(node: exp.Expr) -> exp.DataType | None:
+    return node.this.type if node.this is not None else None
+
+
+def _element_type(node: exp.Expr) -> exp.DataType | None:
+    return element(node.this.type)
+
+
+_CONTAINS = macro(
+    "spark_array_contains",
+    "(a, v) AS CASE WHEN a IS NULL OR v IS NULL THEN NULL WHEN list_contains(a, v) THEN true "
+    "WHEN list_position(a, NULL) IS NOT NULL THEN NULL ELSE false END",
+)
+
+
+@rule("array_contains", nodes=(exp.ArrayContains,), returns=lambda node: types.of("boolean"))
+def _array_contains(node: exp.ArrayContains, context: Context) -> exp.Expr:
+    """NULL, not false, when the value is missing and the array holds a NULL."""
+    return call(_CONTAINS, node.this, node.expression)
+
+
+@rule("array_position", nodes=(exp.ArrayPosition,), returns=lambda node: types.of("bigint"))
+def _array_position(node: exp.ArrayPosition, context: Context) -> exp.Expr:
+    """1-based, 0 when missing, a bigint."""
+    array, value = node.this, node.expression
+    found = call("coalesce", call("list_position", array, value), exp.Literal.number(0))
+    return cast(when(_any_null(array, value), exp.Null(), found), "bigint")
+
+
+_REMOVE = macro(
+    "spark_array_remove",
+    "(a, v) AS CASE WHEN v IS NULL THEN NULL ELSE list_filter(a, lambda spark_e: spark_e IS NULL OR spark_e <> v) END",
+)
+
+
+@rule("array_remove", nodes=(exp.ArrayRemove,), returns=_same_type)
+def _array_remove(node: exp.ArrayRemove, context: Context) -> exp.Expr:
+    """Every element equal to the value goes; NULL elements stay."""
+    return typed(call(_REMOVE, node.this, node.expression), node.type)
+
+
+_DISTINCT = macro(
+    "spark_array_distinct",
+    "(a) AS list_filter(a, lambda spark_e, spark_i: list_position(a, spark_e) = spark_i)",
+)
+_UNION = macro(
+    "spark_array_union",
+    "(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE spark_array_distinct(list_concat(a, b)) END",
+)
+_INTERSECT = macro(
+    "spark_array_intersect",
+    "(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE list_filter(spark_array_distinct(a), "
+    "lambda spark_e: list_position(b, spark_e) IS NOT NULL) END",
+)
+_EXCEPT = macro(
+    "spark_array_except",
+    "(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE list_filter(spark_array_distinct(a), "
+    "lambda spark_e: list_position(b, spark_e) IS NULL) END",
+)
+
+
+@rule("array_distinct", nodes=(exp.ArrayDistinct,), returns=_same_type)
+def _array_distinct(node: exp.ArrayDistinct, context: Context) -> exp.Expr:
+    """First occurrences in their order, one NULL kept."""
+    return typed(call(_DISTINCT, node.this), node.type)
+
+
+def _set_type(node: exp.Expr) -> exp.DataType | None:
+    arrays = [node.this, node.expression] if isinstance(node, exp.ArrayExcept) else node.expressions
+    found = [element(a.type) for a in arrays]
+    if any(t is None or not types.is_known(t) for t in found):
+        return arrays[0].type if arrays and is_array(arrays[0].type) and element(arrays[0].type) else None
+    first, second = found[0], found[1]
+    assert first is not None and second is not None
+    if types.is_numeric(first) and types.is_numeric(second):
+        return array_of(types.wider(first, second))
+    return array_of(first)
+
+
+def _set_function(name: str) -> Rewrite:
+    def rewrite(node: exp.Expr, context: Context) -> exp.Expr:
+        a, b = (node.this, node.expression) if isinstance(node, exp.ArrayExcept) else node.expressions[:2]
+        return _as_type(call(name, a, b), node.type)
+
+    return rewrite
+
+
+rule("array_union", returns=_set_type)(_set_function(_UNION))
+rule("array_intersect", nodes=(exp.ArrayIntersect,), returns=_set_type)(_set_function(_INTERSECT))
+rule("array_except", nodes=(exp.ArrayExcept,), returns=_set_type)(_set_function(_EXCEPT))
+
+_OVERLAP = macro(
+    "spark_arrays_overlap",
+    "(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL WHEN list_has_any(a, b) THEN true WHEN len(a) > 0 AND "
+    "len(b) > 0 AND (list_position(a, NULL) IS NOT NULL OR list_position(b, NULL) IS NOT NULL) THEN NULL "
+    "ELSE false END",
+)
+
+
+@rule("arrays_overlap", returns=lambda node: types.of("boolean"))
+def _arrays_overlap(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """True on a common non-NULL element; else NULL when both are non-empty and one holds a NULL; else false."""
+    return call(_OVERLAP, *node.expressions)
+
+
+def _sort_type(node: exp.Expr) -> exp.DataType | None:
+    if isinstance(node.expression, exp.Lambda):
+        from lakeloader.sql.functions.lambdas import typed_body
+
+        item = element(node.this.type)
+        typed_body(node.expression, [item, item])
+    return type_of(node.this)
+
+
+@rule("sort_array", "array_sort", nodes=(exp.ArraySort,), returns=_sort_type)
+def _array_sort(node: exp.ArraySort, context: Context) -> exp.Expr:
+    """`sort_array(a[, asc])`: NULLs first ascending, last descending; `array_sort(a)`: ascending, NULLs last;
+    `array_sort(a, comparator)`: a stable sort by the comparator's sign (lambdas.py)."""
+    if isinstance(node.expression, exp.Lambda):
+        from lakeloader.sql.functions.lambdas import sort_by_comparator
+
+        return sort_by_comparator(node, context)
+    asc, nulls_first = node.args.get("asc"), node.args.get("nulls_first")
+    array = node.this
+    if asc is None or isinstance(asc, exp.Boolean):
+        up = asc is None or bool(asc.this)
+        first = bool(nulls_first.this) if isinstance(nulls_first, exp.Boolean) else not up
+        order = exp.Literal.string("ASC" if up else "DESC")
+        return typed(call("list_sort", array, order, exp.Literal.string("NULLS FIRST" if first else "NULLS LAST")),
+                     node.type)  # fmt: skip
+    ascending = call("list_sort", array, exp.Literal.string("ASC"), exp.Literal.string("NULLS FIRST"))
+    descending = call("list_sort", array.copy(), exp.Literal.string("DESC"), exp.Literal.string("NULLS LAST"))
+    return typed(when(exp.Is(this=asc, expression=exp.false()), descending,
+                      when(_is_null(asc.copy()), exp.Null(), ascending)), node.type)  # fmt: skip
+
+
+same("array_min", nodes=(exp.ArrayMin,), returns=_element_type, note="NULLs skipped; NaN is the greatest")
+same("array_max", nodes=(exp.ArrayMax,), returns=_element_type, note="NULLs skipped; NaN is the greatest")
+
+
+@rule("array_join", nodes=(exp.ArrayToString,), returns=lambda node: types.of("string"))
+def _array_join(node: exp.ArrayToString, context: Context) -> exp.Expr:
+    """NULL elements skipped, or replaced by the third argument; elements that are not strings are cast to
+    strings as Spark casts them; NULL for a NULL array, delimiter or replacement."""
+    array, separator, replacement = node.this, node.expression, node.args.get("null")
+    item_type, item = element(array.type), "spark_j"
+    if not types.is_string(item_type):
+        array = call("list_transform", array, lam([item], spark_cast(ref(item), item_type, "string", context)))
+    if replacement is not None:
+        array = call("list_transform", array, lam([item], call("coalesce", ref(item), replacement)))
+    joined = call("coalesce", call("array_to_string", array, separator), exp.Literal.string(""))
+    nulls = [node.this, separator] + ([replacement] if replacement is not None else [])
+    return typed(when(_any_null(*nulls), exp.Null(), joined), types.of("string"))
+
+
+@rule("array_repeat", returns=lambda node: array_of(node.expressions[0].type))
+def _array_repeat(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """`array_repeat(x, n)`: n copies of x (a NULL x too); n <= 0 gives an empty array, a NULL n NULL."""
+    value, count = node.expressions
+    copies = call("list_transform", call("range", call("greatest", cast(count, "bigint"), exp.Literal.number(0))),
+                  lam(["spark_r"], value))  # fmt: skip
+    return _as_type(when(_is_null(count.copy()), exp.Null(), copies), node.type)
+
+
+def _appended(node: exp.Expr, context: Context) -> exp.Expr:
+    """`array_append`/`array_prepend`: NULL for a NULL array; a NULL value is added."""
+    array, value = node.this, node.expression
+    added = call("list_append", array, value) if isinstance(node, exp.ArrayAppend) else \
+        call("list_prepend", value, array)  # fmt: skip
+    return _as_type(when(_is_null(array.copy()), exp.Null(), added), node.type)
+
+
+def _wider_array(node: exp.Expr) -> exp.DataType | None:
+    array, value = node.this.type, node.expression.type
+    item = element(array)
+    if item is not None and types.is_numeric(item) and types.is_numeric(value):
+        assert value is not None
+        return array_of(types.wider(item, value))
+    return array if is_array(array) and types.is_known(item) else None
+
+
+rule("array_append", nodes=(exp.ArrayAppend,), returns=_wider_array)(_appended)
+rule("array_prepend", nodes=(exp.ArrayPrepend,), returns=_wider_array)(_appended)
+same("array_compact", nodes=(exp.ArrayCompact,), returns=_same_type, note="drops NULL elements")
+
+_INSERT = macro(
+    "spark_array_insert",
+    "(a, p, v) AS CASE WHEN a IS NULL OR p IS NULL THEN NULL WHEN p = 0 THEN error('[INVALID_INDEX_OF_ZERO] The "
+    "index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1).') WHEN p > len(a) "
+    "THEN list_append(list_resize(a, p - 1), v) WHEN p > 0 THEN list_concat(list_append(a[1:p - 1], v), a[p:]) "
+    "WHEN -p > len(a) THEN list_concat(list_resize([v], -p - len(a)), a) "
+    "ELSE list_concat(list_append(a[1:len(a) + p + 1], v), a[len(a) + p + 2:]) END",
+)
+
+
+@rule("array_insert", nodes=(exp.ArrayInsert,), returns=_wider_array)
+def _array_insert(node: exp.ArrayInsert, context: Context) -> exp.Expr:
+    """1-based position, -1 after the last element; past either end the array is padded with NULLs; position 0
+    is INVALID_INDEX_OF_ZERO."""
+    return _as_type(call(_INSERT, node.this, node.args["position"], node.expression), node.type)
+
+
+def concat_arrays(arrays: list[exp.Expr], spark_type: exp.DataType | None) -> exp.Expr:
+    """Spark's `concat` of arrays: NULL when any array is NULL (DuckDB's `list_concat` skips a NULL)."""
+    joined = arrays[0]
+    for other in arrays[1:]:
+        joined = call("list_concat", joined, other)
+    return _as_type(when(_any_null(*arrays), exp.Null(), joined), spark_type)
+
+
+@rule("flatten", nodes=(exp.Flatten,), returns=_element_type)
+def _flatten(node: exp.Flatten, context: Context) -> exp.Expr:
+    """NULL when the array or any inner array is NULL."""
+    array = node.this
+    has_null = exp.Not(this=_is_null(call("list_position", array, exp.Null())))
+    return typed(when(has_null, exp.Null(), call("flatten", array.copy())), node.type)
+
+
+_SLICE = macro(
+    "spark_slice",
+    "(a, s, n) AS CASE WHEN a IS NULL OR s IS NULL OR n IS NULL THEN NULL WHEN s = 0 THEN "
+    "error('[INVALID_PARAMETER_VALUE.START] The value of parameter(s) `start` in `slice` is invalid: Expects a "
+    "positive or a negative value for `start`, but got 0.') WHEN n < 0 THEN error('[INVALID_PARAMETER_VALUE.LENGTH]"
+    " The value of parameter(s) `length` in `slice` is invalid: Expects `length` greater than or equal to 0, but "
+    "got ' || n || '.') WHEN s < 0 AND -s > len(a) THEN list_slice(a, 1, 0) WHEN s > 0 THEN list_slice(a, s, "
+    "s - 1 + n) ELSE list_slice(a, len(a) + s + 1, len(a) + s + n) END",
+)
+
+
+@rule("slice", nodes=(exp.ArraySlice,), returns=_same_type)
+def _slice(node: exp.ArraySlice, context: Context) -> exp.Expr:
+    """`slice(a, start, length)`: 1-based start, from the end when negative; start 0 and a negative length are
+    errors (INVALID_PARAMETER_VALUE), whatever ANSI says."""
+    if not node.args.get("is_length"):
+        raise_spark("function slice: only slice(array, start, length) is Spark SQL")
+    return typed(call(_SLICE, node.this, node.args["start"], node.args["end"]), node.type)
+
+
+def _zip_type(node: exp.Expr) -> exp.DataType | None:
+    fields = []
+    for i, array in enumerate(node.expressions):
+        item = element(array.type)
+        if item is None or not types.is_known(item):
+            return None
+        fields.append(exp.ColumnDef(this=exp.to_identifier(_zip_name(array, i), quoted=True), kind=item.copy()))
+    return exp.DataType(this=T.ARRAY, expressions=[exp.DataType(this=T.STRUCT, expressions=fields, nested=True)],
+                        nested=True)  # fmt: skip
+
+
+def _zip_name(array: exp.Expr, index: int) -> str:
+    """A field of `arrays_zip`'s structs: the argument's name when it is a column, else its position."""
+    if isinstance(array, exp.Column) and not array.table:
+        return array.name
+    return str(index)
+
+
+@rule("arrays_zip", nodes=(exp.ArraysZip,), returns=_zip_type)
+def _arrays_zip(node: exp.ArraysZip, context: Context) -> exp.Expr:
+    """Structs of the i-th elements, the shorter arrays padded with NULLs; NULL when any array is NULL."""
+    arrays = node.expressions
+    if not arrays:
+        return typed(call("list_value"), node.type)
+    index = "spark_z"
+    longest = call("greatest", *[call("len", a.copy()) for a in arrays])
+    at = exp.Add(this=ref(index), expression=exp.Literal.number(1))
+    fields = struct([(_zip_name(a, i), call("list_extract", a.copy(), at.copy())) for i, a in enumerate(arrays)])
+    zipped = call("list_transform", call("range", longest), lam([index], fields))
+    return typed(when(_any_null(*arrays), exp.Null(), zipped), node.type)
+
+
+@rule("reverse", nodes=(exp.Reverse,), returns=_same_type)
+def reverse(node: exp.Reverse, context: Context) -> exp.Expr:
+    """`reverse` of an array (of a string: the strings' rule, when there is one)."""
+    if is_array(node.this.type):
+        return typed(call("list_reverse", node.this), node.type)
+    return _other(node, context, "reverse")
+
+
+@rule("shuffle", nodes=(exp.Shuffle,), returns=_same_type, note="a random permutation, as in Spark")
+def _shuffle(node: exp.Shuffle, context: Context) -> exp.Expr:
+    """Each element keyed by a random number, sorted by it."""
+    array, item = node.this, "spark_s"
+    keyed = call("list_transform", array, lam([item], struct([("r", call("random")), ("v", ref(item))])))
+    value = call("struct_extract", ref(item), exp.Literal.string("v"))
+    return typed(call("list_transform", call("list_sort", keyed), lam([item], value)), node.type)
+
+
+# -- sequence -------------------------------------------------------------------------------------------------
+_ILLEGAL = (
+    "error('[ILLEGAL_SEQUENCE_BOUNDARIES] function sequence: Illegal sequence boundaries: ' || s || ' to ' || e || "
+    "' by ' || st)"
+)
+_SEQUENCE = macro(
+    "spark_sequence",
+    "(s, e, st) AS CASE WHEN s IS NULL OR e IS NULL OR st IS NULL THEN NULL WHEN (st > 0 AND s > e) OR (st < 0 AND "
+    f"s < e) OR (st = 0 AND s <> e) THEN {_ILLEGAL} WHEN s = e THEN [s] ELSE generate_series(s, e, st) END",
+)
+# A temporal step's length with 28-day months (Spark's estimate): its sign is the sequence's direction.
+_STEP_MICROS = macro(
+    "spark_interval_micros",
+    "(iv) AS (date_part('year', iv) * 12 + date_part('month', iv)) * 2419200000000 + date_part('day', iv) * "
+    "86400000000 + (date_part('hour', iv) * 3600 + date_part('minute', iv) * 60) * 1000000 + "
+    "date_part('microseconds', iv)",
+)
+_TEMPORAL = macro(
+    "spark_temporal_sequence",
+    "(s, e, st, us, span) AS CASE WHEN s IS NULL OR e IS NULL OR st IS NULL THEN NULL WHEN (us > 0 AND s > e) OR "
+    f"(us < 0 AND s < e) OR (us = 0 AND s <> e) THEN {_ILLEGAL} WHEN s = e THEN [s] ELSE list_filter("
+    "list_transform(range(0, span // abs(us) + 2), lambda spark_i: s + st * spark_i), lambda spark_t: "
+    "CASE WHEN us > 0 THEN spark_t <= e ELSE spark_t >= e END) END",
+)
+
+
+def _sequence_type(node: exp.Expr) -> exp.DataType | None:
+    start, end = node.args["start"].type, node.args["end"].type
+    if types.is_integral(start) and types.is_integral(end):
+        assert start is not None and end is not None
+        return array_of(types.wider(start, end))
+    if types.kind(start) in (T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ) and types.kind(start) == types.kind(end):
+        return array_of(start)
+    return None
+
+
+@rule("sequence", nodes=(exp.GenerateSeries,), returns=_sequence_type)
+def _sequence(node: exp.GenerateSeries, context: Context) -> exp.Expr:
+    """`sequence(start, stop[, step])`: both ends included; the step defaults to 1 (1 day for dates), -1 when
+    stop < start; a step the wrong way is Spark's illegal-boundaries error. Dates and timestamps step by an
+    interval from the start each time (`start + i * step`: Jan 31 + 1 month is Feb 29, then Mar 31)."""
+    start, end, step = node.args["start"], node.args["end"], node.args.get("step")
+    spark_type = node.type
+    item = element(spark_type)
+    if types.is_integral(item):
+        assert item is not None
+        ends = [cast(start, item), cast(end, item)]
+        if step is None:
+            step = when(
+                exp.LTE(this=start.copy(), expression=end.copy()), exp.Literal.number(1), exp.Literal.number(-1)
+            )
+        return _as_type(call(_SEQUENCE, *ends, cast(step, item)), spark_type)
+    kind = types.kind(item)
+    if kind not in (T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ):
+        raise_spark("function sequence: only integers, dates and timestamps of one type are supported")
+    if step is None:
+        one_day = exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))
+        minus = exp.Interval(this=exp.Literal.string("-1"), unit=exp.Var(this="DAY"))
+        step = when(exp.LTE(this=start.copy(), expression=end.copy()), one_day, minus)
+    if kind == T.TIMESTAMPTZ and context.settings.time_zone != "UTC":
+        raise_spark("function sequence over timestamps in a session time zone other than UTC is not supported yet: "
+                    "step over timestamp_ntz values or dates")  # fmt: skip
+    micros = call(_STEP_MICROS, step.copy())
+    days = exp.Sub(this=end.copy(), expression=start.copy())
+    span = (
+        exp.Mul(this=days, expression=exp.Literal.number(86400000000))
+        if kind == T.DATE
+        else call("date_diff", exp.Literal.string("microsecond"), start.copy(), end.copy())
+    )
+    made = call(_TEMPORAL, start, end, step, micros, call("abs", span))
+    if kind == T.DATE:
+        made = call("list_transform", made, lam(["spark_d"], cast(ref("spark_d"), "date")))
+    return typed(made, spark_type)
+
+
+# -- shared with strings: concat, ||, reverse of arrays ----------------------------------------------------------
+# The strings family owns these names for strings: its rule, registered after this module, hands array
+# arguments to `concat_arrays` / `reverse` (or keeps the rule found here and calls it, as json.py does with
+# LATERAL VIEW); a rule registered before this module gets everything that is not an array.
+_STRING_RULES: dict[type[exp.Expr], Rule | None] = {
+    cls: REGISTRY.by_node.get(cls) for cls in (exp.Concat, exp.DPipe, exp.Reverse)
+}
+
+
+def _other(node: exp.Expr, context: Context, what: str) -> exp.Expr:
+    found = _STRING_RULES.get(type(node))
+    if found is not None and found.rewrite is not None:
+        return found.rewrite(node, context)
+    if found is not None:
+        return node
+    raise_spark(f"function {what} of strings is not supported yet")
+
+
+def _concat_type(node: exp.Expr) -> exp.DataType | None:
+    parts = node.expressions if isinstance(node, exp.Concat) else [node.this, node.expression]
+    if not parts or not all(is_array(p.type) for p in parts):
+        return None
+    items = [element(p.type) for p in parts]
+    if not all(types.is_known(t) for t in items):
+        return type_of(parts[0])
+    found = items[0]
+    for other in items[1:]:
+        assert found is not None and other is not None
+        found = types.wider(found, other) if types.is_numeric(found) and types.is_numeric(other) else found
+    return array_of(found)
+
+
+@rule("concat", "||", nodes=(exp.Concat, exp.DPipe), returns=_concat_type)
+def _concat(node: exp.Expr, context: Context) -> exp.Expr:
+    """`concat(a, b, ...)` and `a || b` of arrays: NULL when any array is NULL."""
+    parts = node.expressions if isinstance(node, exp.Concat) else [node.this, node.expression]
+    if parts and all(is_array(p.type) for p in parts):
+        return concat_arrays(list(parts), node.type)
+    return _other(node, context, "concat" if isinstance(node, exp.Concat) else "||")
