@@ -41,8 +41,8 @@ def lh(lakehouse: Lakehouse) -> Lakehouse:
         "SELECT * FROM glob('/etc/*')",
         "SELECT * FROM read_text('/proc/self/environ')",
         "SELECT * FROM read_blob('{key}')",
-        "SELECT * FROM read_parquet('{table}/*.parquet')",  # the table's files, around the lakehouse
         "SELECT * FROM read_json_auto('{root}/.lakeloader/metastore.db')",
+        "SELECT * FROM read_text('{root}/.lakeloader/secrets.enc')",
     ],
 )
 def test_local_files_outside_volumes_are_out_of_reach(lh: Lakehouse, sql: str) -> None:
@@ -79,6 +79,14 @@ def test_anything_but_a_query_is_refused_before_it_runs(lh: Lakehouse, tmp_path:
     assert "\n" not in str(caught.value)
     assert not out.exists() and sorted(p.name for p in log.iterdir()) == before
     assert query(lh, "SELECT count(*) AS n FROM c.s.t").to_pylist() == [{"n": 3}]
+
+
+def test_a_tables_own_files_are_readable_as_the_table_is(lh: Lakehouse) -> None:
+    """Tables are scanned by DuckDB's own Parquet reader, so their folders are readable (what SQL over the table
+    shows anyway); the lakehouse's state (metastore, secrets, checkpoints) stays out of reach (above)."""
+    table = lh.table("c.s.t").location
+    got = query(lh, f"SELECT count(*) AS n FROM read_parquet('{table}/*.parquet')")
+    assert got.to_pylist() == [{"n": 3}]
 
 
 def test_volume_paths_resolve_and_globs_stay_inside(lh: Lakehouse, tmp_path: Path) -> None:

@@ -86,8 +86,22 @@ def local_literal(lh: Lakehouse, literal: str) -> str:
 
 
 def volume_folders(lh: Lakehouse) -> list[str]:
-    """The folders guarded SQL may read: the volumes'."""
+    """The folders guarded SQL may read files of by name: the volumes'."""
     return sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
+
+
+def lakehouse_folders(lh: Lakehouse, catalogs: set[str] | None = None) -> list[str]:
+    """The volumes' folders and the tables' (the catalogs' folders, external tables' own): what a guarded session
+    may read, so that tables are scanned by DuckDB's own Parquet reader. `catalogs` may not exist yet."""
+    root = Path(lh.root).resolve()
+    folders = {str(root / name) + "/" for name in catalogs or ()}
+    for catalog in lh.list_catalogs():
+        folders.add(str(Path(catalog.location).resolve() if catalog.location else root / catalog.name) + "/")
+    folders.update(volume_folders(lh))
+    for table in lh.list_tables():
+        if table.info.location and not any(str(Path(table.info.location).resolve()).startswith(f) for f in folders):
+            folders.add(str(Path(table.info.location).resolve()) + "/")
+    return sorted(folders)
 
 
 def lock_down(con: Any, lh: Lakehouse, folders: list[str] | None = None) -> None:

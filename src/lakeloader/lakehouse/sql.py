@@ -165,7 +165,7 @@ def _guarded_cursor(lh: Lakehouse) -> Any:
     """A session on the process's DuckDB database locked down to the volumes' folders."""
     from lakeloader.lakehouse import guard
 
-    return guard.shared_cursor(guard.volume_folders(lh))
+    return guard.shared_cursor(guard.lakehouse_folders(lh))
 
 
 def _with_local_paths(lh: Lakehouse, sql: str) -> str:
@@ -195,12 +195,26 @@ def _with_views(lh: Lakehouse, con: Any, sql: str, *, quote: str = '"') -> str:
         view = registered.get(str(full))
         if view is None:
             view = f"__lakeloader_{len(registered)}"
-            table = lh.table(str(full))
-            con.register(view, delta.dataset(table.location, table_name=str(full)))
+            _register(con, view, lh.table(str(full)))
             registered[str(full)] = view
         pieces += [sql[cursor : chain.start], f"{quote}{view}{quote}"]
         cursor = chain.end
     return "".join([*pieces, sql[cursor:]])
+
+
+def _register(con: Any, view: str, table: Any) -> None:
+    """A view over the table's current snapshot: DuckDB's own Parquet reader over its files when that is exact
+    (2-5x faster than scanning an Arrow dataset), else delta-rs' files as an Arrow dataset."""
+    from lakeloader.lakehouse.root import require_table_exists
+
+    require_table_exists(table)
+    dt = delta.open_table(table.location, table_name=str(table.name))
+    files = delta.plain_files(dt)
+    if not files:  # partition values, deletion vectors, column mapping, or no file yet
+        con.register(view, delta.dataset(table.location, table_name=str(table.name)))
+        return
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    con.execute(f'CREATE TEMP VIEW "{view}" AS SELECT * FROM read_parquet([{listed}], union_by_name = true)')
 
 
 def _unknown(lh: Lakehouse, exc: Exception) -> LakeloaderError:

@@ -32,26 +32,12 @@ class SharedDatabase:
         self._lock = threading.Lock()
         self.folders: list[str] | None = None  # what the update may read, known at its first cursor
 
-    def _allowed(self) -> list[str]:
-        lh = self.lakehouse
-        root = Path(lh.root).resolve()
-        folders = {str(root / name) + "/" for name in self.catalogs}
-        for catalog in lh.list_catalogs():
-            folders.add(str(Path(catalog.location).resolve() if catalog.location else root / catalog.name) + "/")
-        for volume in lh.list_volumes():
-            if volume.location:
-                folders.add(str(Path(volume.location).resolve()) + "/")
-        for table in lh.list_tables():
-            if table.info.location and not any(str(Path(table.info.location).resolve()).startswith(f) for f in folders):
-                folders.add(str(Path(table.info.location).resolve()) + "/")
-        return sorted(folders)
-
     def cursor(self) -> Any:
         from lakeloader.lakehouse import guard
 
         with self._lock:
             if self.folders is None:
-                self.folders = self._allowed()
+                self.folders = guard.lakehouse_folders(self.lakehouse, self.catalogs)
         return guard.shared_cursor(self.folders, utc=True)
 
     def allows(self, path: str | Path) -> bool:
