@@ -7,6 +7,7 @@ DuckDB's answer to it, so the Delta table holds what Spark would write.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -24,12 +25,27 @@ _RANK = {T.TINYINT: 1, T.SMALLINT: 2, T.INT: 3, T.BIGINT: 4, T.DECIMAL: 5, T.FLO
 
 
 def of(text: str) -> exp.DataType:
-    """A type from Spark SQL text: `bigint`, `decimal(10,2)`, `array<string>`."""
-    return exp.DataType.build(text, dialect="spark")
+    """A type from Spark SQL text: `bigint`, `decimal(10,2)`, `array<string>` (a copy: callers may change it)."""
+    return _spark_type(text).copy()
+
+
+def duckdb(text: str) -> exp.DataType:
+    """A DuckDB type from its own text: `HUGEINT`, `DECIMAL(38, 2)` (a copy)."""
+    return _duckdb_type(text).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _spark_type(text: str) -> exp.DataType:
+    return exp.DataType.build(text, dialect="spark")  # parsing a type costs ~0.2 ms: once per text
+
+
+@functools.lru_cache(maxsize=4096)
+def _duckdb_type(text: str) -> exp.DataType:
+    return exp.DataType.build(text, dialect="duckdb")
 
 
 def decimal(precision: int, scale: int) -> exp.DataType:
-    return exp.DataType.build(f"DECIMAL({precision}, {scale})")
+    return duckdb(f"DECIMAL({precision}, {scale})")
 
 
 def kind(t: exp.DataType | None) -> T:

@@ -37,7 +37,7 @@ def wrapped(value: exp.Expr, spark_type: exp.DataType) -> exp.Expr:
     overflows: ((v + 2^(b-1)) mod 2^b + 2^b) mod 2^b - 2^(b-1)."""
     bits = _BITS[spark_type.this]
     span, half = hugeint(2**bits), hugeint(2 ** (bits - 1))
-    wide = exp.Cast(this=value, to=exp.DataType.build("HUGEINT"))
+    wide = exp.Cast(this=value, to=types.duckdb("HUGEINT"))
     shifted = exp.Mod(this=exp.Paren(this=exp.Add(this=wide, expression=half)), expression=span)
     positive = exp.Mod(this=exp.Paren(this=exp.Add(this=shifted, expression=span.copy())), expression=span.copy())
     return cast(exp.Sub(this=positive, expression=half.copy()), spark_type)
@@ -70,14 +70,14 @@ def _arithmetic(node: exp.Expr, context: Context) -> exp.Expr:
         if context.ansi:
             op = type(node)(this=cast(left, spark_type), expression=cast(right, spark_type))
             return typed(op, spark_type)
-        huge = exp.DataType.build("HUGEINT")
+        huge = types.duckdb("HUGEINT")
         wide = type(node)(this=exp.Cast(this=left, to=huge), expression=exp.Cast(this=right, to=huge.copy()))
         return wrapped(wide, spark_type)
     if spark_type.this == exp.DType.DECIMAL:  # operands widened to 38 digits: only a true overflow overflows
 
         def widened(operand: exp.Expr) -> exp.Expr:
             _, scale = types.precision_scale(operand.type or spark_type)
-            return exp.Cast(this=operand, to=exp.DataType.build(f"DECIMAL(38, {scale})"))
+            return exp.Cast(this=operand, to=types.duckdb(f"DECIMAL(38, {scale})"))
 
         value: exp.Expr = type(node)(this=widened(left), expression=widened(right))
         if not context.ansi:
@@ -94,25 +94,25 @@ rule("*", nodes=(exp.Mul,))(_arithmetic)
 def unscaled(value: exp.Expr, scale: int) -> exp.Expr:
     """A decimal's (or an integer's) unscaled value as a HUGEINT: 12.345 at scale 3 is 12345 (through its exact
     text: multiplying by 10^scale would overflow DuckDB's decimals at full precision)."""
-    huge = exp.DataType.build("HUGEINT")
+    huge = types.duckdb("HUGEINT")
     if not scale:
         return exp.Cast(this=value, to=huge)
     text = exp.Cast(
-        this=exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL(38, {scale})")), to=exp.DataType.build("VARCHAR")
+        this=exp.Cast(this=value, to=types.duckdb(f"DECIMAL(38, {scale})")), to=types.duckdb("VARCHAR")
     )
     return exp.Cast(this=call("replace", text, exp.Literal.string("."), exp.Literal.string("")), to=huge)
 
 
 def hugeint(value: int) -> exp.Expr:
-    return exp.Cast(this=exp.Literal.string(str(value)), to=exp.DataType.build("HUGEINT"))
+    return exp.Cast(this=exp.Literal.string(str(value)), to=types.duckdb("HUGEINT"))
 
 
 def from_unscaled(value: exp.Expr, scale: int) -> exp.Expr:
     """The decimal(38, scale) whose unscaled value is the HUGEINT `value` (no detour through a double)."""
-    whole = exp.Cast(this=value, to=exp.DataType.build("DECIMAL(38, 0)"))
+    whole = exp.Cast(this=value, to=types.duckdb("DECIMAL(38, 0)"))
     if not scale:
         return whole
-    unit = exp.Cast(this=exp.Literal.string(f"{10**-scale:.{scale}f}"), to=exp.DataType.build(f"DECIMAL(38, {scale})"))
+    unit = exp.Cast(this=exp.Literal.string(f"{10**-scale:.{scale}f}"), to=types.duckdb(f"DECIMAL(38, {scale})"))
     return exp.Mul(this=whole, expression=unit)
 
 
@@ -161,7 +161,7 @@ def _negate(node: exp.Neg, context: Context) -> exp.Expr:
     spark_type = node.type
     if types.is_integral(spark_type) and not context.ansi:
         assert spark_type is not None
-        return wrapped(exp.Neg(this=exp.Cast(this=node.this, to=exp.DataType.build("HUGEINT"))), spark_type)
+        return wrapped(exp.Neg(this=exp.Cast(this=node.this, to=types.duckdb("HUGEINT"))), spark_type)
     return node
 
 
@@ -190,7 +190,7 @@ def _modulo(node: exp.Mod, context: Context) -> exp.Expr:
 
         def widened(operand: exp.Expr) -> exp.Expr:
             _, scale = types.precision_scale(operand.type or spark_type)
-            return exp.Cast(this=operand, to=exp.DataType.build(f"DECIMAL(38, {scale})"))
+            return exp.Cast(this=operand, to=types.duckdb(f"DECIMAL(38, {scale})"))
 
         remainder: exp.Expr = cast(exp.Mod(this=widened(left), expression=widened(right)), spark_type)
     elif types.is_numeric(spark_type):
