@@ -1,5 +1,5 @@
 """The rules, one module per family of Spark functions; importing this package registers them all."""
 
-from lakeloader.sql.functions import aggregates, casts, conditions, operators
+from lakeloader.sql.functions import aggregates, casts, collections, conditions, generators, json, lambdas, operators
 
-__all__ = ["aggregates", "casts", "conditions", "operators"]
+__all__ = ["aggregates", "casts", "collections", "conditions", "generators", "json", "lambdas", "operators"]
