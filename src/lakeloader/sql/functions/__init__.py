@@ -1,5 +1,15 @@
 """The rules, one module per family of Spark functions; importing this package registers them all."""
 
-from lakeloader.sql.functions import aggregates, casts, collections, conditions, generators, json, lambdas, operators
+from lakeloader.sql.functions import (
+    aggregates,
+    casts,
+    collections,
+    conditions,
+    generators,
+    json,
+    lambdas,
+    operators,
+    windows,
+)
 
-__all__ = ["aggregates", "casts", "collections", "conditions", "generators", "json", "lambdas", "operators"]
+__all__ = ["aggregates", "casts", "collections", "conditions", "generators", "json", "lambdas", "operators", "windows"]

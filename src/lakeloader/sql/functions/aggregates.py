@@ -1,20 +1,67 @@
-"""Aggregates with Spark's result types: `sum(int)` is a bigint (an overflow is an error in ANSI mode), a
-decimal sum gains 10 digits, `avg(decimal(p,s))` is `decimal(p+4,s+4)` computed exactly (no double in between)."""
+"""Aggregates with Spark's types and Spark's arithmetic.
+
+`sum(int)` is a bigint (an overflow is an error in ANSI mode), a decimal sum gains 10 digits, `avg(decimal(p,s))`
+is `decimal(p+4,s+4)` computed exactly, an integer average is a double sum divided by the count. Spark's
+statistical aggregates (central moments, covariance, correlation, regression) are its own one-pass update
+formulas, replayed over the group's values in order (`list_reduce`), so the last bits of a double agree too;
+percentiles are read from the sorted values with Spark's positions and interpolation. Over a window, a
+floating-point aggregate is exact where its frame fixes the order of additions (see `windows.over`).
+"""
 
 from __future__ import annotations
 
 from sqlglot import exp
 
 from lakeloader.sql import types
-from lakeloader.sql.context import Context, call, cast, typed
+from lakeloader.sql.context import Context, call, cast, typed, when
 from lakeloader.sql.functions.operators import decimal_divide, wrapped
-from lakeloader.sql.registry import rule, same
+from lakeloader.sql.functions.windows import Frame, frame, in_place, refuse_frame, window_of
+from lakeloader.sql.registry import Rewrite, refuse, rule, same
+from lakeloader.sql.runtime import macro
 
 T = exp.DType
+_DOUBLE = "double"
 
 
+def agg(name: str, *args: exp.Expr) -> exp.Expr:
+    """A DuckDB aggregate by name; an aggregate node, so that a window around the original call windows it."""
+    return exp.AnonymousAggFunc(this=name, expressions=list(args))
+
+
+def argument(node: exp.Expr) -> tuple[exp.Expr, bool]:
+    """An aggregate's (first) argument, and whether it was written DISTINCT."""
+    value = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
+    if isinstance(value, exp.Distinct):
+        return value.expressions[0], True
+    return value, False
+
+
+def distinct_if(value: exp.Expr, distinct: bool) -> exp.Expr:
+    return exp.Distinct(expressions=[value]) if distinct else value
+
+
+def name_of(node: exp.Expr) -> str:
+    from lakeloader.sql.translate import spark_name
+
+    return spark_name(node)
+
+
+def refused(node: exp.Expr, why: str) -> Exception:
+    """A refusal of `node` as written (`function percentile: ...`)."""
+    from lakeloader.sql.translate import TranslateError
+
+    return TranslateError(f"function {name_of(node)}: {why}; rewrite that part of the query")
+
+
+def _values(value: exp.Expr, distinct: bool) -> exp.Expr:
+    """The group's (or the window frame's) non-NULL values as doubles, in input order."""
+    return call("spark_agg_present", agg("list", distinct_if(cast(value, _DOUBLE), distinct)))
+
+
+# -- sum, avg, count ---------------------------------------------------------------------------------------
 def _sum_type(node: exp.Expr) -> exp.DataType | None:
-    arg = node.this.type if node.this is not None else None
+    value, _ = argument(node)
+    arg = value.type
     if types.is_integral(arg):
         return types.of("bigint")
     if types.kind(arg) == T.DECIMAL:
@@ -22,8 +69,29 @@ def _sum_type(node: exp.Expr) -> exp.DataType | None:
         p, s = types.precision_scale(arg)
         return types.bounded(p + 10, s)
     if types.kind(arg) in (T.FLOAT, T.DOUBLE):
-        return types.of("double")
+        return types.of(_DOUBLE)
     return None
+
+
+macro("spark_agg_present", "(l) AS list_filter(coalesce(l, []), lambda spark_e: spark_e IS NOT NULL)")
+macro(
+    "spark_agg_fsum",
+    "(l) AS CASE WHEN len(l) = 0 THEN NULL ELSE list_reduce(l, lambda spark_a, spark_v: spark_a + spark_v, "
+    "0.0::DOUBLE) END",
+)
+
+
+def _float_total(node: exp.Expr, value: exp.Expr, distinct: bool) -> exp.Expr:
+    """A double sum as Spark adds it: in the frame's order, from 0.0. Over a window whose frame is a bounded
+    ROWS frame, from the frame's values; over a whole unordered partition (Spark's order is the partition's
+    arbitrary one) and in a GROUP BY, DuckDB's sum."""
+    window = window_of(node)
+    double = cast(value, _DOUBLE)
+    if window is None or frame(window) == Frame.UNORDERED:
+        return typed(exp.Sum(this=distinct_if(double, distinct)), types.of(_DOUBLE))
+    if frame(window) == Frame.BOUNDED:
+        return typed(call("spark_agg_fsum", _values(value, distinct)), types.of(_DOUBLE))
+    raise refuse_frame(node, "a floating-point sum")
 
 
 @rule("sum", nodes=(exp.Sum,), returns=_sum_type)
@@ -33,42 +101,81 @@ def _sum(node: exp.Sum, context: Context) -> exp.Expr:
     spark_type = _sum_type(node)
     if spark_type is None:
         return node
+    if spark_type.this == T.DOUBLE:
+        value, distinct = argument(node)
+        return _float_total(node, value, distinct)
     if types.is_integral(spark_type) and not context.ansi:  # Java's long arithmetic: wraps around
         return wrapped(node, spark_type)
     return cast(node, spark_type, safe=not context.ansi)
 
 
+@rule("try_sum")
+def _try_sum(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """`sum` whose overflow is NULL (in both modes)."""
+    value, distinct = argument(node)
+    total = typed(exp.Sum(this=distinct_if(value, distinct)), None)
+    spark_type = _sum_type(total)
+    if spark_type is None:
+        raise refused(node, "it is supported for numbers only")
+    if spark_type.this == T.DOUBLE:
+        return _float_total(node, value, distinct)
+    return cast(total, spark_type, safe=True)
+
+
 def _avg_type(node: exp.Expr) -> exp.DataType | None:
-    arg = node.this.type if node.this is not None else None
+    value, _ = argument(node)
+    arg = value.type
     if types.kind(arg) == T.DECIMAL:
         assert arg is not None
         p, s = types.precision_scale(arg)
         return types.bounded(p + 4, s + 4)
     if types.is_numeric(arg):
-        return types.of("double")
+        return types.of(_DOUBLE)
     return None
 
 
-@rule("avg", "mean", nodes=(exp.Avg,), returns=_avg_type)
-def _avg(node: exp.Avg, context: Context) -> exp.Expr:
-    """A decimal's average as Spark computes it: its sum (decimal(p+10,s)) divided by its count (decimal(20,0))
-    at Spark's division scale, then cast to decimal(p+4,s+4), rounding half up each time."""
-    spark_type = _avg_type(node)
-    arg = node.this.type if node.this is not None else None
-    if spark_type is None or types.kind(arg) != T.DECIMAL or isinstance(node.this, exp.Distinct):
-        return cast(node, spark_type) if spark_type is not None else node
-    assert arg is not None
+def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *, safe: bool) -> exp.Expr:
+    """Spark's average: a decimal's sum (decimal(p+10,s)) divided by its count at Spark's division scale,
+    rounded half up, then cast to decimal(p+4,s+4); any other number's sum as a double, divided by the count.
+    An empty group is NULL."""
+    arg = value.type
+    spark_type = _avg_type(typed(exp.Avg(this=value), None))
+    if spark_type is None or arg is None:
+        raise refused(node, "it is supported for numbers only")
+    if spark_type.this != T.DECIMAL:
+        total = _float_total(node, value, distinct)
+        count = cast(exp.Count(this=distinct_if(value.copy(), distinct)), _DOUBLE)
+        return typed(exp.Div(this=total, expression=count), spark_type)
+    count = typed(cast(exp.Count(this=distinct_if(value.copy(), distinct)), "decimal(20,0)"), types.of("decimal(20,0)"))
     p, s = types.precision_scale(arg)
-    total = typed(cast(exp.Sum(this=node.this.copy()), types.bounded(p + 10, s)), types.bounded(p + 10, s))
-    count = typed(cast(exp.Count(this=node.this.copy()), "decimal(20,0)"), types.of("decimal(20,0)"))
-    quotient_type = types.arithmetic("/", total.type or spark_type, count.type or spark_type)
-    quotient = decimal_divide(total, count, quotient_type, context)
-    return cast(quotient, spark_type, safe=not context.ansi)
+    total = typed(cast(exp.Sum(this=distinct_if(value.copy(), distinct)), types.bounded(p + 10, s), safe=safe),
+                  types.bounded(p + 10, s))  # fmt: skip
+    divisor = typed(exp.Nullif(this=count, expression=exp.Literal.number(0)), types.of("decimal(20,0)"))
+    quotient_type = types.arithmetic("/", types.bounded(p + 10, s), types.of("decimal(20,0)"))
+    quotient = decimal_divide(total, divisor, quotient_type, context)
+    return cast(quotient, spark_type, safe=safe)
+
+
+@rule("avg", nodes=(exp.Avg,), returns=_avg_type)
+def _avg(node: exp.Avg, context: Context) -> exp.Expr:
+    value, distinct = argument(node)
+    return average(node, value, distinct, context, safe=not context.ansi)
+
+
+@rule("mean")
+def _mean(node: exp.Anonymous, context: Context) -> exp.Expr:
+    value, distinct = argument(node)
+    return average(node, value, distinct, context, safe=not context.ansi)
+
+
+@rule("try_avg")
+def _try_avg(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """`avg` whose overflow (of a decimal's sum) is NULL."""
+    value, distinct = argument(node)
+    return average(node, value, distinct, context, safe=True)
 
 
 same("count", nodes=(exp.Count,), returns=lambda node: types.of("bigint"))
-same("min", nodes=(exp.Min,))
-same("max", nodes=(exp.Max,))
 
 
 @rule("count_if", nodes=(exp.CountIf,), returns=lambda node: types.of("bigint"))
@@ -76,6 +183,620 @@ def _count_if(node: exp.CountIf, context: Context) -> exp.Expr:
     return cast(exp.Count(this=exp.Nullif(this=node.this, expression=exp.false())), "bigint")
 
 
-@rule("any_value", "first", nodes=(exp.AnyValue,))
-def _first(node: exp.Expr, context: Context) -> exp.Expr:
-    return typed(call("first", node.this), node.type)
+# -- min, max, min_by, max_by ------------------------------------------------------------------------------
+def order_key(value: exp.Expr, spark_type: exp.DataType | None, depth: int = 0) -> exp.Expr:
+    """A DuckDB value that orders as Spark orders `value`: inside structs and arrays Spark puts NULL first,
+    DuckDB last, so each nested value becomes {present, key}."""
+    kind = types.kind(spark_type)
+    if kind == T.STRUCT and spark_type is not None:
+        fields = []
+        for field in spark_type.expressions:
+            inner = exp.Dot(this=value.copy(), expression=exp.to_identifier(field.name, quoted=True))
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(field.name, quoted=True),
+                                         expression=_present_key(inner, field.args.get("kind"), depth)))  # fmt: skip
+        return call("struct_pack", *fields)
+    if kind == T.ARRAY and spark_type is not None:
+        name = f"spark_k{depth}"
+        element = exp.column(name)
+        body = _present_key(element, spark_type.expressions[0] if spark_type.expressions else None, depth + 1)
+        return call("list_transform", value, exp.Lambda(this=body, expressions=[exp.to_identifier(name)]))
+    return value
+
+
+def _present_key(value: exp.Expr, spark_type: exp.DataType | None, depth: int) -> exp.Expr:
+    key = order_key(value, spark_type, depth + 1)
+    present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+    return call("struct_pack", exp.PropertyEQ(this=exp.to_identifier("p"), expression=present),
+                exp.PropertyEQ(this=exp.to_identifier("k"), expression=key))  # fmt: skip
+
+
+def _nested(t: exp.DataType | None) -> bool:
+    return types.kind(t) in (T.STRUCT, T.ARRAY)
+
+
+def _extreme(node: exp.Min | exp.Max, context: Context) -> exp.Expr:
+    """min/max; of structs and arrays, by Spark's order (a NULL field or element first)."""
+    value, _ = argument(node)
+    if not _nested(value.type):
+        return node
+    key = when(exp.Is(this=value.copy(), expression=exp.Null()), exp.Null(), order_key(value.copy(), value.type))
+    chosen = exp.ArgMax if isinstance(node, exp.Max) else exp.ArgMin
+    return typed(chosen(this=value, expression=key), value.type)
+
+
+rule("min", nodes=(exp.Min,))(_extreme)
+rule("max", nodes=(exp.Max,))(_extreme)
+
+
+def _by_type(node: exp.Expr) -> exp.DataType | None:
+    found: exp.DataType | None = node.this.type
+    if node.args.get("count") is not None and found is not None:
+        return exp.DataType(this=T.ARRAY, expressions=[found.copy()], nested=True)
+    return found
+
+
+def _by(node: exp.ArgMax | exp.ArgMin, context: Context) -> exp.Expr:
+    """max_by/min_by: the value at the row of the largest (smallest) key, a NULL value included; rows whose
+    key is NULL are skipped. With k: the k values, by key."""
+    value, key, count = node.this, node.expression, node.args.get("count")
+    largest = isinstance(node, exp.ArgMax)
+    if _nested(key.type):
+        key = order_key(key, key.type)
+    if count is None:
+        return typed(agg("arg_max_null" if largest else "arg_min_null", value, key), value.type)
+    boxed = call("struct_pack", exp.PropertyEQ(this=exp.to_identifier("v"), expression=value))
+    top = agg("arg_max" if largest else "arg_min", boxed, key, count)
+    name = exp.to_identifier("spark_b")
+    unboxed = exp.Lambda(
+        this=exp.Dot(this=exp.column("spark_b"), expression=exp.to_identifier("v")), expressions=[name]
+    )
+    return typed(call("list_transform", top, unboxed), _by_type(node))
+
+
+rule("max_by", nodes=(exp.ArgMax,), returns=_by_type)(_by)
+rule("min_by", nodes=(exp.ArgMin,), returns=_by_type)(_by)
+
+
+# -- first, last, any_value --------------------------------------------------------------------------------
+def _ignores_nulls(node: exp.Expr) -> bool:
+    """`first(x, true)`, `first(x) IGNORE NULLS`."""
+    flag = node.args.get("expression")
+    if isinstance(node.parent, exp.IgnoreNulls):
+        return True
+    return isinstance(flag, exp.Boolean) and flag.this is True
+
+
+def first_or_last(node: exp.Expr, context: Context, *, last: bool) -> exp.Expr:
+    """first/last (first_value, last_value, any_value): the first (last) row's value, NULL included unless
+    NULLs are ignored; over a window, of the frame."""
+    value = node.this
+    ignore = _ignores_nulls(node)
+    flag = node.args.get("expression")
+    if flag is not None and not isinstance(flag, exp.Boolean):
+        raise refused(node, "its ignoreNulls argument must be true or false")
+    if window_of(node) is not None:
+        made: exp.Expr = typed((exp.LastValue if last else exp.FirstValue)(this=value), value.type)
+        if isinstance(node.parent, exp.IgnoreNulls | exp.RespectNulls | exp.Filter):
+            return made  # IGNORE NULLS stays around it, inside OVER
+        return in_place(node, typed(exp.IgnoreNulls(this=made), value.type) if ignore else made)
+    if not ignore:
+        return typed(agg("last" if last else "first", value), value.type)
+    if not last:
+        return typed(agg("any_value", value), value.type)  # DuckDB's any_value: the first non-NULL
+    return typed(call("list_extract", call("spark_agg_present", agg("list", value)), exp.Literal.number(-1)),
+                 value.type)  # fmt: skip
+
+
+rule("first", nodes=(exp.First,))(lambda node, context: first_or_last(node, context, last=False))
+rule("first_value", nodes=(exp.FirstValue,))(lambda node, context: first_or_last(node, context, last=False))
+rule("any_value", nodes=(exp.AnyValue,))(lambda node, context: first_or_last(node, context, last=False))
+rule("last", nodes=(exp.Last,))(lambda node, context: first_or_last(node, context, last=True))
+rule("last_value", nodes=(exp.LastValue,))(lambda node, context: first_or_last(node, context, last=True))
+
+
+# -- boolean and bitwise -----------------------------------------------------------------------------------
+_BOOLEAN = types.of("boolean")
+same("bool_and", nodes=(exp.LogicalAnd,), returns=lambda node: _BOOLEAN)
+same("bool_or", nodes=(exp.LogicalOr,), returns=lambda node: _BOOLEAN)
+
+
+@rule("every")
+def _every(node: exp.Anonymous, context: Context) -> exp.Expr:
+    return typed(exp.LogicalAnd(this=node.expressions[0]), _BOOLEAN)
+
+
+@rule("some")
+def _some(node: exp.Anonymous, context: Context) -> exp.Expr:
+    return typed(exp.LogicalOr(this=node.expressions[0]), _BOOLEAN)
+
+
+@rule("any", nodes=(exp.Any,), returns=lambda node: _BOOLEAN)
+def _any(node: exp.Any, context: Context) -> exp.Expr:
+    """The aggregate `any(cond)` (bool_or); `LIKE ANY (...)` is the LIKE rule's."""
+    if isinstance(node.parent, exp.Like | exp.ILike | exp.RegexpLike):
+        return node
+    if isinstance(node.parent, exp.Predicate):
+        from lakeloader.sql.translate import TranslateError
+
+        raise TranslateError("construct ANY: a comparison with ANY (subquery) is not Spark SQL; use IN or EXISTS")
+    value = node.this.this if isinstance(node.this, exp.Paren) else node.this
+    return typed(exp.LogicalOr(this=value), _BOOLEAN)
+
+
+same("bit_and", nodes=(exp.BitwiseAndAgg,), returns=lambda node: node.this.type)
+same("bit_or", nodes=(exp.BitwiseOrAgg,), returns=lambda node: node.this.type)
+same("bit_xor", nodes=(exp.BitwiseXorAgg,), returns=lambda node: node.this.type)
+
+
+# -- collections and strings -------------------------------------------------------------------------------
+def _array_of(t: exp.DataType | None) -> exp.DataType | None:
+    return exp.DataType(this=T.ARRAY, expressions=[t.copy()], nested=True) if types.is_known(t) and t else None
+
+
+def _collect_type(node: exp.Expr) -> exp.DataType | None:
+    value, _ = argument(node)
+    return _array_of(value.type)
+
+
+@rule("collect_list", "array_agg", nodes=(exp.ArrayAgg,), returns=_collect_type)
+def _collect_list(node: exp.ArrayAgg, context: Context) -> exp.Expr:
+    """The non-NULL values in input (frame) order; an empty group gives []."""
+    value, distinct = argument(node)
+    return typed(call("spark_agg_present", agg("list", distinct_if(value, distinct))), _collect_type(node))
+
+
+@rule("collect_set", nodes=(exp.ArrayUniqueAgg,), returns=_collect_type)
+def _collect_set(node: exp.ArrayUniqueAgg, context: Context) -> exp.Expr:
+    value, _ = argument(node)
+    return typed(call("spark_agg_present", agg("list", exp.Distinct(expressions=[value]))), _collect_type(node))
+
+
+@rule("collect_union")
+def _collect_union(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """The distinct non-NULL elements of the group's arrays (Spark's order is not defined either)."""
+    value = node.expressions[0]
+    if types.kind(value.type) != T.ARRAY:
+        raise refused(node, "its argument must be an array")
+    union = call("list_distinct", call("flatten", call("spark_agg_present", agg("list", value))))
+    return typed(union, value.type)
+
+
+def _ordering(order: exp.Order | None) -> list[exp.Expr]:
+    return list(order.expressions) if order is not None else []
+
+
+def _string_agg(node: exp.GroupConcat, keys: list[exp.Expr]) -> exp.Expr:
+    """listagg/string_agg: the non-NULL values joined by the delimiter (none by default), in the order of
+    WITHIN GROUP; NULL when there are none."""
+    value = node.this
+    if isinstance(value, exp.Order):
+        keys = keys or list(value.expressions)
+        value = value.this
+    distinct = isinstance(value, exp.Distinct)
+    inner = value.expressions[0] if isinstance(value, exp.Distinct) else value
+    if types.is_known(inner.type) and not types.is_string(inner.type):
+        raise refused(node, "it is supported for strings only (cast the values to STRING)")
+    if window_of(node) is not None:
+        raise refused(node, "it is supported as an aggregate, not over a window")
+    separator = node.args.get("separator")
+    if separator is None or isinstance(separator, exp.Null):
+        separator = exp.Literal.string("")
+    elif not (isinstance(separator, exp.Literal) and separator.is_string):
+        raise refused(node, "its delimiter must be a constant string")
+    last: exp.Expr = exp.Order(this=separator, expressions=[k.copy() for k in keys]) if keys else separator
+    return typed(agg("string_agg", distinct_if(inner, distinct), last), types.of("string"))
+
+
+@rule("listagg", "string_agg", nodes=(exp.GroupConcat,), returns=lambda node: types.of("string"))
+def _listagg(node: exp.GroupConcat, context: Context) -> exp.Expr:
+    if isinstance(node.parent, exp.WithinGroup):
+        return node  # WITHIN GROUP gives the order: its rule does it
+    return _string_agg(node, [])
+
+
+# -- mode --------------------------------------------------------------------------------------------------
+@rule("mode", nodes=(exp.Mode,), returns=lambda node: node.this.type if node.this is not None else None)
+def _mode(node: exp.Mode, context: Context) -> exp.Expr:
+    """The most frequent non-NULL value; with `deterministic` true, the smallest of those tied (Spark returns
+    any of them otherwise)."""
+    if isinstance(node.parent, exp.WithinGroup):
+        return node
+    value = node.this
+    deterministic = node.args.get("deterministic")
+    if deterministic is not None and not isinstance(deterministic, exp.Boolean):
+        raise refused(node, "its deterministic argument must be true or false")
+    if deterministic is not None and deterministic.this is True:
+        key = exp.Ordered(this=value.copy(), desc=False, nulls_first=True)
+        return typed(agg("mode", exp.Order(this=value, expressions=[key])), value.type)
+    return typed(agg("mode", value), value.type)
+
+
+# -- percentiles -------------------------------------------------------------------------------------------
+macro(
+    "spark_agg_pct_pick",
+    "(s, pos, lo, hi) AS CASE WHEN len(s) = 0 THEN NULL WHEN lo = hi OR s[lo + 1] = s[hi + 1] THEN s[lo + 1] "
+    "ELSE s[lo + 1] + (pos - lo) * (s[hi + 1] - s[lo + 1]) END",
+)
+macro(
+    "spark_agg_pct_at",
+    "(s, pos) AS spark_agg_pct_pick(s, pos, CAST(floor(pos) AS BIGINT), CAST(ceil(pos) AS BIGINT))",
+)
+macro("spark_agg_pct_cont", "(s, p) AS spark_agg_pct_at(s, (len(s) - 1) * p)")
+macro(
+    "spark_agg_pct_disc",
+    "(s, p) AS CASE WHEN len(s) = 0 THEN NULL ELSE s[greatest(CAST(ceil(len(s) * p) AS BIGINT), 1)] END",
+)
+macro("spark_agg_pct_conts", "(s, ps) AS list_transform(ps, lambda spark_p: spark_agg_pct_cont(s, spark_p))")
+macro("spark_agg_pct_discs", "(s, ps) AS list_transform(ps, lambda spark_p: spark_agg_pct_disc(s, spark_p))")
+macro(
+    "spark_agg_repeated",
+    "(v, f) AS CASE WHEN f < 0 THEN error('[NEGATIVE_VALUES_IN_FREQUENCY_EXPRESSION] Found the negative value "
+    "in the frequency expression: ' || f || ', but expected a positive integral value.') WHEN v IS NULL OR f IS "
+    "NULL THEN NULL ELSE repeat([v], f) END",
+)
+
+
+def _percentages(node: exp.Expr, percentage: exp.Expr) -> exp.Expr:
+    """The percentage(s) as doubles, checked as Spark checks them: constants between 0.0 and 1.0."""
+
+    def number(p: exp.Expr) -> float | None:
+        inner = p.this if isinstance(p, exp.Neg) else p
+        if not isinstance(inner, exp.Literal) or inner.is_string:
+            return None
+        return -float(inner.this) if isinstance(p, exp.Neg) else float(inner.this)
+
+    while isinstance(percentage, exp.Cast):  # the array rule's cast to the elements' common type
+        percentage = percentage.this
+    items = [p.this if isinstance(p, exp.Cast) else p for p in
+             (percentage.expressions if isinstance(percentage, exp.Array) else [percentage])]  # fmt: skip
+    values = [number(p) for p in items]
+    if any(v is None for v in values):
+        raise refused(node, "its percentage must be a constant number (or an array of them)")
+    for v in values:
+        assert v is not None
+        if not 0.0 <= v <= 1.0:
+            from lakeloader.sql.translate import TranslateError
+
+            raise TranslateError(f"[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] function {name_of(node)}: the percentage "
+                                 f"must be between [0.0, 1.0] (current value = {v}); fix the SQL")  # fmt: skip
+    doubles = [cast(exp.Literal.number(repr(v)), _DOUBLE) for v in values if v is not None]
+    if isinstance(percentage, exp.Array):
+        return exp.Array(expressions=doubles)
+    return doubles[0]
+
+
+def _uncast(node: exp.Expr | None) -> exp.Expr | None:
+    while isinstance(node, exp.Cast):
+        node = node.this
+    return node
+
+
+def _pct_type(node: exp.Expr) -> exp.DataType | None:
+    percentage = _uncast(node.args.get("quantile"))
+    if isinstance(percentage, exp.Array) or types.kind(node.args["quantile"].type) == T.ARRAY:
+        return types.of("array<double>")
+    return types.of(_DOUBLE)
+
+
+def percentile(
+    node: exp.Expr, value: exp.Expr, percentage: exp.Expr, *, discrete: bool, desc: bool = False,
+    frequency: exp.Expr | None = None, distinct: bool = False,
+) -> exp.Expr:  # fmt: skip
+    """Spark's exact percentile: the values sorted (descending when `desc`), the position (n - 1) * p
+    interpolated between its neighbours, `lower + (pos - lo) * (higher - lower)` (percentile_cont, median);
+    or the value at ceil(n * p) (percentile_disc). Over a window, for a bounded ROWS frame only."""
+    if not types.is_numeric(value.type):
+        raise refused(node, "it is supported for numbers only (not intervals)")
+    window = window_of(node)
+    if window is not None and frame(window) != Frame.BOUNDED:
+        raise refuse_frame(node, "a percentile")
+    doubles = cast(value, _DOUBLE)
+    if frequency is not None:
+        if not types.is_integral(frequency.type):
+            raise refused(node, "its frequency must be an integer")
+        listed = call("flatten", agg("list", call("spark_agg_repeated", doubles, frequency)))
+    else:
+        listed = agg("list", distinct_if(doubles, distinct))
+    ordered = call("list_reverse_sort" if desc else "list_sort", call("spark_agg_present", listed))
+    many = isinstance(_uncast(percentage), exp.Array)
+    name = {(False, False): "spark_agg_pct_cont", (True, False): "spark_agg_pct_disc",
+            (False, True): "spark_agg_pct_conts", (True, True): "spark_agg_pct_discs"}[(discrete, many)]  # fmt: skip
+    return typed(call(name, ordered, _percentages(node, percentage)),
+                 types.of("array<double>" if many else _DOUBLE))  # fmt: skip
+
+
+@rule("percentile", nodes=(exp.Quantile,), returns=_pct_type)
+def _percentile(node: exp.Quantile, context: Context) -> exp.Expr:
+    value, distinct = argument(node)
+    frequency = node.args.get("frequency")
+    return percentile(node, value, node.args["quantile"], discrete=False, frequency=frequency, distinct=distinct)
+
+
+@rule("median", nodes=(exp.Median,), returns=lambda node: types.of(_DOUBLE))
+def _median(node: exp.Median, context: Context) -> exp.Expr:
+    value, distinct = argument(node)
+    return percentile(node, value, exp.Literal.number("0.5"), discrete=False, distinct=distinct)
+
+
+def _within_group_type(node: exp.Expr) -> exp.DataType | None:
+    inner = node.this
+    if isinstance(inner, exp.PercentileCont | exp.PercentileDisc):
+        return types.of(_DOUBLE)
+    if isinstance(inner, exp.GroupConcat):
+        return types.of("string")
+    order = node.expression
+    if isinstance(inner, exp.Mode) and isinstance(order, exp.Order) and order.expressions:
+        found: exp.DataType | None = order.expressions[0].this.type
+        return found
+    return None
+
+
+@rule("percentile_cont", "percentile_disc", nodes=(exp.WithinGroup,), returns=_within_group_type)
+def _within_group(node: exp.WithinGroup, context: Context) -> exp.Expr:
+    """`f(...) WITHIN GROUP (ORDER BY key [DESC])`: percentile_cont, percentile_disc, mode, listagg."""
+    inner, order = node.this, node.expression
+    keys = _ordering(order if isinstance(order, exp.Order) else None)
+    if isinstance(inner, exp.GroupConcat):
+        return _string_agg(inner, keys)
+    if len(keys) != 1:
+        raise refused(inner, "WITHIN GROUP takes exactly one ORDER BY key here")
+    key = keys[0]
+    assert isinstance(key, exp.Ordered)
+    desc = bool(key.args.get("desc"))
+    if isinstance(inner, exp.Mode):
+        if inner.this is not None:
+            raise refused(inner, "with WITHIN GROUP it takes no argument")
+        ordered = exp.Ordered(this=key.this.copy(), desc=desc, nulls_first=not desc)
+        return typed(agg("mode", exp.Order(this=key.this, expressions=[ordered])), key.this.type)
+    if isinstance(inner, exp.PercentileCont | exp.PercentileDisc):
+        discrete = isinstance(inner, exp.PercentileDisc)
+        return percentile(inner, key.this, inner.this, discrete=discrete, desc=desc)
+    raise refused(inner, "WITHIN GROUP is not supported for it")
+
+
+def _inverse_distribution(node: exp.Expr, context: Context) -> exp.Expr:
+    if not isinstance(node.parent, exp.WithinGroup):
+        raise refused(node, "it takes its values from WITHIN GROUP (ORDER BY ...)")
+    return node  # the WITHIN GROUP rule does it
+
+
+rule("percentile_cont", nodes=(exp.PercentileCont,))(_inverse_distribution)
+rule("percentile_disc", nodes=(exp.PercentileDisc,))(_inverse_distribution)
+
+
+# -- statistics: Spark's one-pass update formulas, replayed ------------------------------------------------
+# CentralMomentAgg.updateExpressions (n, avg, m2, m3, m4), term by term in Spark's order of operations.
+macro(
+    "spark_agg_cm_step5",
+    "(a, n, d, dn, m2, m3) AS {'n': n, 'avg': a.avg + dn, 'm2': m2, 'm3': m3, 'm4': a.m4 - 4.0::DOUBLE * dn * m3 "
+    "- 6.0::DOUBLE * (dn * dn) * m2 + d * (d * (d * d) - dn * (dn * dn))}",
+)
+macro(
+    "spark_agg_cm_step4",
+    "(a, n, d, dn, m2) AS spark_agg_cm_step5(a, n, d, dn, m2, a.m3 - 3.0::DOUBLE * dn * m2 + d * (d * d - dn * dn))",
+)
+macro("spark_agg_cm_step3", "(a, n, d, dn) AS spark_agg_cm_step4(a, n, d, dn, a.m2 + d * (d - dn))")
+macro("spark_agg_cm_step2", "(a, n, d) AS spark_agg_cm_step3(a, n, d, d / n)")
+macro("spark_agg_cm_step", "(a, x) AS spark_agg_cm_step2(a, a.n + 1.0::DOUBLE, x - a.avg)")
+macro(
+    "spark_agg_moments",
+    "(l) AS list_reduce(l, lambda spark_a, spark_v: spark_agg_cm_step(spark_a, spark_v), {'n': 0.0::DOUBLE, "
+    "'avg': 0.0::DOUBLE, 'm2': 0.0::DOUBLE, 'm3': 0.0::DOUBLE, 'm4': 0.0::DOUBLE})",
+)
+# PearsonCorrelation / Covariance updateExpressions (n, xAvg, yAvg, ck, xMk, yMk) over (x, y) pairs.
+macro(  # xv, yv: VariancePop's m2 of x and y over the same pairs (its own formula: regr_slope, regr_sxx)
+    "spark_agg_pr_step3",
+    "(a, x, y, n, dx, dy, xa, ya) AS {'n': n, 'xa': xa, 'ya': ya, 'ck': a.ck + dx * (y - ya), "
+    "'xm': a.xm + dx * (x - xa), 'ym': a.ym + dy * (y - ya), 'xv': a.xv + dx * (dx - dx / n), "
+    "'yv': a.yv + dy * (dy - dy / n)}",
+)
+macro(
+    "spark_agg_pr_step2",
+    "(a, x, y, n, dx, dy) AS spark_agg_pr_step3(a, x, y, n, dx, dy, a.xa + dx / n, a.ya + dy / n)",
+)
+macro("spark_agg_pr_step", "(a, x, y) AS spark_agg_pr_step2(a, x, y, a.n + 1.0::DOUBLE, x - a.xa, y - a.ya)")
+macro(
+    "spark_agg_pairs",
+    "(l) AS list_reduce(l, lambda spark_a, spark_v: spark_agg_pr_step(spark_a, spark_v.x, spark_v.y), "
+    "{'n': 0.0::DOUBLE, 'xa': 0.0::DOUBLE, 'ya': 0.0::DOUBLE, 'ck': 0.0::DOUBLE, 'xm': 0.0::DOUBLE, "
+    "'ym': 0.0::DOUBLE, 'xv': 0.0::DOUBLE, 'yv': 0.0::DOUBLE})",
+)
+macro("spark_agg_pair", "(x, y) AS CASE WHEN x IS NULL OR y IS NULL THEN NULL ELSE {'x': x, 'y': y} END")
+
+# Spark's evaluateExpression of each (Spark 4: NULL where it once divided by zero), over the buffer `b`.
+_MOMENTS: dict[str, str] = {
+    "skewness": "CASE WHEN b.n = 0 OR b.m2 = 0 THEN NULL ELSE sqrt(b.n) * b.m3 / sqrt(b.m2 * b.m2 * b.m2) END",
+    "kurtosis": "CASE WHEN b.n = 0 OR b.m2 = 0 THEN NULL ELSE b.n * b.m4 / (b.m2 * b.m2) - 3.0::DOUBLE END",
+    "var_pop": "CASE WHEN b.n = 0 THEN NULL ELSE b.m2 / b.n END",
+    "var_samp": "CASE WHEN b.n <= 1 THEN NULL ELSE b.m2 / (b.n - 1.0::DOUBLE) END",
+    "stddev_pop": "CASE WHEN b.n = 0 THEN NULL ELSE sqrt(b.m2 / b.n) END",
+    "stddev_samp": "CASE WHEN b.n <= 1 THEN NULL ELSE sqrt(b.m2 / (b.n - 1.0::DOUBLE)) END",
+}
+_PAIRS: dict[str, tuple[bool, str]] = {  # name -> (pairs are (second, first) argument, Spark's evaluation)
+    "covar_pop": (False, "CASE WHEN b.n = 0 THEN NULL ELSE b.ck / b.n END"),
+    "covar_samp": (False, "CASE WHEN b.n <= 1 THEN NULL ELSE b.ck / (b.n - 1.0::DOUBLE) END"),
+    "corr": (False, "CASE WHEN b.n <= 1 OR b.xm * b.ym = 0 THEN NULL ELSE b.ck / sqrt(b.xm * b.ym) END"),
+    # regr_*(y, x): slope and intercept from CovPopulation(x, y) and VariancePop(x); r2 and sxy over (y, x)
+    "regr_slope": (True, "CASE WHEN b.xv = 0 THEN NULL ELSE b.ck / b.xv END"),
+    "regr_intercept": (True, "CASE WHEN b.xv = 0 THEN NULL ELSE b.ya - b.ck / b.xv * b.xa END"),
+    "regr_r2": (
+        False,
+        "CASE WHEN b.ym = 0 THEN NULL WHEN b.xm = 0 THEN 1.0::DOUBLE "
+        "ELSE (b.ck / sqrt(b.xm * b.ym)) * (b.ck / sqrt(b.xm * b.ym)) END",
+    ),
+    "regr_sxy": (False, "CASE WHEN b.n = 0 THEN NULL ELSE b.ck END"),
+    "regr_sxx": (True, "CASE WHEN b.n = 0 THEN NULL ELSE b.xv END"),
+    "regr_syy": (True, "CASE WHEN b.n = 0 THEN NULL ELSE b.yv END"),
+}
+for _name, _body in _MOMENTS.items():
+    macro(f"spark_agg_{_name}", f"(b) AS {_body}")
+for _name, (_, _body) in _PAIRS.items():
+    macro(f"spark_agg_{_name}", f"(b) AS {_body}")
+
+_DUCKDB_VARIANCE = {  # DuckDB's own, whose update is Spark's (Welford's), in a GROUP BY
+    "var_pop": "var_pop",
+    "var_samp": "var_samp",
+    "stddev_pop": "stddev_pop",
+    "stddev_samp": "stddev_samp",
+}
+
+
+def _moment(node: exp.Expr, name: str) -> exp.Expr:
+    value, distinct = argument(node)
+    if not types.is_numeric(value.type) and types.kind(value.type) not in (T.NULL, T.UNKNOWN):
+        raise refused(node, "it is supported for numbers only")
+    window = window_of(node)
+    where = frame(window) if window is not None else None
+    if name in _DUCKDB_VARIANCE and where in (None, Frame.UNORDERED):
+        return typed(agg(_DUCKDB_VARIANCE[name], distinct_if(cast(value, _DOUBLE), distinct)), types.of(_DOUBLE))
+    if where not in (None, Frame.BOUNDED):
+        raise refuse_frame(node, "a statistical aggregate")
+    buffer = call("spark_agg_moments", _values(value, distinct))
+    return typed(call(f"spark_agg_{name}", buffer), types.of(_DOUBLE))
+
+
+def _pairwise(node: exp.Expr, name: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    """`name(a, b)` from Spark's buffer, updated pair by pair over the rows where both are present."""
+    swapped, _ = _PAIRS[name]
+    for operand in (a, b):
+        if not types.is_numeric(operand.type) and types.kind(operand.type) not in (T.NULL, T.UNKNOWN):
+            raise refused(node, "it is supported for numbers only")
+    window = window_of(node)
+    if window is not None and frame(window) != Frame.BOUNDED:
+        raise refuse_frame(node, "a statistical aggregate")
+    first, second = (b, a) if swapped else (a, b)
+    pair = call("spark_agg_pair", cast(first, _DOUBLE), cast(second, _DOUBLE))
+    buffer = call("spark_agg_pairs", call("spark_agg_present", agg("list", pair)))
+    return typed(call(f"spark_agg_{name}", buffer), types.of(_DOUBLE))
+
+
+def _returns_double(node: exp.Expr) -> exp.DataType:
+    return types.of(_DOUBLE)
+
+
+rule("stddev", "stddev_samp", nodes=(exp.Stddev, exp.StddevSamp), returns=_returns_double)(
+    lambda node, context: _moment(node, "stddev_samp")
+)
+rule("std")(lambda node, context: _moment(node, "stddev_samp"))
+rule("stddev_pop", nodes=(exp.StddevPop,), returns=_returns_double)(lambda node, context: _moment(node, "stddev_pop"))
+rule("variance", "var_samp", nodes=(exp.Variance,), returns=_returns_double)(
+    lambda node, context: _moment(node, "var_samp")
+)
+rule("var_pop", nodes=(exp.VariancePop,), returns=_returns_double)(lambda node, context: _moment(node, "var_pop"))
+rule("skewness", nodes=(exp.Skewness,), returns=_returns_double)(lambda node, context: _moment(node, "skewness"))
+rule("kurtosis", nodes=(exp.Kurtosis,), returns=_returns_double)(lambda node, context: _moment(node, "kurtosis"))
+rule("covar_pop", nodes=(exp.CovarPop,), returns=_returns_double)(
+    lambda node, context: _pairwise(node, "covar_pop", node.this, node.expression)
+)
+rule("covar_samp", nodes=(exp.CovarSamp,), returns=_returns_double)(
+    lambda node, context: _pairwise(node, "covar_samp", node.this, node.expression)
+)
+rule("corr", nodes=(exp.Corr,), returns=_returns_double)(
+    lambda node, context: _pairwise(node, "corr", node.this, node.expression)
+)
+_REGRESSIONS: dict[str, type[exp.Expr]] = {
+    "regr_slope": exp.RegrSlope,
+    "regr_intercept": exp.RegrIntercept,
+    "regr_r2": exp.RegrR2,
+    "regr_sxy": exp.RegrSxy,
+    "regr_sxx": exp.RegrSxx,
+    "regr_syy": exp.RegrSyy,
+}
+
+
+def _regression(name: str) -> Rewrite:
+    return lambda node, context: _pairwise(node, name, node.this, node.expression)
+
+
+for _name, _node in _REGRESSIONS.items():
+    rule(_name, nodes=(_node,), returns=_returns_double)(_regression(_name))
+
+
+def _both_present(y: exp.Expr, x: exp.Expr, value: exp.Expr) -> exp.Expr:
+    present = exp.And(this=exp.Not(this=exp.Is(this=y.copy(), expression=exp.Null())),
+                      expression=exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null())))  # fmt: skip
+    return typed(when(present, value.copy(), exp.Null()), value.type)
+
+
+@rule("regr_count", nodes=(exp.RegrCount,), returns=lambda node: types.of("bigint"))
+def _regr_count(node: exp.RegrCount, context: Context) -> exp.Expr:
+    y, x = node.this, node.expression
+    return cast(exp.Count(this=_both_present(y, x, exp.Literal.number(1))), "bigint")
+
+
+def _regr_avg_type(node: exp.Expr) -> exp.DataType | None:
+    operand = node.expression if isinstance(node, exp.RegrAvgx) else node.this
+    return _avg_type(typed(exp.Avg(this=operand.copy()), None))
+
+
+def _regr_avg(node: exp.RegrAvgx | exp.RegrAvgy, context: Context) -> exp.Expr:
+    """The average of x (y) over the rows where both are present, as `avg` computes it (a decimal stays one)."""
+    y, x = node.this, node.expression
+    operand = x if isinstance(node, exp.RegrAvgx) else y
+    return average(node, _both_present(y, x, operand), False, context, safe=not context.ansi)
+
+
+rule("regr_avgx", nodes=(exp.RegrAvgx,), returns=_regr_avg_type)(_regr_avg)
+rule("regr_avgy", nodes=(exp.RegrAvgy,), returns=_regr_avg_type)(_regr_avg)
+
+
+# -- refused -----------------------------------------------------------------------------------------------
+_ESTIMATE = (
+    "Spark's answer is an estimate from its own sketch ({what}), which an exact computation does not reproduce "
+    "beyond small inputs; use {instead} for the exact answer"
+)
+refuse(
+    "approx_count_distinct",
+    why=_ESTIMATE.format(what="HyperLogLog++ with Spark's hashing and bias tables", instead="count(DISTINCT x)"),
+)
+refuse(
+    "percentile_approx", "approx_percentile",
+    why=_ESTIMATE.format(what="Greenwald-Khanna summaries", instead="percentile_disc(p) WITHIN GROUP (ORDER BY x)"),
+)  # fmt: skip
+refuse(
+    "histogram_numeric",
+    why="not supported: Spark's bins come from its streaming histogram (Ben-Haim), which depends on the order "
+    "and grouping of the rows; bucket the values yourself (width_bucket, then GROUP BY)",
+)
+refuse(
+    "approx_top_k", "approx_top_k_accumulate", "approx_top_k_combine", "approx_top_k_estimate",
+    why=_ESTIMATE.format(what="a frequent-items sketch", instead="GROUP BY x ORDER BY count(*) DESC LIMIT k"),
+)  # fmt: skip
+refuse(
+    "count_min_sketch",
+    why="not supported: it returns Spark's serialized CountMinSketch, a binary only Spark reads; count with "
+    "GROUP BY instead",
+)
+refuse(
+    "bitmap_construct_agg", "bitmap_or_agg", "bitmap_and_agg",
+    why="not supported yet: Spark's bitmaps are 4 KiB binaries in its own bit layout; count distinct values "
+    "with count(DISTINCT x) instead",
+)  # fmt: skip
+refuse(
+    "measure",
+    why="not supported: measure() reads a measure of a metric view, which lakeloader does not have; write the "
+    "measure's aggregate expression itself",
+)
+_SKETCHES = (
+    "Apache DataSketches' binary sketch formats, which only Spark (and DataSketches) read; aggregate the values "
+    "themselves (count(DISTINCT x), percentile_disc)"
+)
+refuse("hll_sketch_agg", "hll_union_agg", "hll_sketch_estimate", "hll_union", why=f"not supported: {_SKETCHES}")
+refuse(
+    "theta_sketch_agg", "theta_union_agg", "theta_intersection_agg", "theta_difference", "theta_intersection",
+    "theta_sketch_estimate", "theta_union",
+    why=f"not supported: {_SKETCHES}",
+)  # fmt: skip
+refuse(
+    *(f"kll_{kind}_{t}" for kind in ("sketch_agg", "merge_agg") for t in ("bigint", "double", "float")),
+    *(f"kll_sketch_{kind}_{t}" for kind in ("get_n", "get_quantile", "get_rank", "merge", "to_string")
+      for t in ("bigint", "double", "float")),
+    why=f"not supported: {_SKETCHES}",
+)  # fmt: skip
+refuse(
+    *(f"tuple_{kind}_{t}" for kind in ("sketch_agg", "union_agg", "intersection_agg") for t in ("double", "integer")),
+    *(f"tuple_{kind}_{t}" for kind in ("difference", "intersection", "union", "difference_theta",
+      "intersection_theta", "union_theta", "sketch_estimate", "sketch_summary", "sketch_theta")
+      for t in ("double", "integer")),
+    why=f"not supported: {_SKETCHES}",
+)  # fmt: skip
