@@ -188,7 +188,7 @@ CREATE OR REFRESH MATERIALIZED VIEW example_numbers (
   CONSTRAINT positive EXPECT (id > 0) ON VIOLATION DROP ROW
 )
 COMMENT 'numbers 1 to ${example.rows}, with their squares'
-AS SELECT id, id * id AS square FROM (SELECT unnest(sequence(1, ${example.rows})) AS id);
+AS SELECT id, id * id AS square FROM (SELECT explode(sequence(1, ${example.rows})) AS id);
 """
 _PY_TEMPLATE = """\
 from lakeloader import pipelines as dp

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast
-from lakeloader.sql.functions.collections import element, is_map, lam, raise_spark, ref, struct
+from lakeloader.sql.functions.collections import element, is_map, lam, map_types, raise_spark, ref, struct
 from lakeloader.sql.registry import rule
 from lakeloader.sql.runtime import macro
 
@@ -145,16 +145,16 @@ def _stack(node: exp.Expr, names: list[str] | None, context: Context) -> Rows:
 
 
 def _column_type(values: list[exp.Expr]) -> exp.DataType | None:
-    known = [v.type for v in values if v.type is not None and types.is_known(v.type)]
-    if not known:
+    """A column's type: every value's but NULL's must be the same (Spark: no widening in stack)."""
+    known = [v.type for v in values if types.kind(v.type) != T.NULL and not isinstance(v, exp.Null)]
+    if not known or not all(t is not None and types.is_known(t) for t in known):
         return None
-    found = known[0]
-    for other in known[1:]:
-        if types.is_numeric(found) and types.is_numeric(other):
-            found = types.wider(found, other)
-        elif other != found:
-            return None
-    return found
+    if any(t != known[0] for t in known[1:]):
+        raise_spark(
+            "function stack: the values of one column must have one type (Spark: DATATYPE_MISMATCH."
+            "STACK_COLUMN_DIFF_TYPES); cast them"
+        )
+    return known[0]
 
 
 # -- where a generator stands ---------------------------------------------------------------------------------
@@ -180,19 +180,35 @@ def _selected(made: Rows) -> exp.Select:
     return exp.Select(expressions=[_unnest(made)])
 
 
-def _check_one_generator(node: exp.Expr) -> None:
-    select = node.parent
-    while select is not None and not isinstance(select, exp.Select):
-        select = select.parent
-    if select is None:
-        return
-    found = 0
-    for item in select.expressions:
-        target = item.this if isinstance(item, exp.Alias | exp.Aliases) else item
-        found += _producer(target) is not None
-    if found > 1:
-        raise_spark("only one generator (explode, posexplode, inline, stack) per SELECT is Spark SQL "
-                    "(UNSUPPORTED_GENERATOR.MULTI_GENERATOR); use LATERAL VIEW for the others")  # fmt: skip
+def _select_of(node: exp.Expr) -> exp.Select | None:
+    found = node.parent
+    while found is not None and not isinstance(found, exp.Select):
+        found = found.parent
+    return found
+
+
+def _generators(select: exp.Select) -> int:
+    items = [i.this if isinstance(i, exp.Alias | exp.Aliases) else i for i in select.expressions]
+    return sum(_producer(item) is not None for item in items)
+
+
+def _in_select(node: exp.Expr, made: Rows) -> exp.Expr:
+    """A generator of a SELECT list: unnested in place, or, beside other generators, joined to each row as
+    Spark does (every combination of their rows) and read from that join."""
+    select = _select_of(node)
+    if select is None or _generators(select) < 2:
+        return _unnest(made)
+    if select.args.get("group") or any(
+        isinstance(i, exp.AggFunc) for item in select.expressions for i in item.find_all(exp.AggFunc)
+    ):
+        raise_spark("several generators in a SELECT with aggregates are not supported yet; use LATERAL VIEW")
+    name = exp.to_identifier(f"spark_generated_{len(select.args.get('laterals') or []) + 1}")
+    subquery = exp.Subquery(this=_selected(made), alias=exp.TableAlias(this=name))
+    select.append("laterals", exp.Join(this=subquery, kind="CROSS"))
+    if not made.single:
+        return exp.Column(this=exp.Star(), table=name.copy())
+    column = exp.Column(this=exp.to_identifier(made.names[0], quoted=True), table=name.copy())
+    return exp.Alias(this=column, alias=exp.to_identifier(made.names[0], quoted=True))
 
 
 def _generate(node: exp.Expr, context: Context) -> exp.Expr:
@@ -204,12 +220,10 @@ def _generate(node: exp.Expr, context: Context) -> exp.Expr:
     if isinstance(parent, exp.Table) and node.arg_key == "this":
         return exp.Subquery(this=_selected(_rows(node, None, context)))
     if isinstance(parent, exp.Alias) and isinstance(parent.parent, exp.Select):
-        _check_one_generator(node)
-        made = _rows(node, [parent.alias], context)
-        return call("unnest", made.rows) if made.single else _unnest(made)
+        placed = _in_select(node, _rows(node, [parent.alias], context))
+        return placed.this if isinstance(placed, exp.Alias) else placed  # the AS already names it
     if isinstance(parent, exp.Select) and node.arg_key == "expressions":
-        _check_one_generator(node)
-        return _unnest(_rows(node, None, context))
+        return _in_select(node, _rows(node, None, context))
     from lakeloader.sql.translate import spark_name
 
     raise_spark(
@@ -218,10 +232,41 @@ def _generate(node: exp.Expr, context: Context) -> exp.Expr:
     )
 
 
-rule("explode", nodes=(exp.Explode,))(_generate)
-rule("explode_outer", nodes=(_EXPLODE_OUTER, exp.ExplodeOuter))(_generate)
-rule("posexplode", nodes=(exp.Posexplode,))(_generate)
-rule("posexplode_outer", nodes=(exp.PosexplodeOuter,))(_generate)
+def _generated_type(node: exp.Expr) -> exp.DataType | None:
+    """explode's type: its element's in a SELECT list; under LATERAL VIEW a struct of its columns, named as the
+    view names them, from which the typing pass types those columns (it would give them the array's type)."""
+    source = _source(node).type
+    if is_map(source):
+        key, value = map_types(source)
+        columns: list[exp.DataType | None] = [key, value]
+    elif types.kind(source) == T.ARRAY:
+        columns = [element(source)]
+    else:
+        return None
+    positional = isinstance(node, exp.Posexplode | exp.PosexplodeOuter)
+    if positional:
+        columns = [types.of("int"), *columns]
+    lateral = node.parent
+    if not isinstance(lateral, exp.Lateral):
+        return columns[0] if len(columns) == 1 else None
+    alias = lateral.args.get("alias")
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) and alias.columns else None
+    defaults = (["pos"] if positional else []) + (["key", "value"] if is_map(source) else ["col"])
+    names = names or defaults
+    if len(names) != len(columns) or not all(t is not None and types.is_known(t) for t in columns):
+        return None
+    fields = [
+        exp.ColumnDef(this=exp.to_identifier(n, quoted=True), kind=t.copy())
+        for n, t in zip(names, columns, strict=True)
+        if t is not None
+    ]
+    return exp.DataType(this=T.STRUCT, expressions=fields, nested=True)
+
+
+rule("explode", nodes=(exp.Explode,), returns=_generated_type)(_generate)
+rule("explode_outer", nodes=(_EXPLODE_OUTER, exp.ExplodeOuter), returns=_generated_type)(_generate)
+rule("posexplode", nodes=(exp.Posexplode,), returns=_generated_type)(_generate)
+rule("posexplode_outer", nodes=(exp.PosexplodeOuter,), returns=_generated_type)(_generate)
 rule("inline", nodes=(exp.Inline,))(_generate)
 rule("inline_outer")(_generate)
 rule("stack", nodes=(exp.Stack,))(_generate)
@@ -232,8 +277,7 @@ def _aliases(node: exp.Aliases, context: Context) -> exp.Expr:
     """`gen(...) AS (a, b)`: the generator's columns renamed."""
     if _producer(node.this) is None:
         return node
-    _check_one_generator(node.this)
-    return _unnest(_rows(node.this, [i.name for i in node.expressions], context))
+    return _in_select(node.this, _rows(node.this, [i.name for i in node.expressions], context))
 
 
 @rule("LATERAL VIEW", nodes=(exp.Lateral,))

@@ -9,8 +9,10 @@ their types.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlglot import exp
 
@@ -18,7 +20,9 @@ from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, typed, when
 from lakeloader.sql.functions.collections import (
     array_of,
+    common_type,
     element,
+    first_argument,
     is_array,
     lam,
     map_types,
@@ -103,8 +107,6 @@ def typed_body(function: exp.Expr | None, param_types: Sequence[exp.DataType | N
     from sqlglot.optimizer.annotate_types import TypeAnnotator
     from sqlglot.schema import ensure_schema
 
-    from lakeloader.sql.translate import _metadata
-
     stale: set[int] = set()
     for name, spark_type in zip(params(function), param_types, strict=False):
         for reference in references(function, name):
@@ -116,11 +118,24 @@ def typed_body(function: exp.Expr | None, param_types: Sequence[exp.DataType | N
     if id(function.this) in stale or not types.is_known(function.this.type):
         function.this.type = None
     annotator = TypeAnnotator(
-        ensure_schema({}, dialect="databricks"), expression_metadata=_metadata(True), overwrite_types=False
+        ensure_schema({}, dialect="databricks"), expression_metadata=_body_metadata(), overwrite_types=False
     )
     annotator.annotate_expression(function.this)
     found = function.this.type
     return found if types.is_known(found) else None
+
+
+@functools.cache
+def _body_metadata() -> dict[type[exp.Expr], dict[str, Any]]:
+    """The translator's typing, with `coalesce`/`nvl` typed as Spark types them (the wider of the arguments:
+    sqlglot's Hive typing makes coalesce(int, 0) a bigint, which would turn a lambda's int result into a bigint)."""
+    from lakeloader.sql.translate import _metadata
+
+    def coalesce(annotator: Any, node: exp.Expr) -> None:
+        found = common_type([node.this.type, *(e.type for e in node.expressions)])
+        annotator._set_type(node, found if found is not None else exp.DType.UNKNOWN)
+
+    return {**_metadata(True), exp.Coalesce: {"annotator": coalesce}}
 
 
 def _transform_type(node: exp.Expr) -> exp.DataType | None:
@@ -134,8 +149,8 @@ def _filter_type(node: exp.Expr) -> exp.DataType | None:
 
 
 def _predicate_type(node: exp.Expr) -> exp.DataType | None:
-    array = node.this if node.this is not None else node.expressions[0]
-    function = node.expression if node.this is not None else node.expressions[1]
+    array = first_argument(node)
+    function = node.expressions[1] if isinstance(node, exp.Anonymous) else node.expression
     typed_body(function, [element(array.type)])
     return types.of("boolean")
 
@@ -221,7 +236,7 @@ def _aggregate(node: exp.Reduce, context: Context) -> exp.Expr:
         assert zero_type is not None and merge.this.type is not None
         raise_spark(
             f"function aggregate: the merge function gives {merge.this.type.sql('spark')} but the start value is "
-            f"{zero_type.sql('spark')} (Spark refuses it, DATATYPE_MISMATCH); cast the start value"
+            f"{zero_type.sql('spark')} (Spark: DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE); cast the start value"
         )
     reduced: exp.Expr = call("list_reduce", array, lam(params(merge), merge.this), zero)
     if isinstance(finish, exp.Lambda):
