@@ -5,6 +5,8 @@ from lakeloader.sql.functions import (
     casts,
     collections,
     conditions,
+    datetime,
+    datetime_arithmetic,
     generators,
     json,
     lambdas,
@@ -12,4 +14,16 @@ from lakeloader.sql.functions import (
     windows,
 )
 
-__all__ = ["aggregates", "casts", "collections", "conditions", "generators", "json", "lambdas", "operators", "windows"]
+__all__ = [
+    "aggregates",
+    "casts",
+    "collections",
+    "conditions",
+    "datetime",
+    "datetime_arithmetic",
+    "generators",
+    "json",
+    "lambdas",
+    "operators",
+    "windows",
+]

@@ -98,8 +98,16 @@ _macro(
 )
 _macro("spark_cast_floor_div", "(a, b) AS (a // b) - CASE WHEN a % b <> 0 AND (a < 0) <> (b < 0) THEN 1 ELSE 0 END")
 
-_NAMES = {T.TINYINT: "TINYINT", T.SMALLINT: "SMALLINT", T.INT: "INT", T.BIGINT: "BIGINT", T.FLOAT: "FLOAT",
-          T.DOUBLE: "DOUBLE", T.BOOLEAN: "BOOLEAN", T.DATE: "DATE"}  # fmt: skip
+_NAMES = {
+    T.TINYINT: "TINYINT",
+    T.SMALLINT: "SMALLINT",
+    T.INT: "INT",
+    T.BIGINT: "BIGINT",
+    T.FLOAT: "FLOAT",
+    T.DOUBLE: "DOUBLE",
+    T.BOOLEAN: "BOOLEAN",
+    T.DATE: "DATE",
+}
 _INT_RANGE = {T.TINYINT: 2**7, T.SMALLINT: 2**15, T.INT: 2**31, T.BIGINT: 2**63}
 
 
@@ -118,10 +126,9 @@ def _kind(t: exp.DataType | None) -> T:
     aliases = {
         T.TEXT: T.VARCHAR,
         T.CHAR: T.VARCHAR,
-        T.TIMESTAMPTZ: T.TIMESTAMPTZ,
+        T.TIMESTAMP: T.TIMESTAMPTZ,  # the parser's own TIMESTAMP (to_timestamp's cast) is Spark's: an instant
         T.TIMESTAMPLTZ: T.TIMESTAMPTZ,
-        T.TIMESTAMPNTZ: T.TIMESTAMP,
-        T.DATETIME: T.TIMESTAMP,
+        T.DATETIME: T.TIMESTAMPNTZ,
         T.VARBINARY: T.BINARY,
         T.BLOB: T.BINARY,
     }
@@ -187,6 +194,8 @@ def _spark_cast(node: exp.Cast, context: Context) -> exp.Expr:
 
 def spark_cast(value: exp.Expr, to: exp.DataType, context: Context, *, safe: bool = False) -> exp.Expr:
     """`value` cast to Spark's type `to` as Spark casts it (`safe`: as TRY_CAST does)."""
+    if to.this == T.TIMESTAMP:  # the parser's own TIMESTAMP (to_timestamp's) is Spark's TIMESTAMP
+        to = types.of("timestamp")
     source = value.type
     src, dst = _kind(source), _kind(to)
     quiet = safe or not context.ansi
@@ -206,7 +215,7 @@ def spark_cast(value: exp.Expr, to: exp.DataType, context: Context, *, safe: boo
         return _to_fractional(value, to, context, quiet)
     if dst == T.DECIMAL:
         return _to_decimal(value, to, context, quiet)
-    if dst in (T.DATE, T.TIMESTAMPTZ, T.TIMESTAMP):
+    if dst in (T.DATE, T.TIMESTAMPTZ, T.TIMESTAMPNTZ):
         return _to_datetime(value, to, context, safe=safe)
     if dst == T.BINARY and src == T.VARCHAR:
         return typed(call("encode", value), to)
@@ -224,7 +233,7 @@ def _to_string(value: exp.Expr, context: Context) -> exp.Expr:
         return exp.Cast(this=value, to=exp.DataType.build("VARCHAR"))
     if src == T.TIMESTAMPTZ:
         return timestamp_text(zones.wall(value, context))
-    if src == T.TIMESTAMP:
+    if src == T.TIMESTAMPNTZ:
         return timestamp_text(value)
     if src == T.BINARY:
         return call("decode", value)
@@ -238,10 +247,16 @@ def timestamp_text(local: exp.Expr) -> exp.Expr:
     dropped."""
     whole = call("strftime", local, exp.Literal.string("%Y-%m-%d %H:%M:%S"))
     micros = exp.Mod(this=call("microsecond", local.copy()), expression=exp.Literal.number(1000000))
-    fraction = call("rtrim", call("lpad", cast(exp.Paren(this=micros), "string"), exp.Literal.number(6),
-                                  exp.Literal.string("0")), exp.Literal.string("0"))  # fmt: skip
-    dot = when(exp.EQ(this=exp.Paren(this=micros.copy()), expression=exp.Literal.number(0)), exp.Literal.string(""),
-               exp.DPipe(this=exp.Literal.string("."), expression=fraction))  # fmt: skip
+    fraction = call(
+        "rtrim",
+        call("lpad", cast(exp.Paren(this=micros), "string"), exp.Literal.number(6), exp.Literal.string("0")),
+        exp.Literal.string("0"),
+    )
+    dot = when(
+        exp.EQ(this=exp.Paren(this=micros.copy()), expression=exp.Literal.number(0)),
+        exp.Literal.string(""),
+        exp.DPipe(this=exp.Literal.string("."), expression=fraction),
+    )
     return exp.DPipe(this=whole, expression=dot)
 
 
@@ -270,8 +285,10 @@ def _nested_text(value: exp.Expr, context: Context) -> exp.Expr:
         def pair(e: exp.Expr) -> exp.Expr:
             key = typed(call("struct_extract", e, exp.Literal.string("key")), key_type)
             item = typed(call("struct_extract", e.copy(), exp.Literal.string("value")), value_type)
-            return exp.DPipe(this=exp.DPipe(this=_element_text(key, context), expression=exp.Literal.string(" -> ")),
-                             expression=_element_text(item, context))  # fmt: skip
+            return exp.DPipe(
+                this=exp.DPipe(this=_element_text(key, context), expression=exp.Literal.string(" -> ")),
+                expression=_element_text(item, context),
+            )
 
         parts = call("list_transform", call("map_entries", value), _lambda(pair, entry, "e"))
         inner = call("array_to_string", parts, exp.Literal.string(", "))
@@ -396,7 +413,7 @@ def _to_decimal(value: exp.Expr, to: exp.DataType, context: Context, quiet: bool
 def _to_datetime(value: exp.Expr, to: exp.DataType, context: Context, *, safe: bool) -> exp.Expr:
     src, dst = _kind(value.type), _kind(to)
     converted: exp.Expr | None = None
-    if src in (T.VARCHAR, T.DATE, T.TIMESTAMPTZ, T.TIMESTAMP):
+    if src in (T.VARCHAR, T.DATE, T.TIMESTAMPTZ, T.TIMESTAMPNTZ):
         if dst == T.DATE:
             converted = zones.as_date(value, context, safe=safe)
         elif dst == T.TIMESTAMPTZ:
@@ -416,8 +433,9 @@ def _seconds_to_timestamp(value: exp.Expr, to: exp.DataType, context: Context, *
     src = _kind(value.type)
     quiet = safe or not context.ansi
     if src in _INT_RANGE:
-        micros: exp.Expr = exp.Mul(this=exp.Cast(this=value, to=exp.DataType.build("HUGEINT")),
-                                   expression=hugeint(1000000))  # fmt: skip
+        micros: exp.Expr = exp.Mul(
+            this=exp.Cast(this=value, to=exp.DataType.build("HUGEINT")), expression=hugeint(1000000)
+        )
         micros = call("least", call("greatest", micros, hugeint(-(2**63))), hugeint(2**63 - 1))
         return call("make_timestamptz", exp.Cast(this=micros, to=exp.DataType.build("BIGINT")))
     scaled = exp.Mul(this=cast(value, "double") if src == T.FLOAT else value, expression=exp.Literal.number(1000000))
@@ -461,6 +479,20 @@ def _nested(value: exp.Expr, to: exp.DataType, context: Context, *, safe: bool) 
     raise _Refused("")
 
 
-rule("cast", "bigint", "int", "smallint", "tinyint", "double", "float", "decimal", "string", "date", "timestamp",
-     "boolean", "binary", nodes=(exp.Cast,))(_spark_cast)  # fmt: skip
+rule(
+    "cast",
+    "bigint",
+    "int",
+    "smallint",
+    "tinyint",
+    "double",
+    "float",
+    "decimal",
+    "string",
+    "date",
+    "timestamp",
+    "boolean",
+    "binary",
+    nodes=(exp.Cast,),
+)(_spark_cast)
 rule("try_cast", nodes=(exp.TryCast,))(_spark_cast)

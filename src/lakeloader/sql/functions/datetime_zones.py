@@ -10,6 +10,10 @@ a DST change skips or repeats). Strings become dates and timestamps as Spark's c
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlglot import exp
 
 from lakeloader.sql import types
@@ -120,16 +124,25 @@ _PATTERNS = {
 }
 
 
-def _zone_list() -> str:
+def _zone_names() -> str:
+    """The zone names Java knows as one string, `|name|name|...|`: one constant to search (a list of 600 names, or
+    a regular expression of them, costs much more to bind and is copied into every use of the macro)."""
     names = [f"{area}/{name}" if area else name for area, text in _REGIONS.items() for name in text.split()]
-    return "[" + ", ".join(f"'{n}'" for n in sorted(names + _SHORT_IDS.split())) + "]"
+    return "|" + "|".join(sorted(names + _SHORT_IDS.split())) + "|"
 
 
 def _macro(name: str, definition: str) -> str:
     """A macro whose text names the patterns above as $DATE, $TIMESTAMP, ... (as SQL string literals)."""
     for key, pattern in _PATTERNS.items():
         definition = definition.replace(f"${key}", "'" + pattern.replace("'", "''") + "'")
-    return macro(name, definition.replace("$ZONES", _zone_list()))
+    return macro(name, definition.replace("$ZONES", "'" + _zone_names() + "'"))
+
+
+# Macros bind a value once with `list_transform([value], lambda spark_x: ...)[1]`: a macro's argument is copied
+# wherever its parameter appears, and nested macros would otherwise copy a regular expression's result (or the
+# list of zones) hundreds of times.
+def _let(value: str, name: str, body: str) -> str:
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
 
 
 # Zones as Java's ZoneId.of reads them: a fixed offset (its seconds), or a region name ICU knows the same way.
@@ -140,9 +153,14 @@ _macro(
 )
 _macro(
     "spark_dt_offset_digits",
-    """(sign, d) AS CASE WHEN length(d) <= 2 THEN spark_dt_offset_hms(sign, CAST(d AS INTEGER), 0, 0)
-    ELSE spark_dt_offset_hms(sign, CAST(d[1:2] AS INTEGER), CAST(d[3:4] AS INTEGER),
-        CAST(coalesce(nullif(d[5:6], ''), '0') AS INTEGER)) END""",
+    "(sign, d) AS "
+    + _let(
+        "d",
+        "spark_d",
+        """CASE WHEN length(spark_d) <= 2 THEN spark_dt_offset_hms(sign, CAST(spark_d AS INTEGER), 0, 0)
+    ELSE spark_dt_offset_hms(sign, CAST(spark_d[1:2] AS INTEGER), CAST(spark_d[3:4] AS INTEGER),
+        CAST(coalesce(nullif(spark_d[5:6], ''), '0') AS INTEGER)) END""",
+    ),
 )
 _macro(
     "spark_dt_zone_offset",
@@ -151,32 +169,48 @@ _macro(
     THEN spark_dt_offset_digits(regexp_extract(z, '([+-])', 1), replace(regexp_extract(z, '[+-](.*)$', 1), ':', ''))
     END""",
 )
-_macro("spark_dt_zone_region", "(z) AS CASE WHEN list_contains($ZONES, z) THEN z END")
+_macro(
+    "spark_dt_zone_region",
+    "(z) AS CASE WHEN z <> '' AND strpos(z, '|') = 0 AND strpos($ZONES, '|' || z || '|') > 0 THEN z END",
+)
 _macro(  # Spark's getZoneId: '+1:30' is '+01:30', '+01:3' is '+01:03'; Java's trim
     "spark_dt_zone_text",
     r"""(z) AS regexp_replace(regexp_replace(regexp_replace(z, '^[\x00-\x20]+', ''),
     '([+-])([0-9]):', '\10\2:'), '([+-])([0-9]{2}):([0-9])$', '\1\2:0\3')""",
+)
+# A zone text as {o: its offset in seconds, r: its region}: at most one is set; neither for a name Java refuses.
+_macro(
+    "spark_dt_zone_of",
+    "(z) AS "
+    + _let(
+        "spark_dt_zone_text(z)",
+        "spark_z",
+        "struct_pack(o := spark_dt_zone_offset(spark_z), r := spark_dt_zone_region(spark_z))",
+    ),
 )
 # A wall-clock time in a zone as an instant, as Java resolves it: in a gap, moved forward by the gap's length
 # (ICU does the same); in an overlap, the earlier instant (ICU takes the later one: try the offset of a day before).
 _macro("spark_dt_zone_shift", "(zone, instant) AS timezone(zone, instant) - timezone('UTC', instant)")
 _macro(
     "spark_dt_earlier",
-    """(local, zone, later) AS CASE
-    WHEN timezone(zone, timezone('UTC', local - spark_dt_zone_shift(zone, later - INTERVAL 1 DAY))) = local
-    THEN least(later, timezone('UTC', local - spark_dt_zone_shift(zone, later - INTERVAL 1 DAY)))
+    """(local, zone, later, earlier) AS CASE WHEN timezone(zone, earlier) = local THEN least(later, earlier)
     ELSE later END""",
 )
 _macro(
     "spark_dt_instant",
-    """(local, zone) AS CASE WHEN zone = 'UTC' THEN timezone('UTC', local)
-    ELSE spark_dt_earlier(local, zone, timezone(zone, local)) END""",
+    """(local, zone) AS CASE WHEN zone = 'UTC' THEN timezone('UTC', local) ELSE spark_dt_earlier(local, zone,
+    timezone(zone, local), timezone('UTC', local - spark_dt_zone_shift(zone, timezone(zone, local) - INTERVAL 1 DAY)))
+    END""",
+)
+_macro(
+    "spark_dt_zoned_by",
+    """(local, zz) AS CASE
+    WHEN struct_extract(zz, 'o') IS NOT NULL THEN timezone('UTC', local - to_seconds(struct_extract(zz, 'o')))
+    WHEN struct_extract(zz, 'r') IS NOT NULL THEN spark_dt_instant(local, struct_extract(zz, 'r')) END""",
 )
 _macro(
     "spark_dt_instant_in",
-    """(local, z) AS CASE
-    WHEN spark_dt_zone_offset(z) IS NOT NULL THEN timezone('UTC', local - to_seconds(spark_dt_zone_offset(z)))
-    WHEN spark_dt_zone_region(z) IS NOT NULL THEN spark_dt_instant(local, z) END""",
+    "(local, z) AS " + _let("spark_dt_zone_of(z)", "spark_zz", "spark_dt_zoned_by(local, spark_zz)"),
 )
 
 # Dates and timestamps from text, as Spark's casts read them (NULL when Spark's cast finds the text malformed).
@@ -195,11 +229,14 @@ _macro(
     """(p) AS spark_dt_date_parts(struct_extract(p, 'sign'), struct_extract(p, 'y'), struct_extract(p, 'm'),
     struct_extract(p, 'd'))""",
 )
-_macro("spark_dt_text_to_date", "(s) AS spark_dt_date_of(regexp_extract(s, $DATE, ['sign', 'y', 'm', 'd']))")
+_macro(
+    "spark_dt_text_to_date",
+    "(s) AS " + _let("regexp_extract(s, $DATE, ['sign', 'y', 'm', 'd'])", "spark_p", "spark_dt_date_of(spark_p)"),
+)
 _macro(
     "spark_dt_local_time",
     """(day, h, mi, s, f) AS CASE WHEN h <= 23 AND mi <= 59 AND s <= 59
-    THEN CAST(day AS TIMESTAMP) + to_microseconds(((h * 60 + mi) * 60 + s) * 1000000 + f) END""",
+    THEN CAST(day AS TIMESTAMP) + to_microseconds(((CAST(h AS BIGINT) * 60 + mi) * 60 + s) * 1000000 + f) END""",
 )
 _macro(
     "spark_dt_local_parts",
@@ -219,33 +256,42 @@ _macro(
 )
 _macro(
     "spark_dt_zoned",
-    """(local, z, zone) AS CASE WHEN z = '' THEN spark_dt_instant(local, zone)
-    ELSE spark_dt_instant_in(local, spark_dt_zone_text(z)) END""",
+    "(local, z, zone) AS "
+    + _let(
+        "local",
+        "spark_local",
+        "CASE WHEN z = '' THEN spark_dt_instant(spark_local, zone) ELSE spark_dt_instant_in(spark_local, z) END",
+    ),
 )
-_macro(
-    "spark_dt_timestamp_of",
-    """(p, q, zone) AS CASE
-    WHEN struct_extract(p, 'y') <> '' THEN spark_dt_zoned(spark_dt_local_of(p), struct_extract(p, 'z'), zone)
-    WHEN coalesce(nullif(struct_extract(q, 'th'), ''), struct_extract(q, 'h')) <> '' THEN spark_dt_zoned(
-        spark_dt_local_time_of(q, CAST(timezone(zone, current_timestamp) AS DATE)), struct_extract(q, 'z'), zone)
-    END""",
-)
+_TIMESTAMP_FIELDS = "['sign', 'y', 'm', 'd', 'h', 'mi', 's', 'f', 'z']"
 _macro(
     "spark_dt_text_to_timestamp",
-    """(s, zone) AS spark_dt_timestamp_of(
-    regexp_extract(s, $TIMESTAMP, ['sign', 'y', 'm', 'd', 'h', 'mi', 's', 'f', 'z']),
-    regexp_extract(s, $TIME, ['th', 'tm', 'h', 'mi', 's', 'f', 'z']), zone)""",
+    "(s, zone) AS "
+    + _let(
+        f"regexp_extract(s, $TIMESTAMP, {_TIMESTAMP_FIELDS})",
+        "spark_p",
+        "CASE WHEN struct_extract(spark_p, 'y') <> '' THEN spark_dt_zoned(spark_dt_local_of(spark_p), "
+        "struct_extract(spark_p, 'z'), zone) ELSE "
+        + _let(
+            "regexp_extract(s, $TIME, ['th', 'tm', 'h', 'mi', 's', 'f', 'z'])",
+            "spark_q",
+            "CASE WHEN coalesce(nullif(struct_extract(spark_q, 'th'), ''), struct_extract(spark_q, 'h')) <> '' THEN "
+            "spark_dt_zoned(spark_dt_local_time_of(spark_q, CAST(timezone(zone, current_timestamp) AS DATE)), "
+            "struct_extract(spark_q, 'z'), zone) END",
+        )
+        + " END",
+    ),
 )
 _macro(  # TIMESTAMP_NTZ: a zone suffix must be a zone, and is ignored; a time alone is no timestamp
-    "spark_dt_ntz_of",
-    """(p) AS CASE WHEN struct_extract(p, 'z') = ''
-        OR spark_dt_zone_offset(spark_dt_zone_text(struct_extract(p, 'z'))) IS NOT NULL
-        OR spark_dt_zone_region(spark_dt_zone_text(struct_extract(p, 'z'))) IS NOT NULL
-    THEN spark_dt_local_of(p) END""",
-)
-_macro(
     "spark_dt_text_to_ntz",
-    "(s) AS spark_dt_ntz_of(regexp_extract(s, $TIMESTAMP, ['sign', 'y', 'm', 'd', 'h', 'mi', 's', 'f', 'z']))",
+    "(s) AS "
+    + _let(
+        f"regexp_extract(s, $TIMESTAMP, {_TIMESTAMP_FIELDS})",
+        "spark_p",
+        "CASE WHEN struct_extract(spark_p, 'z') = '' OR struct_extract(spark_dt_zone_of(struct_extract(spark_p, 'z')), "
+        "'o') IS NOT NULL OR struct_extract(spark_dt_zone_of(struct_extract(spark_p, 'z')), 'r') IS NOT NULL "
+        "THEN spark_dt_local_of(spark_p) END",
+    ),
 )
 
 _DATE, _TIMESTAMP, _NTZ = types.of("date"), types.of("timestamp"), types.of("timestamp_ntz")
@@ -258,12 +304,12 @@ def is_utc(context: Context) -> bool:
 
 def is_timestamp(t: exp.DataType | None) -> bool:
     """Spark's TIMESTAMP (an instant): DuckDB's TIMESTAMPTZ."""
-    return types.kind(t) in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ)
+    return types.kind(t) in (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMP)  # the parser's TIMESTAMP is Spark's
 
 
 def is_ntz(t: exp.DataType | None) -> bool:
     """Spark's TIMESTAMP_NTZ (a wall-clock time): DuckDB's TIMESTAMP."""
-    return types.kind(t) in (T.TIMESTAMPNTZ, T.TIMESTAMP, T.DATETIME)
+    return types.kind(t) in (T.TIMESTAMPNTZ, T.DATETIME)
 
 
 def is_date(t: exp.DataType | None) -> bool:
@@ -296,10 +342,87 @@ def _malformed(text: exp.Expr, to: str) -> exp.Expr:
     return call("error", message)
 
 
+def _zone_seconds(text: str) -> int | None:
+    """A zone text's fixed offset, as spark_dt_zone_offset reads it."""
+    if text in ("Z", "UTC", "GMT", "UT"):
+        return 0
+    if not re.fullmatch(_PATTERNS["OFFSET"], text):
+        return None
+    sign = -1 if "-" in text else 1
+    digits = re.split(r"[+-]", text, maxsplit=1)[1].replace(":", "")
+    h, m, sec = (int(digits), 0, 0) if len(digits) <= 2 else (int(digits[:2]), int(digits[2:4]), int(digits[4:6] or 0))
+    if h > 18 or m > 59 or sec > 59 or h * 3600 + m * 60 + sec > 64800:
+        return None
+    return sign * (h * 3600 + m * 60 + sec)
+
+
+def _instant_in(local: dt.datetime, zone: str) -> dt.datetime | None:
+    """A wall-clock time in a zone (a Java zone text, or the session's ICU name) as a UTC time; None when Python
+    cannot tell (a name only Java and ICU know): the macro decides then."""
+    text = re.sub(r"^[\x00-\x20]+", "", zone)
+    text = re.sub(r"([+-])([0-9]):", r"\g<1>0\2:", text, count=1)
+    text = re.sub(r"([+-])([0-9]{2}):([0-9])$", r"\1\2:0\3", text, count=1)
+    seconds = _zone_seconds(text)
+    if seconds is not None:
+        return local - dt.timedelta(seconds=seconds)
+    if "|" + text + "|" not in _zone_names():
+        return None
+    try:
+        aware = local.replace(tzinfo=ZoneInfo(text), fold=0)  # fold 0: Java's earlier offset in an overlap
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _folded(text: str, to: str, context: Context) -> exp.Expr | None:
+    """A valid literal read at translation time, as the macros would read it (None: leave it to them)."""
+    if to == "date":
+        found = re.fullmatch(_PATTERNS["DATE"], text)
+        if not found:
+            return None
+        sign, year, month, day = found.groups()
+        try:
+            value = dt.date(int(sign + year), int(month or 1), int(day or 1))
+        except ValueError:
+            return None
+        return exp.Cast(this=exp.Literal.string(value.isoformat()), to=exp.DataType.build("DATE"))
+    found = re.fullmatch(_PATTERNS["TIMESTAMP"], text)
+    if not found:
+        return None
+    sign, year, month, day, h, mi, sec, fraction, zone = found.groups()
+    try:
+        local = dt.datetime(
+            int(sign + year),
+            int(month or 1),
+            int(day or 1),
+            int(h or 0),
+            int(mi or 0),
+            int(sec or 0),
+            int(((fraction or "")[:6]).ljust(6, "0")),
+        )
+    except ValueError:
+        return None
+    if to == "timestamp_ntz":
+        if zone and _instant_in(local, zone) is None:
+            return None
+        return exp.Cast(this=exp.Literal.string(local.isoformat(sep=" ")), to=exp.DataType.build("TIMESTAMP"))
+    session = context.settings.time_zone
+    utc = _instant_in(
+        local, zone if zone else (session[3:] if session.startswith("GMT") and len(session) > 3 else session)
+    )
+    if utc is None:
+        return None
+    return exp.Cast(this=exp.Literal.string(utc.isoformat(sep=" ") + "+00"), to=exp.DataType.build("TIMESTAMPTZ"))
+
+
 def parsed(text: exp.Expr, to: str, context: Context, *, safe: bool) -> exp.Expr:
     """A string as Spark's cast reads it into `to` (date, timestamp, timestamp_ntz): malformed text is NULL when
-    `safe` or ANSI is off, else CAST_INVALID_INPUT."""
+    `safe` or ANSI is off, else CAST_INVALID_INPUT. A literal is read at translation time."""
     spark_type = types.of(to)
+    if isinstance(text, exp.Literal) and text.is_string:
+        folded = _folded(text.name, to, context)
+        if folded is not None:
+            return typed(folded, spark_type)
     if to == "date":
         value = call("spark_dt_text_to_date", text)
     elif to == "timestamp":

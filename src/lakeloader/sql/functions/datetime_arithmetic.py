@@ -1,0 +1,639 @@
+"""Date and timestamp arithmetic as Spark does it: intervals, date_add and add_months keeping DATE, differences,
+months_between, truncation, and comparisons between dates, timestamps and text, in the session time zone.
+
+`+`, `-` and the comparison operators are shared with numbers: this module's rules take the operators whose
+operands are dates, timestamps or intervals and hand every other case to the rule registered before it
+(operators.py), as collections.py does with concat. A day-time interval adds its whole days on the calendar of
+the session zone (a day across a DST change is 23 or 25 hours, as Spark's ZonedDateTime.plusDays) and the rest
+as elapsed time; year-month intervals add calendar months (Jan 31 + 1 month is Feb 29).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlglot import exp
+
+from lakeloader.sql import types
+from lakeloader.sql.context import Context, call, cast, error, typed, when
+from lakeloader.sql.functions import datetime_zones as zones
+from lakeloader.sql.functions import operators  # noqa: F401 — its +, - and comparisons are registered first
+from lakeloader.sql.functions.casts import spark_cast
+from lakeloader.sql.functions.datetime import (
+    BIGINT,
+    DATE,
+    INT,
+    NTZ,
+    TIMESTAMP,
+    date_of,
+    local_of,
+    spark_error,
+    timestamp_of,
+)
+from lakeloader.sql.registry import REGISTRY, Rule, rule
+from lakeloader.sql.runtime import macro
+
+T = exp.DType
+DAY_MICROS = 86_400_000_000
+_UNIT_MICROS = {
+    "WEEK": 7 * DAY_MICROS,
+    "DAY": DAY_MICROS,
+    "HOUR": 3_600_000_000,
+    "MINUTE": 60_000_000,
+    "SECOND": 1_000_000,
+    "MILLISECOND": 1_000,
+    "MICROSECOND": 1,
+}
+_UNIT_MONTHS = {"YEAR": 12, "MONTH": 1}
+_META = "spark_interval"
+
+# A wall-clock time resolved with a preferred offset (ZonedDateTime arithmetic and truncation keep the offset
+# they had when it is still valid there), else as Java resolves it.
+macro(
+    "spark_dt_instant_preferring",
+    """(local, zone, off) AS CASE
+    WHEN timezone(zone, timezone('UTC', local - off)) = local THEN timezone('UTC', local - off)
+    ELSE spark_dt_instant(local, zone) END""",
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """An interval as Spark types it: year-month (months) or day-time (microseconds); each a BIGINT expression,
+    with its value when the interval is a literal."""
+
+    year_month: bool
+    amount: exp.Expr  # months, or microseconds
+    value: int | None = None
+
+    def negated(self) -> Span:
+        return Span(
+            self.year_month,
+            exp.Neg(this=exp.Paren(this=self.amount.copy())),
+            None if self.value is None else -self.value,
+        )
+
+    def whole_days(self) -> bool:
+        return not self.year_month and self.value is not None and self.value % DAY_MICROS == 0
+
+
+def _unit(name: str) -> str:
+    upper = name.upper()
+    return upper[:-1] if upper.endswith("S") and upper[:-1] in {**_UNIT_MICROS, **_UNIT_MONTHS} else upper
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.strip())
+
+
+_SPANS = {  # Spark's interval strings for `INTERVAL '...' X TO Y`
+    ("YEAR", "MONTH"): r"([+-])?(\d+)-(\d+)",
+    ("DAY", "HOUR"): r"([+-])?(\d+) (\d+)",
+    ("DAY", "MINUTE"): r"([+-])?(\d+) (\d+):(\d+)",
+    ("DAY", "SECOND"): r"([+-])?(\d+) (\d+):(\d+):(\d+(?:\.\d*)?)",
+    ("HOUR", "MINUTE"): r"([+-])?(\d+):(\d+)",
+    ("HOUR", "SECOND"): r"([+-])?(\d+):(\d+):(\d+(?:\.\d*)?)",
+    ("MINUTE", "SECOND"): r"([+-])?(\d+):(\d+(?:\.\d*)?)",
+}
+
+
+def span_of(node: exp.Expr) -> Span | None:
+    """The interval a node is: one already rewritten by this module (its meta), or an INTERVAL literal."""
+    found = node.meta.get(_META)
+    if isinstance(found, Span):
+        return found
+    if not isinstance(node, exp.Interval):
+        return None
+    unit = node.args.get("unit")
+    this = node.this
+    if isinstance(unit, exp.IntervalSpan):
+        start, end = _unit(unit.this.name), _unit(unit.expression.name)
+        pattern = _SPANS.get((start, end))
+        text = this.name if isinstance(this, exp.Literal) else None
+        if pattern is None or text is None:
+            return None
+        matched = re.fullmatch(pattern, text.strip())
+        if not matched:
+            raise spark_error(f"construct INTERVAL: '{text}' is not an interval {start} TO {end}")
+        sign = -1 if matched.group(1) == "-" else 1
+        parts = [Decimal(p) for p in matched.groups()[1:]]
+        if start == "YEAR":
+            months = sign * int(parts[0] * 12 + parts[1])
+            return Span(True, exp.Literal.number(months), months)
+        order = ["DAY", "HOUR", "MINUTE", "SECOND"]
+        units = order[order.index(start) : order.index(end) + 1]
+        micros = sign * int(sum(p * _UNIT_MICROS[u] for p, u in zip(parts, units, strict=True)))
+        return Span(False, exp.Literal.number(micros), micros)
+    if not isinstance(unit, exp.Var):
+        return None
+    name = _unit(unit.name)
+    if name not in _UNIT_MICROS and name not in _UNIT_MONTHS:
+        return None
+    year_month = name in _UNIT_MONTHS
+    scale = _UNIT_MONTHS[name] if year_month else _UNIT_MICROS[name]
+    if isinstance(this, exp.Literal):
+        value = _number(this.name) * scale
+        if value != int(value):
+            raise spark_error(
+                f"construct INTERVAL: '{this.name}' {name} is not a whole number of "
+                + ("months" if year_month else "microseconds")
+            )
+        return Span(year_month, exp.Literal.number(int(value)), int(value))
+    count = exp.Cast(this=this.copy(), to=exp.DataType.build("BIGINT"))
+    return Span(year_month, exp.Mul(this=count, expression=exp.Literal.number(scale)))
+
+
+def duckdb_interval(span: Span) -> exp.Expr:
+    """The span as a DuckDB INTERVAL (whole days as days: dates plus it stay on the calendar)."""
+    if span.value is not None:
+        if span.year_month:
+            return exp.Interval(this=exp.Literal.string(f"{span.value} months"))
+        days, rest = int(span.value / DAY_MICROS), span.value - int(span.value / DAY_MICROS) * DAY_MICROS
+        return exp.Interval(this=exp.Literal.string(f"{days} days {rest} microseconds"))
+    if span.year_month:
+        return call("to_months", cast(span.amount, "int"))
+    return call("to_microseconds", span.amount)
+
+
+@rule("interval", nodes=(exp.Interval,))
+def _interval(node: exp.Interval, context: Context) -> exp.Expr:
+    """An INTERVAL literal: DuckDB's equal (YEAR TO MONTH, DAY TO SECOND and plural units as Spark reads them)."""
+    span = span_of(node)
+    if span is None:
+        raise spark_error(
+            f"construct INTERVAL: {node.sql(dialect='databricks')} is not supported; write one unit "
+            "(INTERVAL 3 DAYS) or a span such as INTERVAL '1-2' YEAR TO MONTH"
+        )
+    made = duckdb_interval(span)
+    made.meta[_META] = span
+    made.type = exp.DataType.build("INTERVAL")
+    return made
+
+
+# -- shifting dates and timestamps -------------------------------------------------------------------------------
+def plus_months(local: exp.Expr, months: exp.Expr) -> exp.Expr:
+    return exp.Add(this=local, expression=call("to_months", cast(months, "int")))
+
+
+def shifted(
+    instant: exp.Expr, months: exp.Expr | None, days: exp.Expr | None, micros: exp.Expr | None, context: Context
+) -> exp.Expr:
+    """A TIMESTAMP moved by calendar months and days in the session zone (keeping its offset where it can, as
+    ZonedDateTime.plusMonths/plusDays), then by elapsed microseconds."""
+    moved: exp.Expr = instant
+    if months is not None or days is not None:
+        local: exp.Expr = zones.wall(instant, context)
+        if months is not None:
+            local = plus_months(local, months)
+        if days is not None:
+            local = exp.Add(this=local, expression=call("to_days", cast(days, "int")))
+        if zones.is_utc(context):
+            moved = call("timezone", exp.Literal.string("UTC"), local)
+        else:
+            offset = call("spark_dt_zone_shift", context.zone, instant.copy())
+            moved = call("spark_dt_instant_preferring", local, context.zone, offset)
+    if micros is not None:
+        moved = exp.Add(this=moved, expression=call("to_microseconds", micros))
+    return typed(moved, TIMESTAMP)
+
+
+def _split_days(span: Span) -> tuple[exp.Expr | None, exp.Expr | None]:
+    """A day-time span as Spark's timestampAddDayTime splits it: whole days (truncated toward zero) and the rest."""
+    if span.value is not None:
+        whole = int(span.value / DAY_MICROS)
+        left = span.value - whole * DAY_MICROS
+        return (exp.Literal.number(whole) if whole else None), (exp.Literal.number(left) if left else None)
+    total = span.amount
+    days_expr = call("trunc", exp.Div(this=cast(total, "double"), expression=exp.Literal.number(DAY_MICROS)))
+    days_int = cast(days_expr, "bigint")
+    rest = exp.Sub(
+        this=total.copy(), expression=exp.Mul(this=days_int.copy(), expression=exp.Literal.number(DAY_MICROS))
+    )
+    return days_int, rest
+
+
+def add_span(value: exp.Expr, span: Span, context: Context) -> exp.Expr:
+    """`value + span` for a date, timestamp or timestamp_ntz, typed as Spark types it."""
+    if zones.is_date(value.type):
+        if span.year_month:
+            return typed(exp.Cast(this=plus_months(value, span.amount), to=exp.DataType.build("DATE")), DATE)
+        if span.whole_days() or (span.value is None and _days_only(span)):
+            count = exp.Literal.number(span.value // DAY_MICROS) if span.value is not None else _days_of(span)
+            return typed(exp.Add(this=value, expression=cast(count, "int")), DATE)
+        value = timestamp_of(value, context, "+")
+    if zones.is_ntz(value.type):
+        if span.year_month:
+            return typed(plus_months(value, span.amount), NTZ)
+        return typed(exp.Add(this=value, expression=call("to_microseconds", span.amount)), NTZ)
+    if zones.is_timestamp(value.type):
+        if span.year_month:
+            return shifted(value, span.amount, None, None, context)
+        whole_days, rest = _split_days(span)
+        return shifted(value, None, whole_days, rest, context)
+    shown = value.type.sql(dialect="spark") if value.type else "this value"
+    raise spark_error(f"construct +: an interval is added to a date or timestamp, not to {shown}")
+
+
+def _days_only(span: Span) -> bool:
+    amount = span.amount
+    return (
+        isinstance(amount, exp.Mul)
+        and isinstance(amount.expression, exp.Literal)
+        and int(amount.expression.name) % DAY_MICROS == 0
+    )
+
+
+def _days_of(span: Span) -> exp.Expr:
+    amount = span.amount
+    assert isinstance(amount, exp.Mul)
+    per = int(amount.expression.name) // DAY_MICROS
+    return exp.Mul(this=amount.this.copy(), expression=exp.Literal.number(per))
+
+
+def _span_type(value_type: exp.DataType | None, span: Span) -> exp.DataType | None:
+    if zones.is_date(value_type):
+        return DATE if span.year_month or span.whole_days() or (span.value is None and _days_only(span)) else TIMESTAMP
+    if zones.is_ntz(value_type):
+        return NTZ
+    if zones.is_timestamp(value_type):
+        return TIMESTAMP
+    return None
+
+
+def _datetime(t: exp.DataType | None) -> bool:
+    return zones.is_date(t) or zones.is_ntz(t) or zones.is_timestamp(t)
+
+
+# -- + and - -------------------------------------------------------------------------------------------------------
+_NUMERIC: dict[type[exp.Expr], Rule | None] = {cls: REGISTRY.by_node.get(cls) for cls in (exp.Add, exp.Sub)}
+
+
+def _other(node: exp.Expr, context: Context) -> exp.Expr:
+    found = _NUMERIC.get(type(node))
+    if found is not None and found.rewrite is not None:
+        return found.rewrite(node, context)
+    return node
+
+
+def _plus_type(node: exp.Expr) -> exp.DataType | None:
+    left, right = node.this, node.expression
+    span_left, span_right = span_of(left), span_of(right)
+    if span_right is not None and _datetime(left.type):
+        return _span_type(left.type, span_right)
+    if span_left is not None and _datetime(right.type) and isinstance(node, exp.Add):
+        return _span_type(right.type, span_left)
+    if zones.is_date(left.type) and types.is_integral(right.type):
+        return DATE
+    if zones.is_date(right.type) and types.is_integral(left.type) and isinstance(node, exp.Add):
+        return DATE
+    if span_left is not None and span_right is not None and span_left.year_month == span_right.year_month:
+        return exp.DataType.build("INTERVAL")
+    return None
+
+
+def _plus(node: exp.Expr, context: Context) -> exp.Expr:
+    """`a + b`, `a - b` with a date, timestamp or interval: Spark's date and timestamp arithmetic; numbers go to
+    the arithmetic rule."""
+    left, right = node.this, node.expression
+    subtract = isinstance(node, exp.Sub)
+    span_left, span_right = span_of(left), span_of(right)
+    if span_right is not None and _datetime(left.type):
+        return add_span(left, span_right.negated() if subtract else span_right, context)
+    if span_left is not None and _datetime(right.type) and not subtract:
+        return add_span(right, span_left, context)
+    if span_left is not None and span_right is not None:
+        if span_left.year_month != span_right.year_month:
+            raise spark_error(
+                "construct +: a year-month interval and a day-time interval do not add up here; "
+                "add them to the date or timestamp one after the other"
+            )
+        other = span_right.negated() if subtract else span_right
+        total = Span(
+            span_left.year_month,
+            exp.Add(this=span_left.amount.copy(), expression=other.amount.copy()),
+            None if span_left.value is None or other.value is None else span_left.value + other.value,
+        )
+        made = duckdb_interval(total)
+        made.meta[_META] = total
+        made.type = exp.DataType.build("INTERVAL")
+        return made
+    if zones.is_date(left.type) and types.is_integral(right.type):  # date_add / date_sub
+        days = spark_cast(right, INT, context)
+        return typed((exp.Sub if subtract else exp.Add)(this=left, expression=days), DATE)
+    if zones.is_date(right.type) and types.is_integral(left.type) and not subtract:
+        return typed(exp.Add(this=right, expression=spark_cast(left, INT, context)), DATE)
+    if _datetime(left.type) and _datetime(right.type) and subtract:
+        raise spark_error(
+            "construct -: the difference of two dates or timestamps is an interval, which has no "
+            "Delta type; use datediff(end, start) or timestampdiff(unit, start, end)"
+        )
+    if _datetime(left.type) or _datetime(right.type):
+        raise spark_error(
+            f"construct {'-' if subtract else '+'}: Spark adds days (integers) or intervals to dates "
+            "and timestamps; write date_add(d, n) or ts + INTERVAL n HOURS"
+        )
+    return _other(node, context)
+
+
+rule("+", nodes=(exp.Add,), returns=_plus_type)(_plus)
+rule("-", nodes=(exp.Sub,), returns=_plus_type)(_plus)
+
+
+# -- date_add, add_months, timestampadd ---------------------------------------------------------------------------
+@rule("date_add", "date_sub", "dateadd", nodes=(exp.TsOrDsAdd,), returns=lambda node: DATE)
+def _date_add(node: exp.TsOrDsAdd, context: Context) -> exp.Expr:
+    """`date_add(d, n)`, `date_sub(d, n)`: a DATE (a timestamp's date in the session zone, text cast to a date)."""
+    day = date_of(node.this, context, "date_add")
+    days = spark_cast(node.expression, INT, context)
+    return typed(exp.Add(this=day, expression=days), DATE)
+
+
+@rule("add_months", nodes=(exp.AddMonths,), returns=lambda node: DATE)
+def _add_months(node: exp.AddMonths, context: Context) -> exp.Expr:
+    """`add_months(d, n)`: a DATE; the day is clamped to the month's end (Jan 31 + 1 is Feb 29), never moved to
+    it (Feb 29 + 1 is Mar 29)."""
+    day = date_of(node.this, context, "add_months")
+    months = spark_cast(node.expression, INT, context)
+    return typed(exp.Cast(this=plus_months(day, months), to=exp.DataType.build("DATE")), DATE)
+
+
+_ADD_UNITS = {
+    "MICROSECOND": ("micros", 1),
+    "MILLISECOND": ("micros", 1000),
+    "SECOND": ("micros", 1_000_000),
+    "MINUTE": ("micros", 60_000_000),
+    "HOUR": ("micros", 3_600_000_000),
+    "DAY": ("days", 1),
+    "DAYOFYEAR": ("days", 1),
+    "WEEK": ("days", 7),
+    "MONTH": ("months", 1),
+    "QUARTER": ("months", 3),
+    "YEAR": ("months", 12),
+}
+
+
+def _unit_name(node: exp.Expr, what: str) -> str:
+    unit = node.args.get("unit")
+    name = unit.name.upper() if isinstance(unit, (exp.Var, exp.Literal)) else ""
+    return _unit(name) if _unit(name) in _ADD_UNITS or _unit(name) in _UNIT_MICROS else name
+
+
+def _add_type(node: exp.Expr) -> exp.DataType | None:
+    return NTZ if zones.is_ntz(node.this.type) else TIMESTAMP
+
+
+@rule("timestampadd", nodes=(exp.TimestampAdd,), returns=_add_type)
+def _timestampadd(node: exp.TimestampAdd, context: Context) -> exp.Expr:
+    """`timestampadd(unit, n, ts)`: hours and smaller as elapsed time, days and larger on the session zone's
+    calendar; a date becomes a TIMESTAMP."""
+    name = _unit_name(node, "timestampadd")
+    if name not in _ADD_UNITS:
+        raise spark_error(f"function timestampadd: '{name}' is not a unit (YEAR ... MICROSECOND)")
+    kind, scale = _ADD_UNITS[name]
+    count = exp.Mul(this=spark_cast(node.expression, BIGINT, context), expression=exp.Literal.number(scale))
+    value = node.this
+    if zones.is_ntz(value.type):
+        step = {"micros": "to_microseconds", "days": "to_days", "months": "to_months"}[kind]
+        amount = count if kind == "micros" else cast(count, "int")
+        return typed(exp.Add(this=value, expression=call(step, amount)), NTZ)
+    instant = timestamp_of(value, context, "timestampadd")
+    if kind == "micros":
+        return shifted(instant, None, None, count, context)
+    if kind == "days":
+        return shifted(instant, None, count, None, context)
+    return shifted(instant, count, None, None, context)
+
+
+# -- differences ---------------------------------------------------------------------------------------------------
+def _first_position(node: exp.Expr) -> int | None:
+    for sub in node.walk():
+        if "start" in sub.meta:
+            return int(sub.meta["start"])
+    return None
+
+
+def _is_two_argument_datediff(node: exp.DateDiff) -> bool:
+    """datediff(end, start) (INT) and date_diff(unit, start, end) (timestampdiff, BIGINT) parse alike: the end
+    comes first in the text only in the two-argument form."""
+    end, start = _first_position(node.this), _first_position(node.expression)
+    return end is None or start is None or end < start
+
+
+def _datediff_type(node: exp.Expr) -> exp.DataType:
+    return INT if isinstance(node, exp.DateDiff) and _is_two_argument_datediff(node) else BIGINT
+
+
+_DIFF_UNITS = ("MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
+
+
+def timestampdiff(unit: str, start: exp.Expr, end: exp.Expr, context: Context, what: str) -> exp.Expr:
+    """Whole units from `start` to `end`, counted on their wall-clock times in the session zone (Java's
+    ChronoUnit.between over LocalDateTime: truncated toward zero)."""
+    if unit not in _DIFF_UNITS:
+        raise spark_error(f"function {what}: '{unit}' is not a unit (YEAR, QUARTER, MONTH, WEEK, DAY, ... MICROSECOND)")
+    low, high = local_of(start, context, what), local_of(end, context, what)
+    return typed(cast(call("date_sub", exp.Literal.string(unit.lower()), low, high), BIGINT), BIGINT)
+
+
+@rule("datediff", "date_diff", nodes=(exp.DateDiff,), returns=_datediff_type)
+def _datediff(node: exp.DateDiff, context: Context) -> exp.Expr:
+    """`datediff(end, start)`: days between the dates (INT); `date_diff(unit, start, end)`: timestampdiff. (Which
+    one was written is read from the text's positions when the query is typed: the children rewritten since
+    have none.)"""
+    if types.kind(node.type) == T.INT:
+        end, start = date_of(node.this, context, "datediff"), date_of(node.expression, context, "datediff")
+        return typed(cast(call("date_diff", exp.Literal.string("day"), start, end), INT), INT)
+    return timestampdiff(_unit_name(node, "date_diff"), node.expression, node.this, context, "date_diff")
+
+
+@rule("timestampdiff", nodes=(exp.TimestampDiff,), returns=lambda node: BIGINT)
+def _timestampdiff(node: exp.TimestampDiff, context: Context) -> exp.Expr:
+    return timestampdiff(_unit_name(node, "timestampdiff"), node.expression, node.this, context, "timestampdiff")
+
+
+# months_between: whole months, plus the rest of the day difference over 31-day months, in seconds (Hive's), rounded
+# to 8 digits (Java's Math.round) unless roundOff is false; the same day of month, or both month ends, is whole.
+macro(
+    "spark_dt_months_between",
+    """(l1, l2, s1, s2, round_off) AS CASE
+    WHEN day(l1) = day(l2) OR (l1::DATE = last_day(l1::DATE) AND l2::DATE = last_day(l2::DATE))
+    THEN CAST((year(l1) * 12 + month(l1)) - (year(l2) * 12 + month(l2)) AS DOUBLE)
+    ELSE spark_dt_months_round(CAST((year(l1) * 12 + month(l1)) - (year(l2) * 12 + month(l2)) AS DOUBLE)
+        + CAST((day(l1) - day(l2)) * 86400 + s1 - s2 AS DOUBLE) / 2678400.0, round_off) END""",
+)
+macro(
+    "spark_dt_months_round",
+    "(v, round_off) AS CASE WHEN round_off THEN CAST(floor(v * 1e8 + 0.5) AS DOUBLE) / 1e8 ELSE v END",
+)
+
+
+def _seconds_in_day(instant: exp.Expr, local: exp.Expr, context: Context) -> exp.Expr:
+    """Whole seconds elapsed since the local midnight of `instant` (23 or 25 hours long on a DST day)."""
+    midnight = zones.instant(
+        exp.Cast(this=exp.Cast(this=local, to=exp.DataType.build("DATE")), to=exp.DataType.build("TIMESTAMP")), context
+    )
+    micros = exp.Sub(this=call("epoch_us", instant), expression=call("epoch_us", midnight))
+    return call("spark_cast_floor_div", micros, exp.Literal.number(1_000_000))
+
+
+@rule("months_between", nodes=(exp.MonthsBetween,), returns=lambda node: types.of("double"))
+def _months_between(node: exp.MonthsBetween, context: Context) -> exp.Expr:
+    """`months_between(t1, t2[, roundOff])`: Spark's rule (31-day months for the fraction, month ends count as
+    whole months, rounded to 8 digits by default), on the wall-clock times in the session zone."""
+    first = timestamp_of(node.this, context, "months_between")
+    second = timestamp_of(node.expression, context, "months_between")
+    round_off = node.args.get("roundoff")
+    rounded = spark_cast(round_off, types.of("boolean"), context) if round_off is not None else exp.true()
+    l1, l2 = zones.wall(first, context), zones.wall(second, context)
+    s1 = _seconds_in_day(first.copy(), l1.copy(), context)
+    s2 = _seconds_in_day(second.copy(), l2.copy(), context)
+    return typed(call("spark_dt_months_between", l1, l2, s1, s2, rounded), types.of("double"))
+
+
+# -- days of the month and week ------------------------------------------------------------------------------------
+@rule("last_day", nodes=(exp.LastDay,), returns=lambda node: DATE)
+def _last_day(node: exp.LastDay, context: Context) -> exp.Expr:
+    return typed(call("last_day", date_of(node.this, context, "last_day")), DATE)
+
+
+macro(
+    "spark_dt_day_number",
+    """(name) AS CASE upper(name)
+    WHEN 'MO' THEN 1 WHEN 'MON' THEN 1 WHEN 'MONDAY' THEN 1 WHEN 'TU' THEN 2 WHEN 'TUE' THEN 2 WHEN 'TUESDAY' THEN 2
+    WHEN 'WE' THEN 3 WHEN 'WED' THEN 3 WHEN 'WEDNESDAY' THEN 3 WHEN 'TH' THEN 4 WHEN 'THU' THEN 4
+    WHEN 'THURSDAY' THEN 4 WHEN 'FR' THEN 5 WHEN 'FRI' THEN 5 WHEN 'FRIDAY' THEN 5 WHEN 'SA' THEN 6 WHEN 'SAT' THEN 6
+    WHEN 'SATURDAY' THEN 6 WHEN 'SU' THEN 7 WHEN 'SUN' THEN 7 WHEN 'SUNDAY' THEN 7 END""",
+)
+
+
+@rule("next_day", nodes=(exp.NextDay,), returns=lambda node: DATE)
+def _next_day(node: exp.NextDay, context: Context) -> exp.Expr:
+    """`next_day(d, 'MO')`: the first later date on that day of the week (MO, MON, MONDAY, any case); another
+    name is ILLEGAL_DAY_OF_WEEK in ANSI mode, NULL without it."""
+    day = date_of(node.this, context, "next_day")
+    number = call("spark_dt_day_number", node.expression)
+    ahead = exp.Add(
+        this=exp.Mod(
+            this=exp.Paren(
+                this=exp.Add(
+                    this=exp.Sub(this=number, expression=call("isodow", day)), expression=exp.Literal.number(6)
+                )
+            ),
+            expression=exp.Literal.number(7),
+        ),
+        expression=exp.Literal.number(1),
+    )
+    found = typed(exp.Add(this=day.copy(), expression=cast(ahead, "int")), DATE)
+    if not context.ansi:
+        return found
+    bad = error("ILLEGAL_DAY_OF_WEEK", "Illegal input for day of week; use MO, TU, WE, TH, FR, SA or SU.")
+    invalid = exp.And(
+        this=exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.Null())),
+        expression=exp.Is(this=number.copy(), expression=exp.Null()),
+    )
+    return typed(when(invalid, bad, found), DATE)
+
+
+# -- truncation ----------------------------------------------------------------------------------------------------
+_TRUNC_DATE = {
+    "YEAR": "year",
+    "YYYY": "year",
+    "YY": "year",
+    "QUARTER": "quarter",
+    "MONTH": "month",
+    "MM": "month",
+    "MON": "month",
+    "WEEK": "week",
+}
+_TRUNC_TIME = {
+    **_TRUNC_DATE,
+    "DAY": "day",
+    "DD": "day",
+    "HOUR": "hour",
+    "MINUTE": "minute",
+    "SECOND": "second",
+    "MILLISECOND": "millisecond",
+    "MICROSECOND": "microsecond",
+}
+
+
+def _unit_text(unit: exp.Expr | None, what: str) -> str:
+    if isinstance(unit, (exp.Literal, exp.Var)):
+        return unit.name.upper()
+    raise spark_error(f"function {what}: the unit must be a string literal such as 'MONTH'")
+
+
+@rule("trunc", nodes=(exp.DateTrunc,), returns=lambda node: DATE)
+def _trunc(node: exp.DateTrunc, context: Context) -> exp.Expr:
+    """`trunc(d, unit)`: a DATE at the start of its year, quarter, month or (Monday) week; another unit is NULL."""
+    unit = _TRUNC_DATE.get(_unit_text(node.args.get("unit"), "trunc"))
+    day = date_of(node.this, context, "trunc")
+    if unit is None:
+        return typed(exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE")), DATE)
+    return typed(exp.Cast(this=call("date_trunc", exp.Literal.string(unit), day), to=exp.DataType.build("DATE")), DATE)
+
+
+@rule("date_trunc", nodes=(exp.TimestampTrunc,), returns=lambda node: TIMESTAMP)
+def _date_trunc(node: exp.TimestampTrunc, context: Context) -> exp.Expr:
+    """`date_trunc(unit, ts)`: a TIMESTAMP truncated on the session zone's wall clock (a DAY starts at local
+    midnight), keeping its offset where it can as Java's truncatedTo; another unit is NULL."""
+    name = _unit_text(node.args.get("unit"), "date_trunc")
+    unit = _TRUNC_TIME.get(name)
+    instant = timestamp_of(node.this, context, "date_trunc")
+    if unit is None:
+        return typed(exp.Cast(this=exp.Null(), to=exp.DataType.build("TIMESTAMPTZ")), TIMESTAMP)
+    if unit in ("second", "millisecond", "microsecond"):  # offsets are whole seconds: the instant's own
+        utc = call("timezone", exp.Literal.string("UTC"), instant)
+        return typed(
+            call("timezone", exp.Literal.string("UTC"), call("date_trunc", exp.Literal.string(unit), utc)), TIMESTAMP
+        )
+    local = call("date_trunc", exp.Literal.string(unit), zones.wall(instant, context))
+    if zones.is_utc(context):
+        return typed(call("timezone", exp.Literal.string("UTC"), local), TIMESTAMP)
+    if unit in ("minute", "hour", "day"):
+        offset = call("spark_dt_zone_shift", context.zone, instant.copy())
+        return typed(call("spark_dt_instant_preferring", local, context.zone, offset), TIMESTAMP)
+    return zones.instant(local, context)
+
+
+# -- comparisons ---------------------------------------------------------------------------------------------------
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+_COMPARED: dict[type[exp.Expr], Rule | None] = {cls: REGISTRY.by_node.get(cls) for cls in _COMPARISONS}
+
+
+def _common(left: exp.Expr, right: exp.Expr, context: Context) -> tuple[exp.Expr, exp.Expr] | None:
+    """The operands as Spark compares them: a date or timestamp_ntz with a timestamp as timestamps (in the
+    session zone), text with a date or timestamp as one (cast as Spark casts it)."""
+    lt, rt = left.type, right.type
+    if zones.is_timestamp(lt) and (zones.is_date(rt) or zones.is_ntz(rt) or types.is_string(rt)):
+        other = zones.as_timestamp(right, context)
+        return (left, other) if other is not None else None
+    if zones.is_timestamp(rt) and (zones.is_date(lt) or zones.is_ntz(lt) or types.is_string(lt)):
+        other = zones.as_timestamp(left, context)
+        return (other, right) if other is not None else None
+    for a, b, flip in ((left, right, False), (right, left, True)):
+        if types.is_string(b.type) and (zones.is_date(a.type) or zones.is_ntz(a.type)):
+            converted = zones.as_date(b, context) if zones.is_date(a.type) else zones.as_ntz(b, context)
+            if converted is None:
+                return None
+            return (converted, a) if flip else (a, converted)
+    return None
+
+
+def _compare(node: exp.Expr, context: Context) -> exp.Expr:
+    pair = _common(node.this, node.expression, context)
+    if pair is not None:
+        return typed(type(node)(this=pair[0], expression=pair[1]), types.of("boolean"))
+    found = _COMPARED.get(type(node))
+    if found is not None and found.rewrite is not None:
+        return found.rewrite(node, context)
+    return node
+
+
+for _cls in _COMPARISONS:
+    _before = _COMPARED.get(_cls)
+    rule(
+        *(_before.names if _before else (_cls.__name__.lower(),)), nodes=(_cls,), note=_before.note if _before else ""
+    )(_compare)
