@@ -67,3 +67,135 @@ CASES = [
     ),
     case("window_sum_overflow_raises", "SELECT sum(l) OVER (ORDER BY id) AS r FROM limits WHERE id IN (1, 3)"),
 ]
+
+# ranking: Spark's types over ties and NULLs
+CASES += [
+    case(
+        "ranks_partitioned_ties",
+        "SELECT id, rank() OVER w AS r, dense_rank() OVER w AS dr, percent_rank() OVER w AS pr, cume_dist() OVER w AS cd FROM sales WINDOW w AS (PARTITION BY grp ORDER BY v) ORDER BY id",
+    ),
+    case(
+        "rank_types",
+        "SELECT typeof(row_number() OVER (ORDER BY id)) AS a, typeof(ntile(2) OVER (ORDER BY id)) AS b, typeof(rank() OVER (ORDER BY id)) AS c, typeof(cume_dist() OVER (ORDER BY id)) AS e FROM sales LIMIT 1",
+        ordered=False,
+    ),
+    case(
+        "ntile_uneven",
+        "SELECT id, ntile(4) OVER (PARTITION BY grp ORDER BY id) AS a, ntile(100) OVER (ORDER BY id) AS b FROM sales ORDER BY id",
+    ),
+    case(
+        "rank_desc_nulls_last",
+        "SELECT id, rank() OVER (ORDER BY x DESC NULLS LAST) AS r, dense_rank() OVER (ORDER BY day NULLS LAST) AS d FROM sales ORDER BY id",
+    ),
+    case(
+        "qualify_row_number",
+        "SELECT id, grp FROM sales QUALIFY row_number() OVER (PARTITION BY grp ORDER BY id DESC) = 1",
+    ),
+]
+
+# offsets
+CASES += [
+    case(
+        "lag_lead_offsets",
+        "SELECT id, lag(v, 3) OVER (ORDER BY id) AS a, lead(v, -1) OVER (ORDER BY id) AS b, lag(v, 0) OVER (ORDER BY id) AS c, lead(v, 20, 0) OVER (ORDER BY id) AS e FROM sales ORDER BY id",
+    ),
+    case(
+        "lead_default_cast",
+        "SELECT id, lead(v, 1, 1.5) OVER (ORDER BY id) AS a, lag(amt, 1, 0) OVER (ORDER BY id) AS b FROM sales ORDER BY id",
+    ),
+    case(
+        "lag_strings_unicode",
+        "SELECT id, lag(s) OVER (ORDER BY id) AS a, lead(s, 1, 'none') OVER (ORDER BY id) AS b FROM strs ORDER BY id",
+    ),
+    case(
+        "lag_dates",
+        "SELECT id, lag(d) OVER (ORDER BY id) AS a, lead(ts) OVER (ORDER BY id) AS b FROM times ORDER BY id",
+    ),
+    case(
+        "lead_ignore_nulls_partitioned",
+        "SELECT id, lead(v) IGNORE NULLS OVER (PARTITION BY grp ORDER BY id) AS a, lag(x, 2) IGNORE NULLS OVER (ORDER BY id) AS b FROM sales ORDER BY id",
+    ),
+    case(
+        "nth_value_forms",
+        "SELECT id, nth_value(v, 3) IGNORE NULLS OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS a, nth_value(x, 2) OVER (PARTITION BY grp ORDER BY id) AS b FROM sales ORDER BY id",
+    ),
+]
+
+# first and last values over frames
+CASES += [
+    case(
+        "first_last_ignore_nulls_frames",
+        "SELECT id, first_value(x) IGNORE NULLS OVER (ORDER BY id ROWS BETWEEN 1 FOLLOWING AND 3 FOLLOWING) AS a, last_value(x, true) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS b FROM sales ORDER BY id",
+    ),
+    case(
+        "first_last_aggregate_names_over_window",
+        "SELECT id, first(v) OVER (PARTITION BY grp ORDER BY id) AS a, last(v, true) OVER (PARTITION BY grp ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS b, any_value(amt) OVER (ORDER BY id) AS c FROM sales ORDER BY id",
+    ),
+    case(
+        "last_value_range_peers",
+        "SELECT id, last_value(id) OVER (ORDER BY day) AS a, first_value(id) OVER (ORDER BY day DESC) AS b FROM sales ORDER BY id",
+    ),
+]
+
+# aggregates over windows
+CASES += [
+    case(
+        "window_avg_int_running",
+        "SELECT id, avg(v) OVER (PARTITION BY grp ORDER BY id) AS a, avg(t) OVER (ORDER BY id) AS b FROM sales, (SELECT 1 AS t) ORDER BY id",
+    ),
+    case(
+        "window_double_sum_bounded",
+        "SELECT id, sum(x) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) AS a, avg(x) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS b FROM sales ORDER BY id",
+    ),
+    case(
+        "window_double_sum_partition",
+        "SELECT id, sum(x) OVER (PARTITION BY grp) AS a, avg(x) OVER () AS b FROM sales ORDER BY id",
+    ),
+    case("window_double_sum_running", "SELECT id, sum(x) OVER (ORDER BY id) AS a FROM sales ORDER BY id"),
+    case(
+        "window_decimal_avg_running",
+        "SELECT id, avg(amt) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS a FROM sales ORDER BY id",
+    ),
+    case(
+        "window_bigint_sum_non_ansi",
+        "SELECT id, sum(l) OVER (ORDER BY id) AS r FROM limits ORDER BY id",
+        settings={"spark.sql.ansi.enabled": "false"},
+    ),
+    case(
+        "window_min_max_strings",
+        "SELECT id, min(s) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS a, max(s) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS b FROM strs ORDER BY id",
+    ),
+    case(
+        "window_bool_and_mode",
+        "SELECT id, bool_and(v > 3) OVER (PARTITION BY grp) AS a, mode(v, true) OVER (PARTITION BY grp) AS b, mode(v) OVER (PARTITION BY grp) AS c FROM sales WHERE grp IN ('a', 'c') ORDER BY id",
+    ),
+    case(
+        "window_count_distinct_kinds",
+        "SELECT id, count(v) OVER (ORDER BY day RANGE BETWEEN INTERVAL 1 DAY PRECEDING AND CURRENT ROW) AS a FROM sales ORDER BY id",
+    ),
+    case(
+        "window_collect_set",
+        "SELECT id, sort_array(collect_set(v) OVER (PARTITION BY grp)) AS a FROM sales ORDER BY id",
+    ),
+    case(
+        "window_empty_frame",
+        "SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 5 FOLLOWING) AS a, count(v) OVER (ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 5 FOLLOWING) AS b FROM sales ORDER BY id",
+    ),
+]
+
+# counter_diff (Spark 4.3)
+CASES += [
+    case(
+        "counter_diff",
+        "SELECT id, counter_diff(v) OVER (PARTITION BY grp ORDER BY id) AS a, counter_diff(v) OVER (ORDER BY id) AS b FROM sales ORDER BY id",
+    ),
+    case("counter_diff_negative_raises", "SELECT counter_diff(i) OVER (ORDER BY id) AS a FROM limits"),
+    case(
+        "counter_diff_types",
+        "SELECT id, counter_diff(amt) OVER (ORDER BY id) AS a, counter_diff(l) OVER (ORDER BY id) AS b FROM sales, (SELECT 5L AS l) ORDER BY id",
+    ),
+    case(
+        "counter_diff_start_time",
+        "SELECT t, counter_diff(c, s) OVER (ORDER BY t) AS d FROM VALUES (1, 100, TIMESTAMP_NTZ '2026-01-01 00:00:00'), (2, 200, TIMESTAMP_NTZ '2026-01-01 00:00:00'), (3, 250, NULL), (4, 300, TIMESTAMP_NTZ '2026-01-01 00:02:00'), (5, NULL, TIMESTAMP_NTZ '2026-01-01 00:03:00'), (6, 400, TIMESTAMP_NTZ '2026-01-01 00:02:00') AS tab(t, c, s) ORDER BY t",
+    ),
+]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from lakeloader.sql import types
-from lakeloader.sql.context import Context, call, cast, typed, when
-from lakeloader.sql.functions.operators import decimal_divide, wrapped
+from lakeloader.sql.context import Context, call, cast, error, typed, when
+from lakeloader.sql.functions.operators import decimal_divide, from_unscaled, hugeint, unscaled, wrapped
 from lakeloader.sql.functions.windows import Frame, frame, in_place, refuse_frame, window_of
 from lakeloader.sql.registry import Rewrite, refuse, rule, same
 from lakeloader.sql.runtime import macro
@@ -91,7 +91,51 @@ def _float_total(node: exp.Expr, value: exp.Expr, distinct: bool) -> exp.Expr:
         return typed(exp.Sum(this=distinct_if(double, distinct)), types.of(_DOUBLE))
     if frame(window) == Frame.BOUNDED:
         return typed(call("spark_agg_fsum", _values(value, distinct)), types.of(_DOUBLE))
-    raise refuse_frame(node, "a floating-point sum")
+    raise refuse_frame(
+        node,
+        "a sum of floating-point values would be added in another order than Spark's (DuckDB adds by a segment "
+        "tree, Spark row by row), so its last digits could differ (a sum of decimals is exact)",
+    )
+
+
+_SPLIT = 10**19  # a decimal's unscaled value summed in two halves, so that no partial sum overflows DuckDB's
+
+
+def decimal_total(value: exp.Expr, distinct: bool, spark_type: exp.DataType, *, safe: bool) -> exp.Expr:
+    """A decimal sum as Spark's decimal(p+10,s): a sum that does not fit is NULL (`safe`) or
+    ARITHMETIC_OVERFLOW. DuckDB sums into 38 digits and fails past them, so from 29 digits on the unscaled
+    values are summed as two HUGEINT halves and the total is checked before it is made a decimal."""
+    arg = value.type
+    assert arg is not None
+    p, s = types.precision_scale(arg)
+    if p + 10 <= types.MAX_PRECISION or distinct:
+        return cast(exp.Sum(this=distinct_if(value, distinct)), spark_type, safe=safe)
+    whole = unscaled(value, s)
+    split = hugeint(_SPLIT)
+    high = exp.Sum(this=exp.IntDiv(this=whole, expression=split))
+    low = exp.Sum(this=exp.Mod(this=whole.copy(), expression=split.copy()))
+    limit = hugeint(10**types.MAX_PRECISION)
+    total = exp.Add(this=exp.Mul(this=high.copy(), expression=split.copy()), expression=low)
+    fits = exp.And(
+        this=exp.LTE(this=call("abs", high.copy()), expression=hugeint(16 * 10**18)),
+        expression=exp.LT(this=call("abs", total.copy()), expression=limit),
+    )
+    overflow: exp.Expr = (
+        exp.Null()
+        if safe
+        else error(
+            "ARITHMETIC_OVERFLOW",
+            "Overflow in sum of decimals. Use 'try_sum' to tolerate overflow and return NULL instead.",
+        )
+    )
+    made = exp.Case(
+        ifs=[
+            exp.If(this=exp.Is(this=high.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(this=fits, true=cast(from_unscaled(total.copy(), s), spark_type, safe=safe)),
+        ],
+        default=overflow,
+    )
+    return typed(made, spark_type)
 
 
 @rule("sum", nodes=(exp.Sum,), returns=_sum_type)
@@ -106,6 +150,9 @@ def _sum(node: exp.Sum, context: Context) -> exp.Expr:
         return _float_total(node, value, distinct)
     if types.is_integral(spark_type) and not context.ansi:  # Java's long arithmetic: wraps around
         return wrapped(node, spark_type)
+    if spark_type.this == T.DECIMAL:
+        value, distinct = argument(node)
+        return decimal_total(value, distinct, spark_type, safe=not context.ansi)
     return cast(node, spark_type, safe=not context.ansi)
 
 
@@ -119,6 +166,8 @@ def _try_sum(node: exp.Anonymous, context: Context) -> exp.Expr:
         raise refused(node, "it is supported for numbers only")
     if spark_type.this == T.DOUBLE:
         return _float_total(node, value, distinct)
+    if spark_type.this == T.DECIMAL:
+        return decimal_total(value, distinct, spark_type, safe=True)
     return cast(total, spark_type, safe=True)
 
 
@@ -148,8 +197,7 @@ def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *
         return typed(exp.Div(this=total, expression=count), spark_type)
     count = typed(cast(exp.Count(this=distinct_if(value.copy(), distinct)), "decimal(20,0)"), types.of("decimal(20,0)"))
     p, s = types.precision_scale(arg)
-    total = typed(cast(exp.Sum(this=distinct_if(value.copy(), distinct)), types.bounded(p + 10, s), safe=safe),
-                  types.bounded(p + 10, s))  # fmt: skip
+    total = decimal_total(value.copy(), distinct, types.bounded(p + 10, s), safe=safe)
     divisor = typed(exp.Nullif(this=count, expression=exp.Literal.number(0)), types.of("decimal(20,0)"))
     quotient_type = types.arithmetic("/", types.bounded(p + 10, s), types.of("decimal(20,0)"))
     quotient = decimal_divide(total, divisor, quotient_type, context)
@@ -175,7 +223,16 @@ def _try_avg(node: exp.Anonymous, context: Context) -> exp.Expr:
     return average(node, value, distinct, context, safe=True)
 
 
-same("count", nodes=(exp.Count,), returns=lambda node: types.of("bigint"))
+@rule("count", nodes=(exp.Count,), returns=lambda node: types.of("bigint"))
+def _count(node: exp.Count, context: Context) -> exp.Expr:
+    """`count(a, b)` counts the rows where every argument is present (DuckDB's count takes one)."""
+    if not node.expressions:
+        return node
+    values = [node.this, *node.expressions]
+    present: exp.Expr = exp.Not(this=exp.Is(this=values[0].copy(), expression=exp.Null()))
+    for value in values[1:]:
+        present = exp.And(this=present, expression=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
+    return cast(exp.Count(this=when(present, exp.Literal.number(1), exp.Null())), "bigint")
 
 
 @rule("count_if", nodes=(exp.CountIf,), returns=lambda node: types.of("bigint"))
@@ -489,7 +546,7 @@ def percentile(
         raise refused(node, "it is supported for numbers only (not intervals)")
     window = window_of(node)
     if window is not None and frame(window) != Frame.BOUNDED:
-        raise refuse_frame(node, "a percentile")
+        raise refuse_frame(node, "a percentile is not computed here (only from the sorted values of a bounded frame)")
     doubles = cast(value, _DOUBLE)
     if frequency is not None:
         if not types.is_integral(frequency.type):
@@ -633,12 +690,11 @@ for _name, _body in _MOMENTS.items():
 for _name, (_, _body) in _PAIRS.items():
     macro(f"spark_agg_{_name}", f"(b) AS {_body}")
 
-_DUCKDB_VARIANCE = {  # DuckDB's own, whose update is Spark's (Welford's), in a GROUP BY
-    "var_pop": "var_pop",
-    "var_samp": "var_samp",
-    "stddev_pop": "stddev_pop",
-    "stddev_samp": "stddev_samp",
-}
+
+_STATISTICS_OVER = (
+    "Spark's one-pass update formula is replayed here only over a bounded frame (DuckDB's own formulas, and its "
+    "order of combining, differ from Spark's in the last digits)"
+)
 
 
 def _moment(node: exp.Expr, name: str) -> exp.Expr:
@@ -646,11 +702,8 @@ def _moment(node: exp.Expr, name: str) -> exp.Expr:
     if not types.is_numeric(value.type) and types.kind(value.type) not in (T.NULL, T.UNKNOWN):
         raise refused(node, "it is supported for numbers only")
     window = window_of(node)
-    where = frame(window) if window is not None else None
-    if name in _DUCKDB_VARIANCE and where in (None, Frame.UNORDERED):
-        return typed(agg(_DUCKDB_VARIANCE[name], distinct_if(cast(value, _DOUBLE), distinct)), types.of(_DOUBLE))
-    if where not in (None, Frame.BOUNDED):
-        raise refuse_frame(node, "a statistical aggregate")
+    if window is not None and frame(window) != Frame.BOUNDED:
+        raise refuse_frame(node, _STATISTICS_OVER)
     buffer = call("spark_agg_moments", _values(value, distinct))
     return typed(call(f"spark_agg_{name}", buffer), types.of(_DOUBLE))
 
@@ -663,7 +716,7 @@ def _pairwise(node: exp.Expr, name: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
             raise refused(node, "it is supported for numbers only")
     window = window_of(node)
     if window is not None and frame(window) != Frame.BOUNDED:
-        raise refuse_frame(node, "a statistical aggregate")
+        raise refuse_frame(node, _STATISTICS_OVER)
     first, second = (b, a) if swapped else (a, b)
     pair = call("spark_agg_pair", cast(first, _DOUBLE), cast(second, _DOUBLE))
     buffer = call("spark_agg_pairs", call("spark_agg_present", agg("list", pair)))

@@ -67,14 +67,14 @@ def frame(window: exp.Window) -> Frame:
     return Frame.ORDERED
 
 
-def refuse_frame(node: exp.Expr, what: str) -> Exception:
+def refuse_frame(node: exp.Expr, why: str) -> Exception:
+    """A refusal of `node` over its window's frame, saying `why` and how to rewrite it."""
     from lakeloader.sql.translate import TranslateError, spark_name
 
     return TranslateError(
-        f"function {spark_name(node)}: over this window {what} of floating-point values would be computed in "
-        "another order than Spark's (DuckDB adds over a window by a segment tree), so its last digits could "
-        "differ; use a ROWS frame with bounded offsets (ROWS BETWEEN n PRECEDING AND m FOLLOWING), or compute it "
-        "with GROUP BY and join, or cast the values to DECIMAL; rewrite that part of the query"
+        f"function {spark_name(node)}: over this window {why}; use a ROWS frame with bounded offsets "
+        "(ROWS BETWEEN n PRECEDING AND m FOLLOWING), or compute it with GROUP BY and join it back; rewrite that "
+        "part of the query"
     )
 
 
