@@ -2,11 +2,10 @@
 
 from lakeloader.sql.functions import (
     aggregates,
+    arrays,
     casts,
     collections,
     conditions,
-    datetime,
-    datetime_arithmetic,
     generators,
     json,
     lambdas,
@@ -16,11 +15,10 @@ from lakeloader.sql.functions import (
 
 __all__ = [
     "aggregates",
+    "arrays",
     "casts",
     "collections",
     "conditions",
-    "datetime",
-    "datetime_arithmetic",
     "generators",
     "json",
     "lambdas",
