@@ -7,9 +7,12 @@ from lakeloader.sql.functions import (
     collections,
     conditions,
     generators,
+    hashing,
     json,
     lambdas,
+    math,
     operators,
+    rounding,
     windows,
 )
 
@@ -20,8 +23,11 @@ __all__ = [
     "collections",
     "conditions",
     "generators",
+    "hashing",
     "json",
     "lambdas",
+    "math",
     "operators",
+    "rounding",
     "windows",
 ]

@@ -19,7 +19,7 @@ from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, typed
 from lakeloader.sql.functions.generators import Rows, generator
 from lakeloader.sql.functions.generators import _generate as generate
-from lakeloader.sql.registry import refuse, rule
+from lakeloader.sql.registry import refuse, rule, same
 from lakeloader.sql.runtime import macro
 
 
@@ -351,4 +351,8 @@ def _json_tuple(node: exp.Expr, names: list[str] | None, context: Context) -> Ro
 rule("json_tuple")(generate)  # where it stands (SELECT list, AS (...), LATERAL VIEW) is the generators' rule
 
 
+# The rest of sqlglot's path syntax: no Spark path has them (a rule above gives NULL, as Spark does for a path
+# it cannot read), so they pass as parts of their path.
+same(nodes=(exp.JSONPathRecursive, exp.JSONPathSlice, exp.JSONPathFilter, exp.JSONPathScript, exp.JSONPathSelector,
+            exp.JSONPathUnion))  # fmt: skip
 refuse("try_parse_json", "parse_json", why="VARIANT is not supported; use get_json_object or from_json on the string")

@@ -6,7 +6,7 @@ from sqlglot import exp
 
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, error, typed, when
-from lakeloader.sql.registry import refuse, rule, same
+from lakeloader.sql.registry import rule, same
 
 # Comparison and logic mean the same in both engines (three-valued logic, byte-wise string order).
 same("=", "==", nodes=(exp.EQ,))
@@ -97,9 +97,7 @@ def unscaled(value: exp.Expr, scale: int) -> exp.Expr:
     huge = types.duckdb("HUGEINT")
     if not scale:
         return exp.Cast(this=value, to=huge)
-    text = exp.Cast(
-        this=exp.Cast(this=value, to=types.duckdb(f"DECIMAL(38, {scale})")), to=types.duckdb("VARCHAR")
-    )
+    text = exp.Cast(this=exp.Cast(this=value, to=types.duckdb(f"DECIMAL(38, {scale})")), to=types.duckdb("VARCHAR"))
     return exp.Cast(this=call("replace", text, exp.Literal.string("."), exp.Literal.string("")), to=huge)
 
 
@@ -199,6 +197,3 @@ def _modulo(node: exp.Mod, context: Context) -> exp.Expr:
     else:
         remainder = exp.Mod(this=left, expression=right)
     return typed(when(exp.EQ(this=right.copy(), expression=exp.Literal.number(0)), zero, remainder), spark_type)
-
-
-refuse("try_divide", why="not supported yet: write CASE WHEN b = 0 THEN NULL ELSE a / b END")
