@@ -6,6 +6,8 @@ functions (the lambda index counts from 0), order-keeping set functions, explode
 from tests.parity.corpus import case
 
 ANSI_OFF = {"spark.sql.ansi.enabled": "false"}
+NEW_YORK = {"spark.sql.session.timeZone": "America/New_York"}
+BERLIN = {"spark.sql.session.timeZone": "Europe/Berlin"}
 
 CASES = [
     case(
@@ -271,6 +273,30 @@ CASES = [
         "SELECT id, array_contains(sarr, '') AS a, array_contains(sarr, 'ünï') AS b, array_contains(arr, cast(NULL AS INT)) AS c FROM nested ORDER BY id",
     ),
     case(
+        "array_element_value_coercion",
+        "SELECT array_contains(array(1, 2), 1.0) AS a, array_contains(array(1.5D), 1) AS b, array_position(array(1), 1L) AS c, array_remove(array(1, 2), 1L) AS e, array_position(array(DATE'2024-01-01'), TIMESTAMP'2024-01-01 00:00:00') AS f, array_prepend(array(1.5D), 1) AS g, array_insert(array(1), 1, 2L) AS h",
+    ),
+    case("array_contains_string_number_raises", "SELECT array_contains(array(1, 2), '1') AS r"),
+    case("array_contains_null_literal_raises", "SELECT array_contains(array(1), NULL) AS r"),
+    case("array_position_decimal_int_raises", "SELECT array_position(array(1.5), 1) AS r"),
+    case("array_remove_decimal_raises", "SELECT array_remove(array(1), 1.5) AS r"),
+    case("array_append_decimal_raises", "SELECT array_append(array(1), 1.5) AS r"),
+    case(
+        "array_set_coercion",
+        "SELECT array_union(array(1), array(1.5D)) AS a, array_union(array(array(1)), array(array(2L))) AS b, arrays_overlap(array(1), array(1L)) AS c, array_contains(array(array(1)), array(2L)) AS e, array_except(array(1L, 2L), array(2)) AS f",
+    ),
+    case("array_union_string_number_raises", "SELECT array_union(array(1), array('a')) AS r"),
+    case("arrays_overlap_decimal_raises", "SELECT arrays_overlap(array(1), array(1.5)) AS r"),
+    case(
+        "array_union_decimals_raises",
+        "SELECT array_union(array(cast(1 AS DECIMAL(5,2))), array(cast(1 AS DECIMAL(6,1)))) AS r",
+    ),
+    case(
+        "map_contains_key_coercion",
+        "SELECT map_contains_key(map(1, 'a'), 1L) AS a, map_contains_key(map(1L, 'a'), 2) AS b",
+    ),
+    case("map_contains_key_string_raises", "SELECT map_contains_key(map(1, 'a'), '1') AS r"),
+    case(
         "array_contains_nan",
         "SELECT array_contains(array(1.5D, double('NaN')), double('NaN')) AS a, array_contains(array(0.0D), -0.0D) AS b, array_contains(array(array(1), NULL), array(1)) AS c",
     ),
@@ -384,6 +410,26 @@ CASES = [
     case(
         "sequence_ntz",
         "SELECT sequence(TIMESTAMP_NTZ'2024-03-10 00:00:00', TIMESTAMP_NTZ'2024-03-12 00:00:00', INTERVAL 1 DAY) AS r",
+    ),
+    case(
+        "sequence_timestamps_dst_days",
+        "SELECT sequence(TIMESTAMP'2024-03-09 02:30:00', TIMESTAMP'2024-03-12 02:30:00', INTERVAL 1 DAY) AS a, sequence(TIMESTAMP'2024-11-02 01:30:00', TIMESTAMP'2024-11-04 01:30:00', INTERVAL 1 DAY) AS b, sequence(TIMESTAMP'2024-03-10 00:00:00', TIMESTAMP'2024-03-10 05:00:00', INTERVAL 2 HOURS) AS c",
+        settings=NEW_YORK,
+    ),
+    case(
+        "sequence_timestamps_zone_months",
+        "SELECT sequence(TIMESTAMP'2024-01-31 23:30:00', TIMESTAMP'2024-06-01 00:00:00', INTERVAL 1 MONTH) AS a, sequence(TIMESTAMP'2024-03-12 00:00:00', TIMESTAMP'2024-03-09 00:00:00') AS b",
+        settings=BERLIN,
+    ),
+    case(
+        "sequence_timestamps_overlap_offset",
+        "SELECT sequence(TIMESTAMP'2024-12-03 01:30:00', TIMESTAMP'2024-10-01 00:00:00', INTERVAL -1 MONTH) AS a, sequence(TIMESTAMP'2024-10-03 01:30:00', TIMESTAMP'2024-12-01 00:00:00', INTERVAL 1 MONTH) AS b",
+        settings=NEW_YORK,
+    ),
+    case(
+        "sequence_timestamps_column_zone",
+        "SELECT id, sequence(ts, ts + INTERVAL 2 DAYS, INTERVAL 1 DAY) AS r FROM times ORDER BY id",
+        settings=NEW_YORK,
     ),
     case(
         "arrays_zip_names",

@@ -14,15 +14,19 @@ from lakeloader.sql.functions.collections import (
     apply,
     array_of,
     as_type,
+    coerced,
     element,
+    fully_known,
     is_array,
     is_null,
     lam,
     literal_int,
+    meet,
     raise_spark,
     ref,
     spark_cast,
     struct,
+    tightest,
     type_of,
 )
 from lakeloader.sql.registry import REGISTRY, Rewrite, Rule, rule, same
@@ -46,16 +50,34 @@ _CONTAINS = macro(
 )
 
 
+def _met(node: exp.Expr, function: str, *, wider: bool = False, null: bool = False) -> tuple[exp.Expr, exp.Expr]:
+    """The array and the value of `function(array, value)` cast to the type Spark makes them meet at (a NULL
+    literal value is Spark's DATATYPE_MISMATCH.NULL_TYPE, unless `null`)."""
+    array, value = node.this, node.expression
+    if isinstance(value, exp.Null) and not null:
+        raise_spark(f"function {function}: a NULL literal has no type (Spark: DATATYPE_MISMATCH.NULL_TYPE); cast it")
+    common = coerced(element(array.type), value.type, wider=wider, function=function, error="ARRAY_FUNCTION_DIFF_TYPES")
+    return meet(array, array_of(common)), meet(value, common)
+
+
+def _met_array_type(node: exp.Expr) -> exp.DataType | None:
+    item, value = element(node.this.type), node.expression.type
+    if fully_known(item) and fully_known(value):
+        assert item is not None and value is not None
+        return array_of(tightest(item, value))
+    return type_of(node.this)
+
+
 @rule("array_contains", nodes=(exp.ArrayContains,), returns=lambda node: types.of("boolean"))
 def _array_contains(node: exp.ArrayContains, context: Context) -> exp.Expr:
     """NULL, not false, when the value is missing and the array holds a NULL."""
-    return apply(_CONTAINS, node.this, node.expression)
+    return apply(_CONTAINS, *_met(node, "array_contains", wider=True))
 
 
 @rule("array_position", nodes=(exp.ArrayPosition,), returns=lambda node: types.of("bigint"))
 def _array_position(node: exp.ArrayPosition, context: Context) -> exp.Expr:
     """1-based, 0 when missing, a bigint."""
-    array, value = node.this, node.expression
+    array, value = _met(node, "array_position")
     found = call("coalesce", call("list_position", array, value), exp.Literal.number(0))
     return cast(when(any_null(array, value), exp.Null(), found), "bigint")
 
@@ -66,10 +88,10 @@ _REMOVE = macro(
 )
 
 
-@rule("array_remove", nodes=(exp.ArrayRemove,), returns=_same_type)
+@rule("array_remove", nodes=(exp.ArrayRemove,), returns=_met_array_type)
 def _array_remove(node: exp.ArrayRemove, context: Context) -> exp.Expr:
     """Every element equal to the value goes; NULL elements stay."""
-    return typed(apply(_REMOVE, node.this, node.expression), node.type)
+    return typed(apply(_REMOVE, *_met(node, "array_remove")), node.type)
 
 
 _DISTINCT = macro(
@@ -98,29 +120,35 @@ def _array_distinct(node: exp.ArrayDistinct, context: Context) -> exp.Expr:
     return typed(apply(_DISTINCT, node.this), node.type)
 
 
+def _pair(node: exp.Expr) -> list[exp.Expr]:
+    return [node.this, node.expression] if isinstance(node, exp.ArrayExcept) else list(node.expressions[:2])
+
+
 def _set_type(node: exp.Expr) -> exp.DataType | None:
-    arrays = [node.this, node.expression] if isinstance(node, exp.ArrayExcept) else node.expressions
-    found = [element(a.type) for a in arrays]
-    if any(t is None or not types.is_known(t) for t in found):
-        return arrays[0].type if arrays and is_array(arrays[0].type) and element(arrays[0].type) else None
-    first, second = found[0], found[1]
-    assert first is not None and second is not None
-    if types.is_numeric(first) and types.is_numeric(second):
-        return array_of(types.wider(first, second))
-    return array_of(first)
+    first, second = (a.type for a in _pair(node))
+    if fully_known(first) and fully_known(second) and is_array(first) and is_array(second):
+        assert first is not None and second is not None
+        return tightest(first, second)
+    return type_of(_pair(node)[0])
 
 
-def _set_function(name: str) -> Rewrite:
+def _met_arrays(node: exp.Expr, function: str) -> tuple[exp.Expr, exp.Expr]:
+    """Both arrays of a binary array function cast to the type Spark makes them meet at (the tightest)."""
+    a, b = _pair(node)
+    common = coerced(a.type, b.type, wider=False, function=function, error="BINARY_ARRAY_DIFF_TYPES")
+    return meet(a, common), meet(b, common)
+
+
+def _set_function(name: str, function: str) -> Rewrite:
     def rewrite(node: exp.Expr, context: Context) -> exp.Expr:
-        a, b = (node.this, node.expression) if isinstance(node, exp.ArrayExcept) else node.expressions[:2]
-        return as_type(apply(name, a, b), node.type)
+        return as_type(apply(name, *_met_arrays(node, function)), node.type)
 
     return rewrite
 
 
-rule("array_union", returns=_set_type)(_set_function(_UNION))
-rule("array_intersect", nodes=(exp.ArrayIntersect,), returns=_set_type)(_set_function(_INTERSECT))
-rule("array_except", nodes=(exp.ArrayExcept,), returns=_set_type)(_set_function(_EXCEPT))
+rule("array_union", returns=_set_type)(_set_function(_UNION, "array_union"))
+rule("array_intersect", nodes=(exp.ArrayIntersect,), returns=_set_type)(_set_function(_INTERSECT, "array_intersect"))
+rule("array_except", nodes=(exp.ArrayExcept,), returns=_set_type)(_set_function(_EXCEPT, "array_except"))
 
 _OVERLAP = macro(
     "spark_arrays_overlap",
@@ -133,7 +161,7 @@ _OVERLAP = macro(
 @rule("arrays_overlap", returns=lambda node: types.of("boolean"))
 def _arrays_overlap(node: exp.Anonymous, context: Context) -> exp.Expr:
     """True on a common non-NULL element; else NULL when both are non-empty and one holds a NULL; else false."""
-    return apply(_OVERLAP, *node.expressions)
+    return apply(_OVERLAP, *_met_arrays(node, "arrays_overlap"))
 
 
 def _sort_type(node: exp.Expr) -> exp.DataType | None:
@@ -245,23 +273,15 @@ def _array_repeat(node: exp.Anonymous, context: Context) -> exp.Expr:
 
 def _appended(node: exp.Expr, context: Context) -> exp.Expr:
     """`array_append`/`array_prepend`: NULL for a NULL array; a NULL value is added."""
-    array, value = node.this, node.expression
+    function = "array_append" if isinstance(node, exp.ArrayAppend) else "array_prepend"
+    array, value = _met(node, function, null=True)
     added = call("list_append", array, value) if isinstance(node, exp.ArrayAppend) else \
         call("list_prepend", value, array)  # fmt: skip
     return as_type(when(is_null(array.copy()), exp.Null(), added), node.type)
 
 
-def _wider_array(node: exp.Expr) -> exp.DataType | None:
-    array, value = node.this.type, node.expression.type
-    item = element(array)
-    if item is not None and types.is_numeric(item) and types.is_numeric(value):
-        assert value is not None
-        return array_of(types.wider(item, value))
-    return array if is_array(array) and types.is_known(item) else None
-
-
-rule("array_append", nodes=(exp.ArrayAppend,), returns=_wider_array)(_appended)
-rule("array_prepend", nodes=(exp.ArrayPrepend,), returns=_wider_array)(_appended)
+rule("array_append", nodes=(exp.ArrayAppend,), returns=_met_array_type)(_appended)
+rule("array_prepend", nodes=(exp.ArrayPrepend,), returns=_met_array_type)(_appended)
 same("array_compact", nodes=(exp.ArrayCompact,), returns=_same_type, note="drops NULL elements")
 
 _INSERT = macro(
@@ -274,11 +294,12 @@ _INSERT = macro(
 )
 
 
-@rule("array_insert", nodes=(exp.ArrayInsert,), returns=_wider_array)
+@rule("array_insert", nodes=(exp.ArrayInsert,), returns=_met_array_type)
 def _array_insert(node: exp.ArrayInsert, context: Context) -> exp.Expr:
     """1-based position, -1 after the last element; past either end the array is padded with NULLs; position 0
     is INVALID_INDEX_OF_ZERO."""
-    return as_type(apply(_INSERT, node.this, node.args["position"], node.expression), node.type)
+    array, value = _met(node, "array_insert", null=True)
+    return as_type(apply(_INSERT, array, node.args["position"], value), node.type)
 
 
 def concat_arrays(arrays: list[exp.Expr], spark_type: exp.DataType | None) -> exp.Expr:
@@ -403,6 +424,61 @@ _BY_ONE = macro("spark_sequence_by_one", "(s, e) AS spark_sequence(s, e, CASE WH
 
 
 _TEMPORAL_KINDS = (T.DATE, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ)
+_ZONED_STEPS = """CASE WHEN spark_p.s IS NULL OR spark_p.e IS NULL OR spark_p.st IS NULL THEN NULL
+WHEN (spark_interval_micros(spark_p.st) > 0 AND spark_p.s > spark_p.e)
+  OR (spark_interval_micros(spark_p.st) < 0 AND spark_p.s < spark_p.e)
+  OR (spark_interval_micros(spark_p.st) = 0 AND spark_p.s <> spark_p.e)
+THEN error('[ILLEGAL_SEQUENCE_BOUNDARIES] function sequence: Illegal sequence boundaries: ' || spark_p.s || ' to '
+  || spark_p.e || ' by ' || spark_p.st)
+WHEN spark_p.s = spark_p.e THEN [spark_p.s]
+ELSE list_filter(list_transform(range(0, abs(date_diff('microsecond', CAST(spark_p.s AS TIMESTAMP),
+  CAST(spark_p.e AS TIMESTAMP))) // abs(spark_interval_micros(spark_p.st)) + 2), lambda spark_i: STEP),
+  lambda spark_t: CASE WHEN spark_interval_micros(spark_p.st) > 0 THEN spark_t <= spark_p.e
+  ELSE spark_t >= spark_p.e END) END"""
+_ZONED_LOCAL = (
+    "timezone(ZONE, spark_p.s) + to_months(CAST((date_part('year', spark_p.st) * 12 + date_part('month', spark_p.st))"
+    " * spark_i AS INT)) + to_days(CAST(date_part('day', spark_p.st) * spark_i AS INT))"
+)
+_ZONED_KEPT_OFFSET = "timezone('UTC', LOCAL - (timezone(ZONE, spark_p.s) - timezone('UTC', spark_p.s)))"
+_ZONED_SAME_DAY = (
+    "(date_part('year', spark_p.st) * 12 + date_part('month', spark_p.st)) * spark_i = 0 AND "
+    "date_part('day', spark_p.st) * spark_i = 0"
+)
+_ZONED_MICROS = (
+    "to_microseconds(CAST(((date_part('hour', spark_p.st) * 3600 + date_part('minute', spark_p.st) * 60) * 1000000"
+    " + date_part('microseconds', spark_p.st)) * spark_i AS BIGINT))"
+)
+
+
+def _zoned_sequence(start: exp.Expr, end: exp.Expr, step: exp.Expr | None, context: Context) -> exp.Expr:
+    """Timestamps in a session zone other than UTC, as Spark steps them: the months and days of the step added
+    to the start's wall-clock time in the zone (Java's resolution of a time a DST change skips or repeats), then
+    its hours and smaller parts added to that instant."""
+    import sqlglot
+
+    from lakeloader.sql.functions.datetime_zones import instant
+
+    def parsed(text: str, **parts: exp.Expr) -> exp.Expr:
+        tree = sqlglot.parse_one(text, read="duckdb")
+        for placeholder in [c for c in tree.find_all(exp.Column) if c.name in parts]:
+            placeholder.replace(parts[placeholder.name].copy())
+        return tree
+
+    local = parsed(_ZONED_LOCAL, ZONE=context.zone)
+    # Java's ZonedDateTime.plusMonths/plusDays keeps the start's offset when the new wall time may have it (an
+    # overlap); otherwise it resolves the wall time as always (a gap moves it forward)
+    kept = parsed(_ZONED_KEPT_OFFSET, LOCAL=exp.Paren(this=local), ZONE=context.zone)
+    keeps = exp.EQ(this=call("timezone", context.zone, kept.copy()), expression=local.copy())
+    shifted = when(keeps, kept, instant(local.copy(), context))
+    same_day = parsed(_ZONED_SAME_DAY)  # no months or days to add: the start itself, not its wall time again
+    moment = exp.Add(this=when(same_day, parsed("spark_p.s"), shifted), expression=parsed(_ZONED_MICROS))
+    body = parsed(_ZONED_STEPS, STEP=exp.Paren(this=moment))
+    if step is None:
+        one, minus = (exp.Interval(this=exp.Literal.string(n), unit=exp.Var(this="DAY")) for n in ("1", "-1"))
+        step = when(exp.LTE(this=start.copy(), expression=end.copy()), one, minus)
+    bound = struct([("s", start), ("e", end), ("st", step)])
+    stepped = call("list_transform", exp.Array(expressions=[bound]), lam(["spark_p"], body))
+    return call("list_extract", stepped, exp.Literal.number(1))
 
 
 def _sequence_type(node: exp.Expr) -> exp.DataType | None:
@@ -443,8 +519,7 @@ def _sequence(node: exp.GenerateSeries, context: Context) -> exp.Expr:
     if kind not in _TEMPORAL_KINDS:
         raise_spark("function sequence: only integers, dates and timestamps of one type are supported")
     if kind == T.TIMESTAMPTZ and context.settings.time_zone != "UTC":
-        raise_spark("function sequence over timestamps in a session time zone other than UTC is not supported yet: "
-                    "step over timestamp_ntz values or dates")  # fmt: skip
+        return typed(_zoned_sequence(start, end, step, context), spark_type)
     made = apply(_TEMPORAL, start, end, step) if step is not None else apply(_BY_DAY, start, end)
     if kind == T.DATE:
         made = call("list_transform", made, lam(["spark_d"], cast(ref("spark_d"), "date")))
@@ -488,7 +563,7 @@ def _concat(node: exp.Expr, context: Context) -> exp.Expr:
     """`concat(a, b, ...)` and `a || b` of arrays: NULL when any array is NULL."""
     parts = node.expressions if isinstance(node, exp.Concat) else [node.this, node.expression]
     if parts and all(is_array(p.type) for p in parts):
-        return concat_arrays(list(parts), node.type)
+        return concat_arrays(list(parts), _concat_type(node))  # its own type: a strings rule may type the node
     return _other(node, context, "concat" if isinstance(node, exp.Concat) else "||")
 
 

@@ -148,6 +148,76 @@ def _has_struct_or_null(t: exp.DataType) -> bool:
     return any(isinstance(n, exp.DataType) and n.this in (T.STRUCT, T.NULL, T.UNKNOWN) for n in t.walk())
 
 
+# -- Spark's coercion of an array's elements and a value (or another array's elements) ---------------------------
+_INTEGRAL_DIGITS = {T.TINYINT: 3, T.SMALLINT: 5, T.INT: 10, T.BIGINT: 20}
+_TIMESTAMPS = (T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ)
+
+
+def fully_known(t: exp.DataType | None) -> bool:
+    """A type with no unknown part (nested types included)."""
+    return t is not None and not any(isinstance(n, exp.DataType) and n.this == T.UNKNOWN for n in t.walk())
+
+
+def tightest(a: exp.DataType, b: exp.DataType) -> exp.DataType | None:
+    """Spark's `findTightestCommonType`: the same type, NULL beside anything, a wider integer or floating type, a
+    decimal that holds the integer, a timestamp beside a date, element-wise for arrays; None when there is none
+    (Spark then refuses the query)."""
+    if a.sql("spark") == b.sql("spark") or types.kind(b) == T.NULL:
+        return a
+    if types.kind(a) == T.NULL:
+        return b
+    ka, kb = types.kind(a), types.kind(b)
+    if types.is_numeric(a) and types.is_numeric(b) and T.DECIMAL not in (ka, kb):
+        return types.wider(a, b)
+    for decimal, integral in ((a, b), (b, a)):
+        if types.kind(decimal) == T.DECIMAL and types.kind(integral) in _INTEGRAL_DIGITS:
+            p, s = types.precision_scale(decimal)
+            return decimal if p - s >= _INTEGRAL_DIGITS[types.kind(integral)] else None
+    if {ka, kb} <= {T.DATE, *_TIMESTAMPS} and (ka == T.DATE or kb == T.DATE):
+        return a if ka != T.DATE else b
+    if ka == kb == T.ARRAY:
+        inner = tightest(element(a) or types.of("int"), element(b) or types.of("int"))
+        return array_of(inner) if inner is not None else None
+    return None
+
+
+def wider_no_string(a: exp.DataType, b: exp.DataType) -> exp.DataType | None:
+    """Spark's `findWiderTypeWithoutStringPromotion`: the tightest type, else the wider number (decimals too)."""
+    found = tightest(a, b)
+    if found is not None:
+        return found
+    if types.is_numeric(a) and types.is_numeric(b):
+        return types.wider(a, b)
+    if types.kind(a) == types.kind(b) == T.ARRAY:
+        inner = wider_no_string(element(a) or types.of("int"), element(b) or types.of("int"))
+        return array_of(inner) if inner is not None else None
+    return None
+
+
+def coerced(
+    element_type: exp.DataType | None, value_type: exp.DataType | None, *, wider: bool, function: str, error: str
+) -> exp.DataType | None:
+    """The type an array's elements and a value meet at in `function`, as Spark coerces them (None when a type
+    is unknown); a pair Spark refuses is refused with its error class."""
+    if not fully_known(element_type) or not fully_known(value_type):
+        return None
+    assert element_type is not None and value_type is not None
+    found = (wider_no_string if wider else tightest)(element_type, value_type)
+    if found is None:
+        raise_spark(
+            f"function {function}: {element_type.sql('spark')} and {value_type.sql('spark')} have no common type "
+            f"(Spark: DATATYPE_MISMATCH.{error}); cast one of them"
+        )
+    return found
+
+
+def meet(value: exp.Expr, spark_type: exp.DataType | None) -> exp.Expr:
+    """`value` cast to the common type it meets another at (as it is when it has that type already)."""
+    if spark_type is None or value.type is None or value.type.sql("spark") == spark_type.sql("spark"):
+        return value
+    return cast(value, spark_type)
+
+
 # -- size, access ---------------------------------------------------------------------------------------------
 @rule("size", "array_size", nodes=(exp.ArraySize,), returns=lambda node: _INT)
 def _size(node: exp.ArraySize, context: Context) -> exp.Expr:
@@ -359,7 +429,12 @@ def _map_concat(node: exp.Anonymous, context: Context) -> exp.Expr:
 def _map_contains_key(node: exp.MapContainsKey, context: Context) -> exp.Expr:
     """NULL for a NULL map or key."""
     mapping, key = node.this, node.args["key"]
-    return when(any_null(mapping, key), exp.Null(), call("map_contains", mapping.copy(), key.copy()))
+    key_type = map_types(mapping.type)[0]
+    common = coerced(key_type, key.type, wider=False, function="map_contains_key", error="MAP_FUNCTION_DIFF_TYPES")
+    if common is not None and key_type is not None and common.sql("spark") != key_type.sql("spark"):
+        return when(any_null(mapping, key), exp.Null(), call("list_contains", meet(call("map_keys", mapping.copy()),
+                    array_of(common)), meet(key.copy(), common)))  # fmt: skip
+    return when(any_null(mapping, key), exp.Null(), call("map_contains", mapping.copy(), meet(key.copy(), common)))
 
 
 def _map_part_type(index: int) -> Returns:
