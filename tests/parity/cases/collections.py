@@ -272,6 +272,12 @@ CASES = [
         "array_contains_types",
         "SELECT id, array_contains(sarr, '') AS a, array_contains(sarr, 'ünï') AS b, array_contains(arr, cast(NULL AS INT)) AS c FROM nested ORDER BY id",
     ),
+    case("map_key_cast", "SELECT map('1', 'a')[1] AS a, map(1, 'a')['1'] AS b, element_at(map(1L, 'x'), 1) AS c"),
+    case("map_key_cast_invalid_raises", "SELECT map(1, 'a')['x'] AS r"),
+    case("index_of_string_raises", "SELECT s[0] AS r FROM strs WHERE id = 1"),
+    case("element_at_of_string_raises", "SELECT element_at(s, 1) AS r FROM strs WHERE id = 1"),
+    case("size_of_string_raises", "SELECT size(s) AS r FROM strs WHERE id = 1"),
+    case("index_by_string_raises", "SELECT arr['a'] AS r FROM nested WHERE id = 1"),
     case(
         "array_element_value_coercion",
         "SELECT array_contains(array(1, 2), 1.0) AS a, array_contains(array(1.5D), 1) AS b, array_position(array(1), 1L) AS c, array_remove(array(1, 2), 1L) AS e, array_position(array(DATE'2024-01-01'), TIMESTAMP'2024-01-01 00:00:00') AS f, array_prepend(array(1.5D), 1) AS g, array_insert(array(1), 1, 2L) AS h",

@@ -565,14 +565,3 @@ def _concat(node: exp.Expr, context: Context) -> exp.Expr:
     if parts and all(is_array(p.type) for p in parts):
         return concat_arrays(list(parts), _concat_type(node))  # its own type: a strings rule may type the node
     return _other(node, context, "concat" if isinstance(node, exp.Concat) else "||")
-
-
-@rule("INTERVAL", nodes=(exp.Interval,))
-def _interval(node: exp.Interval, context: Context) -> exp.Expr:
-    """An interval literal as sequence's step (DuckDB's INTERVAL is the same value); anywhere else it is the
-    datetime rules' to take (refused until they do)."""
-    if isinstance(node.parent, exp.GenerateSeries) and node.arg_key == "step":
-        return node
-    from lakeloader.sql.translate import TranslateError, refusal
-
-    raise TranslateError(refusal(node))

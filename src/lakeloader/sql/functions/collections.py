@@ -233,10 +233,21 @@ def _cardinality_call(node: exp.Anonymous, context: Context) -> exp.Expr:
 
 
 def _cardinality(value: exp.Expr, *, legacy_null: bool) -> exp.Expr:
+    _need_collection(value, "size")
     length = cast(call("len" if is_array(value.type) else "cardinality", value), "int")
     if legacy_null:
         length = call("coalesce", length, exp.Literal.number(-1))
     return typed(length, _INT)
+
+
+def _need_collection(value: exp.Expr, function: str, *, struct: bool = False) -> None:
+    """An argument Spark requires to be an array or a map (or a struct): refused, as Spark refuses it, when its
+    type is known to be something else."""
+    kinds = (T.ARRAY, T.MAP, T.STRUCT) if struct else (T.ARRAY, T.MAP)
+    if types.is_known(value.type) and types.kind(value.type) not in kinds:
+        assert value.type is not None
+        error = "INVALID_EXTRACT_BASE_FIELD_TYPE" if struct else "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE"
+        raise_spark(f"{function} needs an array or a map, not {value.type.sql('spark')} (Spark: {error})")
 
 
 def _bracket_type(node: exp.Expr) -> exp.DataType | None:
@@ -275,12 +286,21 @@ def _bracket(node: exp.Bracket, context: Context) -> exp.Expr:
         raise_spark("construct [] with several indexes is not Spark SQL")
     key = node.expressions[0]
     safe = bool(node.args.get("safe"))
+    element_at = node.args.get("offset") == 1
+    _need_collection(container, "element_at" if element_at else "construct []", struct=not element_at)
     if is_map(container.type):
+        key_type = map_types(container.type)[0]
+        if key_type is not None and types.is_known(key.type) and key.type != key_type:  # Spark casts the key
+            key = spark_cast(key, key.type, key_type.sql("spark"), context)
         return typed(call("map_extract_value", container, key), spark_type)
     if types.kind(container.type) == T.STRUCT:
         return typed(call("struct_extract", container, key), spark_type)
+    if types.is_known(key.type) and not types.is_integral(key.type) and types.kind(key.type) != T.NULL:
+        assert key.type is not None
+        raise_spark(f"an array's index must be an integer, not {key.type.sql('spark')} (Spark: DATATYPE_MISMATCH."
+                    "UNEXPECTED_INPUT_TYPE)")  # fmt: skip
     ansi = exp.Boolean(this=context.ansi and not safe)
-    if node.args.get("offset") == 1:
+    if element_at:
         return typed(apply(_ELEMENT_AT, container, key, ansi), spark_type)
     return typed(apply(_ARRAY_INDEX, container, key, ansi), spark_type)
 
