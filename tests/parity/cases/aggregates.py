@@ -334,3 +334,27 @@ CASES += [
         ordered=False,
     ),
 ]
+
+# PIVOT
+CASES += [
+    case(
+        "pivot_grouped_counts",
+        "SELECT * FROM (SELECT grp, v, id % 2 AS k FROM sales) PIVOT (count(v) AS n, sum(v) AS s FOR grp IN ('a' AS a, 'b' AS b, 'c' AS c)) ORDER BY k",
+    ),
+    case(
+        "pivot_collect_and_avg",
+        "SELECT * FROM (SELECT id % 3 AS k, v FROM sales) PIVOT (collect_list(v) AS l, avg(v) AS m FOR k IN (0 AS zero, 1 AS one, 7 AS seven))",
+    ),
+    case(
+        "pivot_table_source",
+        "SELECT * FROM sales PIVOT (max(amt) FOR grp IN ('a' AS a, 'd' AS d)) ORDER BY id",
+    ),
+    case(
+        "pivot_tuple_values",
+        "SELECT * FROM (SELECT grp, id % 2 AS k, v FROM sales) PIVOT (sum(v) FOR (grp, k) IN (('a', 1) AS a1, ('b', 0) AS b0))",
+    ),
+    case(
+        "pivot_unaliased_values",
+        "SELECT * FROM (SELECT grp, x FROM sales) PIVOT (avg(x) FOR grp IN ('a', 'b', 'z'))",
+    ),
+]

@@ -82,19 +82,31 @@ macro(
 
 
 def _float_total(node: exp.Expr, value: exp.Expr, distinct: bool) -> exp.Expr:
-    """A double sum as Spark adds it: in the frame's order, from 0.0. Over a window whose frame is a bounded
-    ROWS frame, from the frame's values; over a whole unordered partition (Spark's order is the partition's
-    arbitrary one) and in a GROUP BY, DuckDB's sum."""
+    """A double sum as Spark adds it: row by row in the frame's order, from 0.0. In a GROUP BY and over a
+    whole unordered partition (Spark's order is the partition's arbitrary one), DuckDB's sum; over a bounded
+    ROWS frame, from the frame's values in order; over another ordered frame, ints only, whose double partial
+    sums are exact in any order while the frame's sum of absolute values stays under 2^53 (past it, over 4
+    million rows of large ints, an error, never a different number)."""
     window = window_of(node)
     double = cast(value, _DOUBLE)
     if window is None or frame(window) == Frame.UNORDERED:
         return typed(exp.Sum(this=distinct_if(double, distinct)), types.of(_DOUBLE))
     if frame(window) == Frame.BOUNDED:
         return typed(call("spark_agg_fsum", _values(value, distinct)), types.of(_DOUBLE))
+    if types.kind(value.type) in (T.TINYINT, T.SMALLINT, T.INT) and not distinct:
+        magnitude = exp.Sum(this=call("abs", exp.Cast(this=value.copy(), to=exp.DataType.build("HUGEINT"))))
+        inexact = error(
+            "UNSUPPORTED_FEATURE",
+            f"function {name_of(node)}: over this window the double sum of these integers is past 2^53, where "
+            "the order of additions changes its last digits; use a ROWS frame with bounded offsets",
+        )
+        big = exp.GTE(this=magnitude, expression=hugeint(2**53))
+        return typed(when(big, inexact, exp.Sum(this=double)), types.of(_DOUBLE))
     raise refuse_frame(
         node,
         "a sum of floating-point values would be added in another order than Spark's (DuckDB adds by a segment "
-        "tree, Spark row by row), so its last digits could differ (a sum of decimals is exact)",
+        "tree, Spark row by row), so its last digits could differ (a sum of decimals or ints is exact; cast a "
+        "bigint to DECIMAL(38, 0))",
     )
 
 

@@ -183,9 +183,10 @@ def _counter_diff(node: exp.Anonymous, context: Context) -> exp.Expr:
         raise TranslateError("function counter_diff: its window takes no frame; remove ROWS/RANGE")
     value = node.expressions[0]
     start = node.expressions[1] if len(node.expressions) > 1 else None
-    if not types.is_numeric(value.type):
+    if types.is_known(value.type) and not types.is_numeric(value.type):
         raise TranslateError("function counter_diff: the counter must be a number")
-    if start is not None and types.kind(start.type) not in (exp.DType.TIMESTAMPTZ, exp.DType.TIMESTAMP):
+    timestamps = (exp.DType.TIMESTAMPTZ, exp.DType.TIMESTAMPNTZ, exp.DType.TIMESTAMP, exp.DType.NULL, exp.DType.UNKNOWN)
+    if start is not None and types.kind(start.type) not in timestamps:
         raise TranslateError("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] function counter_diff: the start time "
                              "must be a TIMESTAMP or TIMESTAMP_NTZ")  # fmt: skip
     fields = [exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy())]
@@ -206,48 +207,56 @@ def _counter_diff(node: exp.Anonymous, context: Context) -> exp.Expr:
         exp.If(this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)), true=negative),
     ]
     if start is not None:
-        back = error("COUNTER_DIFF_DECREASING_START_TIME", "The start time provided to function `counter_diff` "
+        back = error("COUNTER_DIFF_START_TIME_DECREASED", "Start time provided to function `counter_diff` "
                      "decreased. Start times must not decrease.")  # fmt: skip
         checks.append(exp.If(this=exp.LT(this=start.copy(), expression=part("s")), true=back))
         reset = exp.Or(this=reset, expression=exp.GT(this=start.copy(), expression=part("s")))
     checks.append(exp.If(this=exp.Or(this=exp.Is(this=previous.copy(), expression=exp.Null()), expression=reset),
                          true=exp.Null()))  # fmt: skip
-    difference = cast(exp.Sub(this=value.copy(), expression=part("v")), value.type or types.of("bigint"))
+    difference: exp.Expr = exp.Sub(this=value.copy(), expression=part("v"))
+    if value.type is not None and types.is_known(value.type):
+        difference = cast(difference, value.type)
     return in_place(node, typed(exp.Case(ifs=checks, default=difference), value.type), at=window)
 
 
 # -- FILTER ------------------------------------------------------------------------------------------------
-@rule(nodes=(exp.Filter,))
-def _filter(node: exp.Filter, context: Context) -> exp.Expr:
-    """`agg(...) FILTER (WHERE cond)`: the condition on every aggregate call the aggregate became (an average
-    is a sum and a count); over a window, FILTER stays before OVER, as DuckDB wants it."""
-    if node.parent is None:
-        return node
-    where = node.expression
-    condition = where.this if isinstance(where, exp.Where) else where
-    made: exp.Expr = node.this
-    window = window_of(made)
+def filtered(made: exp.Expr, condition: exp.Expr, *, window: exp.Window | None = None) -> exp.Expr:
+    """`made` (an aggregate's rewrite) with `condition` as the FILTER of every aggregate call in it (an average
+    is a sum and a count; a FILTER already there gets both conditions); over `window`, each call becomes
+    `call FILTER (...) OVER (...)`, as DuckDB wants it."""
     calls = [c for c in [made, *made.find_all(exp.AggFunc)] if isinstance(c, exp.AggFunc)]
     seen: set[int] = set()
     for found in calls:
         if id(found) in seen or isinstance(found.parent, exp.Window):
             continue
         seen.add(id(found))
-        if isinstance(found.parent, exp.Filter) and found.parent is not node:
+        if isinstance(found.parent, exp.Filter) and found is not made:
             inner = found.parent.expression
             both = exp.And(this=inner.this if isinstance(inner, exp.Where) else inner, expression=condition.copy())
             found.parent.set("expression", exp.Where(this=both))
             continue
-        filtered: exp.Expr = exp.Filter(this=found.copy(), expression=exp.Where(this=condition.copy()))
+        wrapped: exp.Expr = exp.Filter(this=found.copy(), expression=exp.Where(this=condition.copy()))
         if window is not None:
             spec = {k: v for k, v in window.args.items() if k != "this" and v is not None}
-            filtered = exp.Window(this=filtered, **{k: v.copy() if isinstance(v, exp.Expr) else v
-                                                    for k, v in spec.items()})  # fmt: skip
+            wrapped = exp.Window(this=wrapped, **{k: v.copy() if isinstance(v, exp.Expr) else v
+                                                  for k, v in spec.items()})  # fmt: skip
         if found is made:
-            made = filtered
+            made = wrapped
         else:
-            found.replace(filtered)
-    typed(made, node.type)
+            found.replace(wrapped)
+    return made
+
+
+@rule(nodes=(exp.Filter,))
+def _filter(node: exp.Filter, context: Context) -> exp.Expr:
+    """`agg(...) FILTER (WHERE cond)`: see `filtered`."""
+    if node.parent is None:
+        return node
+    where = node.expression
+    condition = where.this if isinstance(where, exp.Where) else where
+    inner: exp.Expr = node.this
+    window = window_of(inner)
+    made = typed(filtered(inner, condition, window=window), node.type)
     if window is not None:
         return in_place(node, made, at=window)
     return made
@@ -303,3 +312,89 @@ def _grouping_id(node: exp.GroupingId, context: Context) -> exp.Expr:
 
         raise TranslateError("function grouping_id: it needs GROUP BY GROUPING SETS, ROLLUP or CUBE")
     return cast(exp.Grouping(expressions=[c.copy() for c in columns]), "bigint")
+
+
+# -- PIVOT -------------------------------------------------------------------------------------------------
+_PIVOT_FIRST = (exp.DType.BOOLEAN, exp.DType.TINYINT, exp.DType.SMALLINT, exp.DType.INT, exp.DType.BIGINT,
+                exp.DType.FLOAT, exp.DType.DOUBLE, exp.DType.DECIMAL)  # fmt: skip
+
+
+def _refuse_pivot(why: str) -> Exception:
+    from lakeloader.sql.translate import TranslateError
+
+    return TranslateError(f"construct PIVOT: {why}; rewrite that part of the query")
+
+
+def _value_name(value: exp.Expr) -> str:
+    """The column a pivot value makes, as Spark names it: its alias, or a string's or a number's text."""
+    if isinstance(value, exp.PivotAlias):
+        alias = value.args.get("alias")
+        if alias is not None and alias.name:
+            return str(alias.name)
+        value = value.this
+    if isinstance(value, exp.Literal):
+        return str(value.this)
+    raise _refuse_pivot(f"give the value {value.sql(dialect='databricks')} an alias (AS name)")
+
+
+@rule("pivot", nodes=(exp.Pivot,))
+def _pivot(node: exp.Pivot, context: Context) -> exp.Expr:
+    """`FROM source PIVOT (agg AS a, ... FOR col IN (value AS v, ...))` as Spark computes it: grouped by the
+    source's other columns, a column per value (and aggregate), each the aggregate over the rows whose `col`
+    is the value (`<=>`). When every aggregate is a number or a boolean, Spark aggregates per value first
+    (PivotFirst): a value without rows gives NULL (a count too); otherwise it aggregates `if(col <=> value, x,
+    NULL)`: a count of no rows is 0, a collect_list []. Made a GROUP BY over the source with FILTERs."""
+    source = node.parent
+    if source is None:
+        return node
+    if node.args.get("unpivot"):
+        raise _refuse_pivot("UNPIVOT is not supported yet; write a UNION ALL of one SELECT per column")
+    fields = node.args.get("fields") or []
+    if len(fields) != 1 or not isinstance(fields[0], exp.In):
+        raise _refuse_pivot("one FOR column (or tuple of columns) IN (values) is supported")
+    pivot_by = fields[0].this
+    keys = list(pivot_by.expressions) if isinstance(pivot_by, exp.Tuple) else [pivot_by]
+    aggregates = list(node.expressions)
+    if len(aggregates) > 1 and not all(isinstance(a, exp.Alias) for a in aggregates):
+        raise _refuse_pivot("with more than one aggregate, give each an alias (sum(v) AS s)")
+    first_mode = all(types.kind(a.type) in _PIVOT_FIRST for a in aggregates)
+    cells: list[exp.Expr] = []
+    for value in fields[0].expressions:
+        literal = value.this if isinstance(value, exp.PivotAlias) else value
+        parts = list(literal.expressions) if isinstance(literal, exp.Tuple) else [literal]
+        if len(parts) != len(keys):
+            raise _refuse_pivot("each value must have as many parts as the FOR columns")
+        condition: exp.Expr = exp.NullSafeEQ(this=keys[0].copy(), expression=parts[0].copy())
+        for key, part in zip(keys[1:], parts[1:], strict=True):
+            condition = exp.And(this=condition, expression=exp.NullSafeEQ(this=key.copy(), expression=part.copy()))
+        name = _value_name(value)
+        for aggregate in aggregates:
+            made = aggregate.this if isinstance(aggregate, exp.Alias) else aggregate
+            cell = filtered(made.copy(), condition)
+            if first_mode:
+                rows = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy()))
+                cell = when(exp.EQ(this=rows, expression=exp.Literal.number(0)), exp.Null(), cell)
+            column = name if len(aggregates) == 1 else f"{name}_{aggregate.alias}"
+            cells.append(exp.alias_(typed(cell, aggregate.type), column, quoted=True))
+    used = {c.name.lower() for k in keys for c in k.find_all(exp.Column)}
+    used |= {c.name.lower() for a in aggregates for c in a.find_all(exp.Column)}
+    plain = source.copy()
+    plain.set("pivots", None)
+    inner = plain.this if isinstance(plain, exp.Subquery) else None
+    select: exp.Select
+    if isinstance(inner, exp.Select) and not any(isinstance(e, exp.Star) for e in inner.expressions):
+        grouped = [exp.column(e.alias_or_name, quoted=True) for e in inner.expressions
+                   if e.alias_or_name.lower() not in used]  # fmt: skip
+        select = exp.select(*grouped, *cells).from_(plain.copy())
+        if grouped:
+            select = select.group_by(*[g.copy() for g in grouped])
+    else:  # the source's other columns, whatever they are
+        star = exp.Star(except_=[exp.column(n, quoted=True) for n in sorted(used)])
+        select = exp.select(star, *cells).from_(plain.copy())
+        select.set("group", exp.Group(all=True))
+    alias = node.args.get("alias") or plain.args.get("alias")
+    made_source = exp.Subquery(this=select, alias=alias.copy() if alias is not None else None)
+    return in_place(node, made_source, at=source)
+
+
+same(nodes=(exp.PivotAlias,))
