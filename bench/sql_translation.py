@@ -23,11 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def translation_costs() -> list[float]:
+    from tests.parity import edge_data
+    from tests.parity.corpus import all_cases
+
     from lakeloader.lakehouse.root import Lakehouse
     from lakeloader.sql import Settings, to_duckdb, types
     from lakeloader.sql.translate import TranslateError
-    from tests.parity import edge_data
-    from tests.parity.corpus import all_cases
 
     with tempfile.TemporaryDirectory() as tmp:
         lh = Lakehouse(Path(tmp) / "lh")
