@@ -32,6 +32,7 @@ CONSTRUCTS = (
     "FILTER",
     "NULLS FIRST",
     "NULLS LAST",
+    "NULL",  # an untyped NULL literal (VOID), which a Delta table does not store
 )
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")

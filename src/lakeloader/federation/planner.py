@@ -29,6 +29,7 @@ from lakeloader.federation.metadata import ForeignColumn
 from lakeloader.federation.pushdown import Binder, NotPushable, Operand, Translator, family, orders_alike
 from lakeloader.lakehouse import names
 from lakeloader.sources.postgres.typemap import Column, select_list
+from lakeloader.sql.dialect import SparkSql
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -44,7 +45,7 @@ class DuckDBWithBackticks(DuckDB):
         IDENTIFIERS: ClassVar = ['"', "`"]
 
 
-DIALECTS: dict[str, Any] = {"duckdb": DuckDBWithBackticks, "databricks": "databricks"}
+DIALECTS: dict[str, Any] = {"duckdb": DuckDBWithBackticks, "databricks": SparkSql}
 
 
 @dataclass

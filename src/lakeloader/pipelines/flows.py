@@ -116,6 +116,8 @@ def output(
 
     A file's `_metadata` column is hidden as in Databricks: `SELECT *` leaves it out, naming it keeps it."""
     result = _without_hidden(session, session.result())
+    if session.flow.query.sql and hasattr(result, "limit"):
+        _refuse_void(result.limit(0).to_arrow_table().schema, session.flow)
     if not quality_state.rules:
         reader = to_arrow(result, where=f"flow {session.flow.name}")
         return _counting(reader, quality_state)
@@ -128,6 +130,31 @@ def output(
     checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
     reader = checked.to_arrow_reader(1 << 17)
     return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
+
+
+def _void_path(t: pa.DataType, path: str) -> str | None:
+    if pa.types.is_null(t):
+        return path
+    if pa.types.is_struct(t):
+        found = (_void_path(t.field(i).type, f"{path}.{t.field(i).name}") for i in range(t.num_fields))
+        return next((f for f in found if f), None)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _void_path(t.value_type, f"{path}[]")
+    if pa.types.is_map(t):
+        return _void_path(t.key_type, f"{path}.key") or _void_path(t.item_type, f"{path}.value")
+    return None
+
+
+def _refuse_void(schema: pa.Schema, flow: Flow) -> None:
+    """A column (or a field of one) of Spark's VOID type, an untyped NULL: Delta tables here store no VOID (Databricks'
+    own before Runtime 18.2 do not either), and guessing a type would write what Spark does not."""
+    for f in schema:
+        path = _void_path(f.type, f.name)
+        if path:
+            raise ConfigError(
+                f"{flow.location}: flow {flow.name}: {path} is an untyped NULL (Spark's VOID type), which a Delta "
+                "table does not store; give it a type, e.g. CAST(NULL AS STRING)"
+            )
 
 
 def _without_hidden(session: FlowSession, result: Any) -> Any:

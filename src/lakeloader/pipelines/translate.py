@@ -47,12 +47,12 @@ def _parsed(sql: str) -> Any:
     import sqlglot
     from sqlglot.errors import ParseError
 
+    from lakeloader.sql.dialect import SparkSql, unreadable
+
     try:
-        expressions = sqlglot.parse(sql, read="databricks")
+        expressions = sqlglot.parse(sql, read=SparkSql)
     except ParseError as exc:
-        detail = exc.errors[0] if exc.errors else {}
-        where = f" at line {detail.get('line')}" if detail.get("line") else ""
-        raise TranslateError(f"the query cannot be read{where}: {detail.get('description') or exc}") from None
+        raise TranslateError(unreadable(sql, exc)) from None
     if len(expressions) != 1 or expressions[0] is None:
         raise TranslateError("expected one query")
     return expressions[0]

@@ -216,6 +216,11 @@ def _schedule(ctx: UpdateContext, chosen: list[str], workers: int) -> list[FlowO
                     "the lakehouse's tables and /Volumes paths (read other files with read_files from a volume)"
                 )
                 return FlowOutcome(name, node.key, status="FAILED", message=redact(message))
+            if type(exc).__module__.lstrip("_") == "duckdb":  # the query's error, said as Spark says it
+                from lakeloader.sql.errors import spark_message
+
+                message = f"{flow.location}: flow {name}: query failed: {spark_message(text)}; fix the SQL or the data"
+                return FlowOutcome(name, node.key, status="FAILED", message=redact(message))
             return FlowOutcome(name, node.key, status="FAILED", message=redact(f"{type(exc).__name__}: {text}"))
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakeloader-flow") as pool:

@@ -77,10 +77,12 @@ def split_settings(sql: str, settings: Settings) -> tuple[Settings, str]:
     from sqlglot import exp
     from sqlglot.errors import ParseError
 
+    from lakeloader.sql.dialect import SparkSql
+
     if "set" not in sql.lower():
         return settings, sql
     try:
-        statements = [s for s in sqlglot.parse(sql, read="databricks") if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=SparkSql) if s is not None]
     except ParseError:
         return settings, sql  # the translator reports it, with its position
     rest = []

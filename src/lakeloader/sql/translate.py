@@ -95,14 +95,12 @@ def _parsed(sql: str) -> exp.Expr:
     import sqlglot
     from sqlglot.errors import ParseError
 
+    from lakeloader.sql.dialect import SparkSql, unreadable
+
     try:
-        expressions = sqlglot.parse(sql, read="databricks")
+        expressions = sqlglot.parse(sql, read=SparkSql)
     except ParseError as exc:
-        detail = exc.errors[0] if exc.errors else {}
-        where = f" at line {detail.get('line')}" if detail.get("line") else ""
-        raise TranslateError(
-            f"the query cannot be read{where}: {detail.get('description') or exc}; fix the SQL"
-        ) from None
+        raise TranslateError(f"{unreadable(sql, exc)}; fix the SQL") from None
     if len(expressions) != 1 or expressions[0] is None:
         raise TranslateError("expected one statement")
     return expressions[0]

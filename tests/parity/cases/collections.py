@@ -213,6 +213,11 @@ CASES = [
         "SELECT array(1, 2L) AS a, array(1, 1.5D) AS b, array(1.5, 10.25) AS c, array(cast(1 AS TINYINT), 300) AS e, array(DATE'2024-01-01', TIMESTAMP'2024-01-01 10:00:00') AS f",
     ),
     case("array_string_and_number_raises", "SELECT array('a', 1) AS r"),
+    case("array_string_and_number_ansi", "SELECT array('1', 2) AS a, map('k', 1, 'j', '2') AS b"),
+    case(
+        "array_string_and_number_non_ansi", "SELECT array('1', 2) AS a, map('k', 1, 'j', 'x') AS b", settings=ANSI_OFF
+    ),
+    case("array_boolean_and_number_raises", "SELECT array(true, 1) AS r"),
     case(
         "array_of_columns",
         "SELECT id, array(id, NULL, id * 2) AS a, array(st, NULL) AS b, array(arr, arr) AS c FROM nested ORDER BY id",

@@ -6,6 +6,7 @@ epoch conversions, named time zones across DST, parsing with patterns, and the s
 from tests.parity.corpus import case
 
 NEW_YORK = {"spark.sql.session.timeZone": "America/New_York"}
+KOLKATA = {"spark.sql.session.timeZone": "Asia/Kolkata"}
 ANSI_OFF = {"spark.sql.ansi.enabled": "false"}
 
 CASES = [
@@ -175,4 +176,308 @@ CASES = [
     ),
     case("date_sequence", "SELECT sequence(DATE'2024-02-27', DATE'2024-03-02', INTERVAL 1 DAY) AS r"),
     case("dayname_monthname", "SELECT id, dayname(d) AS a, monthname(d) AS b FROM times ORDER BY id"),
+    # -- fields ---------------------------------------------------------------------------------------------------
+    case(
+        "extract_field_aliases",
+        "SELECT id, extract(Y FROM ts) AS y, extract(QTR FROM ts) AS q, extract(MON FROM ts) AS mo, extract(W FROM ts) AS w, extract(D FROM ts) AS dd, extract(DOY FROM ts) AS doy, extract(H FROM ts) AS h, extract(M FROM ts) AS mi, extract(SEC FROM ts) AS s, extract(YEAROFWEEK FROM d) AS yw FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "date_part_string_fields",
+        "SELECT id, date_part('dow', ts) AS a, date_part('DOW_ISO', d) AS b, datepart('hours', ts) AS c, date_part('seconds', ts) AS e, date_part('week', d) AS f FROM times ORDER BY id",
+    ),
+    case(
+        "fields_of_ntz_and_strings",
+        "SELECT id, year(ntz) AS y, hour(ntz) AS h, minute(ntz) AS mi, dayofweek(ntz) AS w, month(ds) AS m FROM times WHERE id IN (1, 2, 5, 6, 9) ORDER BY id",
+    ),
+    case("hour_of_date", "SELECT id, hour(d) AS h, second(d) AS s FROM times ORDER BY id", settings=NEW_YORK),
+    case("year_of_invalid_string_raises", "SELECT year(ds) AS r FROM times WHERE id = 3"),
+    case("year_of_invalid_string_non_ansi", "SELECT id, year(ds) AS r FROM times ORDER BY id", settings=ANSI_OFF),
+    case(
+        "weekday_names_new_york",
+        "SELECT id, weekday(ts) AS a, dayname(ts) AS b, monthname(ts) AS c, dayofweek(ts) AS e, weekofyear(ts) AS f FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "fields_kolkata",
+        "SELECT id, hour(ts) AS h, minute(ts) AS mi, day(ts) AS dd, quarter(ts) AS q FROM times ORDER BY id",
+        settings=KOLKATA,
+    ),
+    # -- formatting -----------------------------------------------------------------------------------------------
+    case(
+        "date_format_letters",
+        "SELECT id, date_format(ts, 'G GGGG y yy yyy yyyy yyyyy') AS a, date_format(ts, 'Q QQ QQQ QQQQ q M MM MMM MMMM L LLLL') AS b, date_format(ts, 'd dd D DD DDD E EEE EEEE F') AS c, date_format(ts, 'a h hh K KK k kk H HH m mm s ss') AS e, date_format(ts, 'S SS SSS SSSS SSSSSS SSSSSSS SSSSSSSSS') AS f FROM times ORDER BY id",
+    ),
+    case(
+        "date_format_offsets_new_york",
+        "SELECT id, date_format(ts, 'X XX XXX XXXX XXXXX') AS a, date_format(ts, 'x xx xxx xxxx xxxxx') AS b, date_format(ts, 'Z ZZ ZZZ ZZZZ ZZZZZ') AS c, date_format(ts, 'O OOOO VV') AS e FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "date_format_offsets_kolkata",
+        "SELECT id, date_format(ts, 'yyyy-MM-dd HH:mm X XXX Z O OOOO VV') AS r FROM times ORDER BY id",
+        settings=KOLKATA,
+    ),
+    case(
+        "date_format_offsets_utc",
+        "SELECT id, date_format(ts, 'X x Z ZZZZ ZZZZZ O z zzzz VV') AS r FROM times ORDER BY id",
+    ),
+    case(
+        "date_format_literals",
+        "SELECT id, date_format(ts, 'yyyy/MM/dd, HH.mm: -_ % ''quoted'' ''''') AS r FROM times ORDER BY id",
+        note="quoted text and a quote in the pattern ('' in Spark 4's SQL is a quote)",
+    ),
+    case(
+        "date_format_of_date_and_ntz_new_york",
+        "SELECT id, date_format(d, 'yyyy-MM-dd HH:mm XXX') AS a, date_format(ntz, 'yyyy-MM-dd HH:mm:ss XXX') AS b FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "date_format_of_string",
+        "SELECT id, date_format(ds, 'EEE d MMM yyyy') AS r FROM times WHERE id IN (1, 2, 5, 6, 10) ORDER BY id",
+    ),
+    case(
+        "date_format_unquoted_letter_raises", "SELECT date_format(TIMESTAMP'2024-01-05 13:04:05', 'yyyy-MM-ddTHH') AS r"
+    ),
+    case("date_format_week_based_raises", "SELECT date_format(TIMESTAMP'2024-01-05 13:04:05', 'w u e') AS r"),
+    case(
+        "from_unixtime_column",
+        "SELECT id, from_unixtime(l) AS a, from_unixtime(i, 'yyyy-MM-dd HH:mm:ss XXX') AS b FROM limits WHERE id IN (3, 4) ORDER BY id",
+    ),
+    case(
+        "from_unixtime_new_york", "SELECT from_unixtime(1710054000) AS a, from_unixtime(-86400) AS b", settings=NEW_YORK
+    ),
+    # -- parsing ---------------------------------------------------------------------------------------------------
+    case(
+        "to_timestamp_patterns",
+        "SELECT try_to_timestamp('2024-01-05 11:02 pm', 'yyyy-MM-dd hh:mm a') AS a, try_to_timestamp('05 jan 2024', 'dd MMM yyyy') AS b, try_to_timestamp('05 JANUARY 2024 10', 'dd MMMM yyyy HH') AS c, try_to_timestamp('2024-032', 'yyyy-DDD') AS e, try_to_timestamp('10:30', 'HH:mm') AS f, try_to_timestamp('24-1-5', 'yy-M-d') AS g, try_to_timestamp('2024-01-05 1:2:3', 'yyyy-MM-dd H:m:s') AS h",
+    ),
+    case(
+        "to_timestamp_pattern_widths",
+        "SELECT try_to_timestamp('02024-01-05', 'yyyy-MM-dd') AS a, try_to_timestamp('2024-1-05', 'yyyy-MM-dd') AS b, try_to_timestamp('2024-01-05 01:02:03.5678', 'yyyy-MM-dd HH:mm:ss.SSS') AS c, try_to_timestamp('2024-01-05 01:02:03.12', 'yyyy-MM-dd HH:mm:ss.SSSSSS') AS e, try_to_timestamp('2024-01-05 ', 'yyyy-MM-dd') AS f, try_to_timestamp('2024-01-05 25:00', 'yyyy-MM-dd HH:mm') AS g, try_to_timestamp('2024-02-29 12:00 AM', 'yyyy-MM-dd hh:mm a') AS h",
+    ),
+    case(
+        "to_timestamp_pattern_offsets",
+        "SELECT try_to_timestamp('2024-01-05 10:00 +01:00', 'yyyy-MM-dd HH:mm XXX') AS a, try_to_timestamp('2024-01-05 10:00 Z', 'yyyy-MM-dd HH:mm X') AS b, try_to_timestamp('2024-01-05 10:00 -0130', 'yyyy-MM-dd HH:mm Z') AS c, try_to_timestamp('2024-01-05 10:00 Europe/Berlin', 'yyyy-MM-dd HH:mm VV') AS e, try_to_timestamp('2024-07-05 10:00 America/New_York', 'yyyy-MM-dd HH:mm VV') AS f",
+        settings=NEW_YORK,
+    ),
+    case(
+        "to_timestamp_pattern_new_york_dst",
+        "SELECT to_timestamp('2024-03-10 02:30', 'yyyy-MM-dd HH:mm') AS a, to_timestamp('2024-11-03 01:30', 'yyyy-MM-dd HH:mm') AS b, to_timestamp_ntz('2024-03-10 02:30', 'yyyy-MM-dd HH:mm') AS c",
+        settings=NEW_YORK,
+    ),
+    case(
+        "to_date_pattern_with_offset",
+        "SELECT to_date('2024-01-05 23:00 -05:00', 'yyyy-MM-dd HH:mm XXX') AS a, to_date('2024-01-05 23:00', 'yyyy-MM-dd HH:mm') AS b, to_date('20240105', 'yyyyMMdd') AS c",
+    ),
+    case("to_timestamp_pattern_invalid_raises", "SELECT to_timestamp(ds, 'dd/MM/yyyy') AS r FROM times WHERE id = 1"),
+    case(
+        "to_timestamp_pattern_non_ansi",
+        "SELECT id, to_timestamp(ds, 'yyyy-MM-dd HH:mm:ss') AS a, to_date(ds, 'yyyyMMdd') AS b FROM times ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "to_timestamp_of_timestamps",
+        "SELECT id, to_timestamp(d) AS a, to_timestamp(ntz) AS b, to_date(ts) AS c, to_date(ntz) AS e, to_timestamp_ntz(ts) AS f FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case("to_timestamp_of_numbers", "SELECT to_timestamp(1.5) AS a, to_timestamp(100) AS b, to_timestamp(-1) AS c"),
+    case("to_timestamp_invalid_raises", "SELECT to_timestamp(ds) AS r FROM times WHERE id = 3"),
+    case(
+        "to_timestamp_quoted_pattern",
+        "SELECT id, try_to_timestamp(ds, 'yyyy-MM-dd''T''HH:mm:ss') AS a FROM times ORDER BY id",
+        note="a quoted T in the pattern ('' in Spark 4's SQL is a quote)",
+    ),
+    case(
+        "unix_timestamp_default_pattern",
+        "SELECT id, unix_timestamp(ds) AS a, to_unix_timestamp(ds, 'yyyy-MM-dd') AS b FROM times ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    case("unix_timestamp_invalid_raises", "SELECT unix_timestamp(ds) AS r FROM times WHERE id = 1"),
+    case(
+        "unix_timestamp_new_york",
+        "SELECT id, unix_timestamp(d) AS a, unix_timestamp(ntz) AS b, unix_timestamp('2024-03-10 02:30:00') AS c FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    # -- epoch -----------------------------------------------------------------------------------------------------
+    case(
+        "epoch_round_down",
+        "SELECT id, unix_seconds(ts) AS a, unix_millis(ts) AS b, unix_micros(ts) AS c, unix_date(d) AS e FROM times ORDER BY id",
+    ),
+    case(
+        "timestamp_from_epoch_columns",
+        "SELECT id, timestamp_seconds(i) AS a, timestamp_millis(l) AS b, timestamp_micros(l) AS c, date_from_unix_date(i) AS e FROM nums ORDER BY id",
+    ),
+    case(
+        "timestamp_seconds_fraction",
+        "SELECT timestamp_seconds(-1.5) AS a, timestamp_seconds(CAST(1.25 AS DOUBLE)) AS b, timestamp_seconds(0.1234567D) AS c, timestamp_seconds(-0.0000015D) AS e, timestamp_seconds(CAST('NaN' AS DOUBLE)) AS f, timestamp_seconds(CAST(1.5 AS FLOAT)) AS g",
+    ),
+    case("timestamp_seconds_decimal_rounding_raises", "SELECT timestamp_seconds(CAST(0.1234567 AS DECIMAL(8,7))) AS r"),
+    case(
+        "epoch_of_ntz_new_york",
+        "SELECT id, unix_seconds(ntz) AS a, unix_timestamp(ntz) AS b, unix_millis(ntz) AS c, unix_micros(ntz) AS e FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case("timestamp_seconds_overflow_raises", "SELECT timestamp_seconds(l) AS r FROM limits WHERE id = 1"),
+    case(
+        "timestamp_millis_overflow_non_ansi",
+        "SELECT id, timestamp_millis(l) AS r FROM limits ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    # -- zones -----------------------------------------------------------------------------------------------------
+    case(
+        "from_utc_timestamp_zones",
+        "SELECT id, from_utc_timestamp(ts, 'America/New_York') AS a, from_utc_timestamp(ts, 'GMT+8') AS b, to_utc_timestamp(ts, 'Asia/Kolkata') AS c, to_utc_timestamp(ts, '-08:00') AS e FROM times ORDER BY id",
+    ),
+    case(
+        "from_utc_timestamp_session_new_york",
+        "SELECT id, from_utc_timestamp(ts, 'Europe/Berlin') AS a, to_utc_timestamp(ts, 'Europe/Berlin') AS b FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "from_utc_timestamp_of_string_and_date",
+        "SELECT from_utc_timestamp('2024-06-01 12:00:00', 'Europe/Berlin') AS a, from_utc_timestamp(DATE'2024-06-01', 'Asia/Tokyo') AS b, to_utc_timestamp(TIMESTAMP_NTZ'2024-06-01 12:00:00', 'Asia/Tokyo') AS c",
+    ),
+    case(
+        "from_utc_timestamp_zone_column",
+        "SELECT z, from_utc_timestamp(TIMESTAMP'2024-06-01 12:00:00', z) AS a, to_utc_timestamp(TIMESTAMP'2024-06-01 12:00:00', z) AS b FROM VALUES ('Europe/Berlin'), ('+05:30'), ('UTC'), ('PST'), ('GMT-3'), (NULL) AS v(z) ORDER BY z",
+    ),
+    case(
+        "convert_timezone_two_arguments",
+        "SELECT id, convert_timezone('Asia/Tokyo', ntz) AS a, convert_timezone('America/New_York', 'UTC', ntz) AS b FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case("current_timezone_new_york", "SELECT current_timezone() AS r", settings=NEW_YORK),
+    case(
+        "current_date_consistent",
+        "SELECT current_date() = to_date(current_timestamp()) AS a, current_timestamp() >= TIMESTAMP'2024-01-01 00:00:00' AS b, now() = current_timestamp() AS c, curdate() = current_date() AS e",
+        settings=NEW_YORK,
+    ),
+    # -- constructors ----------------------------------------------------------------------------------------------
+    case(
+        "make_timestamp_edges",
+        "SELECT make_timestamp(2024, 1, 5, 10, 59, 60) AS a, try_make_timestamp(2024, 1, 5, 10, 59, 60.5) AS b, make_timestamp(2024, 1, 5, 10, 0, 0.123456) AS c, try_make_timestamp(2024, 1, 5, 24, 0, 0) AS e, make_timestamp(2024, 1, 5, 10, 0, 0, 'Asia/Tokyo') AS f",
+    ),
+    case(
+        "make_timestamp_new_york_dst",
+        "SELECT make_timestamp(2024, 3, 10, 2, 30, 0) AS a, make_timestamp(2024, 11, 3, 1, 30, 0) AS b, make_timestamp_ntz(2024, 3, 10, 2, 30, 0) AS c, make_timestamp_ltz(2024, 3, 10, 2, 30, 0) AS e",
+        settings=NEW_YORK,
+    ),
+    case(
+        "make_timestamp_invalid_non_ansi",
+        "SELECT make_timestamp(2023, 2, 29, 0, 0, 0) AS a, make_date(2024, 13, 1) AS b, make_timestamp_ntz(2024, 1, 1, 0, 61, 0) AS c, try_make_timestamp_ntz(2024, 1, 1, 0, 0, 0) AS e",
+        settings=ANSI_OFF,
+    ),
+    case("make_timestamp_invalid_raises", "SELECT make_timestamp(2024, 1, 1, 0, 0, 61) AS r"),
+    case(
+        "make_date_columns",
+        "SELECT t.id, make_date(year(t.d), month(t.d), 1) AS a, make_date(2024, 2, n.i) AS b FROM times t JOIN nums n ON t.id = n.id WHERE n.i > 0 ORDER BY t.id",
+    ),
+    # -- arithmetic ------------------------------------------------------------------------------------------------
+    case(
+        "date_add_of_timestamps_and_strings",
+        "SELECT id, date_add(ts, 1) AS a, date_sub(ds, 1) AS b, dateadd(ntz, 2) AS c FROM times WHERE id IN (1, 2, 5, 6, 7) ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "add_months_of_timestamps",
+        "SELECT id, add_months(ts, 1) AS a, add_months('2024-01-31', 1) AS b, add_months(d, -12) AS c FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "date_plus_intervals",
+        "SELECT id, d + INTERVAL 1 WEEK AS a, d - INTERVAL -3 MONTHS AS b, d + INTERVAL 2 YEARS AS c, d + INTERVAL '1 2:03:04.5' DAY TO SECOND AS e, d + INTERVAL 36 HOURS AS f FROM times ORDER BY id",
+    ),
+    case(
+        "timestamp_plus_intervals_new_york",
+        "SELECT id, ts + INTERVAL 25 HOURS AS a, ts - INTERVAL 1 DAY AS b, ts + INTERVAL 1 MONTH AS c, ts + INTERVAL '1 00:30' DAY TO MINUTE AS e, ts + INTERVAL '0 23:59:59.999999' DAY TO SECOND AS f FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "ntz_plus_intervals",
+        "SELECT id, ntz + INTERVAL '1-2' YEAR TO MONTH AS a, ntz - INTERVAL '10:30' HOUR TO MINUTE AS b, ntz + INTERVAL 1 DAY AS c FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case("interval_plus_date", "SELECT id, INTERVAL 1 DAY + d AS a, 1 + d AS b, d - 1 AS c FROM times ORDER BY id"),
+    case(
+        "timestampadd_units_new_york",
+        "SELECT id, timestampadd(DAY, 1, ts) AS a, timestampadd(WEEK, -1, ts) AS b, timestampadd(QUARTER, 1, ts) AS c, timestampadd(YEAR, 1, d) AS e, timestampadd(MINUTE, 90, ts) AS f, timestampadd(MILLISECOND, 1, ts) AS g, timestampadd(MICROSECOND, -1, ts) AS h FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "timestampadd_ntz",
+        "SELECT id, timestampadd(HOUR, 1, ntz) AS a, dateadd(MONTH, 1, ntz) AS b FROM times ORDER BY id",
+    ),
+    case(
+        "timestampdiff_units",
+        "SELECT id, timestampdiff(MONTH, TIMESTAMP'2024-01-31 12:00:00', ts) AS a, timestampdiff(QUARTER, d, DATE'2025-01-01') AS b, timestampdiff(YEAR, d, DATE'2024-02-29') AS c, timestampdiff(WEEK, d, DATE'2024-12-31') AS e, timestampdiff(MINUTE, ts, TIMESTAMP'2024-03-10 08:00:00') AS f, timestampdiff(SECOND, ts, TIMESTAMP'2024-01-01 00:00:00') AS g, timestampdiff(MILLISECOND, ts, TIMESTAMP'2024-03-10 07:00:00') AS h, timestampdiff(MICROSECOND, ts, TIMESTAMP'2024-03-10 07:00:00') AS k FROM times ORDER BY id",
+    ),
+    case(
+        "timestampdiff_new_york_dst",
+        "SELECT id, timestampdiff(HOUR, TIMESTAMP'2024-03-09 12:00:00', ts) AS a, timestampdiff(DAY, TIMESTAMP'2024-03-09 12:00:00', ts) AS b, date_diff(HOUR, ts, TIMESTAMP'2024-11-04 00:00:00') AS c FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "datediff_mixed",
+        "SELECT id, datediff(ts, d) AS a, datediff('2024-03-01', d) AS b, date_diff(ntz, DATE'2024-01-01') AS c FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "months_between_rules",
+        "SELECT months_between(DATE'2024-03-31', DATE'2024-02-29') AS a, months_between(DATE'2024-03-30', DATE'2024-02-29') AS b, months_between(TIMESTAMP'2024-03-15 12:00:00', TIMESTAMP'2024-02-15 00:00:00') AS c, months_between(TIMESTAMP'2024-03-16 06:00:00', TIMESTAMP'2024-02-15 18:30:00', false) AS e, months_between('2024-01-01', '2023-01-31') AS f, months_between(DATE'2023-01-01', DATE'2024-12-31') AS g",
+    ),
+    case(
+        "months_between_new_york",
+        "SELECT id, months_between(ts, TIMESTAMP'2024-02-10 12:00:00') AS a, months_between(d, ts) AS b FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "next_day_names",
+        "SELECT id, next_day(d, 'tu') AS a, next_day(d, 'FRIDAY') AS b, next_day(ts, 'sat') AS c FROM times ORDER BY id",
+    ),
+    case("next_day_invalid_raises", "SELECT next_day(DATE'2024-01-01', 'xx') AS r"),
+    case(
+        "next_day_invalid_non_ansi",
+        "SELECT next_day(DATE'2024-01-01', 'xx') AS a, next_day(DATE'2024-01-01', NULL) AS b",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "last_day_of_timestamps",
+        "SELECT id, last_day(ts) AS a, last_day(ds) AS b FROM times WHERE id IN (1, 2, 5, 6, 7) ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    # -- truncation ------------------------------------------------------------------------------------------------
+    case(
+        "trunc_units",
+        "SELECT id, trunc(d, 'YYYY') AS a, trunc(d, 'YY') AS b, trunc(d, 'MON') AS c, trunc(d, 'MONTH') AS e, trunc(d, 'QUARTER') AS f, trunc(ts, 'WEEK') AS g, trunc(d, 'DD') AS h FROM times ORDER BY id",
+    ),
+    case(
+        "date_trunc_units",
+        "SELECT id, date_trunc('YEAR', ts) AS a, date_trunc('QUARTER', ts) AS b, date_trunc('MM', ts) AS c, date_trunc('DD', ts) AS e, date_trunc('MINUTE', ts) AS f, date_trunc('SECOND', ts) AS g, date_trunc('MILLISECOND', ts) AS h, date_trunc('MICROSECOND', ts) AS k, date_trunc('DECADE', ts) AS m FROM times ORDER BY id",
+    ),
+    case(
+        "date_trunc_new_york_units",
+        "SELECT id, date_trunc('HOUR', ts) AS a, date_trunc('WEEK', ts) AS b, date_trunc('MONTH', ts) AS c, date_trunc('YEAR', ts) AS e FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "date_trunc_kolkata",
+        "SELECT id, date_trunc('DAY', ts) AS a, date_trunc('HOUR', ts) AS b, date_trunc('MINUTE', ts) AS c FROM times ORDER BY id",
+        settings=KOLKATA,
+    ),
+    case(
+        "date_trunc_of_date_and_string",
+        "SELECT date_trunc('MONTH', DATE'2024-02-29') AS a, date_trunc('HOUR', '2024-02-29 10:30:00') AS b",
+    ),
+    # -- comparisons -----------------------------------------------------------------------------------------------
+    case(
+        "compare_timestamps_with_text_new_york",
+        "SELECT id, ts >= '2024-03-10 03:00:00' AS a, d = '2024-02-29' AS b, ntz < '2024-03-10' AS c, ts < d AS e FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "filter_by_timestamp_literal",
+        "SELECT id FROM times WHERE ts >= TIMESTAMP'2024-03-10 03:00:00' AND d <> DATE'2024-12-31' ORDER BY id",
+        settings=NEW_YORK,
+    ),
 ]

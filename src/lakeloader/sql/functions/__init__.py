@@ -6,6 +6,8 @@ from lakeloader.sql.functions import (
     casts,
     collections,
     conditions,
+    datetime,
+    datetime_arithmetic,
     generators,
     hashing,
     json,
@@ -13,6 +15,8 @@ from lakeloader.sql.functions import (
     math,
     operators,
     rounding,
+    strings,
+    strings_regex,
     windows,
 )
 
@@ -22,6 +26,8 @@ __all__ = [
     "casts",
     "collections",
     "conditions",
+    "datetime",
+    "datetime_arithmetic",
     "generators",
     "hashing",
     "json",
@@ -29,5 +35,7 @@ __all__ = [
     "math",
     "operators",
     "rounding",
+    "strings",
+    "strings_regex",
     "windows",
 ]

@@ -316,6 +316,14 @@ def _to_boolean(value: exp.Expr, to: exp.DataType, context: Context, quiet: bool
     raise _Refused("")
 
 
+def _overflowing(value: exp.Expr, narrowed: exp.Expr, to: exp.DataType, safe: bool) -> exp.Expr:
+    """`narrowed` (a TRY_CAST of `value`), where NULL from a value is CAST_OVERFLOW (TRY_CAST: NULL)."""
+    if safe:
+        return typed(narrowed, to)
+    source = value.type.sql(dialect="spark").upper() if value.type is not None else "the value"
+    return _checked(value, narrowed, to, False, lambda: _raise("CAST_OVERFLOW", value, source, to, quote=False))
+
+
 def _to_integral(value: exp.Expr, to: exp.DataType, context: Context, *, safe: bool) -> exp.Expr:
     src = _kind(value.type)
     quiet = safe or not context.ansi
@@ -326,17 +334,16 @@ def _to_integral(value: exp.Expr, to: exp.DataType, context: Context, *, safe: b
             return cast(value, to)
         if not context.ansi and not safe:  # Java's narrowing: the low bits
             return wrapped(value, to)
-        return cast(value, to, safe=safe)
+        return _overflowing(value, cast(value, to, safe=True), to, safe)
     if src in (T.FLOAT, T.DOUBLE):
-        truncated = call("trunc", value)
-        if safe or context.ansi:  # NaN, ±Infinity and out of range: DuckDB's out-of-range error (CAST_OVERFLOW)
-            return cast(truncated, to, safe=safe)
+        if safe or context.ansi:  # NaN, ±Infinity and out of range: CAST_OVERFLOW
+            return _overflowing(value, cast(call("trunc", value), to, safe=True), to, safe)
         return _saturated(value, to)
     if src == T.DECIMAL:
         truncated = call("trunc", value)
         if not context.ansi and not safe:
             return wrapped(truncated, to)
-        return cast(truncated, to, safe=safe)
+        return _overflowing(value, cast(truncated, to, safe=True), to, safe)
     if src == T.VARCHAR:
         if context.ansi or safe:
             result = cast(call("spark_cast_int_text", value), to, safe=True)
@@ -344,7 +351,9 @@ def _to_integral(value: exp.Expr, to: exp.DataType, context: Context, *, safe: b
         return cast(call("spark_cast_lenient_int_text", value), to, safe=True)  # out of range: NULL, not wrapped
     if src == T.TIMESTAMPTZ:
         seconds = call("spark_cast_floor_div", call("epoch_us", value), exp.Literal.number(1000000))
-        return cast(seconds, to, safe=quiet)
+        if quiet:
+            return cast(seconds, to, safe=True)
+        return _overflowing(value, cast(seconds, to, safe=True), to, safe)
     raise _Refused("Spark casts no " + ("date" if src == T.DATE else "such value") + " to a number")
 
 
@@ -481,18 +490,35 @@ def _nested(value: exp.Expr, to: exp.DataType, context: Context, *, safe: bool) 
 
 rule(
     "cast",
-    "bigint",
     "int",
-    "smallint",
-    "tinyint",
     "double",
     "float",
-    "decimal",
     "string",
     "date",
     "timestamp",
     "boolean",
-    "binary",
+    "timestamp_ltz",
+    "timestamp_ntz",
     nodes=(exp.Cast,),
 )(_spark_cast)
 rule("try_cast", nodes=(exp.TryCast,))(_spark_cast)
+
+_NAMED = {
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "tinyint": "tinyint",
+    "binary": "binary",
+    "decimal": "decimal(10,0)",
+}
+
+
+@rule(*_NAMED, returns=lambda node: types.of(_NAMED[node.name.lower()]) if isinstance(node, exp.Anonymous) else None)
+def _named_cast(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """`bigint(x)`, `decimal(x)`, ...: `cast(x AS type)` (decimal is decimal(10,0))."""
+    name = node.name.lower()
+    if len(node.expressions) != 1:
+        from lakeloader.sql.translate import TranslateError
+
+        raise TranslateError(f"function {name}: takes one argument; rewrite that part of the query")
+    made = exp.Cast(this=node.expressions[0], to=types.of(_NAMED[name]))
+    return _spark_cast(made, context)

@@ -348,6 +348,19 @@ def _array(node: exp.Array, context: Context) -> exp.Expr:
     """`array(...)`: the elements widened to one type, as Spark does (`array(1, 2.5)` is array<decimal(11,1)>)."""
     if not node.expressions:
         return _empty(exp.Array(expressions=[]), T.ARRAY)
+    found = [e.type for e in node.expressions if types.kind(e.type) != T.NULL and not isinstance(e, exp.Null)]
+    function = "map" if isinstance(node.parent, exp.VarMap) else "array"
+    if found and all(fully_known(t) for t in found):
+        texts = [t for t in found if types.is_string(t)]
+        if texts and len(texts) < len(found):
+            raise_spark(
+                f"function {function}: strings beside other types are cast as Spark's mode decides (to the other "
+                "type in ANSI mode, the others to strings without it); not supported yet: cast them to one type"
+            )
+        if common_type(found) is None:
+            raise_spark(
+                f"function {function}: its values have no common type (Spark: DATATYPE_MISMATCH.DATA_DIFF_TYPES)"
+            )
     return as_type(node, node.type)
 
 

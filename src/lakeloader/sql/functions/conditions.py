@@ -69,6 +69,11 @@ def _typeof(node: exp.Typeof, context: Context) -> exp.Expr:
         raise TranslateError("function typeof: the argument's type is not known here; name a column of a table")
     assert argument.type is not None
     name = "void" if types.kind(argument.type) == T.NULL else spark_type_name(argument.type)
+    if any(isinstance(n, exp.AggFunc) for n in argument.walk()):  # typeof(sum(v)) keeps the query an aggregate
+        return typed(
+            when(exp.Is(this=argument, expression=exp.Null()), exp.Literal.string(name), exp.Literal.string(name)),
+            types.of("string"),
+        )
     return typed(exp.Literal.string(name), types.of("string"))
 
 

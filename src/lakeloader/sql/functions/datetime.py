@@ -395,6 +395,14 @@ rule("to_timestamp_ntz", returns=_returns(NTZ))(
 
 
 # -- epoch -------------------------------------------------------------------------------------------------------
+def _epoch_instant(value: exp.Expr, context: Context, what: str) -> exp.Expr:
+    """The instant epoch functions count to: a TIMESTAMP_NTZ's wall-clock time read as UTC (Spark's own rule for
+    unix_seconds/unix_timestamp of a timestamp_ntz), anything else as a TIMESTAMP."""
+    if zones.is_ntz(value.type):
+        return typed(call("timezone", exp.Literal.string("UTC"), value), TIMESTAMP)
+    return timestamp_of(value, context, what)
+
+
 def epoch_seconds(instant: exp.Expr) -> exp.Expr:
     """Whole seconds since the epoch, rounded down (Spark's floorDiv)."""
     return typed(
@@ -422,23 +430,23 @@ def _unix_timestamp(node: exp.StrToUnix, context: Context) -> exp.Expr:
             safe_name="try_to_timestamp",
         )
         return epoch_seconds(instant)
-    return epoch_seconds(timestamp_of(value, context, "unix_timestamp"))
+    return epoch_seconds(_epoch_instant(value, context, "unix_timestamp"))
 
 
 @rule("unix_seconds", nodes=(exp.UnixSeconds,), returns=_returns(BIGINT))
 def _unix_seconds(node: exp.Expr, context: Context) -> exp.Expr:
-    return epoch_seconds(timestamp_of(node.this, context, "unix_seconds"))
+    return epoch_seconds(_epoch_instant(node.this, context, "unix_seconds"))
 
 
 @rule("unix_millis", nodes=(exp.UnixMillis,), returns=_returns(BIGINT))
 def _unix_millis(node: exp.Expr, context: Context) -> exp.Expr:
-    micros = call("epoch_us", timestamp_of(node.this, context, "unix_millis"))
+    micros = call("epoch_us", _epoch_instant(node.this, context, "unix_millis"))
     return typed(cast(call("spark_cast_floor_div", micros, exp.Literal.number(1000)), BIGINT), BIGINT)
 
 
 @rule("unix_micros", nodes=(exp.UnixMicros,), returns=_returns(BIGINT))
 def _unix_micros(node: exp.Expr, context: Context) -> exp.Expr:
-    return typed(cast(call("epoch_us", timestamp_of(node.this, context, "unix_micros")), BIGINT), BIGINT)
+    return typed(cast(call("epoch_us", _epoch_instant(node.this, context, "unix_micros")), BIGINT), BIGINT)
 
 
 @rule("unix_date", nodes=(exp.UnixDate,), returns=_returns(INT))
@@ -455,32 +463,50 @@ def _date_from_unix_date(node: exp.Expr, context: Context) -> exp.Expr:
     return typed(exp.Add(this=cast(exp.Literal.string("1970-01-01"), DATE), expression=days), DATE)
 
 
+macro(  # a count of microseconds DuckDB can hold as a timestamp (Spark's own limit is the long's)
+    "spark_dt_from_micros",
+    """(micros, what) AS CASE WHEN micros BETWEEN -210866760000000000 AND 9214646400000000000
+    THEN make_timestamptz(CAST(micros AS BIGINT))
+    ELSE error('[DATETIME_OVERFLOW] Datetime operation overflow: create a TIMESTAMP from ' || micros
+        || ' microseconds since the epoch (' || what || ').') END""",
+)
+
+
 def _from_epoch(unit: int, what: str) -> Callable[[exp.Anonymous, Context], exp.Expr]:
-    """timestamp_seconds/millis/micros: an integral count (overflow: ARITHMETIC_OVERFLOW in ANSI mode); seconds
-    may have a fraction (truncated to the microsecond)."""
+    """timestamp_seconds/millis/micros: an integral count (out of range: DATETIME_OVERFLOW, with ANSI on or off);
+    seconds may be a decimal with at most six fraction digits (more: Java's "Rounding necessary") or a double
+    (truncated to the microsecond; NaN and infinities are NULL)."""
 
     def rewrite(node: exp.Anonymous, context: Context) -> exp.Expr:
         found = args_of(node)
         if len(found) != 1:
             raise spark_error(f"function {what}: takes one argument")
         value = found[0]
+        name = exp.Literal.string(what)
         if types.is_integral(value.type):
-            micros = exp.Mul(
+            wide = exp.Mul(
                 this=exp.Cast(this=value, to=exp.DataType.build("HUGEINT")), expression=exp.Literal.number(unit)
             )
-            wide = exp.TryCast(this=micros, to=exp.DataType.build("BIGINT"))
-            if context.ansi:
-                overflow = error("ARITHMETIC_OVERFLOW", f"long overflow in {what}.")
-                checked: exp.Expr = exp.Coalesce(
-                    this=wide,
-                    expressions=[when(exp.Is(this=value.copy(), expression=exp.Null()), exp.Null(), overflow)],
-                )
-            else:
-                checked = wide
-            return typed(call("make_timestamptz", checked), TIMESTAMP)
-        if unit == 1000000 and (types.is_numeric(value.type)):
-            return typed(spark_cast(value, TIMESTAMP, context), TIMESTAMP)
-        raise spark_error(f"function {what}: expects an integral count, got {_shown(value)}")
+            return typed(call("spark_dt_from_micros", wide, name), TIMESTAMP)
+        if unit == 1000000 and types.kind(value.type) == T.DECIMAL:
+            _, scale = types.precision_scale(value.type or types.of("decimal(38,6)"))
+            wide = exp.Mul(this=cast(value, f"decimal(38,{scale})"), expression=exp.Literal.number(1000000))
+            exact = exp.EQ(this=wide.copy(), expression=call("trunc", wide.copy()))
+            rounding = call(
+                "error",
+                exp.Literal.string(
+                    f"[UNCLASSIFIED:ArithmeticException] Rounding necessary: {what} takes at most six fraction digits"
+                ),
+            )
+            micros = exp.Cast(this=when(exact, wide, rounding), to=exp.DataType.build("HUGEINT"))
+            return typed(call("spark_dt_from_micros", micros, name), TIMESTAMP)
+        if unit == 1000000 and types.kind(value.type) in (T.DOUBLE, T.FLOAT):
+            number = cast(value, "double")
+            special = exp.Or(this=call("isnan", number), expression=call("isinf", number.copy()))
+            scaled = call("trunc", exp.Mul(this=number.copy(), expression=exp.Literal.number(1000000)))
+            counted = call("spark_dt_from_micros", exp.TryCast(this=scaled, to=exp.DataType.build("HUGEINT")), name)
+            return typed(when(special, cast(exp.Null(), TIMESTAMP), counted), TIMESTAMP)
+        raise spark_error(f"function {what}: expects a count (a number), got {_shown(value)}")
 
     return rewrite
 

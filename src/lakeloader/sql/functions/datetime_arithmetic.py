@@ -428,12 +428,39 @@ def _datediff_type(node: exp.Expr) -> exp.DataType:
 _DIFF_UNITS = ("MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
 
 
+# Java's LocalDateTime.until for date units: the end date moved a day back (forward) when its time of day is
+# before (after) the start's, then whole months from packed (month * 32 + day) numbers, or whole days.
+macro(
+    "spark_dt_until_date",
+    """(a, b) AS CASE
+    WHEN CAST(b AS DATE) > CAST(a AS DATE) AND CAST(b AS TIME) < CAST(a AS TIME) THEN CAST(b AS DATE) - 1
+    WHEN CAST(b AS DATE) < CAST(a AS DATE) AND CAST(b AS TIME) > CAST(a AS TIME) THEN CAST(b AS DATE) + 1
+    ELSE CAST(b AS DATE) END""",
+)
+macro("spark_dt_packed", "(d) AS (CAST(year(d) AS BIGINT) * 12 + month(d) - 1) * 32 + day(d)")
+macro(
+    "spark_dt_months_until",
+    "(a, b) AS (spark_dt_packed(spark_dt_until_date(a, b)) - spark_dt_packed(CAST(a AS DATE))) // 32",
+)
+macro(
+    "spark_dt_days_until",
+    "(a, b) AS date_diff('day', CAST(a AS DATE), spark_dt_until_date(a, b))",
+)
+_DATE_UNITS = {"YEAR": ("months", 12), "QUARTER": ("months", 3), "MONTH": ("months", 1), "WEEK": ("days", 7),
+               "DAY": ("days", 1)}  # fmt: skip
+
+
 def timestampdiff(unit: str, start: exp.Expr, end: exp.Expr, context: Context, what: str) -> exp.Expr:
     """Whole units from `start` to `end`, counted on their wall-clock times in the session zone (Java's
-    ChronoUnit.between over LocalDateTime: truncated toward zero)."""
+    ChronoUnit.between over LocalDateTime: truncated toward zero; Jan 31 to Feb 29 is no whole month)."""
     if unit not in _DIFF_UNITS:
         raise spark_error(f"function {what}: '{unit}' is not a unit (YEAR, QUARTER, MONTH, WEEK, DAY, ... MICROSECOND)")
     low, high = local_of(start, context, what), local_of(end, context, what)
+    if unit in _DATE_UNITS:
+        kind, per = _DATE_UNITS[unit]
+        counted = call("spark_dt_months_until" if kind == "months" else "spark_dt_days_until", low, high)
+        whole: exp.Expr = exp.IntDiv(this=counted, expression=exp.Literal.number(per)) if per > 1 else counted
+        return typed(cast(whole, BIGINT), BIGINT)
     return typed(cast(call("date_sub", exp.Literal.string(unit.lower()), low, high), BIGINT), BIGINT)
 
 

@@ -119,7 +119,8 @@ def _text(value: exp.Expr) -> exp.Expr:
 
 
 def _padded(value: exp.Expr, width: int) -> exp.Expr:
-    return call("lpad", _text(value), exp.Literal.number(width), exp.Literal.string("0"))
+    """An integer with at least `width` digits (zeros in front; never cut, as Java pads)."""
+    return call("printf", exp.Literal.string(f"%0{width}d"), exp.Cast(this=value, to=exp.DataType.build("BIGINT")))
 
 
 def _part(name: str, local: exp.Expr) -> exp.Expr:

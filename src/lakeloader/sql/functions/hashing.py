@@ -128,14 +128,9 @@ def items(value: exp.Expr, t: exp.DataType | None, what: str) -> exp.Expr:
         inner = items(exp.column("spark_e"), element, what)
         each = exp.Lambda(this=inner, expressions=[exp.to_identifier("spark_e")])
         return call("flatten", call("coalesce", call("list_transform", value, each), exp.Array(expressions=[])))
-    if k == T.MAP and t is not None and len(t.expressions) == 2:
-        key, val = t.expressions
-        entry = exp.column("spark_m")
-        pair = call("list_concat", items(exp.Dot.build([entry, exp.to_identifier("key")]), key, what),
-                    items(exp.Dot.build([entry.copy(), exp.to_identifier("value")]), val, what))  # fmt: skip
-        each = exp.Lambda(this=pair, expressions=[exp.to_identifier("spark_m")])
-        listed = call("list_transform", call("map_entries", value), each)
-        return call("flatten", call("coalesce", listed, exp.Array(expressions=[])))
+    if k == T.MAP:
+        return refused(what, "a map cannot be hashed (Spark: DATATYPE_MISMATCH.HASH_MAP_TYPE, the same map may hash "
+                       "differently); hash map_entries(m) sorted, or its keys and values")  # fmt: skip
     if k == T.STRUCT and t is not None:
         parts = [items(call("struct_extract", value.copy(), exp.Literal.string(f.name)), f.args.get("kind"), what)
                  for f in t.expressions]  # fmt: skip
@@ -538,7 +533,8 @@ def _conv_body(text: exp.Expr, from_base: exp.Expr, to_base: exp.Expr, context: 
 CONV = macro(
     "spark_conv",
     """(s, from_base, to_base, ansi, overflow) AS CASE
-    WHEN from_base NOT BETWEEN 2 AND 36 OR abs(to_base) NOT BETWEEN 2 AND 36 OR trim(s, ' ') = '' THEN NULL
+    WHEN s IS NULL OR from_base NOT BETWEEN 2 AND 36 OR abs(to_base) NOT BETWEEN 2 AND 36 OR trim(s, ' ') = ''
+        THEN NULL
     ELSE spark_conv_(starts_with(trim(s, ' '), '-'),
         spark_conv_value(spark_conv_prefix(spark_conv_digits(CASE WHEN starts_with(trim(s, ' '), '-')
             THEN substr(trim(s, ' '), 2) ELSE trim(s, ' ') END, from_base), from_base), from_base),

@@ -1,9 +1,9 @@
-"""Math with Spark's answers: sign, abs and negative (ANSI overflow), pmod, Java's special cases of pow and the
-logarithms, width_bucket, factorial, rand without a seed, the try_ arithmetic (NULL, never an error). Rounding is
-in rounding.py, bases (conv, bin, hex, unhex) with the hashes and bit functions in hashing.py.
+"""Math with Spark's answers: sign, abs and negative (ANSI overflow), pmod, sqrt, degrees, radians, width_bucket,
+factorial, rand without a seed, the try_ arithmetic (NULL, never an error). Rounding is in rounding.py, bases
+(conv, bin, hex, unhex) with the hashes and bit functions in hashing.py.
 
-Transcendental functions run on DuckDB's C library; Spark's Java (StrictMath/fdlibm, or the JVM's intrinsics)
-can differ from it in the last binary digit for some inputs: see each rule's note.
+Transcendental functions (exp, ln, pow, the trigonometry) are refused: Spark's Java (StrictMath/fdlibm, or the
+JVM's intrinsics) and DuckDB's C library differ in the last binary digit for ordinary inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from lakeloader.sql.runtime import macro
 
 T = exp.DType
 DOUBLE = "double"
-_ULP = "C library value: may differ from Spark's Java in the last binary digit for some inputs"
 LIMITS = {
     T.TINYINT: (-(2**7), 2**7 - 1),
     T.SMALLINT: (-(2**15), 2**15 - 1),
@@ -148,29 +147,39 @@ def _pmod(node: exp.Anonymous, context: Context) -> exp.Expr:
     result = _pmod_type(node)
     if result is None:
         return refused("pmod", "it takes numbers")
-    a, n = as_type(left, result, context), as_type(right, result, context)
-    r = _remainder(a, n, result)
-    if result.this in LIMITS:
-        again = wrapped(
-            exp.Add(
-                this=exp.Cast(this=r.copy(), to=types.duckdb("HUGEINT")),
-                expression=exp.Cast(this=n.copy(), to=types.duckdb("HUGEINT")),
-            ),
-            result,
-        )
+    if result.this == T.DECIMAL:  # each side at its own scale, 38 digits wide: exact, then Spark's type
+        a, n = (_wide(as_type(v, result, context) if types.is_string(v.type) else v) for v in (left, right))
+        r: exp.Expr = exp.Paren(this=exp.Mod(this=a, expression=n))
+        again: exp.Expr = exp.Mod(this=exp.Paren(this=exp.Add(this=r.copy(), expression=n.copy())), expression=n.copy())
+        positive = cast(when(exp.LT(this=r, expression=exp.Literal.number(0)), again, r.copy()), result)
     else:
-        again = cast(exp.Add(this=r.copy(), expression=n.copy()), result)
-    positive = when(exp.LT(this=r, expression=exp.Literal.number(0)), _remainder(again, n.copy(), result), r.copy())
+        a, n = as_type(left, result, context), as_type(right, result, context)
+        r = _remainder(a, n, result)
+        if result.this in LIMITS:
+            again = wrapped(
+                exp.Add(
+                    this=exp.Cast(this=r.copy(), to=types.duckdb("HUGEINT")),
+                    expression=exp.Cast(this=n.copy(), to=types.duckdb("HUGEINT")),
+                ),
+                result,
+            )
+        else:
+            again = cast(exp.Add(this=r.copy(), expression=n.copy()), result)
+        positive = when(exp.LT(this=r, expression=exp.Literal.number(0)), _remainder(again, n.copy(), result), r.copy())
     zero = _remainder_by_zero() if context.ansi else cast(exp.Null(), result)
     return typed(when(exp.EQ(this=n.copy(), expression=exp.Literal.number(0)), zero, positive), result)
+
+
+def _wide(value: exp.Expr) -> exp.Expr:
+    """A decimal (or integer) as DECIMAL(38, its scale): DuckDB's remainder is then exact."""
+    _, scale = types.precision_scale(value.type or types.of("bigint"))
+    return exp.Cast(this=value, to=types.duckdb(f"DECIMAL(38, {scale})"))
 
 
 def _remainder(a: exp.Expr, n: exp.Expr, t: exp.DataType) -> exp.Expr:
     """Java's `a % n` for n != 0 (DuckDB's remainder has the dividend's sign too; MIN % -1 is 0)."""
     if t.this == T.DECIMAL:
-        _, s = types.precision_scale(t)
-        wide = types.duckdb(f"DECIMAL(38, {s})")
-        return cast(exp.Mod(this=exp.Cast(this=a, to=wide), expression=exp.Cast(this=n, to=wide.copy())), t)
+        return cast(exp.Mod(this=_wide(a), expression=_wide(n)), t)
     guarded = when(exp.EQ(this=n.copy(), expression=exp.Literal.number(0)), cast(exp.Literal.number(1), t), n)
     return cast(exp.Mod(this=cast(a, t), expression=exp.Paren(this=guarded)), t)
 
@@ -184,53 +193,9 @@ def _remainder_by_zero() -> exp.Expr:
 
 
 # -- powers, roots, logarithms, trigonometry --------------------------------------------------------------------
-# DuckDB's cbrt is a power (cbrt(-27) is -3.0000000000000004): one Newton step brings it to the nearest double,
-# mostly, as Java's fdlibm cbrt (error under 0.67 ulp).
-CBRT = macro(
-    "spark_cbrt",
-    "(x) AS CASE WHEN x = 0 OR NOT isfinite(x) THEN x "
-    "ELSE cbrt(x) - (cbrt(x) * cbrt(x) * cbrt(x) - x) / (3 * cbrt(x) * cbrt(x)) END",
-)
-
-
-def _unary(name: str, duckdb_name: str, note: str = _ULP, node_class: type[exp.Expr] | None = None) -> None:
-    def rewrite(node: exp.Expr, context: Context) -> exp.Expr:
-        value = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
-        return typed(call(duckdb_name, as_double(value, context)), types.of(DOUBLE))
-
-    rule(name, nodes=(node_class,) if node_class else (), returns=double_type, note=note)(rewrite)
-
-
-_unary("sqrt", "sqrt", "exact (IEEE square root)", exp.Sqrt)
-_unary("cbrt", CBRT, node_class=exp.Cbrt)
-_unary("exp", "exp", node_class=exp.Exp)
-_unary("sin", "sin", node_class=exp.Sin)
-_unary("cos", "cos", node_class=exp.Cos)
-_unary("tan", "tan", node_class=exp.Tan)
-_unary("asin", "asin", node_class=exp.Asin)
-_unary("acos", "acos", node_class=exp.Acos)
-_unary("atan", "atan", node_class=exp.Atan)
-_unary("sinh", "sinh", node_class=exp.Sinh)
-_unary("cosh", "cosh", node_class=exp.Cosh)
-_unary("tanh", "tanh", node_class=exp.Tanh)
-_unary("asinh", "asinh", node_class=exp.Asinh)
-_unary("acosh", "acosh", node_class=exp.Acosh)
-_unary("atanh", "atanh", node_class=exp.Atanh)
-
-
-def _reciprocal(name: str, of: str, node_class: type[exp.Expr]) -> None:
-    """cot, sec, csc as Spark computes them: 1 / tan(x), 1 / cos(x), 1 / sin(x) (a zero gives ±Infinity)."""
-
-    def rewrite(node: exp.Expr, context: Context) -> exp.Expr:
-        one = cast(exp.Literal.number(1), DOUBLE)
-        return typed(exp.Div(this=one, expression=call(of, as_double(node.this, context))), types.of(DOUBLE))
-
-    rule(name, nodes=(node_class,), returns=double_type, note=_ULP)(rewrite)
-
-
-_reciprocal("cot", "tan", exp.Cot)
-_reciprocal("sec", "cos", exp.Sec)
-_reciprocal("csc", "sin", exp.Csc)
+@rule("sqrt", nodes=(exp.Sqrt,), returns=double_type, note="IEEE's correctly rounded square root, as Java's")
+def _sqrt(node: exp.Sqrt, context: Context) -> exp.Expr:
+    return typed(call("sqrt", as_double(node.this, context)), types.of(DOUBLE))
 
 
 @rule("degrees", nodes=(exp.Degrees,), returns=double_type, note="x * 57.29577951308232, as Java's toDegrees")
@@ -245,82 +210,27 @@ def _radians(node: exp.Radians, context: Context) -> exp.Expr:
     return typed(exp.Mul(this=as_double(node.this, context), expression=factor), types.of(DOUBLE))
 
 
-@rule("atan2", nodes=(exp.Atan2,), returns=double_type, note=_ULP)
-def _atan2(node: exp.Atan2, context: Context) -> exp.Expr:
-    """Spark adds 0.0 to both sides first (-0.0 becomes 0.0)."""
-    y, x = (
-        exp.Add(this=as_double(v, context), expression=cast(exp.Literal.number(0), DOUBLE))
-        for v in (node.this, node.expression)
-    )
-    return typed(call("atan2", y, x), types.of(DOUBLE))
-
-
-POW = macro(
-    "spark_pow",
-    """(a, b) AS CASE
-    WHEN b = 0 THEN 1.0::DOUBLE
-    WHEN isnan(b) OR isnan(a) THEN 'NaN'::DOUBLE
-    WHEN abs(a) = 1 AND isinf(b) THEN 'NaN'::DOUBLE
-    ELSE pow(a, b) END""",
+# Spark computes these with Java's StrictMath (fdlibm) or the JVM's Math intrinsics; DuckDB's C library rounds
+# differently in the last binary digit for ordinary inputs (measured on 1,500 values: exp 8%, pow 8%, ln 4%,
+# log10 2%, cbrt 50%, atan2 14%, atan 3%, sin 0.6%; pow(2, 1.5) is 2.82842712474619 in Spark and
+# 2.8284271247461903 here), so they are refused until lakeloader reproduces fdlibm bit for bit.
+_LAST_DIGIT = (
+    "Spark computes it with Java's StrictMath/Math, whose last binary digit differs from DuckDB's C library for "
+    "ordinary inputs (pow(2, 1.5)); lakeloader does not reproduce it yet. Compute it after reading the table, or "
+    "with lakeloader sql --dialect duckdb if the last digit does not matter"
 )
+refuse("exp", "ln", "log", "log10", "log2", "pow", "power", "cbrt", "hypot", "sin", "cos", "tan", "cot", "sec", "csc",
+       "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", why=_LAST_DIGIT)  # fmt: skip
 
 
-@rule("pow", "power", nodes=(exp.Pow,), returns=double_type, note=_ULP + "; Java's special cases (pow(1, NaN) NaN)")
-def _pow(node: exp.Pow, context: Context) -> exp.Expr:
-    return typed(call(POW, as_double(node.this, context), as_double(node.expression, context)), types.of(DOUBLE))
+@rule(nodes=(exp.Log, exp.Ln))
+def _log(node: exp.Expr, context: Context) -> exp.Expr:
+    """log(b, x), log10(x), log2(x) parse as one node, ln(x) and log(x) as another: the refusal names them all."""
+    return refused("log (ln, log10, log2)", _LAST_DIGIT)
 
 
-LN = macro("spark_ln", "(x) AS CASE WHEN x <= 0 THEN NULL ELSE ln(x) END")
-
-
-@rule("ln", "log", nodes=(exp.Ln,), returns=double_type, note=_ULP + "; NULL for x <= 0")
-def _ln(node: exp.Ln, context: Context) -> exp.Expr:
-    return typed(call(LN, as_double(node.this, context)), types.of(DOUBLE))
-
-
-@rule("log10", "log2", nodes=(exp.Log,), returns=double_type, note=_ULP + "; NULL for a base or x <= 0")
-def _log(node: exp.Log, context: Context) -> exp.Expr:
-    """log(base, x) = ln(x) / ln(base) (log2 too, as Spark); log10 by DuckDB's log10; NULL when either is <= 0."""
-    base, value = node.this, node.expression
-    x = as_double(value, context)
-    if isinstance(base, exp.Literal) and base.this == "10":
-        return typed(
-            when(exp.LTE(this=x, expression=exp.Literal.number(0)), exp.Null(), call("log10", x.copy())),
-            types.of(DOUBLE),
-        )
-    b = as_double(base, context)
-    invalid = exp.Or(
-        this=exp.LTE(this=b, expression=exp.Literal.number(0)),
-        expression=exp.LTE(this=x, expression=exp.Literal.number(0)),
-    )
-    return typed(
-        when(invalid, exp.Null(), exp.Div(this=call("ln", x.copy()), expression=call("ln", b.copy()))), types.of(DOUBLE)
-    )
-
-
-@rule("hypot", returns=double_type, note=_ULP + "; scaled so that it does not overflow")
-def _hypot(node: exp.Anonymous, context: Context) -> exp.Expr:
-    a, b = (call("abs", as_double(v, context)) for v in node.expressions[:2])
-    big, small = call("greatest", a, b), call("least", a.copy(), b.copy())
-    ratio = exp.Div(this=small, expression=big)
-    scaled = exp.Mul(
-        this=big.copy(),
-        expression=call(
-            "sqrt",
-            exp.Add(this=cast(exp.Literal.number(1), DOUBLE), expression=exp.Mul(this=ratio, expression=ratio.copy())),
-        ),
-    )
-    special = exp.Case(
-        ifs=[
-            exp.If(this=call("isinf", a.copy()), true=call("abs", a.copy())),
-            exp.If(this=call("isinf", b.copy()), true=call("abs", b.copy())),
-            exp.If(
-                this=exp.EQ(this=big.copy(), expression=exp.Literal.number(0)), true=cast(exp.Literal.number(0), DOUBLE)
-            ),
-        ],
-        default=scaled,
-    )
-    return typed(special, types.of(DOUBLE))
+refuse("log1p", why="DuckDB has no log1p (and Spark's is fdlibm's); " + _LAST_DIGIT.split("; ", 1)[1])
+refuse("expm1", why="DuckDB has no expm1 (and Spark's is fdlibm's); " + _LAST_DIGIT.split("; ", 1)[1])
 
 
 same("pi", nodes=(exp.Pi,), returns=double_type)
@@ -329,18 +239,6 @@ same("pi", nodes=(exp.Pi,), returns=double_type)
 @rule("e", returns=double_type)
 def _e(node: exp.Anonymous, context: Context) -> exp.Expr:
     return cast(exp.Literal.number("2.718281828459045"), DOUBLE)
-
-
-refuse(
-    "log1p",
-    why="DuckDB has no log1p, and ln(1 + x) loses the digits near 0 that log1p keeps; write "
-    "ln(1 + x) if that precision is enough",
-)
-refuse(
-    "expm1",
-    why="DuckDB has no expm1, and exp(x) - 1 loses the digits near 0 that expm1 keeps; write "
-    "exp(x) - 1 if that precision is enough",
-)
 
 
 # -- integers and bases -----------------------------------------------------------------------------------------
