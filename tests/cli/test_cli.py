@@ -171,7 +171,9 @@ def test_sql_prints_data_and_messages_as_plain_text(tmp_path: Path) -> None:
     assert empty.returncode == 1 and empty.stderr.count("\n") == 1 and "statement is empty" in empty.stderr
     missing = cli(root, "sql", "SELECT foo(1)", check=False)
     assert missing.returncode == 1 and "function foo does not exist" in missing.stderr
-    hostile = cli(root, "sql", "SELECT * FROM read_csv('/etc/hostname')", check=False)
+    not_spark = cli(root, "sql", "SELECT * FROM read_csv('/etc/hostname')", check=False)
+    assert not_spark.returncode == 1 and "function read_csv does not exist" in not_spark.stderr
+    hostile = cli(root, "sql", "--dialect", "duckdb", "SELECT * FROM read_csv('/etc/hostname')", check=False)
     assert hostile.returncode == 1 and "--unsafe" in hostile.stderr and hostile.stderr.count("\n") == 1
-    loud = cli(root, "sql", "--unsafe", "SELECT count(*) AS n FROM read_text('/etc/hostname')")
+    loud = cli(root, "sql", "--dialect", "duckdb", "--unsafe", "SELECT count(*) AS n FROM read_text('/etc/hostname')")
     assert "warning: --unsafe" in loud.stderr

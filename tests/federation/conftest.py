@@ -112,10 +112,10 @@ class Fed:
             dialect=dialect,  # type: ignore[arg-type]
         )
 
-    def explain(self, sql: str) -> Any:
+    def explain(self, sql: str, *, dialect: str = "databricks") -> Any:
         from lakeloader.federation.query import explain
 
-        return explain(self.lakehouse, sql)
+        return explain(self.lakehouse, sql, dialect=dialect)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return cli(self.lakehouse.root, *args, check=check)

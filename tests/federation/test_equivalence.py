@@ -146,7 +146,7 @@ def test_generated_filters_give_the_rows_of_a_local_evaluation(edges: Fed) -> No
             return
         assert got == want, where
         if not isinstance(want, tuple):
-            plan = edges.explain(f"SELECT id FROM supabase_data.public.edge WHERE {where}")
+            plan = edges.explain(f"SELECT id FROM supabase_data.public.edge WHERE {where}", dialect="duckdb")
             if " WHERE " in plan.scans[0].statement:
                 pushed_any.append(where)
 

@@ -122,7 +122,7 @@ def test_columns_limit_and_order(trips: Fed) -> None:
         trips, "SELECT id FROM supabase_data.public.trips ORDER BY fare DESC, id LIMIT 3 OFFSET 2"
     )
     trips_ = '"public"."trips"'
-    assert statement.endswith(f'ORDER BY {trips_}."fare" DESC NULLS LAST, {trips_}."id" ASC NULLS LAST LIMIT 5')
+    assert statement.endswith(f'ORDER BY {trips_}."fare" DESC NULLS LAST, {trips_}."id" ASC NULLS FIRST LIMIT 5')
     same(trips, "SELECT id, fare FROM supabase_data.public.trips ORDER BY fare DESC, id LIMIT 3 OFFSET 2")
     statement, _, _ = remote_sql(
         trips, "SELECT id, city FROM supabase_data.public.trips ORDER BY city NULLS FIRST, id LIMIT 4"
@@ -167,7 +167,7 @@ def test_aggregates_run_remotely_cast_to_databricks_types(trips: Fed) -> None:
                 assert got[key] == want[key], key
     one, _, _ = remote_sql(trips, "SELECT count(*) FROM supabase_data.public.trips")
     assert one == 'SELECT count(*) AS "__lakeloader_agg_0" FROM "public"."trips"'
-    assert trips.query("SELECT count(*) FROM supabase_data.public.trips").to_pylist() == [{"count_star()": 5000}]
+    assert trips.query("SELECT count(*) FROM supabase_data.public.trips").to_pylist() == [{"count(1)": 5000}]
     statement, _, _ = remote_sql(trips, "SELECT vehicle, max(vehicle) FROM supabase_data.public.trips GROUP BY 1")
     assert "GROUP BY" not in statement  # max of text under the default collation stays local
 
@@ -246,13 +246,13 @@ def test_odd_names_are_read_correctly_and_safely(fed: Fed) -> None:
         """(2, 'x''; drop table x; --', NULL, 'c', 8)"""
     )
     fed.catalog()
-    name = 'supabase_data.public."we""ird; drop table x"'
-    rows = fed.query(f'SELECT "a col", "%", "50%off", "q""uote", "Tick`" FROM {name} ORDER BY "a col"').to_pylist()
+    name = 'supabase_data.public.`we"ird; drop table x`'  # Databricks SQL: backticks quote names, "..." is text
+    rows = fed.query(f'SELECT `a col`, `%`, `50%off`, `q"uote`, `Tick``` FROM {name} ORDER BY `a col`').to_pylist()
     assert rows == [
         {"a col": 1, "%": "%s", "50%off": "a", 'q"uote': "b", "Tick`": 7},
         {"a col": 2, "%": "x'; drop table x; --", "50%off": None, 'q"uote': "c", "Tick`": 8},
     ]
-    sql = f"""SELECT "a col" FROM {name} WHERE "%" = 'x''; drop table x; --' AND "50%off" IS NULL AND "Tick`" > 7"""
+    sql = f"""SELECT `a col` FROM {name} WHERE `%` = 'x''; drop table x; --' AND `50%off` IS NULL AND `Tick``` > 7"""
     statement, params, _ = remote_sql(fed, sql)
     assert statement.startswith('SELECT "a col" AS "a col" FROM')  # the other columns only filter: remotely
     assert 'FROM "public"."we""ird; drop table x" WHERE ("%" = $1::text)' in statement

@@ -98,6 +98,10 @@ def _plan(con: Any, lakehouse: Lakehouse, sql: str, *, dialect: str, pushdown: b
     trees = planner.parse(sql, dialect)
     found = []
     for tree in trees:
+        if dialect == "databricks":  # Spark's names for unaliased columns, before any part moves elsewhere
+            from lakeloader.sql.translate import name_outputs
+
+            name_outputs(tree)
         refs = planner.foreign_references(lakehouse, tree)
         planner._refuse_writes(lakehouse, tree, refs, sql)
         found.append((tree, refs))

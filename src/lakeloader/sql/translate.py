@@ -126,12 +126,44 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
         what = spark_name(node).split(" ")[0].upper()
         raise TranslateError(f"{what}: only a query (SELECT, WITH, VALUES) runs here; this SQL is read-only")
     context = Context(settings or Settings())
+    name_outputs(node)
     annotate(node, schema or {}, ansi=context.ansi)
     node = rewrite(node, context)
     try:
         return str(node.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
     except UnsupportedError as exc:
         raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
+
+
+def spark_column_name(expression: exp.Expr) -> str:
+    """The name Spark gives an unaliased output column: its SQL with functions in lower case, each operation in
+    parentheses (`sum(fare)`, `(a + 1)`, `count(1)` for count(*)), a string literal's text without quotes."""
+    if isinstance(expression, exp.Literal) and expression.is_string:
+        return str(expression.this)
+    shown = expression.copy()
+    for node in list(shown.walk()):
+        if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
+            node.set("this", exp.Literal.number(1))
+        elif isinstance(node, exp.Binary) and not isinstance(node, (exp.Dot, exp.Bracket)):
+            node.replace(exp.Paren(this=node.copy()))
+    text = shown.sql(dialect="spark", normalize_functions="lower")
+    return f"({text})" if isinstance(shown, exp.Binary) and not isinstance(shown, (exp.Dot, exp.Bracket)) else text
+
+
+def name_outputs(tree: exp.Expr) -> None:
+    """Alias every unaliased computed column of the outermost SELECT with Spark's name for it: the rules' rewrites
+    (casts, macros) must not become the column's name."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    for projection in list(select.expressions):
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or projection.find(exp.Star) is projection:
+            continue
+        if isinstance(projection, (exp.Explode, exp.Posexplode, exp.Inline)) or projection.find(exp.Explode):
+            continue  # a generator names its own columns (col, pos, key, value)
+        projection.replace(exp.alias_(projection.copy(), spark_column_name(projection), quoted=True))
 
 
 def annotate(tree: exp.Expr, schema: Schema, *, ansi: bool = True) -> None:
@@ -303,10 +335,21 @@ def spark_name(node: exp.Expr) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(node).__name__).upper()
 
 
+def _spark_version() -> str:
+    from lakeloader.sql.registry import spark_version
+
+    return spark_version()
+
+
 def refusal(node: exp.Expr) -> str:
     from lakeloader.sql.registry import REGISTRY as registry
+    from lakeloader.sql.registry import spark_functions
 
     name = spark_name(node)
+    spark_has = name in {f["name"] for f in spark_functions()} or name in registry.refused
+    if isinstance(node, exp.Func) and re.fullmatch(r"[a-z_][a-z0-9_]*", name) and not spark_has:
+        version = _spark_version()
+        return f"[UNRESOLVED_ROUTINE] function {name} does not exist (not a built-in of Spark {version}); check its name"
     reason = registry.refused.get(name)
     why = reason.why if reason else "it is not supported yet (docs/sql.md lists what is)"
     what = "function" if isinstance(node, exp.Func) else "construct"
