@@ -349,7 +349,7 @@ def refusal(node: exp.Expr) -> str:
     spark_has = name in {f["name"] for f in spark_functions()} or name in registry.refused
     if isinstance(node, exp.Func) and re.fullmatch(r"[a-z_][a-z0-9_]*", name) and not spark_has:
         version = _spark_version()
-        return f"[UNRESOLVED_ROUTINE] function {name} does not exist (not a built-in of Spark {version}); check its name"
+        return f"[UNRESOLVED_ROUTINE] function {name} does not exist (no Spark {version} built-in); check its name"
     reason = registry.refused.get(name)
     why = reason.why if reason else "it is not supported yet (docs/sql.md lists what is)"
     what = "function" if isinstance(node, exp.Func) else "construct"
