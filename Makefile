@@ -60,3 +60,4 @@ clean:
 
 docs: $(STAMP)
 	$(VENV)/bin/typer --app app lakeloader.cli.main utils docs --name lakeloader --title "lakeloader CLI reference" --output docs/cli.md
+	$(VENV)/bin/python -m lakeloader.sql.docs docs/sql.md

@@ -75,15 +75,30 @@ class FlowOutcome:
         }
 
 
-def rules_of(node: Node) -> list[quality.Rule]:
-    rules = []
-    for e in node.dataset.expectations:
+def rules_of(node: Node, schema: pa.Schema | None = None) -> list[quality.Rule]:
+    """The dataset's expectations in DuckDB SQL, typed by `schema` (the rows they check) when it is given; without
+    it a condition that needs its columns' types waits for `typed_rules`."""
+    return typed_rules(
+        [quality.Rule(e.name, "", e.on_violation, e.condition) for e in node.dataset.expectations],
+        schema,
+        where=node.dataset.location,
+    )
+
+
+def typed_rules(rules: list[quality.Rule], schema: pa.Schema | None, *, where: object) -> list[quality.Rule]:
+    """`rules` translated again for rows of `schema` (Spark's behaviour depends on the columns' types)."""
+    columns = translate.spark_columns(schema) if schema is not None else None
+    out = []
+    for rule in rules:
         try:
-            condition = translate.condition_to_duckdb(e.condition)
+            condition = translate.condition_to_duckdb(rule.written, columns)
         except translate.TranslateError as exc:
-            raise ConfigError(f"{node.dataset.location}: expectation {e.name}: {exc}") from None
-        rules.append(quality.Rule(e.name, condition, e.on_violation))
-    return rules
+            if schema is None:  # typed once the rows are known
+                out.append(rule)
+                continue
+            raise ConfigError(f"{where}: expectation {rule.name}: {exc}") from None
+        out.append(quality.Rule(rule.name, condition, rule.on_violation, rule.written))
+    return out
 
 
 def ensure_table(ctx: UpdateContext, node: Node) -> Path:
@@ -116,20 +131,29 @@ def output(
 
     A file's `_metadata` column is hidden as in Databricks: `SELECT *` leaves it out, naming it keeps it."""
     result = _without_hidden(session, session.result())
-    if session.flow.query.sql and hasattr(result, "limit"):
-        _refuse_void(result.limit(0).to_arrow_table().schema, session.flow)
+    relational = type(result).__module__.lstrip("_").startswith("duckdb")
+    schema = _schema_without_running(session, result) if relational else None
+    if session.flow.query.sql and schema is not None:
+        _refuse_void(schema, session.flow)
     if not quality_state.rules:
         reader = to_arrow(result, where=f"flow {session.flow.name}")
         return _counting(reader, quality_state)
-    if not type(result).__module__.startswith("duckdb"):
-        session.con.register("__lakeloader_result", to_arrow(result, where=f"flow {session.flow.name}"))
-        relation = "__lakeloader_result"
-    else:
-        session.con.register("__lakeloader_result", result)
-        relation = "__lakeloader_result"
+    if not relational:
+        result = to_arrow(result, where=f"flow {session.flow.name}")
+        schema = result.schema
+    session.con.register("__lakeloader_result", result)
+    relation = "__lakeloader_result"
+    quality_state.rules = typed_rules(quality_state.rules, schema, where=node.dataset.location)
     checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
     reader = checked.to_arrow_reader(1 << 17)
     return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
+
+
+def _schema_without_running(session: FlowSession, relation: Any) -> pa.Schema:
+    """A DuckDB relation's Arrow schema from its bound types (running it would consume the streams it reads)."""
+    names = [c.replace('"', '""') for c in relation.columns]
+    nulls = ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in zip(names, relation.types, strict=True))
+    return session.con.sql(f"SELECT {nulls}" if nulls else "SELECT 1 WHERE false").to_arrow_table().schema
 
 
 def _void_path(t: pa.DataType, path: str) -> str | None:

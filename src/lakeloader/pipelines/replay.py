@@ -280,6 +280,9 @@ def _passing(rows: pa.Table, state: quality.Quality) -> pa.Table:
     if not state.rules:
         state.input_rows += rows.num_rows
         return rows
+    from lakeloader.pipelines.flows import typed_rules
+
+    state.rules = typed_rules(state.rules, rows.schema, where=f"replay of {state.dataset}")
     con = duckdb.connect()
     try:
         con.register("replayed", rows)

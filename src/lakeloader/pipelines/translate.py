@@ -200,10 +200,29 @@ def _rewritten(sql: str, views: tuple[str, ...], columns: tuple[Any, ...], setti
     return spark_sql.to_duckdb(tree, settings=settings, schema=schema)
 
 
-def condition_to_duckdb(condition: str) -> str:
-    """An expectation's condition (Databricks SQL) as a DuckDB expression."""
-    sql = to_duckdb(f"SELECT ({condition}) AS ok", resolve=lambda name, _s: name)
-    return sql.removeprefix("SELECT ").removesuffix(" AS ok")
+ROWS = "__lakeloader_rows"
+
+
+def condition_to_duckdb(condition: str, columns: Mapping[str, Any] | None = None) -> str:
+    """An expectation's condition (Databricks SQL) as a DuckDB expression; `columns` (name -> Spark type) are
+    the columns of the rows it checks, so typed rules (`to_date(ts)`, decimals) pick Spark's behaviour."""
+    if columns is None:
+        sql = to_duckdb(f"SELECT ({condition}) AS ok", resolve=lambda name, _s: name)
+        return sql.removeprefix("SELECT ").removesuffix(" AS ok")
+    known = dict(columns)
+    sql = to_duckdb(
+        f"SELECT ({condition}) AS ok FROM {ROWS}", resolve=lambda name, _s: name, describe=lambda _view: known
+    )
+    if not sql.startswith("SELECT ") or not sql.endswith(f" AS ok FROM {ROWS}"):
+        raise TranslateError(f"the condition {condition!r} is not one expression")
+    return sql.removeprefix("SELECT ").removesuffix(f" AS ok FROM {ROWS}")
+
+
+def spark_columns(schema: Any) -> dict[str, Any]:
+    """An Arrow schema's columns with their Spark types (for `condition_to_duckdb`)."""
+    from lakeloader.sql import types
+
+    return {field.name: types.from_arrow(field.type) for field in schema}
 
 
 def keeps_stream_rows(sql: str) -> bool:

@@ -24,11 +24,12 @@ _PREFIX = "__lakeloader_expect_"
 
 @dataclass(frozen=True)
 class Rule:
-    """One expectation, its condition already in DuckDB SQL."""
+    """One expectation, its condition already in DuckDB SQL (`written`: as the user wrote it, when translated)."""
 
     name: str
     condition: str
     on_violation: OnViolation
+    written: str = ""
 
 
 @dataclass

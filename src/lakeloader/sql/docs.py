@@ -69,6 +69,21 @@ Set them in `spark-pipeline.yml`'s `configuration:` (a pipeline), with `SET key 
 with `lakeloader sql --conf key=value`. `lakeloader sql --dialect duckdb` runs DuckDB's own dialect instead, as it
 is (no translation, DuckDB's semantics).
 
+## Where lakeloader says no, and why
+
+- **An untyped NULL in a table** (`named_struct('y', NULL)`, `SELECT NULL AS x` written by a pipeline): Spark calls
+  its type VOID, which Delta tables here do not store (Databricks' own do only from Runtime 18.2). The flow fails in
+  one line naming the column; give it a type (`CAST(NULL AS STRING)`). `lakeloader sql` answers it as Spark does.
+- **Spark's time windows** (`window(ts, '1 day')`, `session_window`): refused by name; group by `date_trunc(...)`.
+- **VARIANT, sketches, XML, Avro/Protobuf/CSV text functions, seeded random numbers**: refused with their reasons
+  in the table below.
+- **A function no Spark built-in has** (DuckDB's `read_csv`, `read_text`, ...) is `[UNRESOLVED_ROUTINE] ... does
+  not exist`, as in Spark; `lakeloader sql --dialect duckdb` runs DuckDB's own SQL (with `--unsafe` for its file
+  functions).
+- **`NaN > Infinity` over Parquet**: NaN is above every double in Spark, and here. Spark's Parquet scan can skip a
+  row group whose only match is a NaN (Parquet's statistics leave NaN out), so Spark over Parquet files may answer
+  otherwise; lakeloader gives the answer of Spark's own evaluation.
+
 ## Functions
 
 {exact} of Spark's {total} built-in functions and operators are exact; the others are refused, each with its

@@ -355,4 +355,10 @@ rule("json_tuple")(generate)  # where it stands (SELECT list, AS (...), LATERAL 
 # it cannot read), so they pass as parts of their path.
 same(nodes=(exp.JSONPathRecursive, exp.JSONPathSlice, exp.JSONPathFilter, exp.JSONPathScript, exp.JSONPathSelector,
             exp.JSONPathUnion))  # fmt: skip
-refuse("try_parse_json", "parse_json", why="VARIANT is not supported; use get_json_object or from_json on the string")
+refuse("try_parse_json", "parse_json", why="VARIANT is not supported; use get_json_object or a : path on the string")
+refuse(
+    "from_json",
+    "schema_of_json",
+    why="not supported yet; read fields with get_json_object(s, '$.a') or a : path (s:a::INT)",
+)
+refuse("to_json", why="not supported yet; store the struct as it is (a Delta column keeps it), not its JSON text")
