@@ -123,6 +123,8 @@ def test_every_problem_at_once_with_file_and_line(tmp_path: Path, lh: Lakehouse,
             CREATE OR REFRESH MATERIALIZED VIEW a AS SELECT 2;
             SELECT 1;
             CREATE OR REFRESH MATERIALIZED VIEW broken AS SELEC 1 FROM;
+            CREATE OR REFRESH MATERIALIZED VIEW sketch AS SELECT hll_sketch_agg(id) AS s FROM main.raw.events;
+            CREATE OR REFRESH MATERIALIZED VIEW unknown AS SELECT frobnicate(id) AS s FROM main.raw.events;
             """,
             "b.py": """\
             from lakeloader import pipelines as dp
@@ -149,6 +151,8 @@ def test_every_problem_at_once_with_file_and_line(tmp_path: Path, lh: Lakehouse,
         "dataset main.silver.a is defined twice (first at transformations/a.sql:1)",
         "a.sql:10: 'SELECT 1' is not a pipeline statement",
         "a.sql:11: the query cannot be read",
+        "a.sql:12: function hll_sketch_agg: not supported: Apache DataSketches",  # refused before anything runs
+        "a.sql:13: [UNRESOLVED_ROUTINE] function frobnicate does not exist",
         "b.py:7: RuntimeError: a broken helper",
     ]
     for piece in expected:

@@ -132,7 +132,12 @@ def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
 
 def describe(sql: str, *, where: Location) -> Query:
     """The query with the datasets and files it reads (a parse error is a TranslateError)."""
+    from lakeloader.sql.translate import unsupported
+
     tree = _parse(sql)
+    refused = unsupported(tree)
+    if refused is not None:
+        raise TranslateError(refused)
     query = Query(sql=sql)
     for _node, source, streaming in _sources(tree):
         if isinstance(source, FilesRead):

@@ -286,6 +286,24 @@ def rewrite(tree: exp.Expr, context: Context) -> exp.Expr:
     return tree
 
 
+def unsupported(tree: exp.Expr) -> str | None:
+    """The refusal of the first function or construct of `tree` that no rule translates (what `to_duckdb` would
+    say), found without types: a pipeline's dry-run names it before anything runs. Sources (tables, STREAM(...),
+    table functions) are the caller's to replace, so they are not looked into."""
+    from lakeloader.sql import functions  # noqa: F401 — registers every rule
+
+    skipped: set[int] = set()
+    for node in tree.walk():
+        if id(node) in skipped:
+            continue
+        if isinstance(node, (exp.Table, exp.Stream)):
+            skipped |= {id(n) for n in node.walk()}
+            continue
+        if REGISTRY.rule_for(node) is None and isinstance(node, exp.Expr) and not isinstance(node, STRUCTURE):
+            return refusal(node)
+    return None
+
+
 def _windowed(rewritten: exp.Expr, window: exp.Window) -> exp.Expr:
     """An aggregate's rewrite used over `window`: each aggregate call in it takes the window's OVER clause."""
     spec = {k: v for k, v in window.args.items() if k != "this" and v is not None}
