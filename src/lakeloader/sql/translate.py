@@ -150,6 +150,13 @@ def spark_column_name(expression: exp.Expr) -> str:
     return f"({text})" if isinstance(shown, exp.Binary) and not isinstance(shown, (exp.Dot, exp.Bracket)) else text
 
 
+_GENERATORS = {"inline_outer", "json_tuple", "explode_outer", "posexplode_outer", "variant_explode"}
+
+
+def _generates(node: exp.Expr) -> bool:
+    return isinstance(node, exp.UDTF) or (isinstance(node, exp.Anonymous) and node.name.lower() in _GENERATORS)
+
+
 def name_outputs(tree: exp.Expr) -> None:
     """Alias every unaliased computed column of the outermost SELECT with Spark's name for it: the rules' rewrites
     (casts, macros) must not become the column's name."""
@@ -161,7 +168,7 @@ def name_outputs(tree: exp.Expr) -> None:
     for projection in list(select.expressions):
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or projection.find(exp.Star) is projection:
             continue
-        if isinstance(projection, (exp.Explode, exp.Posexplode, exp.Inline)) or projection.find(exp.Explode):
+        if any(_generates(n) for n in projection.walk()):
             continue  # a generator names its own columns (col, pos, key, value)
         projection.replace(exp.alias_(projection.copy(), spark_column_name(projection), quoted=True))
 

@@ -1,11 +1,10 @@
 """Aggregates with Spark's types and Spark's arithmetic.
 
 `sum(int)` is a bigint (an overflow is an error in ANSI mode), a decimal sum gains 10 digits, `avg(decimal(p,s))`
-is `decimal(p+4,s+4)` computed exactly, an integer average is a double sum divided by the count. Spark's
-statistical aggregates (central moments, covariance, correlation, regression) are its own one-pass update
-formulas, replayed over the group's values in order (`list_reduce`), so the last bits of a double agree too;
-percentiles are read from the sorted values with Spark's positions and interpolation. Over a window, a
-floating-point aggregate is exact where its frame fixes the order of additions (see `windows.over`).
+is `decimal(p+4,s+4)` computed exactly, an integer average is a double sum divided by the count. Over a window, a
+floating-point aggregate is exact where its frame fixes the order of additions (see `windows.over`). Percentiles
+are in `aggregates_percentiles`, the statistical aggregates (moments, covariance, regression) in
+`aggregates_statistics`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, error, typed, when
 from lakeloader.sql.functions.operators import decimal_divide, from_unscaled, hugeint, unscaled, wrapped
 from lakeloader.sql.functions.windows import Frame, frame, in_place, refuse_frame, window_of
-from lakeloader.sql.registry import Rewrite, refuse, rule, same
+from lakeloader.sql.registry import refuse, rule, same
 from lakeloader.sql.runtime import macro
 
 T = exp.DType
@@ -53,7 +52,7 @@ def refused(node: exp.Expr, why: str) -> Exception:
     return TranslateError(f"function {name_of(node)}: {why}; rewrite that part of the query")
 
 
-def _values(value: exp.Expr, distinct: bool) -> exp.Expr:
+def present_doubles(value: exp.Expr, distinct: bool) -> exp.Expr:
     """The group's (or the window frame's) non-NULL values as doubles, in input order."""
     return call("spark_agg_present", agg("list", distinct_if(cast(value, _DOUBLE), distinct)))
 
@@ -92,7 +91,7 @@ def _float_total(node: exp.Expr, value: exp.Expr, distinct: bool) -> exp.Expr:
     if window is None or frame(window) == Frame.UNORDERED:
         return typed(exp.Sum(this=distinct_if(double, distinct)), types.of(_DOUBLE))
     if frame(window) == Frame.BOUNDED:
-        return typed(call("spark_agg_fsum", _values(value, distinct)), types.of(_DOUBLE))
+        return typed(call("spark_agg_fsum", present_doubles(value, distinct)), types.of(_DOUBLE))
     if types.kind(value.type) in (T.TINYINT, T.SMALLINT, T.INT) and not distinct:
         magnitude = exp.Sum(this=call("abs", exp.Cast(this=value.copy(), to=exp.DataType.build("HUGEINT"))))
         inexact = error(
@@ -183,7 +182,7 @@ def _try_sum(node: exp.Anonymous, context: Context) -> exp.Expr:
     return cast(total, spark_type, safe=True)
 
 
-def _avg_type(node: exp.Expr) -> exp.DataType | None:
+def avg_type(node: exp.Expr) -> exp.DataType | None:
     value, _ = argument(node)
     arg = value.type
     if types.kind(arg) == T.DECIMAL:
@@ -200,7 +199,7 @@ def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *
     rounded half up, then cast to decimal(p+4,s+4); any other number's sum as a double, divided by the count.
     An empty group is NULL."""
     arg = value.type
-    spark_type = _avg_type(typed(exp.Avg(this=value), None))
+    spark_type = avg_type(typed(exp.Avg(this=value), None))
     if spark_type is None or arg is None:
         raise refused(node, "it is supported for numbers only")
     if spark_type.this != T.DECIMAL:
@@ -216,7 +215,7 @@ def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *
     return cast(quotient, spark_type, safe=safe)
 
 
-@rule("avg", nodes=(exp.Avg,), returns=_avg_type)
+@rule("avg", nodes=(exp.Avg,), returns=avg_type)
 def _avg(node: exp.Avg, context: Context) -> exp.Expr:
     value, distinct = argument(node)
     return average(node, value, distinct, context, safe=not context.ansi)
@@ -430,11 +429,7 @@ def _collect_union(node: exp.Anonymous, context: Context) -> exp.Expr:
     return typed(union, value.type)
 
 
-def _ordering(order: exp.Order | None) -> list[exp.Expr]:
-    return list(order.expressions) if order is not None else []
-
-
-def _string_agg(node: exp.GroupConcat, keys: list[exp.Expr]) -> exp.Expr:
+def string_agg(node: exp.GroupConcat, keys: list[exp.Expr]) -> exp.Expr:
     """listagg/string_agg: the non-NULL values joined by the delimiter (none by default), in the order of
     WITHIN GROUP; NULL when there are none."""
     value = node.this
@@ -460,7 +455,7 @@ def _string_agg(node: exp.GroupConcat, keys: list[exp.Expr]) -> exp.Expr:
 def _listagg(node: exp.GroupConcat, context: Context) -> exp.Expr:
     if isinstance(node.parent, exp.WithinGroup):
         return node  # WITHIN GROUP gives the order: its rule does it
-    return _string_agg(node, [])
+    return string_agg(node, [])
 
 
 # -- mode --------------------------------------------------------------------------------------------------
@@ -478,331 +473,6 @@ def _mode(node: exp.Mode, context: Context) -> exp.Expr:
         key = exp.Ordered(this=value.copy(), desc=False, nulls_first=True)
         return typed(agg("mode", exp.Order(this=value, expressions=[key])), value.type)
     return typed(agg("mode", value), value.type)
-
-
-# -- percentiles -------------------------------------------------------------------------------------------
-macro(
-    "spark_agg_pct_pick",
-    "(s, pos, lo, hi) AS CASE WHEN len(s) = 0 THEN NULL WHEN lo = hi OR s[lo + 1] = s[hi + 1] THEN s[lo + 1] "
-    "ELSE s[lo + 1] + (pos - lo) * (s[hi + 1] - s[lo + 1]) END",
-)
-macro(
-    "spark_agg_pct_at",
-    "(s, pos) AS spark_agg_pct_pick(s, pos, CAST(floor(pos) AS BIGINT), CAST(ceil(pos) AS BIGINT))",
-)
-macro("spark_agg_pct_cont", "(s, p) AS spark_agg_pct_at(s, (len(s) - 1) * p)")
-macro(
-    "spark_agg_pct_disc",
-    "(s, p) AS CASE WHEN len(s) = 0 THEN NULL ELSE s[greatest(CAST(ceil(len(s) * p) AS BIGINT), 1)] END",
-)
-macro("spark_agg_pct_conts", "(s, ps) AS list_transform(ps, lambda spark_p: spark_agg_pct_cont(s, spark_p))")
-macro("spark_agg_pct_discs", "(s, ps) AS list_transform(ps, lambda spark_p: spark_agg_pct_disc(s, spark_p))")
-macro(
-    "spark_agg_repeated",
-    "(v, f) AS CASE WHEN f < 0 THEN error('[NEGATIVE_VALUES_IN_FREQUENCY_EXPRESSION] Found the negative value "
-    "in the frequency expression: ' || f || ', but expected a positive integral value.') WHEN v IS NULL OR f IS "
-    "NULL THEN NULL ELSE repeat([v], f) END",
-)
-
-
-def _percentages(node: exp.Expr, percentage: exp.Expr) -> exp.Expr:
-    """The percentage(s) as doubles, checked as Spark checks them: constants between 0.0 and 1.0."""
-
-    def number(p: exp.Expr) -> float | None:
-        inner = p.this if isinstance(p, exp.Neg) else p
-        if not isinstance(inner, exp.Literal) or inner.is_string:
-            return None
-        return -float(inner.this) if isinstance(p, exp.Neg) else float(inner.this)
-
-    while isinstance(percentage, exp.Cast):  # the array rule's cast to the elements' common type
-        percentage = percentage.this
-    items = [p.this if isinstance(p, exp.Cast) else p for p in
-             (percentage.expressions if isinstance(percentage, exp.Array) else [percentage])]  # fmt: skip
-    values = [number(p) for p in items]
-    if any(v is None for v in values):
-        raise refused(node, "its percentage must be a constant number (or an array of them)")
-    for v in values:
-        assert v is not None
-        if not 0.0 <= v <= 1.0:
-            from lakeloader.sql.translate import TranslateError
-
-            raise TranslateError(f"[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] function {name_of(node)}: the percentage "
-                                 f"must be between [0.0, 1.0] (current value = {v}); fix the SQL")  # fmt: skip
-    doubles = [cast(exp.Literal.number(repr(v)), _DOUBLE) for v in values if v is not None]
-    if isinstance(percentage, exp.Array):
-        return exp.Array(expressions=doubles)
-    return doubles[0]
-
-
-def _uncast(node: exp.Expr | None) -> exp.Expr | None:
-    while isinstance(node, exp.Cast):
-        node = node.this
-    return node
-
-
-def _pct_type(node: exp.Expr) -> exp.DataType | None:
-    percentage = _uncast(node.args.get("quantile"))
-    if isinstance(percentage, exp.Array) or types.kind(node.args["quantile"].type) == T.ARRAY:
-        return types.of("array<double>")
-    return types.of(_DOUBLE)
-
-
-def percentile(
-    node: exp.Expr, value: exp.Expr, percentage: exp.Expr, *, discrete: bool, desc: bool = False,
-    frequency: exp.Expr | None = None, distinct: bool = False,
-) -> exp.Expr:  # fmt: skip
-    """Spark's exact percentile: the values sorted (descending when `desc`), the position (n - 1) * p
-    interpolated between its neighbours, `lower + (pos - lo) * (higher - lower)` (percentile_cont, median);
-    or the value at ceil(n * p) (percentile_disc). Over a window, for a bounded ROWS frame only."""
-    if not types.is_numeric(value.type):
-        raise refused(node, "it is supported for numbers only (not intervals)")
-    window = window_of(node)
-    if window is not None and frame(window) != Frame.BOUNDED:
-        raise refuse_frame(node, "a percentile is not computed here (only from the sorted values of a bounded frame)")
-    doubles = cast(value, _DOUBLE)
-    if frequency is not None:
-        if not types.is_integral(frequency.type):
-            raise refused(node, "its frequency must be an integer")
-        listed = call("flatten", agg("list", call("spark_agg_repeated", doubles, frequency)))
-    else:
-        listed = agg("list", distinct_if(doubles, distinct))
-    ordered = call("list_reverse_sort" if desc else "list_sort", call("spark_agg_present", listed))
-    many = isinstance(_uncast(percentage), exp.Array)
-    name = {(False, False): "spark_agg_pct_cont", (True, False): "spark_agg_pct_disc",
-            (False, True): "spark_agg_pct_conts", (True, True): "spark_agg_pct_discs"}[(discrete, many)]  # fmt: skip
-    return typed(call(name, ordered, _percentages(node, percentage)),
-                 types.of("array<double>" if many else _DOUBLE))  # fmt: skip
-
-
-@rule("percentile", nodes=(exp.Quantile,), returns=_pct_type)
-def _percentile(node: exp.Quantile, context: Context) -> exp.Expr:
-    value, distinct = argument(node)
-    frequency = node.args.get("frequency")
-    return percentile(node, value, node.args["quantile"], discrete=False, frequency=frequency, distinct=distinct)
-
-
-@rule("median", nodes=(exp.Median,), returns=lambda node: types.of(_DOUBLE))
-def _median(node: exp.Median, context: Context) -> exp.Expr:
-    value, distinct = argument(node)
-    return percentile(node, value, exp.Literal.number("0.5"), discrete=False, distinct=distinct)
-
-
-def _within_group_type(node: exp.Expr) -> exp.DataType | None:
-    inner = node.this
-    if isinstance(inner, exp.PercentileCont | exp.PercentileDisc):
-        return types.of(_DOUBLE)
-    if isinstance(inner, exp.GroupConcat):
-        return types.of("string")
-    order = node.expression
-    if isinstance(inner, exp.Mode) and isinstance(order, exp.Order) and order.expressions:
-        found: exp.DataType | None = order.expressions[0].this.type
-        return found
-    return None
-
-
-@rule("percentile_cont", "percentile_disc", nodes=(exp.WithinGroup,), returns=_within_group_type)
-def _within_group(node: exp.WithinGroup, context: Context) -> exp.Expr:
-    """`f(...) WITHIN GROUP (ORDER BY key [DESC])`: percentile_cont, percentile_disc, mode, listagg."""
-    inner, order = node.this, node.expression
-    keys = _ordering(order if isinstance(order, exp.Order) else None)
-    if isinstance(inner, exp.GroupConcat):
-        return _string_agg(inner, keys)
-    if len(keys) != 1:
-        raise refused(inner, "WITHIN GROUP takes exactly one ORDER BY key here")
-    key = keys[0]
-    assert isinstance(key, exp.Ordered)
-    desc = bool(key.args.get("desc"))
-    if isinstance(inner, exp.Mode):
-        if inner.this is not None:
-            raise refused(inner, "with WITHIN GROUP it takes no argument")
-        ordered = exp.Ordered(this=key.this.copy(), desc=desc, nulls_first=not desc)
-        return typed(agg("mode", exp.Order(this=key.this, expressions=[ordered])), key.this.type)
-    if isinstance(inner, exp.PercentileCont | exp.PercentileDisc):
-        discrete = isinstance(inner, exp.PercentileDisc)
-        return percentile(inner, key.this, inner.this, discrete=discrete, desc=desc)
-    raise refused(inner, "WITHIN GROUP is not supported for it")
-
-
-def _inverse_distribution(node: exp.Expr, context: Context) -> exp.Expr:
-    if not isinstance(node.parent, exp.WithinGroup):
-        raise refused(node, "it takes its values from WITHIN GROUP (ORDER BY ...)")
-    return node  # the WITHIN GROUP rule does it
-
-
-rule("percentile_cont", nodes=(exp.PercentileCont,))(_inverse_distribution)
-rule("percentile_disc", nodes=(exp.PercentileDisc,))(_inverse_distribution)
-
-
-# -- statistics: Spark's one-pass update formulas, replayed ------------------------------------------------
-# CentralMomentAgg.updateExpressions (n, avg, m2, m3, m4), term by term in Spark's order of operations.
-macro(
-    "spark_agg_cm_step5",
-    "(a, n, d, dn, m2, m3) AS {'n': n, 'avg': a.avg + dn, 'm2': m2, 'm3': m3, 'm4': a.m4 - 4.0::DOUBLE * dn * m3 "
-    "- 6.0::DOUBLE * (dn * dn) * m2 + d * (d * (d * d) - dn * (dn * dn))}",
-)
-macro(
-    "spark_agg_cm_step4",
-    "(a, n, d, dn, m2) AS spark_agg_cm_step5(a, n, d, dn, m2, a.m3 - 3.0::DOUBLE * dn * m2 + d * (d * d - dn * dn))",
-)
-macro("spark_agg_cm_step3", "(a, n, d, dn) AS spark_agg_cm_step4(a, n, d, dn, a.m2 + d * (d - dn))")
-macro("spark_agg_cm_step2", "(a, n, d) AS spark_agg_cm_step3(a, n, d, d / n)")
-macro("spark_agg_cm_step", "(a, x) AS spark_agg_cm_step2(a, a.n + 1.0::DOUBLE, x - a.avg)")
-macro(
-    "spark_agg_moments",
-    "(l) AS list_reduce(l, lambda spark_a, spark_v: spark_agg_cm_step(spark_a, spark_v), {'n': 0.0::DOUBLE, "
-    "'avg': 0.0::DOUBLE, 'm2': 0.0::DOUBLE, 'm3': 0.0::DOUBLE, 'm4': 0.0::DOUBLE})",
-)
-# PearsonCorrelation / Covariance updateExpressions (n, xAvg, yAvg, ck, xMk, yMk) over (x, y) pairs.
-macro(  # xv, yv: VariancePop's m2 of x and y over the same pairs (its own formula: regr_slope, regr_sxx)
-    "spark_agg_pr_step3",
-    "(a, x, y, n, dx, dy, xa, ya) AS {'n': n, 'xa': xa, 'ya': ya, 'ck': a.ck + dx * (y - ya), "
-    "'xm': a.xm + dx * (x - xa), 'ym': a.ym + dy * (y - ya), 'xv': a.xv + dx * (dx - dx / n), "
-    "'yv': a.yv + dy * (dy - dy / n)}",
-)
-macro(
-    "spark_agg_pr_step2",
-    "(a, x, y, n, dx, dy) AS spark_agg_pr_step3(a, x, y, n, dx, dy, a.xa + dx / n, a.ya + dy / n)",
-)
-macro("spark_agg_pr_step", "(a, x, y) AS spark_agg_pr_step2(a, x, y, a.n + 1.0::DOUBLE, x - a.xa, y - a.ya)")
-macro(
-    "spark_agg_pairs",
-    "(l) AS list_reduce(l, lambda spark_a, spark_v: spark_agg_pr_step(spark_a, spark_v.x, spark_v.y), "
-    "{'n': 0.0::DOUBLE, 'xa': 0.0::DOUBLE, 'ya': 0.0::DOUBLE, 'ck': 0.0::DOUBLE, 'xm': 0.0::DOUBLE, "
-    "'ym': 0.0::DOUBLE, 'xv': 0.0::DOUBLE, 'yv': 0.0::DOUBLE})",
-)
-macro("spark_agg_pair", "(x, y) AS CASE WHEN x IS NULL OR y IS NULL THEN NULL ELSE {'x': x, 'y': y} END")
-
-# Spark's evaluateExpression of each (Spark 4: NULL where it once divided by zero), over the buffer `b`.
-_MOMENTS: dict[str, str] = {
-    "skewness": "CASE WHEN b.n = 0 OR b.m2 = 0 THEN NULL ELSE sqrt(b.n) * b.m3 / sqrt(b.m2 * b.m2 * b.m2) END",
-    "kurtosis": "CASE WHEN b.n = 0 OR b.m2 = 0 THEN NULL ELSE b.n * b.m4 / (b.m2 * b.m2) - 3.0::DOUBLE END",
-    "var_pop": "CASE WHEN b.n = 0 THEN NULL ELSE b.m2 / b.n END",
-    "var_samp": "CASE WHEN b.n <= 1 THEN NULL ELSE b.m2 / (b.n - 1.0::DOUBLE) END",
-    "stddev_pop": "CASE WHEN b.n = 0 THEN NULL ELSE sqrt(b.m2 / b.n) END",
-    "stddev_samp": "CASE WHEN b.n <= 1 THEN NULL ELSE sqrt(b.m2 / (b.n - 1.0::DOUBLE)) END",
-}
-_PAIRS: dict[str, tuple[bool, str]] = {  # name -> (pairs are (second, first) argument, Spark's evaluation)
-    "covar_pop": (False, "CASE WHEN b.n = 0 THEN NULL ELSE b.ck / b.n END"),
-    "covar_samp": (False, "CASE WHEN b.n <= 1 THEN NULL ELSE b.ck / (b.n - 1.0::DOUBLE) END"),
-    "corr": (False, "CASE WHEN b.n <= 1 OR b.xm * b.ym = 0 THEN NULL ELSE b.ck / sqrt(b.xm * b.ym) END"),
-    # regr_*(y, x): slope and intercept from CovPopulation(x, y) and VariancePop(x); r2 and sxy over (y, x)
-    "regr_slope": (True, "CASE WHEN b.xv = 0 THEN NULL ELSE b.ck / b.xv END"),
-    "regr_intercept": (True, "CASE WHEN b.xv = 0 THEN NULL ELSE b.ya - b.ck / b.xv * b.xa END"),
-    "regr_r2": (
-        False,
-        "CASE WHEN b.ym = 0 THEN NULL WHEN b.xm = 0 THEN 1.0::DOUBLE "
-        "ELSE (b.ck / sqrt(b.xm * b.ym)) * (b.ck / sqrt(b.xm * b.ym)) END",
-    ),
-    "regr_sxy": (False, "CASE WHEN b.n = 0 THEN NULL ELSE b.ck END"),
-    "regr_sxx": (True, "CASE WHEN b.n = 0 THEN NULL ELSE b.xv END"),
-    "regr_syy": (True, "CASE WHEN b.n = 0 THEN NULL ELSE b.yv END"),
-}
-for _name, _body in _MOMENTS.items():
-    macro(f"spark_agg_{_name}", f"(b) AS {_body}")
-for _name, (_, _body) in _PAIRS.items():
-    macro(f"spark_agg_{_name}", f"(b) AS {_body}")
-
-
-_STATISTICS_OVER = (
-    "Spark's one-pass update formula is replayed here only over a bounded frame (DuckDB's own formulas, and its "
-    "order of combining, differ from Spark's in the last digits)"
-)
-
-
-def _moment(node: exp.Expr, name: str) -> exp.Expr:
-    value, distinct = argument(node)
-    if not types.is_numeric(value.type) and types.kind(value.type) not in (T.NULL, T.UNKNOWN):
-        raise refused(node, "it is supported for numbers only")
-    window = window_of(node)
-    if window is not None and frame(window) != Frame.BOUNDED:
-        raise refuse_frame(node, _STATISTICS_OVER)
-    buffer = call("spark_agg_moments", _values(value, distinct))
-    return typed(call(f"spark_agg_{name}", buffer), types.of(_DOUBLE))
-
-
-def _pairwise(node: exp.Expr, name: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
-    """`name(a, b)` from Spark's buffer, updated pair by pair over the rows where both are present."""
-    swapped, _ = _PAIRS[name]
-    for operand in (a, b):
-        if not types.is_numeric(operand.type) and types.kind(operand.type) not in (T.NULL, T.UNKNOWN):
-            raise refused(node, "it is supported for numbers only")
-    window = window_of(node)
-    if window is not None and frame(window) != Frame.BOUNDED:
-        raise refuse_frame(node, _STATISTICS_OVER)
-    first, second = (b, a) if swapped else (a, b)
-    pair = call("spark_agg_pair", cast(first, _DOUBLE), cast(second, _DOUBLE))
-    buffer = call("spark_agg_pairs", call("spark_agg_present", agg("list", pair)))
-    return typed(call(f"spark_agg_{name}", buffer), types.of(_DOUBLE))
-
-
-def _returns_double(node: exp.Expr) -> exp.DataType:
-    return types.of(_DOUBLE)
-
-
-rule("stddev", "stddev_samp", nodes=(exp.Stddev, exp.StddevSamp), returns=_returns_double)(
-    lambda node, context: _moment(node, "stddev_samp")
-)
-rule("std")(lambda node, context: _moment(node, "stddev_samp"))
-rule("stddev_pop", nodes=(exp.StddevPop,), returns=_returns_double)(lambda node, context: _moment(node, "stddev_pop"))
-rule("variance", "var_samp", nodes=(exp.Variance,), returns=_returns_double)(
-    lambda node, context: _moment(node, "var_samp")
-)
-rule("var_pop", nodes=(exp.VariancePop,), returns=_returns_double)(lambda node, context: _moment(node, "var_pop"))
-rule("skewness", nodes=(exp.Skewness,), returns=_returns_double)(lambda node, context: _moment(node, "skewness"))
-rule("kurtosis", nodes=(exp.Kurtosis,), returns=_returns_double)(lambda node, context: _moment(node, "kurtosis"))
-rule("covar_pop", nodes=(exp.CovarPop,), returns=_returns_double)(
-    lambda node, context: _pairwise(node, "covar_pop", node.this, node.expression)
-)
-rule("covar_samp", nodes=(exp.CovarSamp,), returns=_returns_double)(
-    lambda node, context: _pairwise(node, "covar_samp", node.this, node.expression)
-)
-rule("corr", nodes=(exp.Corr,), returns=_returns_double)(
-    lambda node, context: _pairwise(node, "corr", node.this, node.expression)
-)
-_REGRESSIONS: dict[str, type[exp.Expr]] = {
-    "regr_slope": exp.RegrSlope,
-    "regr_intercept": exp.RegrIntercept,
-    "regr_r2": exp.RegrR2,
-    "regr_sxy": exp.RegrSxy,
-    "regr_sxx": exp.RegrSxx,
-    "regr_syy": exp.RegrSyy,
-}
-
-
-def _regression(name: str) -> Rewrite:
-    return lambda node, context: _pairwise(node, name, node.this, node.expression)
-
-
-for _name, _node in _REGRESSIONS.items():
-    rule(_name, nodes=(_node,), returns=_returns_double)(_regression(_name))
-
-
-def _both_present(y: exp.Expr, x: exp.Expr, value: exp.Expr) -> exp.Expr:
-    present = exp.And(this=exp.Not(this=exp.Is(this=y.copy(), expression=exp.Null())),
-                      expression=exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null())))  # fmt: skip
-    return typed(when(present, value.copy(), exp.Null()), value.type)
-
-
-@rule("regr_count", nodes=(exp.RegrCount,), returns=lambda node: types.of("bigint"))
-def _regr_count(node: exp.RegrCount, context: Context) -> exp.Expr:
-    y, x = node.this, node.expression
-    return cast(exp.Count(this=_both_present(y, x, exp.Literal.number(1))), "bigint")
-
-
-def _regr_avg_type(node: exp.Expr) -> exp.DataType | None:
-    operand = node.expression if isinstance(node, exp.RegrAvgx) else node.this
-    return _avg_type(typed(exp.Avg(this=operand.copy()), None))
-
-
-def _regr_avg(node: exp.RegrAvgx | exp.RegrAvgy, context: Context) -> exp.Expr:
-    """The average of x (y) over the rows where both are present, as `avg` computes it (a decimal stays one)."""
-    y, x = node.this, node.expression
-    operand = x if isinstance(node, exp.RegrAvgx) else y
-    return average(node, _both_present(y, x, operand), False, context, safe=not context.ansi)
-
-
-rule("regr_avgx", nodes=(exp.RegrAvgx,), returns=_regr_avg_type)(_regr_avg)
-rule("regr_avgy", nodes=(exp.RegrAvgy,), returns=_regr_avg_type)(_regr_avg)
 
 
 # -- refused -----------------------------------------------------------------------------------------------

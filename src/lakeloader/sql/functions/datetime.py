@@ -1,10 +1,11 @@
-"""Dates and timestamps as Spark computes them: fields, formatting and parsing with Spark's patterns, epoch
-conversions, time zones, constructors and the current time, all in the session time zone.
+"""Dates and timestamps as Spark computes them: fields, epoch conversions, time zones, constructors and the
+current time, all in the session time zone.
 
 A Spark TIMESTAMP is an instant (DuckDB's TIMESTAMPTZ); its fields, its text and its truncations are read from
 the wall-clock time it shows in the session zone (`datetime_zones.wall`), never from DuckDB's TimeZone. Strings
 and dates given where Spark expects a date or a timestamp are cast as Spark casts them (ANSI: an invalid one is
-an error). Arithmetic, differences and truncation are in `datetime_arithmetic`.
+an error). Formatting and parsing with Spark's patterns are in `datetime_format`, arithmetic in
+`datetime_arithmetic`, differences and truncation in `datetime_calendar`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlglot import exp
 
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, error, typed, when
-from lakeloader.sql.functions import datetime_patterns as patterns
 from lakeloader.sql.functions import datetime_zones as zones
 from lakeloader.sql.functions.casts import spark_cast
 from lakeloader.sql.registry import refuse, rule
@@ -33,7 +33,7 @@ def spark_error(message: str) -> Exception:
     return TranslateError(message)
 
 
-def _returns(spark_type: exp.DataType) -> Callable[[exp.Expr], exp.DataType]:
+def fixed(spark_type: exp.DataType) -> Callable[[exp.Expr], exp.DataType]:
     return lambda node: spark_type
 
 
@@ -46,7 +46,7 @@ def date_of(value: exp.Expr, context: Context, what: str) -> exp.Expr:
     """`value` as a DATE as Spark takes it for function `what`, or a refusal naming the function."""
     found = zones.as_date(value, context)
     if found is None:
-        raise spark_error(f"function {what}: expects a date, got {_shown(value)}; cast the argument to DATE")
+        raise spark_error(f"function {what}: expects a date, got {shown(value)}; cast the argument to DATE")
     return found
 
 
@@ -54,7 +54,7 @@ def timestamp_of(value: exp.Expr, context: Context, what: str) -> exp.Expr:
     """`value` as a Spark TIMESTAMP (an instant) for function `what`."""
     found = zones.as_timestamp(value, context)
     if found is None:
-        raise spark_error(f"function {what}: expects a timestamp, got {_shown(value)}; cast the argument to TIMESTAMP")
+        raise spark_error(f"function {what}: expects a timestamp, got {shown(value)}; cast the argument to TIMESTAMP")
     return found
 
 
@@ -67,7 +67,7 @@ def local_of(value: exp.Expr, context: Context, what: str) -> exp.Expr:
     return zones.wall(timestamp_of(value, context, what), context)
 
 
-def _shown(value: exp.Expr) -> str:
+def shown(value: exp.Expr) -> str:
     t = value.type
     return t.sql(dialect="spark") if t is not None and types.is_known(t) else "a value of unknown type"
 
@@ -164,7 +164,7 @@ for _name, _fn, _node in (
     ("MINUTE", "minute", exp.Minute),
     ("SECOND", "second", exp.Second),
 ):
-    rule(_fn, nodes=(_node,), returns=_returns(INT))(_field_rule(_name, _fn))
+    rule(_fn, nodes=(_node,), returns=fixed(INT))(_field_rule(_name, _fn))
 
 
 def _extract_type(node: exp.Expr) -> exp.DataType | None:
@@ -198,204 +198,29 @@ def _date_part(node: exp.Anonymous, context: Context) -> exp.Expr:
     return field(name, found[1], context, what)
 
 
-@rule("weekday", returns=_returns(INT))
+@rule("weekday", returns=fixed(INT))
 def _weekday(node: exp.Anonymous, context: Context) -> exp.Expr:
     """`weekday(d)`: Monday = 0 ... Sunday = 6."""
     day = date_of(args_of(node)[0], context, "weekday")
     return typed(_int(exp.Sub(this=call("isodow", day), expression=exp.Literal.number(1))), INT)
 
 
-@rule("dayname", nodes=(exp.Dayname,), returns=_returns(STRING))
+@rule("dayname", nodes=(exp.Dayname,), returns=fixed(STRING))
 def _dayname(node: exp.Dayname, context: Context) -> exp.Expr:
     """`dayname(d)`: the three-letter English name (Mon)."""
     day = date_of(node.this, context, "dayname")
     return typed(call("strftime", day, exp.Literal.string("%a")), STRING)
 
 
-@rule("monthname", nodes=(exp.Monthname,), returns=_returns(STRING))
+@rule("monthname", nodes=(exp.Monthname,), returns=fixed(STRING))
 def _monthname(node: exp.Monthname, context: Context) -> exp.Expr:
     """`monthname(d)`: the three-letter English name (Jan)."""
     day = date_of(node.this, context, "monthname")
     return typed(call("strftime", day, exp.Literal.string("%b")), STRING)
 
 
-# -- formatting -------------------------------------------------------------------------------------------------
-def zone_name(context: Context) -> str:
-    """The session zone as Spark prints it (VV): an offset zone as +01:00."""
-    name = context.settings.time_zone
-    return name[3:] if name.startswith("GMT") and len(name) > 3 else name
-
-
-def offset_seconds(instant: exp.Expr, context: Context) -> exp.Expr:
-    """The session zone's offset from UTC at `instant`, in seconds."""
-    shift = exp.Sub(this=call("epoch", zones.wall(instant, context)), expression=call("epoch", instant.copy()))
-    return cast(call("round", shift), "int")
-
-
-def pattern_of(node: exp.Expr | None, what: str, *, converted: bool = True) -> str:
-    found = patterns.pattern_text(node, converted=converted)
-    if found is None:
-        raise spark_error(f"function {what}: the pattern must be a string literal")
-    return found
-
-
-def format_local(local: exp.Expr, instant: exp.Expr, pattern: str, context: Context, what: str) -> exp.Expr:
-    """The wall-clock `local` (of `instant`) written with a Spark pattern."""
-    zone = patterns.Zone(offset_seconds(instant, context), zone_name(context))
-    try:
-        return typed(patterns.formatted(local, pattern, zone), STRING)
-    except patterns.PatternError as exc:
-        raise spark_error(f"function {what}: {exc}") from None
-
-
-def _unwrapped(node: exp.Expr) -> exp.Expr:
-    """date_format's argument without the cast the parser wrapped it in (its own rule has run: its type tells)."""
-    return node
-
-
-@rule("date_format", nodes=(exp.TimeToStr,), returns=_returns(STRING))
-def _date_format(node: exp.TimeToStr, context: Context) -> exp.Expr:
-    """`date_format(ts, pattern)`: the value's wall-clock time in the session zone, written with Spark's pattern
-    (quoted text, every letter Spark takes; names in English)."""
-    pattern = pattern_of(node.args.get("format"), "date_format")
-    instant = timestamp_of(node.this, context, "date_format")
-    return format_local(zones.wall(instant, context), instant.copy(), pattern, context, "date_format")
-
-
-@rule("timestamp", nodes=(exp.TimeStrToTime,), returns=_returns(TIMESTAMP))
-def _as_timestamp(node: exp.TimeStrToTime, context: Context) -> exp.Expr:
-    """The parser's own conversion around date_format's argument: Spark's implicit cast to TIMESTAMP."""
-    return timestamp_of(node.this, context, "date_format")
-
-
-@rule("from_unixtime", nodes=(exp.UnixToStr,), returns=_returns(STRING))
-def _from_unixtime(node: exp.UnixToStr, context: Context) -> exp.Expr:
-    """`from_unixtime(seconds[, pattern])`: whole seconds since the epoch, written in the session zone."""
-    pattern = pattern_of(node.args.get("format"), "from_unixtime")
-    seconds = node.this
-    if not (types.is_integral(seconds.type) or types.is_string(seconds.type) or types.is_numeric(seconds.type)):
-        raise spark_error(f"function from_unixtime: expects seconds (a number), got {_shown(seconds)}")
-    whole = spark_cast(seconds, BIGINT, context)
-    instant = typed(
-        call("make_timestamptz", exp.Mul(this=cast(whole, "bigint"), expression=exp.Literal.number(1000000))), TIMESTAMP
-    )
-    return format_local(zones.wall(instant, context), instant.copy(), pattern, context, "from_unixtime")
-
-
-# -- parsing ----------------------------------------------------------------------------------------------------
-def _cannot_parse(text: exp.Expr, safe_name: str) -> exp.Expr:
-    message = exp.DPipe(
-        this=exp.DPipe(this=exp.Literal.string("[CANNOT_PARSE_TIMESTAMP] Text '"), expression=text.copy()),
-        expression=exp.Literal.string(
-            f"' could not be parsed. Use `{safe_name}` to tolerate invalid input string and return NULL instead."
-        ),
-    )
-    return call("error", message)
-
-
-def _checked_parse(text: exp.Expr, value: exp.Expr, spark_type: exp.DataType, quiet: bool, safe_name: str) -> exp.Expr:
-    if quiet:
-        return typed(value, spark_type)
-    failed = when(exp.Is(this=text.copy(), expression=exp.Null()), exp.Null(), _cannot_parse(text, safe_name))
-    return typed(exp.Coalesce(this=value, expressions=[failed]), spark_type)
-
-
-def parse_with(
-    text: exp.Expr, pattern: str, to: str, context: Context, *, quiet: bool, what: str, safe_name: str
-) -> exp.Expr:
-    """Text read with a Spark pattern into `to` (date, timestamp, timestamp_ntz): NULL when it does not match
-    and `quiet`, else CANNOT_PARSE_TIMESTAMP."""
-    if not types.is_string(text.type) and not isinstance(text, exp.Null):
-        raise spark_error(f"function {what}: a pattern reads strings, got {_shown(text)}")
-    try:
-        zoned = patterns.has_zone(pattern)
-        if to == "timestamp_ntz" or (to == "date" and not zoned):
-            local = patterns.parse_call(text, pattern, zone=None)
-            value: exp.Expr = local if to == "timestamp_ntz" else exp.Cast(this=local, to=exp.DataType.build("DATE"))
-        else:
-            instant = typed(patterns.parse_call(text, pattern, zone=context.zone), TIMESTAMP)
-            value = (
-                instant
-                if to == "timestamp"
-                else exp.Cast(this=zones.wall(instant, context), to=exp.DataType.build("DATE"))
-            )
-    except patterns.PatternError as exc:
-        raise spark_error(f"function {what}: {exc}") from None
-    return _checked_parse(text, value, types.of(to), quiet, safe_name)
-
-
-def _text_to(value: exp.Expr, to: str, context: Context, *, safe: bool, what: str) -> exp.Expr:
-    """to_date / to_timestamp without a pattern: a cast (Spark's own)."""
-    if to == "date":
-        converted = zones.as_date(value, context, safe=safe)
-    elif to == "timestamp":
-        if types.is_numeric(value.type):
-            return spark_cast(value, TIMESTAMP, context, safe=safe)
-        converted = zones.as_timestamp(value, context, safe=safe)
-    else:
-        converted = zones.as_ntz(value, context, safe=safe)
-    if converted is None:
-        raise spark_error(f"function {what}: expects a string, date or timestamp, got {_shown(value)}")
-    return typed(converted, types.of(to))
-
-
-def _to(to: str, *, safe: bool, what: str, safe_name: str) -> Callable[[exp.Expr, exp.Expr | None, Context], exp.Expr]:
-    def convert(value: exp.Expr, fmt: exp.Expr | None, context: Context, *, converted: bool = True) -> exp.Expr:
-        if fmt is None:
-            return _text_to(value, to, context, safe=safe, what=what)
-        pattern = pattern_of(fmt, what, converted=converted)
-        if not types.is_string(value.type):  # a date or timestamp: the pattern is not used
-            return _text_to(value, to, context, safe=safe, what=what)
-        return parse_with(value, pattern, to, context, quiet=safe or not context.ansi, what=what, safe_name=safe_name)
-
-    return convert
-
-
-@rule("to_date", nodes=(exp.TsOrDsToDate,), returns=_returns(DATE))
-def _to_date(node: exp.TsOrDsToDate, context: Context) -> exp.Expr:
-    """`to_date(x[, pattern])`: a cast without a pattern; with one, Spark's parser (invalid text is
-    CANNOT_PARSE_TIMESTAMP in ANSI mode, NULL without it)."""
-    return _to("date", safe=False, what="to_date", safe_name="try_to_date")(node.this, node.args.get("format"), context)
-
-
-@rule("try_to_date", returns=_returns(DATE))
-def _try_to_date(node: exp.Anonymous, context: Context) -> exp.Expr:
-    found = args_of(node)
-    convert = _to("date", safe=True, what="try_to_date", safe_name="try_to_date")
-    return convert(found[0], found[1] if len(found) > 1 else None, context, converted=False)  # type: ignore[call-arg]
-
-
-@rule("to_timestamp", nodes=(exp.StrToTime,), returns=_returns(TIMESTAMP))
-def _to_timestamp(node: exp.StrToTime, context: Context) -> exp.Expr:
-    """`to_timestamp(x, pattern)` (without a pattern the parser makes it a cast)."""
-    convert = _to("timestamp", safe=False, what="to_timestamp", safe_name="try_to_timestamp")
-    return convert(node.this, node.args.get("format"), context)
-
-
-def _anonymous_to(to: str, safe: bool, what: str, safe_name: str) -> Callable[[exp.Anonymous, Context], exp.Expr]:
-    def rewrite(node: exp.Anonymous, context: Context) -> exp.Expr:
-        found = args_of(node)
-        if not 1 <= len(found) <= 2:
-            raise spark_error(f"function {what}: takes a value and an optional pattern")
-        convert = _to(to, safe=safe, what=what, safe_name=safe_name)
-        return convert(found[0], found[1] if len(found) > 1 else None, context, converted=False)  # type: ignore[call-arg]
-
-    return rewrite
-
-
-rule("try_to_timestamp", returns=_returns(TIMESTAMP))(
-    _anonymous_to("timestamp", True, "try_to_timestamp", "try_to_timestamp")
-)
-rule("to_timestamp_ltz", returns=_returns(TIMESTAMP))(
-    _anonymous_to("timestamp", False, "to_timestamp_ltz", "try_to_timestamp")
-)
-rule("to_timestamp_ntz", returns=_returns(NTZ))(
-    _anonymous_to("timestamp_ntz", False, "to_timestamp_ntz", "try_to_timestamp")
-)
-
-
 # -- epoch -------------------------------------------------------------------------------------------------------
-def _epoch_instant(value: exp.Expr, context: Context, what: str) -> exp.Expr:
+def epoch_instant(value: exp.Expr, context: Context, what: str) -> exp.Expr:
     """The instant epoch functions count to: a TIMESTAMP_NTZ's wall-clock time read as UTC (Spark's own rule for
     unix_seconds/unix_timestamp of a timestamp_ntz), anything else as a TIMESTAMP."""
     if zones.is_ntz(value.type):
@@ -410,46 +235,23 @@ def epoch_seconds(instant: exp.Expr) -> exp.Expr:
     )
 
 
-@rule("unix_timestamp", "to_unix_timestamp", nodes=(exp.StrToUnix,), returns=_returns(BIGINT))
-def _unix_timestamp(node: exp.StrToUnix, context: Context) -> exp.Expr:
-    """`unix_timestamp([x[, pattern]])`: seconds since the epoch of a timestamp or date (in the session zone), or
-    of text read with the pattern (default yyyy-MM-dd HH:mm:ss)."""
-    value = node.this
-    if isinstance(value, exp.CurrentTimestamp) or value is None:
-        return epoch_seconds(typed(exp.CurrentTimestamp(), TIMESTAMP))
-    fmt = node.args.get("format")
-    if types.is_string(value.type):
-        pattern = pattern_of(fmt, "unix_timestamp") if fmt is not None else "yyyy-MM-dd HH:mm:ss"
-        instant = parse_with(
-            value,
-            pattern,
-            "timestamp",
-            context,
-            quiet=not context.ansi,
-            what="unix_timestamp",
-            safe_name="try_to_timestamp",
-        )
-        return epoch_seconds(instant)
-    return epoch_seconds(_epoch_instant(value, context, "unix_timestamp"))
-
-
-@rule("unix_seconds", nodes=(exp.UnixSeconds,), returns=_returns(BIGINT))
+@rule("unix_seconds", nodes=(exp.UnixSeconds,), returns=fixed(BIGINT))
 def _unix_seconds(node: exp.Expr, context: Context) -> exp.Expr:
-    return epoch_seconds(_epoch_instant(node.this, context, "unix_seconds"))
+    return epoch_seconds(epoch_instant(node.this, context, "unix_seconds"))
 
 
-@rule("unix_millis", nodes=(exp.UnixMillis,), returns=_returns(BIGINT))
+@rule("unix_millis", nodes=(exp.UnixMillis,), returns=fixed(BIGINT))
 def _unix_millis(node: exp.Expr, context: Context) -> exp.Expr:
-    micros = call("epoch_us", _epoch_instant(node.this, context, "unix_millis"))
+    micros = call("epoch_us", epoch_instant(node.this, context, "unix_millis"))
     return typed(cast(call("spark_cast_floor_div", micros, exp.Literal.number(1000)), BIGINT), BIGINT)
 
 
-@rule("unix_micros", nodes=(exp.UnixMicros,), returns=_returns(BIGINT))
+@rule("unix_micros", nodes=(exp.UnixMicros,), returns=fixed(BIGINT))
 def _unix_micros(node: exp.Expr, context: Context) -> exp.Expr:
-    return typed(cast(call("epoch_us", _epoch_instant(node.this, context, "unix_micros")), BIGINT), BIGINT)
+    return typed(cast(call("epoch_us", epoch_instant(node.this, context, "unix_micros")), BIGINT), BIGINT)
 
 
-@rule("unix_date", nodes=(exp.UnixDate,), returns=_returns(INT))
+@rule("unix_date", nodes=(exp.UnixDate,), returns=fixed(INT))
 def _unix_date(node: exp.Expr, context: Context) -> exp.Expr:
     day = date_of(node.this, context, "unix_date")
     return typed(
@@ -457,7 +259,7 @@ def _unix_date(node: exp.Expr, context: Context) -> exp.Expr:
     )
 
 
-@rule("date_from_unix_date", nodes=(exp.DateFromUnixDate,), returns=_returns(DATE))
+@rule("date_from_unix_date", nodes=(exp.DateFromUnixDate,), returns=fixed(DATE))
 def _date_from_unix_date(node: exp.Expr, context: Context) -> exp.Expr:
     days = spark_cast(node.this, INT, context)
     return typed(exp.Add(this=cast(exp.Literal.string("1970-01-01"), DATE), expression=days), DATE)
@@ -506,17 +308,23 @@ def _from_epoch(unit: int, what: str) -> Callable[[exp.Anonymous, Context], exp.
             scaled = call("trunc", exp.Mul(this=number.copy(), expression=exp.Literal.number(1000000)))
             counted = call("spark_dt_from_micros", exp.TryCast(this=scaled, to=exp.DataType.build("HUGEINT")), name)
             return typed(when(special, cast(exp.Null(), TIMESTAMP), counted), TIMESTAMP)
-        raise spark_error(f"function {what}: expects a count (a number), got {_shown(value)}")
+        raise spark_error(f"function {what}: expects a count (a number), got {shown(value)}")
 
     return rewrite
 
 
-rule("timestamp_seconds", returns=_returns(TIMESTAMP))(_from_epoch(1000000, "timestamp_seconds"))
-rule("timestamp_millis", returns=_returns(TIMESTAMP))(_from_epoch(1000, "timestamp_millis"))
-rule("timestamp_micros", returns=_returns(TIMESTAMP))(_from_epoch(1, "timestamp_micros"))
+rule("timestamp_seconds", returns=fixed(TIMESTAMP))(_from_epoch(1000000, "timestamp_seconds"))
+rule("timestamp_millis", returns=fixed(TIMESTAMP))(_from_epoch(1000, "timestamp_millis"))
+rule("timestamp_micros", returns=fixed(TIMESTAMP))(_from_epoch(1, "timestamp_micros"))
 
 
 # -- time zones --------------------------------------------------------------------------------------------------
+def zone_name(context: Context) -> str:
+    """The session zone as Spark prints it (VV): an offset zone as +01:00."""
+    name = context.settings.time_zone
+    return name[3:] if name.startswith("GMT") and len(name) > 3 else name
+
+
 def zone_literal(node: exp.Expr, what: str) -> exp.Expr:
     """A zone argument: a literal is checked and named as DuckDB's ICU knows it; a column is resolved per row as
     Java's ZoneId.of reads it (NULL for a name Java does not know)."""
@@ -567,7 +375,7 @@ def _wall_in(instant: exp.Expr, zone: exp.Expr) -> exp.Expr:
     )
 
 
-@rule("from_utc_timestamp", nodes=(exp.AtTimeZone,), returns=_returns(TIMESTAMP))
+@rule("from_utc_timestamp", nodes=(exp.AtTimeZone,), returns=fixed(TIMESTAMP))
 def _from_utc_timestamp(node: exp.AtTimeZone, context: Context) -> exp.Expr:
     """`from_utc_timestamp(ts, zone)`: the wall-clock time `ts` shows in `zone`, read as a UTC time."""
     zone = zone_literal(node.args["zone"], "from_utc_timestamp")
@@ -575,7 +383,7 @@ def _from_utc_timestamp(node: exp.AtTimeZone, context: Context) -> exp.Expr:
     return typed(call("timezone", exp.Literal.string("UTC"), _wall_in(instant, zone)), TIMESTAMP)
 
 
-@rule("to_utc_timestamp", nodes=(exp.FromTimeZone,), returns=_returns(TIMESTAMP))
+@rule("to_utc_timestamp", nodes=(exp.FromTimeZone,), returns=fixed(TIMESTAMP))
 def _to_utc_timestamp(node: exp.FromTimeZone, context: Context) -> exp.Expr:
     """`to_utc_timestamp(ts, zone)`: the UTC wall-clock time of `ts`, read as a time in `zone`."""
     zone = zone_literal(node.args["zone"], "to_utc_timestamp")
@@ -588,7 +396,7 @@ def _inner(node: exp.Expr) -> exp.Expr:
     return node
 
 
-@rule("convert_timezone", nodes=(exp.ConvertTimezone,), returns=_returns(NTZ))
+@rule("convert_timezone", nodes=(exp.ConvertTimezone,), returns=fixed(NTZ))
 def _convert_timezone(node: exp.ConvertTimezone, context: Context) -> exp.Expr:
     """`convert_timezone([source, ]target, ntz)`: the wall-clock time in `source` (default: the session zone)
     shown in `target`."""
@@ -597,18 +405,18 @@ def _convert_timezone(node: exp.ConvertTimezone, context: Context) -> exp.Expr:
     value = node.args["timestamp"]
     local = zones.as_ntz(value, context)
     if local is None:
-        raise spark_error(f"function convert_timezone: expects a timestamp_ntz, got {_shown(value)}")
+        raise spark_error(f"function convert_timezone: expects a timestamp_ntz, got {shown(value)}")
     source_zone = zone_literal(source, "convert_timezone") if source is not None else context.zone
     instant = _in_zone(local, source_zone, context)
     return _wall_in(instant, target)
 
 
-@rule("current_timezone", nodes=(exp.CurrentTimezone,), returns=_returns(STRING))
+@rule("current_timezone", nodes=(exp.CurrentTimezone,), returns=fixed(STRING))
 def _current_timezone(node: exp.Expr, context: Context) -> exp.Expr:
     return typed(exp.Literal.string(zone_name(context)), STRING)
 
 
-@rule("current_date", "curdate", nodes=(exp.CurrentDate,), returns=_returns(DATE))
+@rule("current_date", "curdate", nodes=(exp.CurrentDate,), returns=fixed(DATE))
 def _current_date(node: exp.Expr, context: Context) -> exp.Expr:
     """Today in the session zone (at the query's start)."""
     return typed(
@@ -617,7 +425,7 @@ def _current_date(node: exp.Expr, context: Context) -> exp.Expr:
     )
 
 
-@rule("current_timestamp", "now", nodes=(exp.CurrentTimestamp,), returns=_returns(TIMESTAMP))
+@rule("current_timestamp", "now", nodes=(exp.CurrentTimestamp,), returns=fixed(TIMESTAMP))
 def _current_timestamp(node: exp.Expr, context: Context) -> exp.Expr:
     return typed(exp.CurrentTimestamp(), TIMESTAMP) if node.args.get("this") is None else _refuse_precision(node)
 
@@ -626,7 +434,7 @@ def _refuse_precision(node: exp.Expr) -> exp.Expr:
     raise spark_error("function current_timestamp: takes no argument")
 
 
-@rule("localtimestamp", nodes=(exp.Localtimestamp,), returns=_returns(NTZ))
+@rule("localtimestamp", nodes=(exp.Localtimestamp,), returns=fixed(NTZ))
 def _localtimestamp(node: exp.Expr, context: Context) -> exp.Expr:
     """The session zone's wall-clock time now, a timestamp_ntz."""
     return zones.wall(typed(exp.CurrentTimestamp(), TIMESTAMP), context)
@@ -658,7 +466,7 @@ def _raising(value: exp.Expr, parts: list[exp.Expr], quiet: bool, what: str, spa
     return typed(exp.Coalesce(this=value, expressions=[when(any_null, exp.Null(), _bounds_error(what))]), spark_type)
 
 
-@rule("make_date", returns=_returns(DATE))
+@rule("make_date", returns=fixed(DATE))
 def _make_date(node: exp.Anonymous, context: Context) -> exp.Expr:
     """`make_date(y, m, d)`: an invalid date is DATETIME_FIELD_OUT_OF_BOUNDS in ANSI mode, NULL without it."""
     found = args_of(node)
@@ -699,16 +507,16 @@ def _make_timestamp(what: str, *, safe: bool, ntz: bool) -> Callable[[exp.Expr, 
     return rewrite
 
 
-rule("make_timestamp", nodes=(exp.TimestampFromParts,), returns=_returns(TIMESTAMP))(
+rule("make_timestamp", nodes=(exp.TimestampFromParts,), returns=fixed(TIMESTAMP))(
     _make_timestamp("make_timestamp", safe=False, ntz=False)
 )
-rule("make_timestamp_ltz", returns=_returns(TIMESTAMP))(_make_timestamp("make_timestamp_ltz", safe=False, ntz=False))
-rule("make_timestamp_ntz", returns=_returns(NTZ))(_make_timestamp("make_timestamp_ntz", safe=False, ntz=True))
-rule("try_make_timestamp", returns=_returns(TIMESTAMP))(_make_timestamp("try_make_timestamp", safe=True, ntz=False))
-rule("try_make_timestamp_ltz", returns=_returns(TIMESTAMP))(
+rule("make_timestamp_ltz", returns=fixed(TIMESTAMP))(_make_timestamp("make_timestamp_ltz", safe=False, ntz=False))
+rule("make_timestamp_ntz", returns=fixed(NTZ))(_make_timestamp("make_timestamp_ntz", safe=False, ntz=True))
+rule("try_make_timestamp", returns=fixed(TIMESTAMP))(_make_timestamp("try_make_timestamp", safe=True, ntz=False))
+rule("try_make_timestamp_ltz", returns=fixed(TIMESTAMP))(
     _make_timestamp("try_make_timestamp_ltz", safe=True, ntz=False)
 )
-rule("try_make_timestamp_ntz", returns=_returns(NTZ))(_make_timestamp("try_make_timestamp_ntz", safe=True, ntz=True))
+rule("try_make_timestamp_ntz", returns=fixed(NTZ))(_make_timestamp("try_make_timestamp_ntz", safe=True, ntz=True))
 
 
 # -- refused -------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""String functions with Spark's answers: NULL in concat, positions counted from 1 in code points, substring's
-position 0 and negative positions, Java's case mappings, padding and trimming as UTF8String does them, split and
-the regexp family with Java's regular expressions (`strings_regex`), number formatting (`strings_format`)."""
+"""String functions with Spark's answers: NULL in concat, lengths in code points, Java's case mappings, padding
+and trimming as UTF8String does them; substrings and positions in `strings_positions`, encodings (base64, hex,
+URLs, charsets, binary) in `strings_encoding`, split and the regexp family with Java's regular expressions
+(`strings_regex`), number formatting (`strings_format`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ INT = types.of("int")
 BOOLEAN = types.of("boolean")
 BINARY = types.of("binary")
 _BIGINT = exp.DataType.build("BIGINT")
-_INT_MAX = 2147483647
 
 
 # -- helpers shared by the string modules ------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def fixed(spark_type: exp.DataType) -> Returns:
     return lambda node: spark_type.copy()
 
 
-def _string_or_binary(node: exp.Expr) -> exp.DataType:
+def string_or_binary(node: exp.Expr) -> exp.DataType:
     args = [a for a in node.iter_expressions() if not is_null(a)]
     return BINARY.copy() if args and all(is_binary(a) for a in args) else STRING.copy()
 
@@ -107,43 +107,6 @@ def _sql_text(value: str) -> str:
 
 
 # -- macros --------------------------------------------------------------------------------------------------------
-# substring(s, pos, len) as UTF8String.substringSQL: position 0 is 1, a negative position counts from the end, the
-# slice [start, start + len) is clamped to the string.
-_SLICE = macro(
-    "spark_str_slice",
-    "(s, start, n) AS CASE WHEN greatest(start, 0) >= start + n THEN '' "
-    "ELSE substring(s, greatest(start, 0) + 1, start + n - greatest(start, 0)) END",
-)
-SUBSTRING = macro(
-    "spark_substring",
-    "(s, pos, n) AS CASE WHEN s IS NULL OR pos IS NULL OR n IS NULL THEN NULL "
-    f"ELSE {_SLICE}(s, CASE WHEN pos > 0 THEN pos - 1 WHEN pos < 0 THEN length(s) + pos ELSE 0 END, n) END",
-)
-_BINARY_SLICE = macro(
-    "spark_binary_slice",
-    "(b, start, n) AS CASE WHEN greatest(start, 0) >= start + n THEN ''::BLOB "
-    "ELSE unhex(substring(hex(b), 2 * greatest(start, 0) + 1, 2 * (start + n - greatest(start, 0)))) END",
-)
-BINARY_SUBSTRING = macro(
-    "spark_binary_substring",
-    "(b, pos, n) AS CASE WHEN b IS NULL OR pos IS NULL OR n IS NULL THEN NULL "
-    f"ELSE {_BINARY_SLICE}(b, CASE WHEN pos > 0 THEN pos - 1 WHEN pos < 0 THEN octet_length(b) + pos ELSE 0 END,"
-    " n) END",
-)
-_LEFT = macro(
-    "spark_left",
-    f"(s, n) AS CASE WHEN s IS NULL THEN NULL WHEN n <= 0 THEN '' ELSE {SUBSTRING}(s, 1, n) END",
-)
-_RIGHT = macro(
-    "spark_right",
-    f"(s, n) AS CASE WHEN s IS NULL THEN NULL WHEN n <= 0 THEN '' ELSE {SUBSTRING}(s, -n, n) END",
-)
-_LOCATE = macro(  # UTF8String.indexOf: an empty substring is found at once; a start below 1 finds nothing
-    "spark_locate",
-    "(sub, s, pos) AS CASE WHEN pos IS NULL THEN 0 WHEN sub IS NULL OR s IS NULL THEN NULL WHEN pos < 1 THEN 0 "
-    "WHEN sub = '' THEN 1 "
-    "ELSE CASE WHEN strpos(substring(s, pos), sub) = 0 THEN 0 ELSE strpos(substring(s, pos), sub) + pos - 1 END END",
-)
 _PAD_CHECKS = "s IS NULL OR n IS NULL OR p IS NULL THEN NULL WHEN n <= 0 THEN '' WHEN p = '' OR n <= length(s)"
 _LPAD = macro(
     "spark_lpad", f"(s, n, p) AS CASE WHEN {_PAD_CHECKS} THEN left(s, n) ELSE lpad(s, CAST(n AS INTEGER), p) END"
@@ -185,30 +148,6 @@ _INITCAP = macro(  # words are split on ' ' only; the first letter title-cased, 
     "(s) AS array_to_string(list_transform(string_split(s, ' '), lambda w: CASE WHEN w = '' THEN '' "
     f"ELSE {_TITLE_FIRST}(left(w, 1)) || substring({LOWER}(w), length({LOWER}(left(w, 1))) + 1) END), ' ')",
 )
-_SPLIT_PART = macro(
-    "spark_split_part",
-    "(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL "
-    "WHEN n = 0 THEN error('[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 "
-    "(the first element has index 1).') "
-    "ELSE coalesce(list_extract(CASE WHEN d = '' THEN [s] ELSE string_split(s, d) END, n), '') END",
-)
-_OCCURRENCES = macro(  # every start (overlapping, 1-based) of `d` in `s`, as UTF8String.indexOf steps through
-    "spark_str_occurrences",
-    "(s, d) AS list_filter(range(1, length(s) + 1), lambda i: substring(s, i, length(d)) = d)",
-)
-_SUBSTRING_INDEX = macro(
-    "spark_substring_index",
-    "(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL WHEN d = '' OR n = 0 THEN '' "
-    f"WHEN n > 0 THEN CASE WHEN len({_OCCURRENCES}(s, d)) < n THEN s "
-    f"ELSE left(s, {_OCCURRENCES}(s, d)[n] - 1) END "
-    f"ELSE CASE WHEN len({_OCCURRENCES}(s, d)) < -n THEN s "
-    f"ELSE substring(s, {_OCCURRENCES}(s, d)[len({_OCCURRENCES}(s, d)) + n + 1] + length(d)) END END",
-)
-_FIND_IN_SET = macro(
-    "spark_find_in_set",
-    "(x, l) AS CASE WHEN x IS NULL OR l IS NULL THEN NULL WHEN contains(x, ',') THEN 0 "
-    "ELSE coalesce(list_position(string_split(l, ','), x), 0) END",
-)
 _SOUNDEX_MAP = "01230127022455012623017202"  # Spark's US_ENGLISH_MAPPING: 0 vowels, 7 for H and W
 _SOUNDEX_CODES = macro(  # the codes after the first letter: a non-letter resets (as a vowel does), H and W vanish
     "spark_soundex_codes",
@@ -238,56 +177,7 @@ _MASK = macro(  # Spark's mask: upper-case letters (Lu), lower-case (Ll), decima
     "CASE WHEN regexp_matches(c, '\\p{Lu}') THEN coalesce(u, c) WHEN regexp_matches(c, '\\p{Ll}') THEN coalesce(l, c) "
     "WHEN regexp_matches(c, '\\p{Nd}') THEN coalesce(d, c) ELSE coalesce(o, c) END), '')",
 )
-_URL_ENCODE = macro(  # Java's URLEncoder: space is +, * stays, ~ is escaped
-    "spark_url_encode",
-    "(s) AS replace(replace(replace(url_encode(s), '%20', '+'), '%2A', '*'), '~', '%7E')",
-)
-_URL_INVALID = "'%(?:[^0-9A-Fa-f+]|[0-9A-Fa-f+](?:[^0-9A-Fa-f]|\\z)|\\z)'"
-_URL_DECODE = macro(
-    "spark_url_decode",
-    f"(s, safe) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_matches(s, {_URL_INVALID}) THEN CASE WHEN safe "
-    "THEN NULL ELSE error('[CANNOT_DECODE_URL] The provided URL cannot be decoded: ' || s || '. Please ensure that "
-    "the URL is properly formatted and try again.') END "
-    "ELSE url_decode(regexp_replace(replace(s, '+', '%20'), '%\\+([0-9A-Fa-f])', '%0\\1', 'g')) END",
-)
-_BASE64 = macro(  # java.util.Base64's MIME encoder: lines of 76 characters joined by CRLF
-    "spark_base64",
-    "(b) AS rtrim(regexp_replace(to_base64(b), '(.{76})', '\\1' || chr(13) || chr(10), 'g'), chr(13) || chr(10))",
-)
-_B64_LETTERS = "'[^A-Za-z0-9+/]'"
-_UNBASE64_ERROR = macro(  # what java.util.Base64's MIME decoder rejects, as its message (None when it decodes)
-    "spark_unbase64_error",
-    "(s) AS CASE "
-    f"WHEN NOT contains(s, '=') THEN CASE WHEN length(regexp_replace(s, {_B64_LETTERS}, '', 'g')) % 4 = 1 "
-    "THEN 'Last unit does not have enough valid bits' END "
-    f"WHEN length(regexp_replace(split_part(s, '=', 1), {_B64_LETTERS}, '', 'g')) % 4 = 0 "
-    "THEN 'Input byte array has wrong 4-byte ending unit' "
-    f"WHEN length(regexp_replace(split_part(s, '=', 1), {_B64_LETTERS}, '', 'g')) % 4 = 1 "
-    "THEN 'Last unit does not have enough valid bits' "
-    f"WHEN length(regexp_replace(split_part(s, '=', 1), {_B64_LETTERS}, '', 'g')) % 4 = 2 "
-    "AND substring(s, strpos(s, '=') + 1, 1) <> '=' THEN 'Input byte array has wrong 4-byte ending unit' "
-    "WHEN regexp_matches(substring(s, strpos(s, '=') + CASE WHEN length(regexp_replace(split_part(s, '=', 1), "
-    f"{_B64_LETTERS}, '', 'g')) % 4 = 2 THEN 2 ELSE 1 END), '[A-Za-z0-9+/]') "
-    "THEN 'Input byte array has incorrect ending byte' END",
-)
-_UNBASE64_VALUE = macro(
-    "spark_unbase64_value",
-    f"(s) AS from_base64(rpad(regexp_replace(split_part(s, '=', 1), {_B64_LETTERS}, '', 'g'), "
-    f"CAST(ceil(length(regexp_replace(split_part(s, '=', 1), {_B64_LETTERS}, '', 'g')) / 4) * 4 AS INTEGER), '='))",
-)
-_UNBASE64 = macro(
-    "spark_unbase64",
-    f"(s) AS CASE WHEN s IS NULL THEN NULL WHEN {_UNBASE64_ERROR}(s) IS NOT NULL "
-    f"THEN error('[INVALID_BASE_ENCODING] unbase64: ' || {_UNBASE64_ERROR}(s)) ELSE {_UNBASE64_VALUE}(s) END",
-)
-_HEX_TEXT = "'^[0-9A-Fa-f]*$'"
-_UNHEX = macro("spark_unhex", f"(s) AS CASE WHEN regexp_matches(s, {_HEX_TEXT}) THEN unhex(s) END")
 _QUOTE = macro("spark_quote", "(s) AS '''' || replace(s, '''', '\\''') || ''''")
-_DECODE_UTF8 = macro(
-    "spark_decode_utf8",
-    "(b) AS CASE WHEN b IS NOT NULL AND try(decode(b)) IS NULL THEN error('[MALFORMED_CHARACTER_CODING] Invalid "
-    "value found when performing `decode` with UTF-8') ELSE decode(b) END",
-)
 
 
 # -- rules -----------------------------------------------------------------------------------------------------------
@@ -334,7 +224,7 @@ _PREVIOUS_DPIPE = _previous(exp.DPipe)
 _PREVIOUS_REVERSE = _previous(exp.Reverse)
 
 
-@rule("concat", nodes=(exp.Concat,), returns=_string_or_binary)
+@rule("concat", nodes=(exp.Concat,), returns=string_or_binary)
 def _concat(node: exp.Concat, context: Context) -> exp.Expr:
     """concat: NULL when any argument is NULL (DuckDB's concat skips NULLs; its `||` does not)."""
     args = list(node.expressions)
@@ -347,7 +237,7 @@ def _concat(node: exp.Concat, context: Context) -> exp.Expr:
     return typed(_chain(parts, empty), spark_type)
 
 
-@rule("||", nodes=(exp.DPipe,), returns=_string_or_binary)
+@rule("||", nodes=(exp.DPipe,), returns=string_or_binary)
 def _pipes(node: exp.DPipe, context: Context) -> exp.Expr:
     if _arrays(node):
         if _PREVIOUS_DPIPE is not None and _PREVIOUS_DPIPE.rewrite is not None:
@@ -380,27 +270,6 @@ def _concat_ws(node: exp.ConcatWs, context: Context) -> exp.Expr:
         )
         joined = call("array_to_string", call("list_filter", flat, lam), as_string(separator, context))
     return typed(when(exp.Is(this=separator.copy(), expression=exp.Null()), exp.Null(), joined), STRING)
-
-
-@rule("substring", "substr", nodes=(exp.Substring,), returns=_string_or_binary)
-def _substring(node: exp.Substring, context: Context) -> exp.Expr:
-    value = node.this
-    start = as_bigint(node.args["start"], context)
-    length_arg = node.args.get("length")
-    length = as_bigint(length_arg, context) if length_arg is not None else number(_INT_MAX)
-    if is_binary(value):
-        return spark_call(BINARY_SUBSTRING, value, start, length, returns=BINARY)
-    return spark_call(SUBSTRING, as_string(value, context), start, length)
-
-
-@rule("left", nodes=(exp.Left,), returns=fixed(STRING))
-def _left(node: exp.Left, context: Context) -> exp.Expr:
-    return spark_call(_LEFT, as_string(node.this, context), as_bigint(node.expression, context))
-
-
-@rule("right", nodes=(exp.Right,), returns=fixed(STRING))
-def _right(node: exp.Right, context: Context) -> exp.Expr:
-    return spark_call(_RIGHT, as_string(node.this, context), as_bigint(node.expression, context))
 
 
 @rule("length", "char_length", "character_length", "len", nodes=(exp.Length,), returns=fixed(INT))
@@ -438,15 +307,6 @@ def _lower(node: exp.Lower, context: Context) -> exp.Expr:
 @rule("initcap", nodes=(exp.Initcap,), returns=fixed(STRING), note="words are separated by spaces only")
 def _initcap(node: exp.Initcap, context: Context) -> exp.Expr:
     return spark_call(_INITCAP, as_string(node.this, context))
-
-
-@rule("instr", "locate", "position", nodes=(exp.StrPosition,), returns=fixed(INT))
-def _locate(node: exp.StrPosition, context: Context) -> exp.Expr:
-    """The 1-based position (in characters) of a substring, from an optional start; 0 when absent."""
-    start = node.args.get("position")
-    position = as_bigint(start, context) if start is not None else number(1)
-    found = call(_LOCATE, as_string(node.args["substr"], context), as_string(node.this, context), position)
-    return cast(found, INT)
 
 
 @rule("lpad", "rpad", nodes=(exp.Pad,), returns=fixed(STRING))
@@ -518,30 +378,6 @@ def _reverse(node: exp.Reverse, context: Context) -> exp.Expr:
     return spark_call(_REVERSE, as_string(node.this, context))
 
 
-@rule("split_part", nodes=(exp.SplitPart,), returns=fixed(STRING))
-def _split_part(node: exp.SplitPart, context: Context) -> exp.Expr:
-    """The n-th part (from the end when negative) split by a literal delimiter; '' past the end; part 0 is
-    INVALID_INDEX_OF_ZERO."""
-    return spark_call(
-        _SPLIT_PART,
-        as_string(node.this, context),
-        as_string(node.args["delimiter"], context),
-        as_bigint(node.args["part_index"], context),
-    )
-
-
-@rule("substring_index", nodes=(exp.SubstringIndex,), returns=fixed(STRING))
-def _substring_index(node: exp.SubstringIndex, context: Context) -> exp.Expr:
-    """Before the n-th occurrence of the delimiter (after the n-th from the end when negative); occurrences may
-    overlap, as Spark searches from one character after the last."""
-    return spark_call(
-        _SUBSTRING_INDEX,
-        as_string(node.this, context),
-        as_string(node.args["delimiter"], context),
-        as_bigint(node.args["count"], context),
-    )
-
-
 @rule("ascii", nodes=(exp.Ascii,), returns=fixed(INT))
 def _ascii(node: exp.Ascii, context: Context) -> exp.Expr:
     """The first character's code point; 0 for ''."""
@@ -598,7 +434,7 @@ def _text_predicate(name: str, left: exp.Expr, right: exp.Expr, context: Context
     return spark_call(name, as_string(left, context), as_string(right, context), returns=BOOLEAN)
 
 
-@rule("elt", nodes=(exp.Elt,), returns=_string_or_binary)
+@rule("elt", nodes=(exp.Elt,), returns=string_or_binary)
 def _elt(node: exp.Elt, context: Context) -> exp.Expr:
     """The n-th argument; an n out of range is INVALID_ARRAY_INDEX in ANSI mode, else NULL."""
     index = as_bigint(node.this, context)
@@ -613,31 +449,6 @@ def _elt(node: exp.Elt, context: Context) -> exp.Expr:
     choices = [exp.If(this=exp.EQ(this=index.copy(), expression=number(i + 1)), true=arg) for i, arg in enumerate(args)]
     chosen = exp.Case(ifs=choices, default=outside)
     return typed(when(exp.Is(this=index.copy(), expression=exp.Null()), exp.Null(), chosen), spark_type)
-
-
-@rule("find_in_set", returns=fixed(INT))
-def _find_in_set(node: exp.Anonymous, context: Context) -> exp.Expr:
-    """The 1-based place of a string in a comma-separated list; 0 when absent or when it holds a comma."""
-    needle, haystack = (as_string(a, context) for a in node.expressions)
-    return cast(call(_FIND_IN_SET, needle, haystack), INT)
-
-
-@rule("overlay", nodes=(exp.Overlay,), returns=fixed(STRING))
-def _overlay(node: exp.Overlay, context: Context) -> exp.Expr:
-    """substring(s, 1, pos - 1) || replace || substring(s, pos + len), len defaulting to the replacement's."""
-    value, placing = node.this, node.expression
-    if is_binary(value) or is_binary(placing):
-        raise refused("function overlay", "a binary argument is not supported")
-    value, placing = as_string(value, context), as_string(placing, context)
-    start = as_bigint(node.args["from_"], context)
-    count = node.args.get("for_")
-    width: exp.Expr = call("length", placing.copy())
-    if count is not None:
-        size = as_bigint(count, context)
-        width = when(exp.GTE(this=size, expression=number(0)), size.copy(), width)
-    head = call(SUBSTRING, value, number(1), exp.Sub(this=start, expression=number(1)))
-    tail = call(SUBSTRING, value.copy(), exp.Add(this=start.copy(), expression=width), number(_INT_MAX))
-    return typed(exp.Paren(this=exp.DPipe(this=exp.DPipe(this=head, expression=placing), expression=tail)), STRING)
 
 
 @rule("luhn_check", returns=fixed(BOOLEAN))
@@ -670,144 +481,10 @@ def _quote(node: exp.Anonymous, context: Context) -> exp.Expr:
     return spark_call(_QUOTE, as_string(node.expressions[0], context))
 
 
-@rule("url_encode", returns=fixed(STRING))
-def _url_encode(node: exp.Anonymous, context: Context) -> exp.Expr:
-    """application/x-www-form-urlencoded as Java's URLEncoder writes it (space is +, * stays, ~ is %7E)."""
-    return spark_call(_URL_ENCODE, as_string(node.expressions[0], context))
-
-
-@rule("url_decode", returns=fixed(STRING))
-def _url_decode(node: exp.Anonymous, context: Context) -> exp.Expr:
-    """+ is a space; a malformed escape is CANNOT_DECODE_URL."""
-    return spark_call(_URL_DECODE, as_string(node.expressions[0], context), exp.false())
-
-
-@rule("try_url_decode", returns=fixed(STRING))
-def _try_url_decode(node: exp.Anonymous, context: Context) -> exp.Expr:
-    return spark_call(_URL_DECODE, as_string(node.expressions[0], context), exp.true())
-
-
-@rule("base64", nodes=(exp.ToBase64,), returns=fixed(STRING))
-def _base64(node: exp.ToBase64, context: Context) -> exp.Expr:
-    """Base64 in lines of 76 characters joined by CRLF (Spark's MIME encoder)."""
-    return spark_call(_BASE64, as_binary(as_string(node.this, context) if not is_binary(node.this) else node.this))
-
-
-@rule("unbase64", nodes=(exp.FromBase64,), returns=fixed(BINARY))
-def _unbase64(node: exp.FromBase64, context: Context) -> exp.Expr:
-    """Java's MIME decoder: characters outside the alphabet are skipped, padding is checked."""
-    return spark_call(_UNBASE64, as_string(node.this, context), returns=BINARY)
-
-
-@rule("hex", nodes=(exp.Hex,), returns=fixed(STRING))
-def _hex(node: exp.Hex, context: Context) -> exp.Expr:
-    """Upper-case hex of a long (two's complement when negative), of a string's UTF-8 bytes, or of a binary."""
-    value = node.this
-    if is_binary(value) or types.is_string(value.type) or not types.is_known(value.type):
-        return spark_call("hex", value)
-    if types.is_numeric(value.type):
-        return spark_call("hex", as_bigint(value, context))
-    return spark_call("hex", as_string(value, context))
-
-
-@rule("unhex", nodes=(exp.Unhex,), returns=fixed(BINARY))
-def _unhex(node: exp.Unhex, context: Context) -> exp.Expr:
-    """Bytes from hex digits (an odd count gets a leading 0); NULL when a character is not a hex digit."""
-    return spark_call(_UNHEX, as_string(node.this, context), returns=BINARY)
-
-
-_CHARSETS = ("us-ascii", "iso-8859-1", "utf-8", "utf-16be", "utf-16le", "utf-16", "utf-32")
-
-
-def _charset(node: exp.Expr, name: str) -> str:
-    charset = literal_text(node)
-    if charset is None:
-        raise refused(f"function {name}", "the charset must be a literal")
-    if charset.lower() not in _CHARSETS:
-        raise refused(f"function {name}", f"charset {charset!r} is not one Spark knows ({', '.join(_CHARSETS)})")
-    if charset.lower() != "utf-8":
-        raise refused(f"function {name}", f"only UTF-8 is supported, not {charset}")
-    return charset
-
-
-@rule("encode", nodes=(exp.Encode,), returns=fixed(BINARY))
-def _encode(node: exp.Encode, context: Context) -> exp.Expr:
-    _charset(node.args["charset"], "encode")
-    return as_binary(as_string(node.this, context))
-
-
-@rule("decode", nodes=(exp.Decode,), returns=fixed(STRING))
-def _decode(node: exp.Decode, context: Context) -> exp.Expr:
-    _charset(node.args["charset"], "decode")
-    value = node.this
-    if not is_binary(value):
-        value = as_binary(as_string(value, context))
-    return spark_call(_DECODE_UTF8, value)
-
-
-def _to_binary(node: exp.Expr, context: Context, *, safe: bool) -> exp.Expr:
-    name = "try_to_binary" if safe else "to_binary"
-    args = list(node.expressions) if isinstance(node, exp.Anonymous) else [node.this, node.args.get("format")]
-    value = as_string(args[0], context)
-    form = "hex" if len(args) < 2 or args[1] is None else literal_text(args[1])
-    if form is None:
-        raise refused(f"function {name}", "the format must be a literal ('hex', 'utf-8', 'utf8' or 'base64')")
-    form = form.lower()
-    if form in ("utf-8", "utf8"):
-        return as_binary(value)
-    if form == "hex":
-        invalid = exp.Not(this=call("regexp_matches", value, text("^[0-9A-Fa-f]*$")))
-        decoded: exp.Expr = call("unhex", value.copy())
-    elif form == "base64":
-        invalid = exp.Not(this=exp.Is(this=call(_UNBASE64_ERROR, value), expression=exp.Null()))
-        decoded = call(_UNBASE64_VALUE, value.copy())
-    else:
-        raise refused(f"function {name}", f"format {form!r} is not one of 'hex', 'utf-8', 'utf8', 'base64'")
-    bad: exp.Expr = exp.Null()
-    if not safe:
-        bad = call("error", exp.DPipe(this=exp.DPipe(this=text("[CONVERSION_INVALID_INPUT] The value '"),
-                                                     expression=value.copy()),
-                                      expression=text(f"' ('{form.upper()}') cannot be converted to \"BINARY\" "
-                                                      "because it is malformed.")))  # fmt: skip
-    return typed(when(invalid, bad, decoded), BINARY)
-
-
-@rule("to_binary", nodes=(exp.ToBinary,), returns=fixed(BINARY))
-def _to_binary_rule(node: exp.ToBinary, context: Context) -> exp.Expr:
-    return _to_binary(node, context, safe=False)
-
-
-@rule("try_to_binary", returns=fixed(BINARY))
-def _try_to_binary(node: exp.Anonymous, context: Context) -> exp.Expr:
-    return _to_binary(node, context, safe=True)
-
-
-@rule("X''", nodes=(exp.HexString,), returns=fixed(BINARY))
-def _binary_literal(node: exp.HexString, context: Context) -> exp.Expr:
-    """A binary literal X'0A1B'."""
-    return spark_call("unhex", text(str(node.this)), returns=BINARY)
-
-
 @rule("collation", nodes=(exp.Collation,), returns=fixed(STRING))
 def _collation(node: exp.Collation, context: Context) -> exp.Expr:
     """Every string here has Spark's default collation."""
     return typed(text("SYSTEM.BUILTIN.UTF8_BINARY"), STRING)
-
-
-@rule("is_valid_utf8", returns=fixed(BOOLEAN))
-def _is_valid_utf8(node: exp.Anonymous, context: Context) -> exp.Expr:
-    """DuckDB holds only valid UTF-8 text, so every string is valid."""
-    value = as_string(node.expressions[0], context)
-    return typed(when(exp.Is(this=value, expression=exp.Null()), exp.Null(), exp.true()), BOOLEAN)
-
-
-def _valid_as_is(node: exp.Anonymous, context: Context) -> exp.Expr:
-    return as_string(node.expressions[0], context)
-
-
-rule("make_valid_utf8", returns=fixed(STRING))(_valid_as_is)
-rule("validate_utf8", returns=fixed(STRING))(_valid_as_is)
-rule("try_validate_utf8", returns=fixed(STRING))(_valid_as_is)
 
 
 @rule("jaro_winkler_similarity", returns=fixed(types.of("double")))
@@ -825,4 +502,3 @@ refuse("sentences", why="not supported: it needs Java's BreakIterator for words 
 refuse("randstr", why="not supported: Spark's random generator cannot be reproduced; use uuid() or a hash")
 refuse("collate", why="not supported: lakeloader strings have Spark's default collation (UTF8_BINARY) only; for "
        "a case-insensitive comparison compare lower(a) = lower(b)")  # fmt: skip
-refuse("to_base32", "from_base32", why="not supported yet: use base64() and unbase64()")

@@ -14,6 +14,7 @@ from sqlglot import exp
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, typed, when
 from lakeloader.sql.functions import java_regex
+from lakeloader.sql.functions.java_regex_tree import Invalid, Unsupported
 from lakeloader.sql.functions.strings import (
     BOOLEAN,
     INT,
@@ -49,9 +50,9 @@ def _pattern(node: exp.Expr, name: str) -> java_regex.Regex | None:
         )
     try:
         return java_regex.parse(value)
-    except java_regex.Unsupported as exc:
+    except Unsupported as exc:
         raise refused(f"function {name}", f"the pattern {value!r} uses {exc}, which DuckDB's RE2 cannot run") from None
-    except java_regex.Invalid as exc:
+    except Invalid as exc:
         from lakeloader.sql.translate import TranslateError
 
         raise TranslateError(
@@ -67,7 +68,7 @@ def _null(spark_type: exp.DataType) -> exp.Expr:
 def _extent_pattern(regex: java_regex.Regex, name: str, *, capture_body: bool = False) -> tuple[str, bool]:
     try:
         pattern, has_break = regex.re2_with_break()
-    except java_regex.Unsupported as exc:
+    except Unsupported as exc:
         raise refused(f"function {name}", f"the pattern {regex.java!r} uses {exc}") from None
     if has_break and capture_body:
         pattern = "(" + pattern.removeprefix("(?:")
@@ -265,7 +266,7 @@ def _regexp_replace(node: exp.RegexpReplace, context: Context) -> exp.Expr:
     pattern, has_break = _extent_pattern(regex, name)
     try:
         rewrite, problem = java_regex.replacement(replacement, regex)
-    except java_regex.Unsupported as exc:
+    except Unsupported as exc:
         raise refused(f"function {name}", str(exc)) from None
     if problem is not None:
         message = (
