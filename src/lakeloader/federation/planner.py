@@ -26,7 +26,7 @@ from lakeloader.errors import ConfigError, NotFoundError, ReadOnlyError
 from lakeloader.federation import catalogs
 from lakeloader.federation.catalogs import ForeignCatalog, ForeignTable
 from lakeloader.federation.metadata import ForeignColumn
-from lakeloader.federation.pushdown import Binder, NotPushable, Operand, Translator, family, orders_alike
+from lakeloader.federation.pushdown import Binder, NotPushable, Operand, Translator, family, finite, orders_alike
 from lakeloader.lakehouse import names
 from lakeloader.sources.postgres.typemap import Column, select_list
 from lakeloader.sql.dialect import SparkSql
@@ -307,6 +307,7 @@ def plan_scan(
     pushdown: bool,
     timezone: str | None,
     namer: Namer | None,
+    dialect: str,
 ) -> Scan:
     """What to ask the remote database for this reference (see the module docstring)."""
     alias = node.alias or node.name
@@ -357,7 +358,7 @@ def plan_scan(
 
     if not _plain(select):
         if namer is not None:
-            aggregates.push(scan, select, refs, namer)
+            aggregates.push(scan, select, refs, namer, dialect=dialect)
         return scan
     limit = _limit(select)
     if limit is None:
@@ -371,7 +372,8 @@ def plan_scan(
         direction = "DESC" if ordered.args.get("desc") else "ASC"
         nulls = "FIRST" if ordered.args.get("nulls_first") else "LAST"
         # qualified: an unqualified name in ORDER BY means the SELECT list's column of that name ("x"::text)
-        order.append(f"{table.remote_sql}.{column.quoted} {direction} NULLS {nulls}")
+        key = finite(f"{table.remote_sql}.{column.quoted}", family(column))
+        order.append(f"{key} {direction} NULLS {nulls}")
     scan.order, scan.limit = order, limit
     return scan
 

@@ -4,10 +4,13 @@ The query runs in DuckDB; a predicate is pushed only when Postgres gives the sam
 rules follow DuckDB's semantics of the parsed query: which literal types meet which column types, how text is
 compared (equality always; ordering only under a collation ordering by code point, as DuckDB does), that LIKE
 has no escape character unless one is given, that a naive timestamp literal meets a `timestamptz` column in the
-session's time zone, that a float4 column meets a literal it can hold exactly. Postgres' +-infinity dates and
-timestamps reach DuckDB as 0001-01-01 / 9999-12-31 23:59:59.999999, so only literals strictly between those agree
-with both. Values are bind parameters (`$n::type`, sent as text); identifiers are the exact remote names, quoted.
-A pushed predicate is not evaluated again locally: it is exact, or it is not pushed.
+session's time zone, that a float4 column meets a literal it can hold exactly, that decimals meet at Databricks'
+wider decimal type (a literal or a pair past 38 digits stays local, where Databricks refuses it or overflows).
+Postgres' +-infinity dates and timestamps reach DuckDB as 0001-01-01 / 9999-12-31 23:59:59.999999, so only literals
+strictly between those agree with both; where such a column groups, is counted distinct or orders rows remotely it
+is read through `finite`, which maps them there first. Values are bind parameters (`$n::type`, sent as text);
+identifiers are the exact remote names, quoted. A pushed predicate is not evaluated again locally: it is exact, or
+it is not pushed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -39,6 +42,13 @@ _INT_TEXT = re.compile(r"^[+-]?\d+$")
 _FIRST_DATE, _LAST_DATE = date(1, 1, 1), date(9999, 12, 31)
 _FIRST_STAMP, _LAST_STAMP = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)
 _INT_RANGE = {16: 2**15, 32: 2**31, 64: 2**63}
+_INT_DIGITS = {16: 5, 32: 10, 64: 20}  # Databricks' decimal for smallint, int, bigint: decimal(5|10|20, 0)
+_MAX_DIGITS = 38  # Databricks' widest decimal
+_INFINITE = {  # where the ingest (typemap._clamp_infinity) stores Postgres' infinity and -infinity
+    "date": (_LAST_DATE.isoformat(), _FIRST_DATE.isoformat()),
+    "timestamp": (_LAST_STAMP.isoformat(sep=" "), _FIRST_STAMP.isoformat(sep=" ")),
+    "timestamptz": (_LAST_STAMP.isoformat(sep=" ") + "+00", _FIRST_STAMP.isoformat(sep=" ") + "+00"),
+}
 _COMPARISONS: dict[type[exp.Expression], str] = {
     exp.EQ: "=",
     exp.NEQ: "<>",
@@ -73,6 +83,15 @@ def family(column: ForeignColumn) -> str | None:
     if pa.types.is_timestamp(t) and declared.startswith("timestamp"):
         return "timestamptz" if t.tz is not None and "with time zone" in declared else "timestamp"
     return None
+
+
+def finite(sql: str, fam: str | None) -> str:
+    """`sql` (a date or timestamp) with +-infinity mapped to the values the ingest stores for them, for a remote
+    GROUP BY, count(DISTINCT) or ORDER BY: locally infinity and a real 9999-12-31 are one value, remotely two."""
+    if fam not in _INFINITE:
+        return sql
+    last, first = _INFINITE[fam]
+    return f"(CASE {sql} WHEN 'infinity' THEN '{last}'::{fam} WHEN '-infinity' THEN '{first}'::{fam} ELSE {sql} END)"
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,8 @@ def _number(lit: Literal) -> float:
 def bind_for(lit: Literal, operand: Operand, binder: Binder, *, timezone: str | None) -> str:
     """The bound SQL of `lit` compared with `operand`, or NotPushable when the engines could disagree."""
     fam, kind, v = operand.family, lit.kind, lit.value
+    if kind in ("int", "decimal") and fam in ("int", "decimal"):
+        _check_decimals(decimal_shape(operand), _literal_shape(lit))
     if fam == "int":
         if kind == "int":
             return binder.bind(str(v), "int8" if -(2**63) <= v < 2**63 else "numeric")
@@ -242,8 +263,10 @@ def bind_for(lit: Literal, operand: Operand, binder: Binder, *, timezone: str | 
             return binder.bind(day.isoformat(), "date")
         if kind == "timestamp":
             stamp, offset = _stamp(v, what="timestamp")
-            if not offset:
-                return binder.bind(_inside(stamp).isoformat(sep=" "), "timestamp")
+            if not offset:  # the ends are where +-infinity lands, as dates: at midnight
+                if not datetime.combine(_FIRST_DATE, time()) < stamp < datetime.combine(_LAST_DATE, time()):
+                    raise NotPushable("a timestamp at the ends of the range (where +-infinity lands) stays local")
+                return binder.bind(stamp.isoformat(sep=" "), "timestamp")
         raise NotPushable(f"{kind} literal against a date column")
     if fam == "timestamp":
         if kind in ("string", "timestamp", "date"):
@@ -260,6 +283,34 @@ def bind_for(lit: Literal, operand: Operand, binder: Binder, *, timezone: str | 
     raise NotPushable(f"column {operand.column.name} ({operand.column.declared}) is compared only locally")
 
 
+def decimal_shape(operand: Operand) -> tuple[int, int]:
+    """(precision, scale) of an integer or decimal column as Databricks types it."""
+    t = operand.column.arrow_type
+    if pa.types.is_decimal(t):
+        return t.precision, t.scale
+    return _INT_DIGITS[t.bit_width], 0
+
+
+def _literal_shape(lit: Literal) -> tuple[int, int]:
+    """(precision, scale) of a number literal: an integer as its digits (Spark's pickMinimumPrecision), a decimal
+    as written (`1.50` is decimal(3,2))."""
+    if lit.kind == "int":
+        return len(str(abs(lit.value))), 0
+    _, digits, exponent = lit.value.as_tuple()
+    scale = max(0, -int(exponent))
+    return max(len(digits) + max(0, int(exponent)), scale), scale
+
+
+def _check_decimals(a: tuple[int, int], b: tuple[int, int]) -> None:
+    """Two decimals compare at their wider type (Spark's widerDecimalType): past 38 digits Databricks refuses the
+    literal or overflows, and Postgres would compare exactly: such a comparison stays local."""
+    if max(a[0], b[0]) > _MAX_DIGITS:
+        raise NotPushable(f"a number of more than {_MAX_DIGITS} digits stays local (Databricks' widest decimal)")
+    scale = max(a[1], b[1])
+    if scale + max(a[0] - a[1], b[0] - b[1]) > _MAX_DIGITS:
+        raise NotPushable(f"these decimals meet at a type wider than {_MAX_DIGITS} digits: the comparison stays local")
+
+
 _ORDERED = {"int", "float8", "float4", "decimal", "bool", "date", "timestamp", "timestamptz"}
 
 
@@ -272,7 +323,13 @@ def _columns_compatible(a: Operand, b: Operand, op: str) -> bool:
     pair = {a.family, b.family}
     if a.family is None or b.family is None or pair & {"date", "timestamp", "timestamptz"}:
         return False  # +-infinity reaches DuckDB clamped to real dates: two columns could compare differently
-    if pair <= {"int", "decimal"} or pair == {"int", "float8"}:
+    if pair <= {"int", "decimal"}:
+        try:
+            _check_decimals(decimal_shape(a), decimal_shape(b))
+        except NotPushable:
+            return False
+        return True
+    if pair == {"int", "float8"}:
         return True
     if a.family == "text" and b.family == "text":
         if op in _EQUALITY:

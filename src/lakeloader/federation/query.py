@@ -116,7 +116,15 @@ def _plan(con: Any, lakehouse: Lakehouse, sql: str, *, dialect: str, pushdown: b
             catalog = catalogs.foreign_catalog(lakehouse, written[0])
             view = f"{VIEW_PREFIX}{token}_{len(scans)}"
             scan = planner.plan_scan(
-                catalog, tree, node, table, view=view, pushdown=pushdown, timezone=timezone, namer=namer
+                catalog,
+                tree,
+                node,
+                table,
+                view=view,
+                pushdown=pushdown,
+                timezone=timezone,
+                namer=namer,
+                dialect=dialect,
             )
             scans.append(scan)
             placed.append((node, scan))
