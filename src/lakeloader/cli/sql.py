@@ -65,7 +65,7 @@ def sql(
         from lakeloader.cli.output import say
         from lakeloader.federation.query import explain as plan
 
-        say(plan(lh, statement, pushdown=not no_pushdown).explain())
+        say(plan(lh, statement, pushdown=not no_pushdown, dialect=dialect).explain())
         return
     rewrite = None
     if any(lh.foreign_catalog(c.name) for c in lh.list_catalogs()):  # queries may name foreign tables

@@ -146,12 +146,16 @@ def _federated(lh: Lakehouse, say: Say) -> dict[str, Any]:
     from lakeloader import federation
     from lakeloader.lakehouse.sql import query
 
-    plan = federation.explain(lh, FEDERATED_QUERY)
+    plan = federation.explain(lh, FEDERATED_QUERY, dialect="databricks")
     say(f"  {FEDERATED_QUERY}")
     for scan in plan.scans:
         bound = ", ".join(repr(v) for v in scan.params)
         say(f"  pushed to {scan.catalog.where}: {scan.statement}" + (f"  -- {bound}" if bound else ""))
-    rows = query(lh, FEDERATED_QUERY, rewrite=lambda con, text: federation.attach(con, lh, text).sql).to_pylist()
+
+    def attached(con: Any, text: str) -> str:
+        return str(federation.attach(con, lh, text, dialect="databricks").sql)
+
+    rows = query(lh, FEDERATED_QUERY, rewrite=attached).to_pylist()
     for row in rows:
         say("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return {"query": FEDERATED_QUERY, "remote": [s.statement for s in plan.scans], "rows": rows}
