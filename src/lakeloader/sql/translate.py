@@ -128,11 +128,57 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
     context = Context(settings or Settings())
     name_outputs(node)
     annotate(node, schema or {}, ansi=context.ansi)
+    zero_keys = _mark_zero_keys(node)
     node = rewrite(node, context)
+    _normalize_zero_keys(node, zero_keys)
     try:
         return str(node.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
     except UnsupportedError as exc:
         raise TranslateError(f"{str(exc).splitlines()[0]} has no DuckDB translation; rewrite that part") from None
+
+
+_ZERO_KEY = "lakeloader_zero_key"
+
+
+def _mark_zero_keys(tree: exp.Expr) -> int:
+    """Mark the float and double columns a SELECT DISTINCT outputs, or a GROUP BY key where the output shows it
+    (outside aggregates): Spark shows such a key's -0.0 as 0.0 (NormalizeFloatingNumbers); DuckDB keeps the first
+    value of the group. Returns how many were marked."""
+    marked = 0
+    for select in tree.find_all(exp.Select):
+        distinct, group = select.args.get("distinct"), select.args.get("group")
+        keys = [_ordinal(select, k) if isinstance(k, exp.Literal) else k for k in (group.expressions if group else [])]
+        if group and group.args.get("all"):
+            keys += [p.unalias() for p in select.expressions if isinstance(p.unalias(), exp.Column)]
+        for projection in select.expressions:
+            inner = projection.unalias()
+            found = [inner] if distinct and not distinct.args.get("on") and isinstance(inner, exp.Column) else []
+            found += [c for c in inner.find_all(exp.Column) if c in keys and _outside_aggregates(c)]
+            for column in found:
+                if types.kind(column.type) in types.FRACTIONAL and not column.meta.get(_ZERO_KEY):
+                    column.meta[_ZERO_KEY] = types.kind(column.type)
+                    marked += 1
+    return marked
+
+
+def _ordinal(select: exp.Select, key: exp.Literal) -> exp.Expr:
+    """The output a `GROUP BY 2` names."""
+    n = int(key.this) if not key.is_string and str(key.this).isdigit() else 0
+    return select.expressions[n - 1].unalias() if 0 < n <= len(select.expressions) else key
+
+
+def _outside_aggregates(column: exp.Column) -> bool:
+    return isinstance(column.find_ancestor(exp.AggFunc, exp.Window, exp.Select), exp.Select)
+
+
+def _normalize_zero_keys(tree: exp.Expr, marked: int) -> None:
+    """The marked columns with -0.0 as 0.0 (NaN and NULL as they are), each keeping its output name."""
+    for column in [n for n in tree.walk() if marked and isinstance(n, exp.Column) and n.meta.get(_ZERO_KEY)]:
+        zero = exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build(column.meta[_ZERO_KEY]))
+        case = exp.Case(ifs=[exp.If(this=exp.EQ(this=column.copy(), expression=exp.Literal.number(0)), true=zero)])
+        case.set("default", column.copy())
+        parent = column.parent
+        column.replace(exp.alias_(case, column.name, quoted=True) if isinstance(parent, exp.Select) else case)
 
 
 def spark_column_name(expression: exp.Expr) -> str:
@@ -199,6 +245,22 @@ def annotate(tree: exp.Expr, schema: Schema, *, ansi: bool = True) -> None:
     for i, node in enumerate(nodes):
         if i in found:
             node.type = found[i]
+    _type_order_keys(tree)
+
+
+def _type_order_keys(tree: exp.Expr) -> None:
+    """An ORDER BY key that repeats an output's expression (`ORDER BY avg(n)`): sqlglot's qualify made it a
+    reference to the output, so its own nodes were not typed; they take the output's types."""
+    for ordered in tree.find_all(exp.Ordered):
+        key, select = ordered.this, ordered.find_ancestor(exp.Select)
+        if select is None or types.is_known(key.type):
+            continue
+        for projection in select.expressions:
+            if projection.unalias() == key:
+                for mine, theirs in zip(key.walk(), projection.unalias().walk(), strict=False):
+                    if not types.is_known(mine.type) and theirs.type is not None:
+                        mine.type = theirs.type
+                break
 
 
 @functools.cache

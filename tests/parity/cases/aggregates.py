@@ -357,4 +357,15 @@ CASES += [
         "pivot_unaliased_values",
         "SELECT * FROM (SELECT grp, x FROM sales) PIVOT (avg(x) FOR grp IN ('a', 'b', 'z'))",
     ),
+    case(
+        "avg_decimal_38_18_keeps_22_places",
+        "SELECT avg(x) AS a FROM VALUES (CAST(1 AS DECIMAL(38,18))), (CAST(0 AS DECIMAL(38,18))), "
+        "(CAST(0 AS DECIMAL(38,18))) AS t(x)",
+    ),
+    case("avg_decimal_38_18_groups", "SELECT grp, avg(big) AS a, avg(-big) AS b FROM nums GROUP BY grp ORDER BY grp"),
+    case(
+        "avg_decimal_38_18_groups_non_ansi",
+        "SELECT grp, avg(big) AS a, avg(big / 3) AS b FROM nums GROUP BY grp ORDER BY grp",
+        settings=ANSI_OFF,
+    ),
 ]

@@ -57,4 +57,43 @@ CASES = [
     ),
     case("string_plus_int_ansi", "SELECT '1' + 2 AS a, '1.5' + 1 AS b"),
     case("float_times_double", "SELECT id, f * d AS r FROM nums ORDER BY id"),
+    case(
+        "null_divided_by_zero_is_null",
+        "SELECT n.i / z.i AS a, n.i DIV z.i AS b, n.i % z.i AS c, n.big / z.amt AS e, n.big % z.amt AS f "
+        "FROM nums n JOIN nums z ON z.id = 3 WHERE n.id = 4",
+        note="Spark tests the NULL before the zero: no DIVIDE_BY_ZERO under ANSI",
+    ),
+    case("div_double_refused", "SELECT d DIV d AS r FROM nums WHERE id = 1"),
+    case("div_double_literal_refused", "SELECT 7.5D DIV 2 AS r"),
+    case(
+        "decimal_remainder_scales_differ",
+        "SELECT CAST('0.5' AS DECIMAL(38,18)) % CAST('-0.01' AS DECIMAL(10,2)) AS a, "
+        "CAST('0.5' AS DECIMAL(20,10)) % CAST('0.01' AS DECIMAL(10,2)) AS b, "
+        "CAST('12345678901234567890.123456789012345678' AS DECIMAL(38,18)) % CAST('7.00' AS DECIMAL(10,2)) AS c, "
+        "CAST('-12345678901234567890.123456789012345678' AS DECIMAL(38,18)) % CAST('-7.00' AS DECIMAL(10,2)) AS e",
+    ),
+    case(
+        "decimal_remainder_columns",
+        "SELECT id, big % amt AS a, amt % big AS b, big % 3 AS c, l % amt AS e FROM nums ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "decimal_precision_loss_rounds",
+        "SELECT q + q AS a, CAST('-1.57' AS DECIMAL(10,2)) - q AS b, q * CAST(-258 AS BIGINT) AS c "
+        "FROM (SELECT CAST('99999999999999999999.999999999999999999' AS DECIMAL(38,18)) AS q)",
+        note="allowPrecisionLoss: exact, then half up to decimal(38,17) / decimal(38,6)",
+    ),
+    case(
+        "decimal_precision_loss_columns",
+        "SELECT id, big + big AS a, amt - big AS b, big * l AS c, big * amt AS e, big - big * 3 AS f "
+        "FROM nums ORDER BY id",
+    ),
+    case("decimal_precision_loss_non_ansi", "SELECT id, big * big AS r FROM nums ORDER BY id", settings=ANSI_OFF),
+    case("decimal_multiply_overflow_raises", "SELECT big * big AS r FROM nums WHERE id = 6"),
+    case(
+        "decimal_precision_loss_half_up",
+        "SELECT CAST('1.000000000000000005' AS DECIMAL(38,18)) - CAST('0.000000000000000010' AS DECIMAL(38,18)) AS a, "
+        "CAST('-0.0000005' AS DECIMAL(38,18)) * CAST(1 AS BIGINT) AS b, "
+        "CAST('0.0000015' AS DECIMAL(38,18)) * CAST(-1 AS DECIMAL(38,18)) AS c",
+    ),
 ]

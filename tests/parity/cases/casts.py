@@ -213,4 +213,56 @@ CASES = [
         "cast_timestamp_text_fraction",
         "SELECT cast(TIMESTAMP'2024-01-01 10:00:00.100' AS STRING) AS a, cast(TIMESTAMP'2024-01-01 10:00:00.000001' AS STRING) AS b, cast(TIMESTAMP_NTZ'2024-01-01 10:00:00.5' AS STRING) AS c",
     ),
+    # -- found by the property test (test_parity_properties.py) ---------------------------------------------------
+    case(
+        "cast_null_ints_to_timestamp",
+        "SELECT CAST(CAST(NULL AS INT) AS TIMESTAMP) AS a, CAST(CAST(NULL AS SMALLINT) AS TIMESTAMP) AS b, CAST(CAST(NULL AS TINYINT) AS TIMESTAMP) AS c, CAST(CAST(NULL AS BIGINT) AS TIMESTAMP) AS d, CAST(CAST(NULL AS INT) AS TIMESTAMP) IS NULL AS e",
+        note="DuckDB's least/greatest skip a NULL: a NULL int once became the lowest instant",
+    ),
+    case(
+        "cast_null_int_column_to_timestamp_non_ansi",
+        "SELECT id, CAST(v AS TIMESTAMP) AS r, CAST(CAST(v AS SMALLINT) AS TIMESTAMP) IS NULL AS n FROM VALUES (1, CAST(NULL AS INT)), (2, 7), (3, -2147483648) AS t(id, v) ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "cast_decimal_to_string_non_ansi",
+        "SELECT CAST(CAST(0 AS DECIMAL(38,18)) AS STRING) AS a, CAST(CAST(0.000001 AS DECIMAL(38,18)) AS STRING) AS b, CAST(CAST(0.0000001 AS DECIMAL(38,18)) AS STRING) AS c, CAST(CAST(-0.000000000000151026 AS DECIMAL(38,18)) AS STRING) AS d, CAST(CAST(0 AS DECIMAL(10,2)) AS STRING) AS e, CAST(CAST(0 AS DECIMAL(10,0)) AS STRING) AS f, CAST(CAST(0 AS DECIMAL(10,6)) AS STRING) AS g, CAST(CAST(0 AS DECIMAL(10,7)) AS STRING) AS h, CAST(CAST(-0.0000001 AS DECIMAL(10,7)) AS STRING) AS i, CAST(CAST(1.5 AS DECIMAL(38,18)) AS STRING) AS j, CAST(CAST(-12345 AS DECIMAL(38,18)) AS STRING) AS k, CAST(CAST(0.00000012 AS DECIMAL(38,18)) AS STRING) AS l, CAST(CAST(-12345678901234567890.123456789012345678 AS DECIMAL(38,18)) AS STRING) AS m, CAST(CAST(-7 AS DECIMAL(10,0)) AS STRING) AS o",
+        settings=ANSI_OFF,
+        note="ANSI off: BigDecimal.toString (scientific below an exponent of -6); ANSI on and try_cast: toPlainString",
+    ),
+    case(
+        "cast_decimal_to_string_nested_non_ansi",
+        "SELECT try_cast(CAST(0 AS DECIMAL(38,18)) AS STRING) AS a, CAST(ARRAY(CAST(0 AS DECIMAL(38,18))) AS STRING) AS b, CAST(named_struct('x', CAST(-1E-9 AS DECIMAL(38,18))) AS STRING) AS c, CAST(map(1, CAST(0 AS DECIMAL(20,8))) AS STRING) AS d, try_cast(ARRAY(CAST(0 AS DECIMAL(38,18))) AS STRING) AS e",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "cast_decimal_to_string_plain_ansi",
+        "SELECT CAST(CAST(0 AS DECIMAL(38,18)) AS STRING) AS a, CAST(CAST(-0.000000000000151026 AS DECIMAL(38,18)) AS STRING) AS b, CAST(ARRAY(CAST(0 AS DECIMAL(10,7))) AS STRING) AS c",
+    ),
+    case(
+        "cast_decimal_column_to_string_non_ansi",
+        "SELECT id, CAST(amt AS STRING) AS a, CAST(big AS STRING) AS b, CAST(CAST(amt AS DECIMAL(38,18)) / 1000000000 AS STRING) AS c FROM nums ORDER BY id",
+        settings=ANSI_OFF,
+    ),
+    case(
+        "cast_subnormal_double_to_string",
+        "SELECT CAST(5e-324D AS STRING) AS a, CAST(1e-323D AS STRING) AS b, CAST(1.5e-323D AS STRING) AS c, CAST(2e-323D AS STRING) AS d, CAST(9.9e-324D AS STRING) AS e, CAST(1e23D AS STRING) AS f, CAST(2.2250738585072014E-308D AS STRING) AS g, CAST(4.9e-322D AS STRING) AS h, CAST(1e-310D AS STRING) AS i, CAST(1.2345e-315D AS STRING) AS j, CAST(1e-322D AS STRING) AS k, CAST(3e-324D AS STRING) AS l, CAST(-5e-324D AS STRING) AS m, CAST(2e22D AS STRING) AS n, CAST(8.41e21D AS STRING) AS o, CAST(1e-5D AS STRING) AS p, CAST(3e-3D AS STRING) AS q",
+        note="Java (JDK 19+) keeps at least two digits where they are closer: 4.9E-324, 9.9E-324",
+    ),
+    case(
+        "cast_subnormal_float_to_string",
+        "SELECT CAST(CAST(1e-45 AS FLOAT) AS STRING) AS a, CAST(CAST(3e-45 AS FLOAT) AS STRING) AS b, CAST(CAST(1e-44 AS FLOAT) AS STRING) AS c, CAST(CAST(1e23 AS FLOAT) AS STRING) AS d, CAST(CAST(-7e-45 AS FLOAT) AS STRING) AS e, CAST(CAST(1e-40 AS FLOAT) AS STRING) AS f",
+    ),
+    case(
+        "cast_huge_double_to_timestamp_non_ansi",
+        "SELECT CAST(-1e308D AS TIMESTAMP) AS a, CAST(9.2233720368547e12D AS TIMESTAMP) AS b, CAST(CAST(-1e30 AS FLOAT) AS TIMESTAMP) AS c, CAST(-9.3e12D AS TIMESTAMP) AS e",
+        settings=ANSI_OFF,
+        note="Spark saturates at the long's limits; the lowest is an instant DuckDB holds",
+    ),
+    case(
+        "cast_huge_double_to_timestamp_refused",
+        "SELECT CAST(1e300D AS TIMESTAMP) AS a",
+        settings=ANSI_OFF,
+        note="saturated to Long.MAX microseconds: DuckDB's 'infinity', refused",
+    ),
 ]

@@ -75,4 +75,16 @@ CASES = [
         "SELECT n.grp AS g1, s.grp AS g2 FROM (SELECT DISTINCT grp FROM nums) n FULL OUTER JOIN (SELECT DISTINCT grp FROM sales) s ON n.grp = s.grp",
     ),
     case("left_anti_semi", "SELECT id FROM nums n LEFT ANTI JOIN sales s ON n.grp = s.grp"),
+    case("distinct_negative_zero", "SELECT DISTINCT d, f FROM nums WHERE d = 0"),
+    case("distinct_negative_zero_alias", "SELECT DISTINCT d AS x FROM nums WHERE id IN (3, 8) OR d IS NULL ORDER BY x"),
+    case(
+        "group_by_negative_zero_key",
+        "SELECT d AS k, f, count(*) AS n, CAST(d AS STRING) AS t, -d AS m FROM nums WHERE d = 0 OR d IS NULL GROUP BY d, f ORDER BY k",
+    ),
+    case("group_by_negative_zero_ordinal", "SELECT f, count(*) AS n FROM nums WHERE id IN (3, 8) GROUP BY 1"),
+    case("group_by_all_negative_zero", "SELECT d, count(*) AS n FROM nums WHERE id IN (8, 3) GROUP BY ALL"),
+    case(
+        "distinct_negative_zero_subquery",
+        "SELECT x, count(*) AS n FROM (SELECT DISTINCT d AS x, grp FROM nums WHERE id IN (3, 8)) GROUP BY x",
+    ),
 ]

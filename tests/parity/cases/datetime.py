@@ -480,4 +480,18 @@ CASES = [
         "SELECT id FROM times WHERE ts >= TIMESTAMP'2024-03-10 03:00:00' AND d <> DATE'2024-12-31' ORDER BY id",
         settings=NEW_YORK,
     ),
+    case(
+        "date_add_int_wraps",
+        "SELECT datediff(date_add(DATE'2024-01-01', 2147483647), DATE'1970-01-01') AS a, datediff(date_sub(DATE'2024-01-01', 2147483647), DATE'1970-01-01') AS b, datediff(date_sub(DATE'2024-01-01', -2147483648), DATE'1970-01-01') AS c, datediff(date_add(TIMESTAMP'2024-01-01 10:00:00', 2147483647), DATE'1970-01-01') AS d, datediff(date_add(DATE'2024-01-01', -2147483648), DATE'1970-01-01') AS e, datediff(date_add(DATE'1970-01-01', 2147483646), DATE'1970-01-01') AS f, datediff(date_sub(TIMESTAMP'2024-01-01 10:00:00', -2147483648), DATE'1970-01-01') AS g, datediff(date_add(DATE'2024-01-01', -2147483647), DATE'1970-01-01') AS h, datediff(DATE'2024-01-01' + 2147483647, DATE'1970-01-01') AS i, datediff(DATE'2024-01-01' - (-2147483648), DATE'1970-01-01') AS j, datediff(2147483647 + DATE'2024-01-01', DATE'1970-01-01') AS k",
+        note="Spark adds the days as a Java int: the day count wraps around, with ANSI on too (days, as Delta cannot hold such dates)",
+    ),
+    case(
+        "date_add_int_wraps_columns",
+        "SELECT id, datediff(date_add(d, 2147483647), DATE'1970-01-01') AS a, datediff(date_sub(d, 2147483647), DATE'1970-01-01') AS b, datediff(date_add(ts, 2147483647), DATE'1970-01-01') AS c, datediff(date_sub(ts, -2147483648), DATE'1970-01-01') AS e FROM times WHERE id NOT IN (5, 8) ORDER BY id",
+    ),
+    case(
+        "date_add_beyond_duckdb_dates",
+        "SELECT datediff(date_add(DATE'1970-01-01', 2147483647), DATE'1970-01-01') AS a, datediff(date_sub(DATE'1969-12-31', 2147483647), DATE'1970-01-01') AS b",
+        note="day 2147483647 is a Spark date but not a DuckDB one: refused at run time in one line",
+    ),
 ]

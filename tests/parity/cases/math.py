@@ -29,6 +29,12 @@ CASES = [
     case("ceil_nan_raises_or_not", "SELECT id, ceil(d) AS r FROM nums WHERE id IN (5, 6)"),
     case("pmod", "SELECT pmod(-7, 3) AS a, pmod(7, -3) AS b, pmod(-7.5, 2) AS c, pmod(-7, 0) AS e"),
     case("pmod_columns", "SELECT id, pmod(i, 4) AS r FROM nums ORDER BY id"),
+    case(
+        "pmod_decimal_scales_differ",
+        "SELECT pmod(0.5bd, -0.01bd) AS a, pmod(CAST('12345678901234567890.123456789012345678' AS DECIMAL(38,18)), "
+        "7.00) AS b, pmod(CAST(-0.5 AS DECIMAL(10,2)), CAST(0.3 AS DECIMAL(10,1))) AS c",
+    ),
+    case("pmod_decimal_columns", "SELECT id, pmod(big, amt) AS r FROM nums WHERE amt <> 0 ORDER BY id"),
     case("mod_sign", "SELECT mod(-7, 3) AS a, -7 % 3 AS b, mod(7.5, -2) AS c"),
     case("abs_sign", "SELECT id, abs(d) AS a, sign(d) AS b, signum(i) AS c, abs(amt) AS e FROM nums ORDER BY id"),
     case("sqrt_log_edges", "SELECT id, sqrt(d) AS a, ln(d) AS b, log10(d) AS c FROM nums ORDER BY id"),

@@ -392,4 +392,30 @@ CASES = [
         "text_split_limit_columns",
         "SELECT id, split(s, '[,-]', 2) AS a, split(s, ' ', 1) AS b, split(s, 'a', 3) AS c FROM strs ORDER BY id",
     ),
+    case(
+        "text_trim_space_only",
+        "SELECT trim('\u00a0x\u00a0') AS a, ltrim('\u3000x\u3000') AS b, rtrim(' x\u00a0 ') AS c, trim(' \u2003x ') AS d, btrim('\u00a0 x \u3000') AS e, length(trim(concat(' ', chr(11), 'x', chr(13), ' '))) AS f, trim(BOTH FROM '\u00a0 x') AS g",
+        note="trim(str) strips U+0020 only: no-break and ideographic spaces, tabs and other whitespace stay",
+    ),
+    case(
+        "text_lower_sigma_context",
+        "SELECT lower('a9Σ') AS a, lower('ΣΑΣ') AS b, initcap('σας') AS c, lower('a_Σ') AS d, lower('a.Σ') AS e, lower('ae\u0301Σ') AS f, lower('aΣ9') AS g, lower('aΣ.b') AS h, lower('a ΣΣ') AS i, initcap('ΣΑΣ aΣ a9Σ') AS j, lower('a^Σ') AS k, lower('a\u00adΣ') AS l, lower('aʰΣ') AS m, lower('İΣ') AS n, lower('a:Σ:') AS o, lower('日Σ 😀Σ ßΣ ﬁΣ ıΣ') AS p, lcase('ΑΣ-Β ΑΣ%') AS q",
+        note="Java's Final_Sigma: a digit or '_' between the letter and Σ gives σ; marks, ' . : and modifiers do not",
+    ),
+    case(
+        "text_lower_sigma_other_cased",
+        "SELECT lower('ªΣ') AS a, lower('ºΣ x') AS b, lower('aΣª') AS c, lower('aΣʰ') AS d, lower('Ⓐ Σ') AS e, lower('ⒶΣ') AS f, lower('ⅠΣ') AS g, lower('aΣⓐ') AS h",
+        note="Other_Lowercase and Other_Uppercase letters (ª, Ⅰ, Ⓐ) are cased for Final_Sigma",
+    ),
+    case(
+        "text_lower_sigma_columns",
+        "SELECT id, lower(concat(s, 'Σ')) AS a, initcap(concat('Σ', s, 'Σ')) AS b FROM strs ORDER BY id",
+    ),
+    case(
+        "text_regexp_replace_empty_supplementary",
+        "SELECT regexp_replace('a😀b', '', '.') AS a, regexp_replace('😀', '', '') AS b, regexp_replace('😀x', '', '$0-') AS c, regexp_replace('日😀😀', '', '<>') AS d, regexp_replace('abc', '', '.') AS e, regexp_replace('', '', '.') AS f",
+        note="Java matches the empty pattern between the UTF-16 halves of a pair; each half alone becomes '?'",
+    ),
+    case("text_regexp_replace_empty_columns", "SELECT id, regexp_replace(s, '', '|') AS r FROM strs ORDER BY id"),
+    case("text_regexp_replace_empty_position", "SELECT regexp_replace('a😀b', '', '.', 2) AS r"),
 ]

@@ -211,8 +211,41 @@ def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *
     total = decimal_total(value.copy(), distinct, types.bounded(p + 10, s), safe=safe)
     divisor = typed(exp.Nullif(this=count, expression=exp.Literal.number(0)), types.of("decimal(20,0)"))
     quotient_type = types.arithmetic("/", types.bounded(p + 10, s), types.of("decimal(20,0)"))
+    if types.precision_scale(quotient_type)[1] < types.precision_scale(spark_type)[1]:  # would lose places
+        return _exact_average(total, divisor, s, spark_type, context, safe=safe)
     quotient = decimal_divide(total, divisor, quotient_type, context)
     return cast(quotient, spark_type, safe=safe)
+
+
+def _exact_average(
+    total: exp.Expr, count: exp.Expr, scale: int, spark_type: exp.DataType, context: Context, *, safe: bool
+) -> exp.Expr:
+    """sum / count at the result's scale, rounded half up (Spark divides exactly where its division type would
+    drop places), by long division on HUGEINTs: n = q1 * count + r1, then (r1 * 10^k) / count; a quotient too
+    large for 38 digits is an overflow (NUMERIC_VALUE_OUT_OF_RANGE with ANSI, else NULL)."""
+    precision, result_scale = types.precision_scale(spark_type)
+    k = result_scale - scale
+    n, d = unscaled(total, scale), exp.Cast(this=count, to=types.duckdb("HUGEINT"))
+    q1 = exp.IntDiv(this=n, expression=d)
+    too_big = exp.GTE(this=call("abs", q1.copy()), expression=hugeint(10 ** (types.MAX_PRECISION - k)))
+    q1_safe = when(too_big, hugeint(0), q1.copy())
+    r1 = exp.Paren(this=exp.Mul(this=exp.Mod(this=n.copy(), expression=d.copy()), expression=hugeint(10**k)))
+    q2 = exp.IntDiv(this=r1, expression=d.copy())
+    r2 = call("abs", exp.Mod(this=r1.copy(), expression=d.copy()))
+    up = exp.GTE(this=exp.Mul(this=r2, expression=hugeint(2)), expression=call("abs", d.copy()))
+    rounded = exp.Add(
+        this=exp.Add(this=exp.Mul(this=q1_safe, expression=hugeint(10**k)), expression=q2),
+        expression=when(up, call("sign", n.copy()), hugeint(0)),
+    )
+    value = cast(from_unscaled(exp.Paren(this=rounded), result_scale), spark_type, safe=safe)
+    if safe or not context.ansi:
+        overflow: exp.Expr = exp.Null()
+    else:
+        overflow = error(
+            "NUMERIC_VALUE_OUT_OF_RANGE",
+            f"the average cannot be represented as Decimal({precision}, {result_scale}).",
+        )
+    return typed(when(too_big.copy(), cast(overflow, spark_type), value), spark_type)
 
 
 @rule("avg", nodes=(exp.Avg,), returns=avg_type)

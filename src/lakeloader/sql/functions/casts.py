@@ -2,11 +2,11 @@
 
 Fractions are truncated into integers; text is read with Spark's syntax (whitespace and control bytes trimmed,
 'NaN'/'Infinity', a `d`/`f` suffix, dates and timestamps in Spark's forms with a zone suffix) before DuckDB sees
-it; numbers become text as Java prints them (`1.0E10`, `1.0E-4`); timestamps are read and shown in the session
-zone. With ANSI on, malformed text is CAST_INVALID_INPUT and a value out of range CAST_OVERFLOW (or
-NUMERIC_VALUE_OUT_OF_RANGE for decimals); with ANSI off and with TRY_CAST, NULL (ANSI off narrows integers as
-Java does: wrapping around, doubles saturating). Pairs Spark refuses, or that lakeloader cannot compute, are
-refused with the pair named.
+it; numbers become text as Java prints them (`1.0E10`, `1.0E-4`, `4.9E-324`; decimals with ANSI off as
+BigDecimal.toString, `0E-18`); timestamps are read and shown in the session zone. With ANSI on, malformed text
+is CAST_INVALID_INPUT and a value out of range CAST_OVERFLOW (or NUMERIC_VALUE_OUT_OF_RANGE for decimals); with
+ANSI off and with TRY_CAST, NULL (ANSI off narrows integers as Java does: wrapping around, doubles saturating).
+Pairs Spark refuses, or that lakeloader cannot compute, are refused with the pair named.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ _macro(
 _macro("spark_cast_boolean_text", "(s) AS spark_cast_boolean_of(lower(regexp_replace(s, $TRIM, '', 'g')))")
 # A double (or float) as Java's Double.toString writes it, from DuckDB's shortest text of the same digits:
 # plain between 1e-3 and 1e7 ('0.001', '1.0'), else scientific ('1.0E7', '1.0E-4'). `d`: the significant
-# digits, `e`: the exponent of the first.
+# digits, `e`: the exponent of the first. Java (JDK 19+, Giulietti's algorithm) keeps at least two digits: where
+# one digit is the shortest, the closest of one or two digits that reads back as the same value (`x`; `f32`: as a
+# float) is chosen, so the smallest subnormal is 4.9E-324 where DuckDB says 5e-324.
 _macro(
     "spark_cast_java_plain",
     """(sign, d, e) AS sign || CASE
@@ -82,19 +84,67 @@ _macro(
     ELSE sign || d[1] || '.' || coalesce(nullif(substr(d, 2), ''), '0') || 'E' || e END""",
 )
 _macro(
+    "spark_cast_java_scaled",
+    "(x, e) AS CASE WHEN e < -300 THEN abs(x) * 1e300 * pow(10, -e - 300) ELSE abs(x) / pow(10, e) END",
+)
+_macro(  # `two`: |x| rounded to two significant digits (10 to 100), the first of them at 10^k
+    "spark_cast_java_pick",
+    """(sign, d, e, x, f32, k, two) AS CASE WHEN two BETWEEN 11 AND 99 AND two % 10 <> 0 AND abs(x) = CASE
+    WHEN f32 THEN CAST(CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS FLOAT) AS DOUBLE)
+    ELSE CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS DOUBLE) END
+    THEN spark_cast_java_digits(sign, CAST(two AS VARCHAR), k)
+    ELSE spark_cast_java_digits(sign, d, e) END""",
+)
+_macro(  # `r`: |x| / 10^e, below 1 where x is below its one digit's decade (9.88e-324, shortest 1e-323)
+    "spark_cast_java_near",
+    """(sign, d, e, x, f32, r) AS spark_cast_java_pick(sign, d, e, x, f32, CASE WHEN r < 1 THEN e - 1 ELSE e END,
+    CAST(round(CASE WHEN r < 1 THEN 100 * r ELSE 10 * r END) AS INTEGER))""",
+)
+_macro(
+    "spark_cast_java_two",
+    """(sign, d, e, x, f32) AS CASE WHEN length(d) = 1 THEN spark_cast_java_near(sign, d, e, x, f32,
+    spark_cast_java_scaled(x, e)) ELSE spark_cast_java_digits(sign, d, e) END""",
+)
+_macro(
     "spark_cast_java_parts",
-    """(sign, i, f, e) AS spark_cast_java_digits(sign, rtrim(ltrim(i || f, '0'), '0'),
-    length(i) - 1 + CAST(coalesce(nullif(e, ''), '0') AS INTEGER) - (length(i || f) - length(ltrim(i || f, '0'))))""",
+    """(sign, i, f, e, x, f32) AS spark_cast_java_two(sign, rtrim(ltrim(i || f, '0'), '0'),
+    length(i) - 1 + CAST(coalesce(nullif(e, ''), '0') AS INTEGER) - (length(i || f) - length(ltrim(i || f, '0'))),
+    x, f32)""",
 )
 _macro(
     "spark_cast_java_of",
-    """(p) AS spark_cast_java_parts(struct_extract(p, 'sign'), struct_extract(p, 'i'), struct_extract(p, 'f'),
-    struct_extract(p, 'e'))""",
+    """(p, x, f32) AS spark_cast_java_parts(struct_extract(p, 'sign'), struct_extract(p, 'i'), struct_extract(p, 'f'),
+    struct_extract(p, 'e'), x, f32)""",
 )
 _macro(
-    "spark_cast_java_text",
-    """(s) AS CASE WHEN s = 'nan' THEN 'NaN' WHEN s = 'inf' THEN 'Infinity' WHEN s = '-inf' THEN '-Infinity'
-    ELSE spark_cast_java_of(regexp_extract(s, $DUCKDB_DOUBLE, ['sign', 'i', 'f', 'e'])) END""",
+    "spark_cast_java_number",
+    """(s, x, f32) AS CASE WHEN s = 'nan' THEN 'NaN' WHEN s = 'inf' THEN 'Infinity' WHEN s = '-inf' THEN '-Infinity'
+    ELSE spark_cast_java_of(regexp_extract(s, $DUCKDB_DOUBLE, ['sign', 'i', 'f', 'e']), x, f32) END""",
+)
+_macro("spark_cast_java_text", "(s) AS spark_cast_java_number(s, TRY_CAST(s AS DOUBLE), false)")
+_macro("spark_cast_java_float_text", "(s) AS spark_cast_java_number(s, CAST(TRY_CAST(s AS FLOAT) AS DOUBLE), true)")
+# A decimal as Java's BigDecimal.toString writes it (Spark's text with ANSI off): plain unless the exponent of
+# its first digit is below -6 (`0E-18`, `-1.51026E-13`, `1.00000000000E-7`). `t`: DuckDB's (plain) text.
+_macro(
+    "spark_cast_decimal_java_of",
+    """(t, d, scale) AS CASE WHEN t IS NULL OR greatest(length(d), 1) - 1 - scale >= -6 THEN t
+    ELSE CASE WHEN t[1] = '-' THEN '-' ELSE '' END || coalesce(nullif(d, ''), '0')[1]
+        || CASE WHEN length(d) > 1 THEN '.' || d[2:] ELSE '' END || 'E' || (greatest(length(d), 1) - 1 - scale) END""",
+)
+_macro(
+    "spark_cast_decimal_java",
+    "(t, scale) AS spark_cast_decimal_java_of(t, ltrim(replace(replace(t, '-', ''), '.', ''), '0'), scale)",
+)
+# Seconds (times 1e6) as a TIMESTAMP the way Spark's ANSI-off cast makes it, saturating at the long's limits:
+# the lowest limit DuckDB holds, the highest is its 'infinity', so that one is refused.
+_macro(
+    "spark_cast_saturated_timestamp",
+    """(micros, x) AS CASE WHEN micros <= -9223372036854775808.0 THEN make_timestamptz(-9223372036854775808)
+    WHEN micros >= 9223372036854775807.0
+    THEN error('[UNSUPPORTED_FEATURE] CAST of ' || spark_cast_java_text(CAST(x AS VARCHAR))
+        || ' AS TIMESTAMP: Spark saturates it to 9223372036854775807 microseconds since the epoch, an instant '
+        || 'DuckDB cannot hold; rewrite that part of the query')
+    ELSE make_timestamptz(CAST(trunc(micros) AS BIGINT)) END""",
 )
 _macro("spark_cast_floor_div", "(a, b) AS (a // b) - CASE WHEN a % b <> 0 AND (a < 0) <> (b < 0) THEN 1 ELSE 0 END")
 
@@ -206,7 +256,7 @@ def spark_cast(value: exp.Expr, to: exp.DataType, context: Context, *, safe: boo
     if src == T.UNKNOWN:
         raise _Refused("")
     if dst == T.VARCHAR:
-        return typed(_to_string(value, context), to)
+        return typed(_to_string(value, context, safe=safe), to)
     if dst == T.BOOLEAN:
         return _to_boolean(value, to, context, quiet)
     if dst in _INT_RANGE:
@@ -225,10 +275,15 @@ def spark_cast(value: exp.Expr, to: exp.DataType, context: Context, *, safe: boo
 
 
 # -- to text ---------------------------------------------------------------------------------------------------
-def _to_string(value: exp.Expr, context: Context) -> exp.Expr:
+def _to_string(value: exp.Expr, context: Context, *, safe: bool = False) -> exp.Expr:
     src = _kind(value.type)
     if src in (T.DOUBLE, T.FLOAT):
-        return call("spark_cast_java_text", exp.Cast(this=value, to=exp.DataType.build("VARCHAR")))
+        java = "spark_cast_java_text" if src == T.DOUBLE else "spark_cast_java_float_text"
+        return call(java, exp.Cast(this=value, to=exp.DataType.build("VARCHAR")))
+    if src == T.DECIMAL and not (context.ansi or safe) and value.type is not None:  # toString, not toPlainString
+        _, scale = types.precision_scale(value.type)
+        plain = exp.Cast(this=value, to=exp.DataType.build("VARCHAR"))
+        return call("spark_cast_decimal_java", plain, exp.Literal.number(scale))
     if src in _INT_RANGE or src in (T.DECIMAL, T.DATE, T.BOOLEAN):
         return exp.Cast(this=value, to=exp.DataType.build("VARCHAR"))
     if src == T.TIMESTAMPTZ:
@@ -238,7 +293,7 @@ def _to_string(value: exp.Expr, context: Context) -> exp.Expr:
     if src == T.BINARY:
         return call("decode", value)
     if src in (T.ARRAY, T.MAP, T.STRUCT):
-        return _nested_text(value, context)
+        return _nested_text(value, context, safe)
     raise _Refused("")
 
 
@@ -265,17 +320,18 @@ def _lambda(body: Callable[[exp.Expr], exp.Expr], element: exp.DataType, name: s
     return exp.Lambda(this=body(var), expressions=[exp.to_identifier(name)])
 
 
-def _element_text(value: exp.Expr, context: Context) -> exp.Expr:
-    return call("coalesce", spark_cast(value, types.of("string"), context), exp.Literal.string("null"))
+def _element_text(value: exp.Expr, context: Context, safe: bool) -> exp.Expr:
+    text = spark_cast(value, types.of("string"), context, safe=safe)
+    return call("coalesce", text, exp.Literal.string("null"))
 
 
-def _nested_text(value: exp.Expr, context: Context) -> exp.Expr:
+def _nested_text(value: exp.Expr, context: Context, safe: bool) -> exp.Expr:
     """An array `[1, null]`, a map `{a -> 1}` or a struct `{1, x}` as Spark writes it."""
     t = value.type
     assert t is not None
     if t.this == T.ARRAY:
         element = t.expressions[0]
-        parts = call("list_transform", value, _lambda(lambda x: _element_text(x, context), element))
+        parts = call("list_transform", value, _lambda(lambda x: _element_text(x, context, safe), element))
         inner = call("array_to_string", parts, exp.Literal.string(", "))
         return _enclosed("[", inner, "]")
     if t.this == T.MAP:
@@ -286,8 +342,8 @@ def _nested_text(value: exp.Expr, context: Context) -> exp.Expr:
             key = typed(call("struct_extract", e, exp.Literal.string("key")), key_type)
             item = typed(call("struct_extract", e.copy(), exp.Literal.string("value")), value_type)
             return exp.DPipe(
-                this=exp.DPipe(this=_element_text(key, context), expression=exp.Literal.string(" -> ")),
-                expression=_element_text(item, context),
+                this=exp.DPipe(this=_element_text(key, context, safe), expression=exp.Literal.string(" -> ")),
+                expression=_element_text(item, context, safe),
             )
 
         parts = call("list_transform", call("map_entries", value), _lambda(pair, entry, "e"))
@@ -299,7 +355,7 @@ def _nested_text(value: exp.Expr, context: Context) -> exp.Expr:
     pieces: list[exp.Expr] = []
     for name, kind in fields:
         field = typed(call("struct_extract", value.copy(), exp.Literal.string(name)), kind)
-        pieces.append(_element_text(field, context))
+        pieces.append(_element_text(field, context, safe))
     joined = call("concat_ws", exp.Literal.string(", "), *pieces)
     text = _enclosed("{", joined, "}")
     return when(exp.Is(this=value.copy(), expression=exp.Null()), exp.Null(), text)
@@ -445,8 +501,15 @@ def _seconds_to_timestamp(value: exp.Expr, to: exp.DataType, context: Context, *
         micros: exp.Expr = exp.Mul(
             this=exp.Cast(this=value, to=exp.DataType.build("HUGEINT")), expression=hugeint(1000000)
         )
-        micros = call("least", call("greatest", micros, hugeint(-(2**63))), hugeint(2**63 - 1))
-        return call("make_timestamptz", exp.Cast(this=micros, to=exp.DataType.build("BIGINT")))
+        low, high = hugeint(-(2**63)), hugeint(2**63 - 1)
+        clamped = exp.Case(  # not least/greatest: they skip a NULL, and a NULL must stay NULL
+            ifs=[
+                exp.If(this=exp.LT(this=micros, expression=low), true=low.copy()),
+                exp.If(this=exp.GT(this=micros.copy(), expression=high), true=high.copy()),
+            ],
+            default=micros.copy(),
+        )
+        return call("make_timestamptz", exp.Cast(this=clamped, to=exp.DataType.build("BIGINT")))
     scaled = exp.Mul(this=cast(value, "double") if src == T.FLOAT else value, expression=exp.Literal.number(1000000))
     whole = exp.Cast(this=call("trunc", scaled), to=exp.DataType.build("BIGINT"))
     if quiet:
@@ -454,6 +517,8 @@ def _seconds_to_timestamp(value: exp.Expr, to: exp.DataType, context: Context, *
     made = call("make_timestamptz", whole)
     if src == T.DECIMAL:
         return made
+    if not safe and not context.ansi:  # Scala's toLong saturates at the long's limits
+        made = call("spark_cast_saturated_timestamp", scaled.copy(), value.copy())
     nan = _raise("CAST_INVALID_INPUT", value, _NAMES.get(src, "DOUBLE"), to, quote=False)
     special = exp.Or(this=call("isnan", value.copy()), expression=call("isinf", value.copy()))
     return when(special, exp.Null() if quiet else nan, made)

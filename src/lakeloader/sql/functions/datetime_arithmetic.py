@@ -320,10 +320,11 @@ def _plus(node: exp.Expr, context: Context) -> exp.Expr:
         made.type = exp.DataType.build("INTERVAL")
         return made
     if zones.is_date(left.type) and types.is_integral(right.type):  # date_add / date_sub
-        days = spark_cast(right, INT, context)
-        return typed((exp.Sub if subtract else exp.Add)(this=left, expression=days), DATE)
+        days = exp.Cast(this=spark_cast(right, INT, context), to=BIGINT_TYPE.copy())
+        return typed(call(_DATE_PLUS, left, exp.Neg(this=days) if subtract else days), DATE)
     if zones.is_date(right.type) and types.is_integral(left.type) and not subtract:
-        return typed(exp.Add(this=right, expression=spark_cast(left, INT, context)), DATE)
+        days = exp.Cast(this=spark_cast(left, INT, context), to=BIGINT_TYPE.copy())
+        return typed(call(_DATE_PLUS, right, days), DATE)
     if _datetime(left.type) and _datetime(right.type) and subtract:
         raise spark_error(
             "construct -: the difference of two dates or timestamps is an interval, which has no "
@@ -346,8 +347,29 @@ rule("-", nodes=(exp.Sub,), returns=_plus_type)(_plus)
 def _date_add(node: exp.TsOrDsAdd, context: Context) -> exp.Expr:
     """`date_add(d, n)`, `date_sub(d, n)`: a DATE (a timestamp's date in the session zone, text cast to a date)."""
     day = date_of(node.this, context, "date_add")
-    days = spark_cast(node.expression, INT, context)
-    return typed(exp.Add(this=day, expression=days), DATE)
+    amount, negate = node.expression, False
+    factor = amount.expression if isinstance(amount, exp.Mul) else None
+    while isinstance(factor, (exp.Cast, exp.Paren)):
+        factor = factor.this
+    if factor is not None and factor.sql() == "-1":  # date_sub(d, n) is parsed as date_add(d, n * -1)
+        amount, negate = amount.this, True
+    days = exp.Cast(this=spark_cast(amount, INT, context), to=BIGINT_TYPE.copy())
+    return typed(call(_DATE_PLUS, day, exp.Neg(this=days) if negate else days), DATE)
+
+
+# Java adds the day count as an int (it wraps around, even with ANSI on); DuckDB holds days ±2147483646 only.
+_DAY_OF = macro(
+    "spark_date_of_day",
+    "(w) AS CASE WHEN w BETWEEN -2147483646 AND 2147483646 THEN DATE '1970-01-01' + CAST(w AS INTEGER) ELSE "
+    "error('[UNSUPPORTED_FEATURE] date_add/date_sub: Spark gives day ' || w || ' after 1970-01-01 (its int day "
+    "count wraps around), a date DuckDB cannot hold; rewrite that part of the query') END",
+)
+_DATE_PLUS = macro(
+    "spark_date_plus",
+    f"(d, n) AS {_DAY_OF}(((CAST(d - DATE '1970-01-01' AS BIGINT) + n + 2147483648) % 4294967296 + 4294967296) "
+    "% 4294967296 - 2147483648)",
+)
+BIGINT_TYPE = exp.DataType.build("BIGINT")
 
 
 @rule("add_months", nodes=(exp.AddMonths,), returns=lambda node: DATE)

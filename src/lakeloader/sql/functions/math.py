@@ -147,11 +147,16 @@ def _pmod(node: exp.Anonymous, context: Context) -> exp.Expr:
     result = _pmod_type(node)
     if result is None:
         return refused("pmod", "it takes numbers")
-    if result.this == T.DECIMAL:  # each side at its own scale, 38 digits wide: exact, then Spark's type
-        a, n = (_wide(as_type(v, result, context) if types.is_string(v.type) else v) for v in (left, right))
-        r: exp.Expr = exp.Paren(this=exp.Mod(this=a, expression=n))
-        again: exp.Expr = exp.Mod(this=exp.Paren(this=exp.Add(this=r.copy(), expression=n.copy())), expression=n.copy())
-        positive = cast(when(exp.LT(this=r, expression=exp.Literal.number(0)), again, r.copy()), result)
+    if result.this == T.DECIMAL:  # on the unscaled values at the common scale (BigDecimal.remainder), twice
+        from lakeloader.sql.functions.operators import decimal_remainder
+
+        a, n = (as_type(v, result, context) if types.is_string(v.type) else v for v in (left, right))
+        r: exp.Expr = typed(decimal_remainder(a, n, result), result)
+        _, scale = types.precision_scale(result)
+        wide = types.of(f"decimal(38,{scale})")  # r + n grows when n < 0 (Spark: BigDecimal, then % n)
+        shifted = typed(cast(exp.Add(this=r.copy(), expression=n.copy()), wide), wide)
+        again: exp.Expr = decimal_remainder(shifted, n.copy(), result)
+        positive = when(exp.LT(this=r, expression=exp.Literal.number(0)), again, r.copy())
     else:
         a, n = as_type(left, result, context), as_type(right, result, context)
         r = _remainder(a, n, result)

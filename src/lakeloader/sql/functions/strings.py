@@ -132,10 +132,22 @@ UPPER = macro(  # Java's full upper case: the special mappings first (ß → SS)
     f"(s) AS CASE WHEN regexp_matches(s, '{_class_of(list(java_text.UPPER))}') "
     f"THEN upper({_replace_chain('s', java_text.UPPER)}) ELSE upper(s) END",
 )
-LOWER = macro(  # Java's lower case: İ → i̇, Σ → ς at the end of a word
+# Java lowers Σ to ς under Unicode's Final_Sigma condition: a cased letter before it and none after it, with only
+# case-ignorable characters (marks, format characters, modifiers, Word_Break MidLetter, MidNumLet and
+# Single_Quote: ' . :) in between; a digit or '_' ends the context (`lower('a9Σ')` is `a9σ`). Every other Σ is σ:
+# DuckDB's lower has a final-sigma rule of its own, so no Σ is left to it.
+_CASED = (  # with Other_Lowercase and Other_Uppercase letters outside Lu, Ll, Lt: ª º Ⅰ ⓐ Ⓐ 🄰
+    r"\p{Lu}\p{Ll}\p{Lt}\x{aa}\x{ba}\x{2160}-\x{217f}\x{24b6}-\x{24e9}\x{1f130}-\x{1f149}\x{1f150}-\x{1f169}"
+    r"\x{1f170}-\x{1f189}"
+)
+_IGNORABLE = r"\p{Mn}\p{Me}\p{Cf}\p{Lm}\p{Sk}" + "".join(
+    f"\\x{{{c:x}}}" for c in (0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027)
+)
+_FINAL_SIGMA = rf"([{_CASED}][{_IGNORABLE}]*)\x{{3a3}}([{_IGNORABLE}]*)(\z|[^{_CASED}{_IGNORABLE}])"
+LOWER = macro(  # Java's lower case: İ → i̇, Σ → ς at the end of a word, σ elsewhere
     "spark_lower",
     "(s) AS lower(CASE WHEN contains(s, 'Σ') "
-    f"THEN regexp_replace(replace(s, 'İ', 'i̇'), {_sql_text(java_text.FINAL_SIGMA)}, '\\1ς\\2\\3', 'g') "
+    f"THEN replace(regexp_replace(replace(s, 'İ', 'i̇'), {_sql_text(_FINAL_SIGMA)}, '\\1ς\\2\\3', 'g'), 'Σ', 'σ') "
     "ELSE replace(s, 'İ', 'i̇') END)",
 )
 _TITLE_FIRST = macro(
@@ -328,14 +340,13 @@ def _trim(node: exp.Trim, context: Context) -> exp.Expr:
     name = {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(position, "trim")
     value = as_string(node.this, context)
     chars = node.args.get("expression")
-    args = [value] if chars is None else [value, as_string(chars, context)]
-    return spark_call(name, *args)
+    return spark_call(name, value, text(" ") if chars is None else as_string(chars, context))
 
 
 @rule("btrim", returns=fixed(STRING))
 def _btrim(node: exp.Anonymous, context: Context) -> exp.Expr:
     args = [as_string(a, context) for a in node.expressions]
-    return spark_call("trim", *args)
+    return spark_call("trim", *args, *([text(" ")] if len(args) == 1 else []))
 
 
 @rule("replace", nodes=(exp.Replace,), returns=fixed(STRING))

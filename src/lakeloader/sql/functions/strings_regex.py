@@ -9,6 +9,8 @@ refused where that changes the answer (replacing it with a non-empty text, split
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from lakeloader.sql import types
@@ -283,6 +285,11 @@ def _regexp_replace(node: exp.RegexpReplace, context: Context) -> exp.Expr:
     if has_break:
         rewrite += f"\\{regex.groups + 1}"
     position = node.args.get("position")
+    if regex.java == "" and re.sub(r"\\\d", "", rewrite):  # Java inserts between the UTF-16 halves of a pair,
+        value = call("regexp_replace", value, text("[\\x{10000}-\\x{10ffff}]"), text("??"), text("g"))  # '?' each
+        if not (position is None or (isinstance(position, exp.Literal) and str(position.this) == "1")):
+            raise refused(f"function {name}", "an empty pattern with a position is not supported (Java counts "
+                          "UTF-16 code units); use regexp_replace(substring(s, pos), '', r)")  # fmt: skip
     if position is None or (isinstance(position, exp.Literal) and str(position.this) == "1"):
         return spark_call("regexp_replace", value, text(pattern), text(rewrite), text("g"))
     if isinstance(position, exp.Literal) and int(str(position.this)) <= 0:
