@@ -69,9 +69,10 @@ def _numeric(name: str, expression: str, precision: int, scale: int) -> Column:
 
 
 def _average(total: exp.Expression, count: exp.Expression, precision: int, scale: int) -> exp.Expression:
-    """Spark's avg of a decimal from its sum and its count (as the translator computes avg itself)."""
-    quotient = exp.Paren(this=exp.Div(this=total, expression=count))
-    return exp.Cast(this=quotient, to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+    """Spark's avg of a decimal(precision, scale) from its sum and its count: the translator's own avg code
+    (`lakeloader_average_of`), one rounding half up at the result's scale."""
+    args = [total, count, exp.Literal.number(precision), exp.Literal.number(scale)]
+    return exp.Anonymous(this="lakeloader_average_of", expressions=args)
 
 
 def remote_aggregate(node: exp.AggFunc, refs: References, names: Iterator[str], *, dialect: str) -> Pushed:
@@ -115,7 +116,7 @@ def remote_aggregate(node: exp.AggFunc, refs: References, names: Iterator[str], 
             p, s = _decimal(column, 10, 0)
             total = _numeric(next(names), f"sum({q})", p, s)
             count = _numeric(next(names), f"nullif(count({q}), 0)", 20, 0)  # Spark divides by decimal(20,0)
-            precision, scale = _decimal(column, 4, 4)
+            precision, scale = _decimal(column, 0, 0)  # the column's own type: avg's is the translator's
             return Pushed([total, count], lambda c: _average(c[0], c[1], precision, scale))
         raise _No
     if isinstance(node, exp.Min | exp.Max):

@@ -209,12 +209,35 @@ def average(node: exp.Expr, value: exp.Expr, distinct: bool, context: Context, *
     count = typed(cast(exp.Count(this=distinct_if(value.copy(), distinct)), "decimal(20,0)"), types.of("decimal(20,0)"))
     p, s = types.precision_scale(arg)
     total = decimal_total(value.copy(), distinct, types.bounded(p + 10, s), safe=safe)
+    return average_of(total, count, p, s, context, safe=safe)
+
+
+def average_of(total: exp.Expr, count: exp.Expr, p: int, s: int, context: Context, *, safe: bool) -> exp.Expr:
+    """Spark's avg of a decimal(p,s) from its sum (decimal(p+10,s)) and its count (decimal(20,0))."""
+    spark_type = types.bounded(p + 4, s + 4)
     divisor = typed(exp.Nullif(this=count, expression=exp.Literal.number(0)), types.of("decimal(20,0)"))
     quotient_type = types.arithmetic("/", types.bounded(p + 10, s), types.of("decimal(20,0)"))
     if types.precision_scale(quotient_type)[1] < types.precision_scale(spark_type)[1]:  # would lose places
         return _exact_average(total, divisor, s, spark_type, context, safe=safe)
     quotient = decimal_divide(total, divisor, quotient_type, context)
     return cast(quotient, spark_type, safe=safe)
+
+
+@rule("lakeloader_average_of", returns=lambda node: _average_of_type(node))
+def _average_of(node: exp.Anonymous, context: Context) -> exp.Expr:
+    """Internal (federation): avg of a decimal(p,s) from a sum and a count computed elsewhere, as avg computes it:
+    lakeloader_average_of(sum, count, p, s)."""
+    total, count, p_arg, s_arg = node.expressions
+    p, s = int(p_arg.name), int(s_arg.name)
+    sum_type = types.bounded(p + 10, s)
+    total = typed(cast(total, sum_type), sum_type)
+    count = typed(cast(count, "decimal(20,0)"), types.of("decimal(20,0)"))
+    return average_of(total, count, p, s, context, safe=not context.ansi)
+
+
+def _average_of_type(node: exp.Expr) -> exp.DataType | None:
+    args = list(node.expressions)
+    return types.bounded(int(args[2].name) + 4, int(args[3].name) + 4) if len(args) == 4 else None
 
 
 def _exact_average(

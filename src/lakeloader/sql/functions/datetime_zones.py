@@ -294,6 +294,16 @@ _macro(  # TIMESTAMP_NTZ: a zone suffix must be a zone, and is ignored; a time a
     ),
 )
 
+_macro(  # from_json's TIMESTAMP_NTZ (parseWithoutTimeZone): text with a zone suffix is no such timestamp
+    "spark_dt_text_to_ntz_unzoned",
+    "(s) AS "
+    + _let(
+        f"regexp_extract(s, $TIMESTAMP, {_TIMESTAMP_FIELDS})",
+        "spark_p",
+        "CASE WHEN struct_extract(spark_p, 'z') = '' THEN spark_dt_local_of(spark_p) END",
+    ),
+)
+
 _DATE, _TIMESTAMP, _NTZ = types.of("date"), types.of("timestamp"), types.of("timestamp_ntz")
 _NAMES = {"date": "DATE", "timestamp": "TIMESTAMP", "timestamp_ntz": "TIMESTAMP_NTZ"}
 

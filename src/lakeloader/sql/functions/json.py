@@ -41,7 +41,7 @@ macro(
 # What Jackson reads and DuckDB does not (Spark's get_json_object family: single quotes, raw control characters
 # in strings, text after the first value): the row as tokens (strings whole, brackets, the rest), strings
 # re-quoted and escaped, cut after the bracket that closes the first value.
-_TOKENS = r"""(?s)"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[{}\[\]]|[^"'{}\[\]]+|."""
+TOKENS = r"""(?s)"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[{}\[\]]|[^"'{}\[\]]+|."""
 _CHAR = r"""CASE WHEN spark_c = '\''' THEN '''' WHEN spark_c = '"' THEN '\"'
                  WHEN ord(spark_c) < 32 THEN printf('\u%04X', ord(spark_c)) ELSE spark_c END"""
 macro(
@@ -79,7 +79,7 @@ macro(
 macro(
     "spark_json_relaxed",
     f"""(j) AS CASE WHEN regexp_matches(j, '^\\s*[\\[{{]')
-    THEN spark_json_relaxed_(regexp_extract_all(j, '{_TOKENS.replace("'", "''")}')) END""",
+    THEN spark_json_relaxed_(regexp_extract_all(j, '{TOKENS.replace("'", "''")}')) END""",
 )
 macro("spark_json_checked", "(r) AS " + let("r", "spark_r", "CASE WHEN json_valid(spark_r) "
       "AND NOT spark_json_duckdb_only(spark_r) THEN spark_r END"))  # fmt: skip
@@ -95,14 +95,59 @@ DOC = macro(
     ),
 )
 
-# -- values as Jackson writes them (doubles: casts' spark_cast_java_text, Java's Double.toString) ----------
+# -- values as Jackson writes them (doubles as Java's Double.toString) -------------------------------------
+# Java's Double.toString (Float.toString: `f32`) of `x`, from DuckDB's shortest text `t` of it: plain between
+# 1e-3 and 1e7 ('0.001', '1.0'), else scientific ('1.0E7', '1.0E-4'); where one digit is the shortest, Java
+# (JDK 19+) writes the closest two digits that read back as `x` (the smallest subnormal is 4.9E-324). casts.py
+# computes the same with nested macros; this one binds its parts once (far cheaper for DuckDB to bind, inside
+# the lambdas of the JSON functions). `d`: the significant digits, `e`: the exponent of the first.
+macro(
+    "spark_json_java_digits",
+    """(s, d, e) AS CASE WHEN d = '' THEN s || '0.0'
+    WHEN e >= 0 AND e < 7
+        THEN s || rpad(d[1:e + 1], CAST(e + 1 AS INTEGER), '0') || '.' || coalesce(nullif(d[e + 2:], ''), '0')
+    WHEN e < 0 AND e >= -3 THEN s || '0.' || repeat('0', CAST(-e - 1 AS INTEGER)) || d
+    ELSE s || d[1] || '.' || coalesce(nullif(d[2:], ''), '0') || 'E' || e END""",
+)
+macro(  # `two`: |x| to two significant digits (10 to 99), the first at 10^k
+    "spark_json_java_two",
+    """(s, d, e, x, f32, k, two) AS CASE WHEN two BETWEEN 11 AND 99 AND two % 10 <> 0 AND abs(x) = CASE
+    WHEN f32 THEN CAST(CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS FLOAT) AS DOUBLE)
+    ELSE CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS DOUBLE) END
+    THEN spark_json_java_digits(s, CAST(two AS VARCHAR), k) ELSE spark_json_java_digits(s, d, e) END""",
+)
+macro(  # `r`: |x| / 10^e
+    "spark_json_java_near",
+    """(s, d, e, x, f32, r) AS CASE WHEN length(d) <> 1 THEN spark_json_java_digits(s, d, e)
+    ELSE spark_json_java_two(s, d, e, x, f32, CASE WHEN r < 1 THEN e - 1 ELSE e END,
+        CAST(round(CASE WHEN r < 1 THEN 100 * r ELSE 10 * r END) AS INTEGER)) END""",
+)
+macro(
+    "spark_json_java_of",
+    """(q, f32) AS spark_json_java_near(q.s, q.d, q.e, q.x, f32,
+    CASE WHEN q.e < -300 THEN abs(q.x) * 1e300 * pow(10, -q.e - 300) ELSE abs(q.x) / pow(10, q.e) END)""",
+)
+macro(  # `m`: DuckDB's digits before any exponent
+    "spark_json_java_parts",
+    """(t, m, x) AS struct_pack(s := CASE WHEN starts_with(t, '-') THEN '-' ELSE '' END,
+    d := rtrim(ltrim(replace(m, '.', ''), '0'), '0'),
+    e := length(split_part(m, '.', 1)) - 1 + coalesce(TRY_CAST(split_part(t, 'e', 2) AS INTEGER), 0)
+        - (length(replace(m, '.', '')) - length(ltrim(replace(m, '.', ''), '0'))),
+    x := x)""",
+)
+macro(
+    "spark_json_java",
+    """(t, x, f32) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN CASE WHEN x > 0 THEN 'Infinity' ELSE
+    '-Infinity' END ELSE list_transform([spark_json_java_parts(t, split_part(ltrim(t, '-'), 'e', 1), x)],
+    lambda spark_q: spark_json_java_of(spark_q, f32))[1] END""",
+)
 _JSON_TOKENS = r'"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+'
 macro(
     "spark_json_number",
     """(k) AS CASE
     WHEN TRY_CAST(k AS DOUBLE) IS NULL OR isinf(TRY_CAST(k AS DOUBLE))
         THEN CASE WHEN starts_with(k, '-') THEN '"-Infinity"' ELSE '"Infinity"' END
-    ELSE spark_cast_java_text(CAST(TRY_CAST(k AS DOUBLE) AS VARCHAR)) END""",
+    ELSE spark_json_java(CAST(TRY_CAST(k AS DOUBLE) AS VARCHAR), TRY_CAST(k AS DOUBLE), false) END""",
 )
 JSON_TEXT = macro(
     "spark_json_text",
@@ -356,9 +401,3 @@ rule("json_tuple")(generate)  # where it stands (SELECT list, AS (...), LATERAL 
 same(nodes=(exp.JSONPathRecursive, exp.JSONPathSlice, exp.JSONPathFilter, exp.JSONPathScript, exp.JSONPathSelector,
             exp.JSONPathUnion))  # fmt: skip
 refuse("try_parse_json", "parse_json", why="VARIANT is not supported; use get_json_object or a : path on the string")
-refuse(
-    "from_json",
-    "schema_of_json",
-    why="not supported yet; read fields with get_json_object(s, '$.a') or a : path (s:a::INT)",
-)
-refuse("to_json", why="not supported yet; store the struct as it is (a Delta column keeps it), not its JSON text")
