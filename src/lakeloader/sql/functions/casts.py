@@ -118,7 +118,7 @@ _macro(
 )
 _macro(
     "spark_cast_java_number",
-    """(s, x, f32) AS CASE WHEN s IN ('nan', '-nan') THEN 'NaN' WHEN s = 'inf' THEN 'Infinity'
+    """(s, x, f32) AS CASE WHEN isnan(x) THEN 'NaN' WHEN s = 'inf' THEN 'Infinity'
     WHEN s = '-inf' THEN '-Infinity'
     ELSE spark_cast_java_of(regexp_extract(s, $DUCKDB_DOUBLE, ['sign', 'i', 'f', 'e']), x, f32) END""",
 )
