@@ -82,3 +82,34 @@ def test_filters_on_decimals_and_microsecond_timestamps_find_every_row(lakehouse
         "SELECT count(*) AS n FROM c.s.t WHERE d >= 0.000000001 AND ts >= TIMESTAMPTZ '2024-01-01 00:00:00.123456+00'",
     )
     assert out.to_pylist() == [{"n": 2}]
+
+
+def test_nan_in_parquet_is_above_every_double(lakehouse: Lakehouse) -> None:
+    """Parquet's statistics leave NaN out of min/max; a scan that trusted them pruned the NaN row, folded
+    `x > 0` to false and took max(x) from the footer (a draw of tests/parity/test_parity_properties.py)."""
+    lakehouse.create_catalog("c")
+    lakehouse.create_schema("c.s")
+    table = lakehouse.create_table("c.s.t")
+    nan = float("nan")
+    data = pa.table(
+        {
+            "id": [0, 1],
+            "x": [-2.0, nan],
+            "f": pa.array([-2.0, nan], pa.float32()),
+            "y": [None, 0.0],
+            "st": [{"v": -2.0}, {"v": nan}],
+            "l": [[-2.0], [nan]],
+        }
+    )
+    delta.write(table.location, data)
+    out = query(
+        lakehouse,
+        "SELECT id, x < y AS lt, x > 0 AS gt, f > 0 AS fgt, st.v > 0 AS sgt, l[0] > 0 AS lgt FROM c.s.t ORDER BY id",
+    )
+    assert out.to_pylist() == [
+        {"id": 0, "lt": None, "gt": False, "fgt": False, "sgt": False, "lgt": False},
+        {"id": 1, "lt": False, "gt": True, "fgt": True, "sgt": True, "lgt": True},
+    ]
+    assert query(lakehouse, "SELECT id FROM c.s.t WHERE x > 0 OR st.v > 100").to_pylist() == [{"id": 1}]
+    found = query(lakehouse, "SELECT max(x) AS m, max(st.v) AS sm FROM c.s.t").to_pylist()[0]
+    assert found["m"] != found["m"] and found["sm"] != found["sm"]  # both NaN

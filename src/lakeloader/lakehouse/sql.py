@@ -213,8 +213,7 @@ def _register(con: Any, view: str, table: Any) -> None:
     if not files:  # partition values, deletion vectors, column mapping, or no file yet
         con.register(view, delta.dataset(table.location, table_name=str(table.name)))
         return
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    con.execute(f'CREATE TEMP VIEW "{view}" AS SELECT * FROM read_parquet([{listed}], union_by_name = true)')
+    con.execute(f'CREATE TEMP VIEW "{view}" AS SELECT * FROM {delta.parquet_scan(files)}')
 
 
 def _unknown(lh: Lakehouse, exc: Exception) -> LakeloaderError:

@@ -117,10 +117,7 @@ class FlowSession:
             self.con.register(view, pa.table({f.name: pa.array([], f.type) for f in schema}))
         else:
             self._folders.add(str(location.resolve()) + "/")
-            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            self.con.execute(
-                f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
-            )
+            self.con.execute(f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM {delta.parquet_scan(files)}")
         self._views[key] = view
         return view
 
@@ -171,10 +168,7 @@ class FlowSession:
                 self.con.register(view, ds.dataset(data.paths, format="parquet"))
             elif isinstance(data, ParquetFiles):
                 self._folders.add(data.folder)
-                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in data.paths)
-                self.con.execute(
-                    f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
-                )
+                self.con.execute(f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM {delta.parquet_scan(data.paths)}")
             else:
                 self.con.register(view, data)
             self._views["__stream__"] = view

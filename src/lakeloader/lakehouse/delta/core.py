@@ -228,6 +228,17 @@ def plain_files(dt: Any) -> list[str] | None:
     return local_files(dt)
 
 
+def parquet_scan(paths: list[str]) -> str:
+    """DuckDB's scan of these Parquet files (what a view over a table's plain files selects from).
+
+    `can_have_nan`: Parquet's statistics leave NaN out of a float column's min/max (the spec says so, and every
+    writer follows it), and DuckDB otherwise trusts them: it prunes row groups whose only match is a NaN, folds
+    `x > 0` to false and answers `max(x)` from the footer. Spark puts NaN above every double; so do we.
+    """
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], union_by_name = true, can_have_nan = true)"
+
+
 def transaction_version(location: str | os.PathLike[str], stream_id: str) -> int | None:
     """The last batch id committed by `stream_id` to this table (None if never)."""
     if not is_delta_table(location):
