@@ -81,12 +81,13 @@ def end_to_end(rows: int, repeat: int) -> tuple[float, float]:
             query(lh, sql)
             ours.append(time.perf_counter() - started)
             if translated is None:
-                from lakeloader.sql import to_duckdb, types
+                from lakeloader.sql import runtime, to_duckdb, types
 
                 schema = {"facts": {f.name: types.from_arrow(f.type) for f in data.schema}}
                 translated = to_duckdb(sql.replace("main.default.facts", "facts"), schema=schema)
             con = duckdb.connect()
             con.execute(f"CREATE VIEW facts AS SELECT * FROM read_parquet([{listed}])")
+            runtime.ready(con, translated)  # the macros it calls, as lakeloader makes them once per database
             started = time.perf_counter()
             con.sql(translated).to_arrow_table()
             plain.append(time.perf_counter() - started)

@@ -190,7 +190,7 @@ def test_databricks_sql_translates_to_duckdb() -> None:
             sql, resolve=resolve, describe=lambda _v: {c: types.of(t) for c, t in columns.items()}
         )
         assert view in duck and "LIVE" not in duck and "`" not in duck, duck
-        assert len(con.sql(duck).fetchall()) == rows, duck
+        assert len(con.sql(runtime.ready(con, duck)).fetchall()) == rows, duck
     first = con.sql(translate.to_duckdb(
         "SELECT v:a.b AS x, try_cast(y AS INT) AS y FROM STREAM(t)",
         resolve=resolve, describe=lambda _v: {c: types.of(t) for c, t in columns.items()},

@@ -133,13 +133,13 @@ def shared_cursor(folders: list[str], *, utc: bool = False) -> Any:
         if database is None:
             database = duckdb.connect()
             database.execute("SET GLOBAL TimeZone = 'UTC'")
-            runtime.prepare(database)  # the macros translated SQL calls, in the database's catalog
+            runtime.prepare(database)  # the macros translated SQL calls: made in its catalog as queries need them
             database.execute(f"SET allowed_directories = [{', '.join(_quote(f) for f in folders)}]")
             lock_down_settings(database)
             if len(_SHARED) >= _SHARED_MAX:
                 _SHARED.clear()
             _SHARED[key] = database
-        return database.cursor()
+        return runtime.share(database, database.cursor())
 
 
 def lock_down_settings(con: Any) -> None:

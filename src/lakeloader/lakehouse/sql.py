@@ -109,6 +109,7 @@ def query(
     import duckdb
 
     from lakeloader.lakehouse import guard
+    from lakeloader.sql import runtime
 
     if not sql.strip().strip(";").strip():
         raise ConfigError("sql: the statement is empty; write a query such as 'SELECT 1'")
@@ -125,6 +126,7 @@ def query(
         final = _with_views(lh, con, local, quote="`" if dialect == "databricks" else '"')
         if dialect == "databricks":
             final = _translated(con, final, settings)
+        runtime.ready(con, final)  # the translation's macros, made in the database the first time one is called
         if not unsafe:
             guard.check_statements(con, final)  # on the SQL DuckDB will run: names swapped for views
         result = con.sql(final)

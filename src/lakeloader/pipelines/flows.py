@@ -23,6 +23,7 @@ from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, to_arrow
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
+from lakeloader.sql.runtime import ready
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -144,7 +145,7 @@ def output(
     session.con.register("__lakeloader_result", result)
     relation = "__lakeloader_result"
     quality_state.rules = typed_rules(quality_state.rules, schema, where=node.dataset.location)
-    checked = session.con.sql(quality.checked_sql(relation, quality_state.rules))
+    checked = session.con.sql(ready(session.con, quality.checked_sql(relation, quality_state.rules)))
     reader = checked.to_arrow_reader(1 << 17)
     return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
 

@@ -37,6 +37,7 @@ from lakeloader.pipelines.flows import rules_of
 from lakeloader.pipelines.load import Pipeline, load
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
+from lakeloader.sql.runtime import ready
 
 ACTION = "__lakeloader_action"
 
@@ -85,7 +86,7 @@ def _selected(location: Path, version: int, where: str) -> pa.Table:
     try:
         con.register("quarantine", rows)
         guard.lock_down_settings(con)
-        sql = f"SELECT * FROM quarantine WHERE {where}"
+        sql = ready(con, f"SELECT * FROM quarantine WHERE {where}")
         guard.check_statements(con, sql)
         try:
             return con.sql(sql).to_arrow_table()
@@ -289,7 +290,7 @@ def _passing(rows: pa.Table, state: quality.Quality) -> pa.Table:
         from lakeloader.lakehouse import guard
 
         guard.lock_down_settings(con)
-        reader = con.sql(quality.checked_sql("replayed", state.rules)).to_arrow_reader(1 << 17)
+        reader = con.sql(ready(con, quality.checked_sql("replayed", state.rules))).to_arrow_reader(1 << 17)
         checked = quality.enforce(reader, state, flow=f"replay of {state.dataset}")
         return pa.Table.from_batches(list(checked), schema=checked.schema)
     finally:

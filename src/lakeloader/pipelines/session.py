@@ -191,7 +191,7 @@ class FlowSession:
     def translate(self, sql: str) -> str:
         sql = foreign.attach(self.con, self.lakehouse, sql)  # foreign tables first, in Databricks SQL: pushed down
         try:
-            return translate.to_duckdb(
+            translated = translate.to_duckdb(
                 sql,
                 resolve=self.resolve,
                 resolve_files=self.resolve_files,
@@ -200,6 +200,10 @@ class FlowSession:
             )
         except translate.TranslateError as exc:
             raise ConfigError(f"{self.flow.location}: flow {self.flow.name}: {exc}") from None
+        from lakeloader.sql import runtime
+
+        runtime.ready(self.con, translated)
+        return translated
 
     @property
     def settings(self) -> Settings:

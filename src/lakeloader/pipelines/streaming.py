@@ -37,6 +37,7 @@ from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, Streams
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
+from lakeloader.sql.runtime import ready
 
 if TYPE_CHECKING:
     from lakeloader.execution.stream import BatchSource
@@ -336,7 +337,8 @@ def _apply_changes(
     flow = session.flow
     assert flow.auto_cdc is not None
     session.con.register("__lakeloader_events", session.result())
-    events = session.con.sql(cdc.with_helpers(session.con, "__lakeloader_events", flow.auto_cdc)).to_arrow_table()
+    helpers = ready(session.con, cdc.with_helpers(session.con, "__lakeloader_events", flow.auto_cdc))
+    events = session.con.sql(helpers).to_arrow_table()
     return cdc.apply(ctx, flow, node, events, location=location, stream_id=stream_id, batch_id=batch_id)
 
 
