@@ -20,19 +20,29 @@ AWKWARD = "lake house é 100%"
 
 @pytest.fixture(scope="session", autouse=True)
 def no_server_data_left_behind() -> Iterator[None]:
-    """As root, a persistent server's data lives outside its lakehouse (in /var/lib/lakeloader/postgres): the
-    folders this session's servers made there go when the session ends, once no server runs in them."""
-    if os.geteuid() != 0:
+    """As root, a server's data lives outside its lakehouse (in the server home, /var/lib/lakeloader): this
+    session gets a home of its own there (the machine's copy of the binaries hard-linked into it), removed when
+    the session ends. Sweeping the shared home instead removed the folder of another session's server between
+    its stop and its restart (two `make test` at once on one machine)."""
+    if os.geteuid() != 0 or os.environ.get("LAKELOADER_POSTGRES_HOME"):
         yield
         return
-    from lakeloader.embedded import serverhome
+    import tempfile
 
-    parent = serverhome.home() / "postgres"
-    before = set(parent.iterdir()) if parent.is_dir() else set()
-    yield
-    for folder in (set(parent.iterdir()) if parent.is_dir() else set()) - before:
-        if not any(folder.glob("*/postmaster.pid")):  # a server still running there is not ours to break
-            shutil.rmtree(folder, ignore_errors=True)
+    from lakeloader.embedded import serverhome
+    from lakeloader.embedded.server import bin_dir
+
+    shared = serverhome.binaries(bin_dir().parent, serverhome.server_user()).parents[2]  # <home>/pginstall-<build>
+    own = Path(tempfile.mkdtemp(prefix="test-session-", dir=serverhome.home()))
+    own.chmod(0o711)
+    shutil.copytree(shared, own / shared.name, symlinks=True, copy_function=os.link)
+    os.environ["LAKELOADER_POSTGRES_HOME"] = str(own)
+    try:
+        yield
+    finally:
+        del os.environ["LAKELOADER_POSTGRES_HOME"]
+        if not any(own.glob("postgres/*/*/postmaster.pid")):  # a server left running: leave its data to it
+            shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from many cursors at once."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import duckdb
@@ -69,3 +70,18 @@ def test_cursors_of_one_database_make_each_macro_once_and_see_it(tmp_path: objec
         thread.join()
     assert not failures, failures
     assert [answers[i] for i in range(len(queries))] == [expected[q] for q in queries]
+
+
+def test_nested_decimal_arithmetic_translates_to_sql_linear_in_its_depth() -> None:
+    """Each operand of an exact decimal + - * / is computed once: with copies at every level, `(a + b) * c - a`
+    over decimal(38,18) was 46 MB of SQL and five minutes of translation."""
+    from lakeloader.sql import types
+
+    schema = {"t": {name: types.of("decimal(38,18)") for name in "abc"}}
+    expression = "a"
+    sizes = []
+    for op, operand in [("+", "b"), ("*", "c"), ("-", "a"), ("/", "b"), ("+", "c"), ("*", "a")]:
+        expression = f"({expression} {op} {operand})"
+        sizes.append(len(to_duckdb(parse(f"SELECT {expression} AS r FROM t"), schema=schema)))
+    growth = [later - earlier for earlier, later in itertools.pairwise(sizes)]
+    assert max(growth) < 2 * sizes[0], sizes

@@ -88,6 +88,18 @@ CASES = [
         "SELECT id, big + big AS a, amt - big AS b, big * l AS c, big * amt AS e, big - big * 3 AS f "
         "FROM nums ORDER BY id",
     ),
+    case(
+        "decimal_chained_precision_loss",
+        "SELECT id, (big + amt) * big - big AS a, ((big + amt) * big - big) / (amt + 1) + big AS b, "
+        "big * (big - amt * (big + 1)) AS c FROM nums ORDER BY id",
+        settings=ANSI_OFF,
+        note="nested operands are computed once: the SQL grew exponentially with the depth",
+    ),
+    case(
+        "decimal_chained_precision_loss_ansi",
+        "SELECT id, (big + amt) * amt - big AS a, ((big + amt) * amt - big) / (amt + 1) + big AS b "
+        "FROM nums WHERE id <> 6 ORDER BY id",
+    ),
     case("decimal_precision_loss_non_ansi", "SELECT id, big * big AS r FROM nums ORDER BY id", settings=ANSI_OFF),
     case("decimal_multiply_overflow_raises", "SELECT big * big AS r FROM nums WHERE id = 6"),
     case(

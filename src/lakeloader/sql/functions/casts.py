@@ -29,7 +29,6 @@ _PATTERNS = {
     "LENIENT_INT": rf"^{_WS}*([+-]?)([0-9]*)(?:\.([0-9]*))?{_WS}*$",  # ANSI off: '3.9' is 3, '.5' is 0
     "DECIMAL": rf"^{_WS}*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?){_WS}*$",
     "JAVA_DOUBLE": r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?$",
-    "DUCKDB_DOUBLE": r"^(-?)([0-9]+)(?:\.([0-9]+))?(?:e([+-][0-9]+))?$",
     "TRIM": rf"^{_WS}+|{_WS}+$",
 }
 
@@ -66,64 +65,10 @@ _macro(
     WHEN t IN ('f', 'false', 'n', 'no', '0') THEN false END""",
 )
 _macro("spark_cast_boolean_text", "(s) AS spark_cast_boolean_of(lower(regexp_replace(s, $TRIM, '', 'g')))")
-# A double (or float) as Java's Double.toString writes it, from DuckDB's shortest text of the same digits:
-# plain between 1e-3 and 1e7 ('0.001', '1.0'), else scientific ('1.0E7', '1.0E-4'). `d`: the significant
-# digits, `e`: the exponent of the first. Java (JDK 19+, Giulietti's algorithm) keeps at least two digits: where
-# one digit is the shortest, the closest of one or two digits that reads back as the same value (`x`; `f32`: as a
-# float) is chosen, so the smallest subnormal is 4.9E-324 where DuckDB says 5e-324.
-_macro(
-    "spark_cast_java_plain",
-    """(sign, d, e) AS sign || CASE
-    WHEN e >= 0 THEN rpad(d[1:e + 1], CAST(e + 1 AS INTEGER), '0') || '.' || coalesce(nullif(substr(d, e + 2), ''), '0')
-    ELSE '0.' || repeat('0', -e - 1) || d END""",
-)
-_macro(
-    "spark_cast_java_digits",
-    """(sign, d, e) AS CASE WHEN d = '' THEN sign || '0.0'
-    WHEN e >= -3 AND e < 7 THEN spark_cast_java_plain(sign, d, e)
-    ELSE sign || d[1] || '.' || coalesce(nullif(substr(d, 2), ''), '0') || 'E' || e END""",
-)
-_macro(
-    "spark_cast_java_scaled",
-    "(x, e) AS CASE WHEN e < -300 THEN abs(x) * 1e300 * pow(10, -e - 300) ELSE abs(x) / pow(10, e) END",
-)
-_macro(  # `two`: |x| rounded to two significant digits (10 to 100), the first of them at 10^k
-    "spark_cast_java_pick",
-    """(sign, d, e, x, f32, k, two) AS CASE WHEN two BETWEEN 11 AND 99 AND two % 10 <> 0 AND abs(x) = CASE
-    WHEN f32 THEN CAST(CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS FLOAT) AS DOUBLE)
-    ELSE CAST(CAST(two AS VARCHAR) || 'e' || (k - 1) AS DOUBLE) END
-    THEN spark_cast_java_digits(sign, CAST(two AS VARCHAR), k)
-    ELSE spark_cast_java_digits(sign, d, e) END""",
-)
-_macro(  # `r`: |x| / 10^e, below 1 where x is below its one digit's decade (9.88e-324, shortest 1e-323)
-    "spark_cast_java_near",
-    """(sign, d, e, x, f32, r) AS spark_cast_java_pick(sign, d, e, x, f32, CASE WHEN r < 1 THEN e - 1 ELSE e END,
-    CAST(round(CASE WHEN r < 1 THEN 100 * r ELSE 10 * r END) AS INTEGER))""",
-)
-_macro(
-    "spark_cast_java_two",
-    """(sign, d, e, x, f32) AS CASE WHEN length(d) = 1 THEN spark_cast_java_near(sign, d, e, x, f32,
-    spark_cast_java_scaled(x, e)) ELSE spark_cast_java_digits(sign, d, e) END""",
-)
-_macro(
-    "spark_cast_java_parts",
-    """(sign, i, f, e, x, f32) AS spark_cast_java_two(sign, rtrim(ltrim(i || f, '0'), '0'),
-    length(i) - 1 + CAST(coalesce(nullif(e, ''), '0') AS INTEGER) - (length(i || f) - length(ltrim(i || f, '0'))),
-    x, f32)""",
-)
-_macro(
-    "spark_cast_java_of",
-    """(p, x, f32) AS spark_cast_java_parts(struct_extract(p, 'sign'), struct_extract(p, 'i'), struct_extract(p, 'f'),
-    struct_extract(p, 'e'), x, f32)""",
-)
-_macro(
-    "spark_cast_java_number",
-    """(s, x, f32) AS CASE WHEN isnan(x) THEN 'NaN' WHEN s = 'inf' THEN 'Infinity'
-    WHEN s = '-inf' THEN '-Infinity'
-    ELSE spark_cast_java_of(regexp_extract(s, $DUCKDB_DOUBLE, ['sign', 'i', 'f', 'e']), x, f32) END""",
-)
-_macro("spark_cast_java_text", "(s) AS spark_cast_java_number(s, TRY_CAST(s AS DOUBLE), false)")
-_macro("spark_cast_java_float_text", "(s) AS spark_cast_java_number(s, CAST(TRY_CAST(s AS FLOAT) AS DOUBLE), true)")
+# A double (or float) as Java's Double.toString (Float.toString) writes it, from DuckDB's shortest text `s` of
+# the same value: json.py's spark_json_java (one implementation, shared with to_json).
+_macro("spark_cast_java_text", "(s) AS spark_json_java(s, TRY_CAST(s AS DOUBLE), false)")
+_macro("spark_cast_java_float_text", "(s) AS spark_json_java(s, CAST(TRY_CAST(s AS FLOAT) AS DOUBLE), true)")
 # A decimal as Java's BigDecimal.toString writes it (Spark's text with ANSI off): plain unless the exponent of
 # its first digit is below -6 (`0E-18`, `-1.51026E-13`, `1.00000000000E-7`). `t`: DuckDB's (plain) text.
 _macro(

@@ -5,6 +5,7 @@ structs; and the helpers the family's other modules (arrays, lambdas, generators
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import NoReturn
 
 from sqlglot import exp
@@ -92,17 +93,25 @@ def cheap(node: exp.Expr) -> bool:
     return isinstance(node, _CHEAP)
 
 
-def apply(name: str, *args: exp.Expr) -> exp.Expr:
-    """`name(args)` for a macro that names its arguments several times (some inside a lambda, once per element):
-    an argument that costs something is computed once per row, bound as a struct field by a one-element
-    `list_transform`."""
+def bind(args: list[exp.Expr], build: Callable[[list[exp.Expr]], exp.Expr]) -> exp.Expr:
+    """`build(args)` for a translation that names its arguments several times: an argument that costs something
+    is computed (and written, and bound by DuckDB) once per row, as a struct field of a one-element
+    `list_transform`. Without it, nested uses copy their operands at every level: the SQL grows exponentially."""
     if all(cheap(a) for a in args):
-        return call(name, *args)
+        return build(args)
     bound = f"spark_b{next(_BIND)}"
     fields = struct([(f"a{i}", a) for i, a in enumerate(args)])
     parts = [call("struct_extract", ref(bound), exp.Literal.string(f"a{i}")) for i in range(len(args))]
-    applied = call("list_transform", exp.Array(expressions=[fields]), lam([bound], call(name, *parts)))
+    for part, arg in zip(parts, args, strict=True):
+        part.type = arg.type.copy() if arg.type is not None else None
+    applied = call("list_transform", exp.Array(expressions=[fields]), lam([bound], build(parts)))
     return call("list_extract", applied, exp.Literal.number(1))
+
+
+def apply(name: str, *args: exp.Expr) -> exp.Expr:
+    """`name(args)` for a macro that names its arguments several times (some inside a lambda, once per element),
+    each argument computed once per row (`bind`)."""
+    return bind(list(args), lambda parts: call(name, *parts))
 
 
 def spark_cast(value: exp.Expr, source: exp.DataType | None, to: str, context: Context) -> exp.Expr:

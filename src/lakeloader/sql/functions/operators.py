@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, call, cast, error, typed, when
+from lakeloader.sql.functions.collections import bind, cheap
 from lakeloader.sql.registry import rule, same
 
 # Comparison and logic mean the same in both engines (three-valued logic, byte-wise string order).
@@ -207,15 +208,6 @@ def _exact_decimal(
     exact result rounded half up to the type's scale, an overflow only when that does not fit (as Spark)."""
     precision, scale = types.precision_scale(spark_type)
     scales = _scales(left, right, spark_type)
-    a, b = unscaled(left, scales[0]), unscaled(right, scales[1])
-    if isinstance(node, exp.Mul):
-        value, too_big = _exact_product(a, b, sum(scales) - scale)
-    else:
-        value, too_big = _exact_sum(node, a, b, scales, scale)
-    value = exp.Paren(this=value)
-    overflow = exp.Or(
-        this=too_big, expression=exp.GTE(this=call("abs", value.copy()), expression=hugeint(10**precision))
-    )
     if context.ansi:
         name = f"Decimal({precision}, {scale})"
         raised: exp.Expr = error(
@@ -225,8 +217,23 @@ def _exact_decimal(
         )
     else:
         raised = exp.Null()
-    result = when(overflow, cast(raised, spark_type), cast(from_unscaled(value.copy(), scale), spark_type))
-    return typed(result, spark_type)
+
+    def exact(unscaled_values: list[exp.Expr]) -> exp.Expr:
+        a, b = unscaled_values
+        if isinstance(node, exp.Mul):
+            value, too_big = _exact_product(a, b, sum(scales) - scale)
+        else:
+            value, too_big = _exact_sum(node, a, b, scales, scale)
+        value = exp.Paren(this=value)
+        overflow = exp.Or(
+            this=too_big, expression=exp.GTE(this=call("abs", value.copy()), expression=hugeint(10**precision))
+        )
+        return when(overflow, cast(raised, spark_type), cast(from_unscaled(value.copy(), scale), spark_type))
+
+    operands = [unscaled(left, scales[0]), unscaled(right, scales[1])]
+    if cheap(left) and cheap(right):  # columns and literals: copies cost nothing
+        return typed(exact(operands), spark_type)
+    return typed(bind(operands, exact), spark_type)  # each operand once: nested arithmetic stays linear
 
 
 rule("+", nodes=(exp.Add,))(_arithmetic)
@@ -272,21 +279,29 @@ def decimal_divide(left: exp.Expr, right: exp.Expr, result: exp.DataType, contex
     )
     _, scale = types.precision_scale(result)
     shift = s_right + scale - s_left
-    numerator = unscaled(left, s_left)
-    denominator = unscaled(right, s_right)
-    if shift >= 0:
-        numerator = exp.Paren(this=exp.Mul(this=numerator, expression=hugeint(10**shift)))
-    else:
-        denominator = exp.Paren(this=exp.Mul(this=denominator, expression=hugeint(10 ** (-shift))))
-    quotient = exp.IntDiv(this=numerator, expression=denominator)
-    remainder = call("abs", exp.Mod(this=numerator.copy(), expression=denominator.copy()))
-    up = exp.GTE(this=remainder, expression=exp.Sub(this=call("abs", denominator.copy()), expression=remainder.copy()))
-    sign = exp.Mul(this=call("sign", numerator.copy()), expression=call("sign", denominator.copy()))
-    rounded = exp.Add(this=quotient, expression=when(up, sign, hugeint(0)))
-    value = cast(from_unscaled(exp.Paren(this=rounded), scale), result, safe=not context.ansi)
     zero = error("DIVIDE_BY_ZERO", "Division by zero. Use `try_divide` to tolerate divisor being 0 and return "
                  "NULL instead.") if context.ansi else exp.Null()  # fmt: skip
-    return typed(when(by_zero(left, right), zero, value), result)
+
+    def quotient(unscaled_values: list[exp.Expr]) -> exp.Expr:
+        numerator, denominator = unscaled_values
+        if shift >= 0:
+            numerator = exp.Paren(this=exp.Mul(this=numerator, expression=hugeint(10**shift)))
+        else:
+            denominator = exp.Paren(this=exp.Mul(this=denominator, expression=hugeint(10 ** (-shift))))
+        whole = exp.IntDiv(this=numerator, expression=denominator)
+        remainder = call("abs", exp.Mod(this=numerator.copy(), expression=denominator.copy()))
+        up = exp.GTE(
+            this=remainder, expression=exp.Sub(this=call("abs", denominator.copy()), expression=remainder.copy())
+        )
+        sign = exp.Mul(this=call("sign", numerator.copy()), expression=call("sign", denominator.copy()))
+        rounded = exp.Add(this=whole, expression=when(up, sign, hugeint(0)))
+        value = cast(from_unscaled(exp.Paren(this=rounded), scale), result, safe=not context.ansi)
+        return when(by_zero(unscaled_values[0], unscaled_values[1]), zero, value)
+
+    operands = [unscaled(left, s_left), unscaled(right, s_right)]
+    if cheap(left) and cheap(right):
+        return typed(quotient(operands), result)
+    return typed(bind(operands, quotient), result)
 
 
 @rule("/", nodes=(exp.Div,))
