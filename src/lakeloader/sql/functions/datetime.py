@@ -224,7 +224,7 @@ def epoch_instant(value: exp.Expr, context: Context, what: str) -> exp.Expr:
     """The instant epoch functions count to: a TIMESTAMP_NTZ's wall-clock time read as UTC (Spark's own rule for
     unix_seconds/unix_timestamp of a timestamp_ntz), anything else as a TIMESTAMP."""
     if zones.is_ntz(value.type):
-        return typed(call("timezone", exp.Literal.string("UTC"), value), TIMESTAMP)
+        return zones.utc_instant(value)
     return timestamp_of(value, context, what)
 
 
@@ -357,9 +357,7 @@ def _wall_in(instant: exp.Expr, zone: exp.Expr) -> exp.Expr:
         return typed(call("timezone", zone, instant), NTZ)
     zoned = call("spark_dt_zone_text", zone)
     offset = call("spark_dt_zone_offset", zoned)
-    by_offset = exp.Add(
-        this=call("timezone", exp.Literal.string("UTC"), instant), expression=call("to_seconds", offset)
-    )
+    by_offset = exp.Add(this=zones.utc_wall(instant), expression=call("to_seconds", offset))
     region = call("spark_dt_zone_region", zoned.copy())
     return typed(
         exp.Case(
@@ -380,7 +378,7 @@ def _from_utc_timestamp(node: exp.AtTimeZone, context: Context) -> exp.Expr:
     """`from_utc_timestamp(ts, zone)`: the wall-clock time `ts` shows in `zone`, read as a UTC time."""
     zone = zone_literal(node.args["zone"], "from_utc_timestamp")
     instant = timestamp_of(_inner(node.this), context, "from_utc_timestamp")
-    return typed(call("timezone", exp.Literal.string("UTC"), _wall_in(instant, zone)), TIMESTAMP)
+    return zones.utc_instant(_wall_in(instant, zone))
 
 
 @rule("to_utc_timestamp", nodes=(exp.FromTimeZone,), returns=fixed(TIMESTAMP))
@@ -388,7 +386,7 @@ def _to_utc_timestamp(node: exp.FromTimeZone, context: Context) -> exp.Expr:
     """`to_utc_timestamp(ts, zone)`: the UTC wall-clock time of `ts`, read as a time in `zone`."""
     zone = zone_literal(node.args["zone"], "to_utc_timestamp")
     instant = timestamp_of(_inner(node.this), context, "to_utc_timestamp")
-    return _in_zone(call("timezone", exp.Literal.string("UTC"), instant), zone, context)
+    return _in_zone(zones.utc_wall(instant), zone, context)
 
 
 def _inner(node: exp.Expr) -> exp.Expr:

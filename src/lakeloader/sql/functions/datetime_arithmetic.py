@@ -190,7 +190,7 @@ def shifted(
         if days is not None:
             local = exp.Add(this=local, expression=call("to_days", cast(days, "int")))
         if zones.is_utc(context):
-            moved = call("timezone", exp.Literal.string("UTC"), local)
+            moved = zones.utc_instant(local)
         else:
             offset = call("spark_dt_zone_shift", context.zone, instant.copy())
             moved = call("spark_dt_instant_preferring", local, context.zone, offset)

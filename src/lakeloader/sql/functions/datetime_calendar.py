@@ -228,13 +228,10 @@ def _date_trunc(node: exp.TimestampTrunc, context: Context) -> exp.Expr:
     if unit is None:
         return typed(exp.Cast(this=exp.Null(), to=exp.DataType.build("TIMESTAMPTZ")), TIMESTAMP)
     if unit in ("second", "millisecond", "microsecond"):  # offsets are whole seconds: the instant's own
-        utc = call("timezone", exp.Literal.string("UTC"), instant)
-        return typed(
-            call("timezone", exp.Literal.string("UTC"), call("date_trunc", exp.Literal.string(unit), utc)), TIMESTAMP
-        )
+        return zones.utc_instant(call("date_trunc", exp.Literal.string(unit), zones.utc_wall(instant)))
     local = call("date_trunc", exp.Literal.string(unit), zones.wall(instant, context))
     if zones.is_utc(context):
-        return typed(call("timezone", exp.Literal.string("UTC"), local), TIMESTAMP)
+        return zones.utc_instant(local)
     if unit in ("minute", "hour", "day"):
         offset = call("spark_dt_zone_shift", context.zone, instant.copy())
         return typed(call("spark_dt_instant_preferring", local, context.zone, offset), TIMESTAMP)

@@ -326,15 +326,28 @@ def is_date(t: exp.DataType | None) -> bool:
     return types.kind(t) == T.DATE
 
 
+def utc_wall(instant: exp.Expr) -> exp.Expr:
+    """A Spark TIMESTAMP as its UTC wall-clock time: `timezone('UTC', ts)` in microseconds' arithmetic (ICU's
+    conversion made a date_trunc over 2M rows 4x slower; the values are the same)."""
+    return typed(call("make_timestamp", call("epoch_us", instant)), _NTZ)
+
+
+def utc_instant(local: exp.Expr) -> exp.Expr:
+    """The instant a UTC wall-clock time names: `timezone('UTC', local)` in microseconds' arithmetic."""
+    return typed(call("make_timestamptz", call("epoch_us", local)), _TIMESTAMP)
+
+
 def wall(value: exp.Expr, context: Context) -> exp.Expr:
     """A Spark TIMESTAMP as the wall-clock time it shows in the session zone (a DuckDB TIMESTAMP)."""
+    if is_utc(context):
+        return utc_wall(value)
     return typed(call("timezone", context.zone, value), _NTZ)
 
 
 def instant(local: exp.Expr, context: Context, zone: exp.Expr | None = None) -> exp.Expr:
     """The instant (Spark TIMESTAMP) a wall-clock time names in the session zone (or `zone`, an ICU name)."""
     if zone is None and is_utc(context):
-        return typed(call("timezone", exp.Literal.string("UTC"), local), _TIMESTAMP)
+        return utc_instant(local)
     if zone is None and context.settings.time_zone.startswith("GMT"):  # a fixed offset: no gaps, no overlaps
         return typed(call("timezone", context.zone, local), _TIMESTAMP)
     return typed(call("spark_dt_instant", local, zone if zone is not None else context.zone), _TIMESTAMP)
