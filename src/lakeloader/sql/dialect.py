@@ -4,7 +4,10 @@
   literals ('it' 's', joined). Adjacent literals with anything between them (`'a' 'b'`) are still joined, as in Spark.
 - `percentile(v, p, frequency)` keeps its frequency (sqlglot dropped the third argument).
 - The unit of `trunc` and `date_trunc` stays as written: sqlglot spells out abbreviations (`'Q'` as QUARTER), which
-  Spark does not accept (`trunc(d, 'Q')` is NULL there)."""
+  Spark does not accept (`trunc(d, 'Q')` is NULL there).
+- A typed integral literal (`1L`, `2S`, `3Y`) stays a literal: sqlglot reads it as a cast (`CAST(1 AS BIGINT)`),
+  which Spark types otherwise beside a decimal (`1L + 1.5` is decimal(3,1), `CAST(1 AS BIGINT) + 1.5`
+  decimal(22,1)). Its cast carries `meta["spark_literal"]`."""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from sqlglot import exp
 from sqlglot.dialects.databricks import Databricks
 from sqlglot.helper import seq_get
 from sqlglot.parsers.databricks import DatabricksParser
-from sqlglot.tokenizer_core import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
+
+_INTEGRAL_SUFFIXES = frozenset("LSYlsy")
 
 
 def _as_written(unit: exp.Expr | None) -> exp.Expr | None:
@@ -61,6 +66,14 @@ class SparkSql(Databricks):
             "PERCENTILE": lambda self: self._parse_percentile(),
         }
 
+        def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
+            trees = super().parse(raw_tokens, sql)
+            for tree in trees:
+                for literal in tree.find_all(exp.Literal) if tree is not None else ():
+                    if _typed_integral(literal, sql):
+                        literal.parent.meta["spark_literal"] = True  # type: ignore[union-attr]
+            return trees
+
         def _parse_percentile(self) -> exp.Expr:
             distinct = self._match(TokenType.DISTINCT)
             if not distinct:
@@ -71,6 +84,14 @@ class SparkSql(Databricks):
             if distinct and args[0] is not None:
                 args[0] = self.expression(exp.Distinct(expressions=[args[0]]))
             return _percentile([a for a in args if a is not None])
+
+
+def _typed_integral(literal: exp.Literal, sql: str) -> bool:
+    """Was `literal` written with an integral suffix (`1L`): a number whose text in `sql` ends with L, S or Y?"""
+    start, end = literal.meta.get("start"), literal.meta.get("end")
+    if literal.is_string or not isinstance(literal.parent, exp.Cast) or start is None or end is None:
+        return False
+    return end < len(sql) and sql[end] in _INTEGRAL_SUFFIXES and sql[start:end].replace("_", "").isdigit()
 
 
 _TIME_WINDOW = re.compile(r"\b(window|session_window)\s*\(", re.IGNORECASE)

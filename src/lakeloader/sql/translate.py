@@ -313,6 +313,8 @@ def operand_type(operand: exp.Expr, other: exp.Expr, *, ansi: bool) -> exp.DataT
     if types.is_string(mine) and types.is_numeric(theirs):
         return types.of("bigint") if ansi and types.is_integral(theirs) else types.of("double")
     literal = operand.this if isinstance(operand, exp.Neg) else operand
+    if isinstance(literal, exp.Cast) and literal.meta.get("spark_literal"):  # `1L`: still a literal (dialect.py)
+        literal = literal.this
     if types.is_integral(mine) and types.kind(theirs) == exp.DType.DECIMAL and isinstance(literal, exp.Literal):
         return types.decimal(max(len(literal.this.lstrip("-")), 1), 0)
     return mine

@@ -100,6 +100,17 @@ CASES = [
         "SELECT id, (big + amt) * amt - big AS a, ((big + amt) * amt - big) / (amt + 1) + big AS b "
         "FROM nums WHERE id <> 6 ORDER BY id",
     ),
+    case(
+        "decimal_with_typed_literals",
+        "SELECT id, big * 1L AS a, amt + 2L AS b, amt * 3S AS c, amt - 4Y AS e, amt * 10L AS f FROM nums ORDER BY id",
+        settings=ANSI_OFF,
+        note="an integral literal beside a decimal is as wide as its digits (Spark's DecimalType.fromLiteral)",
+    ),
+    case(
+        "typed_numeric_literals",
+        "SELECT 1L AS a, -2S AS b, 3Y AS c, 1.5BD AS d, 12345678901234.56789BD AS e, 0.001BD AS f, 1.5D AS g, "
+        "2.5F AS h, 10BD AS i, 1L + 1.5 AS j, 2S * 1.25 AS k",
+    ),
     case("decimal_precision_loss_non_ansi", "SELECT id, big * big AS r FROM nums ORDER BY id", settings=ANSI_OFF),
     case("decimal_multiply_overflow_raises", "SELECT big * big AS r FROM nums WHERE id = 6"),
     case(

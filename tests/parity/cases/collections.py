@@ -116,6 +116,11 @@ CASES = [
         "SELECT id, struct(id, st.b) AS a, named_struct('x', id, 'y', NULL) AS b FROM nested ORDER BY id",
     ),
     case(
+        "named_struct_empty_field_name",
+        "SELECT named_struct('', 1, 'b', 2).b AS r",
+        note="refused: DuckDB names every field",
+    ),
+    case(
         "transform_with_index",
         "SELECT id, transform(arr, (x, i) -> x + i) AS a, transform(arr, (x, i) -> i) AS b FROM nested ORDER BY id",
     ),

@@ -541,7 +541,19 @@ def _java_only(pattern: str) -> bool:
 
 
 # -- structs --------------------------------------------------------------------------------------------------
-same("struct", "named_struct", nodes=(exp.Struct,), note="fields named as Spark names them (col1, the column's name)")
+@rule(
+    "struct",
+    "named_struct",
+    nodes=(exp.Struct,),
+    note="fields named as Spark names them (col1, the column's name); an empty field name is refused",
+)
+def _struct(node: exp.Struct, context: Context) -> exp.Expr:
+    """As sqlglot writes it; a field named '' (Spark allows it) has no DuckDB struct to live in: refused."""
+    for field in node.expressions:
+        if isinstance(field, exp.PropertyEQ) and field.this is not None and field.this.name == "":
+            raise_spark("function named_struct: a field named '' has no DuckDB equal (every field of a struct "
+                        "there has a name); give the field a name")  # fmt: skip
+    return node
 
 
 # -- the typing pass for this family's functions sqlglot does not know ---------------------------------------------
