@@ -190,6 +190,16 @@ class Zone:
     name: str  # the session zone as Spark names it (VV)
 
 
+# Offset letters X and x, by count: (minutes shown, colon, seconds shown), as java.time writes them.
+_OFFSET_FORMS = {
+    1: ("nonzero", False, False),
+    2: ("always", False, False),
+    3: ("always", True, False),
+    4: ("always", False, True),
+    5: ("always", True, True),
+}
+
+
 def _field(t: Token, local: exp.Expr, zone: Zone, pattern: str) -> str | exp.Expr:
     """One letter run: a strftime code (str) or an expression."""
     c, n = t.letter, t.count
@@ -280,26 +290,9 @@ def _field(t: Token, local: exp.Expr, zone: Zone, pattern: str) -> str | exp.Exp
             return call("left", six, exp.Literal.number(n))
         return exp.DPipe(this=six, expression=exp.Literal.string("0" * (n - 6)))
     offset = zone.offset_seconds
-    if c == "X" and n <= 5:
-        forms = {
-            1: ("nonzero", False, False),
-            2: ("always", False, False),
-            3: ("always", True, False),
-            4: ("always", False, True),
-            5: ("always", True, True),
-        }
-        minutes, colon, secs = forms[n]
-        return _offset_text(offset, minutes=minutes, colon=colon, secs=secs, zero="Z")
-    if c == "x" and n <= 5:
-        forms = {
-            1: ("nonzero", False, False),
-            2: ("always", False, False),
-            3: ("always", True, False),
-            4: ("always", False, True),
-            5: ("always", True, True),
-        }
-        minutes, colon, secs = forms[n]
-        return _offset_text(offset, minutes=minutes, colon=colon, secs=secs, zero=None)
+    if c in "Xx" and n <= 5:  # X writes a zero offset as Z, x as +00
+        minutes, colon, secs = _OFFSET_FORMS[n]
+        return _offset_text(offset, minutes=minutes, colon=colon, secs=secs, zero="Z" if c == "X" else None)
     if c == "Z" and n <= 3:
         return _offset_text(offset, minutes="always", colon=False, secs=False, zero=None)
     if c == "Z" and n == 4:

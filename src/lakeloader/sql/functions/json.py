@@ -61,21 +61,17 @@ macro(
 )
 _QUOTED = """length(spark_k) >= 2 AND ((starts_with(spark_k, '"') AND ends_with(spark_k, '"'))
                                    OR (starts_with(spark_k, '''') AND ends_with(spark_k, '''')))"""
-macro(
-    "spark_json_relaxed_",
-    "(tokens) AS "
-    + let(
-        "tokens",
-        "spark_t",
-        let(
-            "spark_json_end(spark_t)",
-            "spark_e",
-            f"""
-    CASE WHEN spark_e > 0 THEN array_to_string(list_transform(spark_t[1:spark_e],
-        lambda spark_k: CASE WHEN {_QUOTED} THEN spark_json_string(spark_k) ELSE spark_k END), '') END""",
-        ),
-    ),
-)
+
+
+def relaxed_tokens(token: str) -> str:
+    """A macro's definition `(tokens)`: the tokens of the first JSON value (up to spark_json_end), each made strict
+    by `token` (SQL over `spark_k`), joined; NULL when the value does not end."""
+    body = f"""CASE WHEN spark_e > 0 THEN array_to_string(list_transform(spark_t[1:spark_e],
+    lambda spark_k: {token}), '') END"""
+    return "(tokens) AS " + let("tokens", "spark_t", let("spark_json_end(spark_t)", "spark_e", body))
+
+
+macro("spark_json_relaxed_", relaxed_tokens(f"CASE WHEN {_QUOTED} THEN spark_json_string(spark_k) ELSE spark_k END"))
 macro(
     "spark_json_relaxed",
     f"""(j) AS CASE WHEN regexp_matches(j, '^\\s*[\\[{{]')

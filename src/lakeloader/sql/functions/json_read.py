@@ -24,7 +24,7 @@ from sqlglot import exp
 from lakeloader.sql import types
 from lakeloader.sql.context import Context, typed
 from lakeloader.sql.functions.collections import cheap, raise_spark
-from lakeloader.sql.functions.json import TOKENS, let
+from lakeloader.sql.functions.json import TOKENS, let, relaxed_tokens
 from lakeloader.sql.functions.json_schema import Unsupported, schema, struct_fields
 from lakeloader.sql.functions.json_write import options_of
 from lakeloader.sql.registry import rule
@@ -48,20 +48,7 @@ macro(
     WHEN length(k) >= 2 AND starts_with(k, '''') AND ends_with(k, '''') THEN spark_fj_quoted(k)
     ELSE regexp_replace(regexp_replace(k, '\+(INF|Infinity)\b', 'Infinity', 'g'), '-INF\b', '-Infinity', 'g') END""",
 )
-macro(
-    "spark_fj_relaxed_",
-    "(tokens) AS "
-    + let(
-        "tokens",
-        "spark_t",
-        let(
-            "spark_json_end(spark_t)",
-            "spark_e",
-            """CASE WHEN spark_e > 0 THEN array_to_string(list_transform(spark_t[1:spark_e],
-            lambda spark_k: spark_fj_token(spark_k)), '') END""",
-        ),
-    ),
-)
+macro("spark_fj_relaxed_", relaxed_tokens("spark_fj_token(spark_k)"))
 macro(
     "spark_fj_relaxed",
     f"""(j) AS CASE WHEN regexp_matches(j, '^[ \\t\\n\\r]*[\\[{{]')

@@ -322,10 +322,19 @@ def _map_filter(node: exp.Anonymous, context: Context) -> exp.Expr:
     return typed(call("map_from_entries", kept), node.type)
 
 
-def _transform_values_type(node: exp.Expr) -> exp.DataType | None:
+def _transformed_map_type(node: exp.Expr, *, keys: bool) -> exp.DataType | None:
+    """The map transform_keys (`keys`) or transform_values makes: the lambda's type in place of the keys' or
+    the values'."""
     key, value = map_types(node.expressions[0].type)
     result = typed_body(node.expressions[-1], [key, value])
-    return exp.DataType(this=T.MAP, expressions=[key, result], nested=True) if key and result else None
+    kept = value if keys else key
+    if not (kept and result):
+        return None
+    return exp.DataType(this=T.MAP, expressions=[result, kept] if keys else [kept, result], nested=True)
+
+
+def _transform_values_type(node: exp.Expr) -> exp.DataType | None:
+    return _transformed_map_type(node, keys=False)
 
 
 @rule("transform_values", returns=_transform_values_type)
@@ -341,9 +350,7 @@ def _transform_values(node: exp.Anonymous, context: Context) -> exp.Expr:
 
 
 def _transform_keys_type(node: exp.Expr) -> exp.DataType | None:
-    key, value = map_types(node.expressions[0].type)
-    result = typed_body(node.expressions[-1], [key, value])
-    return exp.DataType(this=T.MAP, expressions=[result, value], nested=True) if value and result else None
+    return _transformed_map_type(node, keys=True)
 
 
 @rule("transform_keys", returns=_transform_keys_type)

@@ -284,13 +284,7 @@ WIDTH_BUCKET = macro(
     note="without a seed only: a uniform double in [0, 1) (Spark's seeded sequence cannot be reproduced)",
 )
 def _rand(node: exp.Rand, context: Context) -> exp.Expr:
-    if node.this is not None:
-        return refused(
-            "rand",
-            "a seed asks for Spark's own sequence (XORShiftRandom per partition), which lakeloader "
-            "cannot reproduce; call rand() without a seed",
-        )
-    return typed(call("random"), types.of(DOUBLE))
+    return _unseeded(node, "rand") or typed(call("random"), types.of(DOUBLE))
 
 
 @rule(
@@ -300,13 +294,15 @@ def _rand(node: exp.Rand, context: Context) -> exp.Expr:
     note="without a seed only: a standard normal double (Box-Muller over DuckDB's generator)",
 )
 def _randn(node: exp.Randn, context: Context) -> exp.Expr:
-    if node.this is not None:
-        return refused(
-            "randn",
-            "a seed asks for Spark's own sequence (XORShiftRandom per partition), which "
-            "lakeloader cannot reproduce; call randn() without a seed",
-        )
-    return typed(call(RANDN), types.of(DOUBLE))
+    return _unseeded(node, "randn") or typed(call(RANDN), types.of(DOUBLE))
+
+
+def _unseeded(node: exp.Expr, name: str) -> exp.Expr | None:
+    """The refusal of a seeded call (None without a seed)."""
+    if node.this is None:
+        return None
+    why = "a seed asks for Spark's own sequence (XORShiftRandom per partition), which lakeloader cannot reproduce"
+    return refused(name, f"{why}; call {name}() without a seed")
 
 
 RANDN = macro("spark_randn", "() AS sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())")

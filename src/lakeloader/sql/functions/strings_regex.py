@@ -306,37 +306,38 @@ def _regexp_replace(node: exp.RegexpReplace, context: Context) -> exp.Expr:
     return typed(chosen, STRING)
 
 
+def _extraction(node: exp.Expr, context: Context, name: str) -> tuple[exp.Expr, str, int, str | None] | None:
+    """What regexp_extract(_all) runs: (the text, DuckDB's pattern, its group, the error Spark raises on a match
+    or None); None for a NULL pattern."""
+    regex = _pattern(node.expression, name)
+    if regex is None:
+        return None
+    index = _group_index(node.args.get("group"), name, 1)
+    pattern, has_break = _extent_pattern(regex, name, capture_body=True)
+    return as_string(node.this, context), pattern, index + 1 if has_break else index, _group_error(regex, index, name)
+
+
 @rule("regexp_extract", nodes=(exp.RegexpExtract,), returns=fixed(STRING))
 def _regexp_extract(node: exp.RegexpExtract, context: Context) -> exp.Expr:
     """The group `idx` (default 1) of the first match; '' without a match or when the group took no part."""
-    name = "regexp_extract"
-    regex = _pattern(node.expression, name)
-    if regex is None:
+    parts = _extraction(node, context, "regexp_extract")
+    if parts is None:
         return _null(STRING)
-    value = as_string(node.this, context)
-    index = _group_index(node.args.get("group"), name, 1)
-    pattern, has_break = _extent_pattern(regex, name, capture_body=True)
-    problem = _group_error(regex, index, name)
+    value, pattern, group, problem = parts
     if problem is not None:
         return _when_matched_error(value, pattern, problem, text(""), STRING)
-    group = index + 1 if has_break else index
     return spark_call("regexp_extract", value, text(pattern), number(group))
 
 
 @rule("regexp_extract_all", nodes=(exp.RegexpExtractAll,), returns=fixed(STRINGS))
 def _regexp_extract_all(node: exp.RegexpExtractAll, context: Context) -> exp.Expr:
     """The group `idx` (default 1) of every match; '' for a group that took no part."""
-    name = "regexp_extract_all"
-    regex = _pattern(node.expression, name)
-    if regex is None:
+    parts = _extraction(node, context, "regexp_extract_all")
+    if parts is None:
         return _null(STRINGS)
-    value = as_string(node.this, context)
-    index = _group_index(node.args.get("group"), name, 1)
-    pattern, has_break = _extent_pattern(regex, name, capture_body=True)
-    problem = _group_error(regex, index, name)
+    value, pattern, group, problem = parts
     if problem is not None:
         return _when_matched_error(value, pattern, problem, cast(exp.Array(expressions=[]), STRINGS), STRINGS)
-    group = index + 1 if has_break else index
     found = call("regexp_extract_all", value, text(pattern), number(group))
     lam = exp.Lambda(this=call("coalesce", exp.to_identifier("x"), text("")), expressions=[exp.to_identifier("x")])
     return typed(call("list_transform", found, lam), STRINGS)
