@@ -113,3 +113,23 @@ def test_nan_in_parquet_is_above_every_double(lakehouse: Lakehouse) -> None:
     assert query(lakehouse, "SELECT id FROM c.s.t WHERE x > 0 OR st.v > 100").to_pylist() == [{"id": 1}]
     found = query(lakehouse, "SELECT max(x) AS m, max(st.v) AS sm FROM c.s.t").to_pylist()[0]
     assert found["m"] != found["m"] and found["sm"] != found["sm"]  # both NaN
+
+
+def test_from_inside_an_expression_reads_no_table(lakehouse: Lakehouse) -> None:
+    """`extract(year FROM e.d)`, `trim(BOTH 'x' FROM e.t)`, `substring(t FROM 2)` and `IS DISTINCT FROM` name no
+    table (they failed with 'table e.d does not exist', or read a table named `d`); a subquery's FROM does."""
+    import datetime
+
+    lakehouse.create_catalog("main", if_not_exists=True)
+    lakehouse.create_schema("main.default", if_not_exists=True)
+    e = lakehouse.create_table("main.default.e")
+    delta.write(e.location, pa.table({"d": [datetime.date(2024, 5, 6)], "t": ["xxaxx"], "a": [1], "b": [None]}))
+    d = lakehouse.create_table("main.default.d")  # a table named like e's column: never read in its place
+    delta.write(d.location, pa.table({"z": [7]}))
+    out = query(
+        lakehouse,
+        "SELECT extract(year FROM e.d) AS y, trim(BOTH 'x' FROM e.t) AS s, e.a IS DISTINCT FROM e.b AS c, "
+        "e.a IS NOT DISTINCT FROM e.b AS n, extract(month FROM d) AS m, substring(t FROM 2) AS u, "
+        "(SELECT max(z) FROM d) AS q FROM main.default.e e WHERE a IN (SELECT z - 6 FROM d)",
+    )
+    assert out.to_pylist() == [{"y": 2024, "s": "a", "c": True, "n": False, "m": 5, "u": "xaxx", "q": 7}]

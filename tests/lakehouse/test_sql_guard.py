@@ -164,3 +164,12 @@ def test_databricks_sql_refuses_duckdbs_statements_and_file_functions_in_one_lin
     with pytest.raises(LakeloaderError) as err:
         run_query(lh, sql)
     assert "\n" not in str(err.value) and "Cannot access" not in str(err.value)
+
+
+def test_a_volume_folder_keeps_its_trailing_slash(lh: Lakehouse) -> None:
+    """`'/Volumes/c/s/v/' || 'in/a.csv'` names a file in the volume (the slash was lost: `.../vin/a.csv`)."""
+    volume = Path(lh.metastore.get("c.s.v").location or "").resolve()  # type: ignore[union-attr]
+    got = query(lh, "SELECT concat('/Volumes/c/s/v/', 'in/a.csv') AS p, '/Volumes/c/s/v/in' AS q")
+    assert got.to_pylist() == [{"p": f"{volume}/in/a.csv", "q": f"{volume}/in"}]
+    got = query(lh, "SELECT count(*) AS n FROM read_csv(concat('/Volumes/c/s/v/', 'in/a.csv'))")
+    assert got.to_pylist() == [{"n": 2}]

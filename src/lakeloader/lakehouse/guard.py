@@ -67,7 +67,8 @@ def local_literal(lh: Lakehouse, literal: str) -> str:
     """A `/Volumes/...` literal as the SQL of the real path(s) inside its volume; escapes are refused."""
     text = literal[1:-1].replace("''", "'")
     if not any(ch in text for ch in "*?["):
-        return _quote(str(lh.resolve_path(text)))  # refuses '..' and symlinks out of the volume
+        folder = "/" if text.endswith("/") else ""  # '/Volumes/c/s/v/' || 'f.csv' names a file in the volume
+        return _quote(str(lh.resolve_path(text)) + folder)  # refuses '..' and symlinks out of the volume
     catalog, schema, volume, rest = volumes.split_volume_path(text)
     base = lh.resolve_path(f"/Volumes/{catalog}/{schema}/{volume}")
     pattern = str(base / rest)

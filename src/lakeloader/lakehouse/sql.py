@@ -49,25 +49,36 @@ def _unquote(token: str) -> str:
 
 
 def _chains(sql: str) -> list[_Chain]:
-    """Dotted identifier chains in `sql`, outside string literals and comments."""
+    """Dotted identifier chains in `sql`, outside string literals and comments; `after_from` where the chain is
+    a table read: after FROM or JOIN at a parenthesis level where a SELECT began (the FROM inside
+    `extract(year FROM d)`, `trim(BOTH 'x' FROM s)` or `substring(s FROM 2)` reads no table), not after
+    `IS [NOT] DISTINCT`."""
     tokens = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(sql)]
     chains: list[_Chain] = []
-    previous_word = ""
+    words = ["", ""]  # the last two words, the last one first ("" after punctuation)
+    selects = [True]  # per open parenthesis: has a SELECT begun at this level (the statement's own: yes)
     i = 0
     while i < len(tokens):
         kind, text, start, end = tokens[i]
         if kind != "ident":
+            if text == "(":
+                selects.append(False)
+            elif text == ")" and len(selects) > 1:
+                selects.pop()
             if kind not in ("other", "comment") or text.strip():
-                previous_word = text.lower() if kind == "ident" else ""
+                words = [text.lower() if kind == "ident" else "", words[0]]
             i += 1
             continue
+        if text.lower() in ("select", "with", "values", "table"):
+            selects[-1] = True
         parts, j = [_unquote(text)], i + 1
         while j + 1 < len(tokens) and tokens[j][0] == "dot" and tokens[j + 1][0] == "ident":
             parts.append(_unquote(tokens[j + 1][1]))
             end = tokens[j + 1][3]
             j += 2
-        chains.append(_Chain(start, end, parts, previous_word in _FROM_WORDS))
-        previous_word = text.lower() if len(parts) == 1 else ""
+        reads = words[0] in _FROM_WORDS and selects[-1] and words[1] != "distinct"
+        chains.append(_Chain(start, end, parts, reads))
+        words = [text.lower() if len(parts) == 1 else "", words[0]]
         i = j
     return chains
 

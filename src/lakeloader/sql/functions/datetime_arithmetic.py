@@ -429,7 +429,7 @@ def _timestampadd(node: exp.TimestampAdd, context: Context) -> exp.Expr:
 
 
 # -- comparisons ---------------------------------------------------------------------------------------------------
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
 _COMPARED: dict[type[exp.Expr], Rule | None] = {cls: REGISTRY.by_node.get(cls) for cls in _COMPARISONS}
 
 
