@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from lakeloader.lakehouse import delta
@@ -101,3 +102,37 @@ def test_quarantine_can_be_switched_off(lh: Lakehouse, pipeline: Write) -> None:
     assert run(folder, lh).status == "COMPLETED"
     assert rows(lh, "SELECT id FROM main.silver.t") == [{"id": 1}]
     assert lh.metastore.get("main.silver.t_quarantine") is None
+
+
+def test_pipeline_code_reads_files_in_volumes_only(lh: Lakehouse, pipeline: Write, tmp_path: Path) -> None:
+    """read_files over any local path put /etc/passwd, or the lakehouse's own key file, in a table `lakeloader sql`
+    prints: refused in one line, for a materialized view's read, a stream's, its schema and bad-records
+    locations, and a link from inside a volume to outside."""
+    landing = _volume(lh) / "ok"
+    _land(landing, "a.json", [{"id": 1}])
+    outside = tmp_path / "outside"
+    _land(outside, "secret.json", [{"id": 99}])
+    (landing.parent / "link").symlink_to(outside, target_is_directory=True)
+    key_folder = Path(lh.root) / ".lakeloader"
+    reads = {
+        "mv_etc": "CREATE MATERIALIZED VIEW {name} AS SELECT * FROM read_files('/etc/passwd', format => 'text');",
+        "mv_state": f"CREATE MATERIALIZED VIEW {{name}} AS SELECT * FROM read_files('{key_folder}', format => 'text');",
+        "stream_outside": "CREATE STREAMING TABLE {name} AS SELECT * FROM STREAM read_files("
+        f"'{outside}', format => 'json');",
+        "stream_link": "CREATE STREAMING TABLE {name} AS SELECT * FROM STREAM read_files("
+        "'/Volumes/main/landing/raw/link', format => 'json');",
+        "bad_records_outside": "CREATE STREAMING TABLE {name} AS SELECT * FROM STREAM read_files("
+        f"'/Volumes/main/landing/raw/ok', format => 'json', badRecordsPath => '{tmp_path}/bad');",
+    }
+    for name, sql in reads.items():
+        folder = pipeline({"t.sql": sql.replace("{name}", name)}, name=name)
+        result = run(folder, lh)
+        assert result.status == "FAILED", name
+        message = " ".join(o.message or "" for o in result.outcomes) + (result.error or "")
+        assert re.search(r"outside (every )?volume", message) and "\n" not in message, (name, message)
+        info = lh.metastore.get(f"main.silver.{name}")
+        assert info is None or not delta.is_delta_table(info.location or ""), name  # nothing read, nothing committed
+    inside = pipeline({"t.sql": "CREATE MATERIALIZED VIEW t AS SELECT * FROM read_files("
+                       f"'{landing}', format => 'json', inferColumnTypes => true);"}, name="inside")  # fmt: skip
+    assert run(inside, lh).status == "COMPLETED"
+    assert rows(lh, "SELECT id FROM main.silver.t") == [{"id": 1}]

@@ -330,6 +330,22 @@ class Lakehouse:
         assert info.location is not None
         return volumes.resolve_inside(Path(info.location), rest, original=text, volume=str(full))
 
+    def volume_path(self, path: str | os.PathLike[str], *, where: str) -> Path:
+        """`resolve_path`, for what pipeline code reads or writes by path: only inside a volume (a `/Volumes/...`
+        path, or a local path in a volume's folder after symlinks), as `lakeloader sql` reads files. Elsewhere,
+        refused in one line: `read_files('/etc/passwd')` or the lakehouse's own key file would land in a table."""
+        resolved = self.resolve_path(path)
+        real = resolved.resolve()
+        for volume in self.list_volumes():
+            folder = Path(volume.location or "").resolve()
+            if volume.location and (real == folder or folder in real.parents):
+                return resolved
+        raise ConfigError(
+            f"{where}: {os.fspath(path)} is outside every volume of the lakehouse; pipeline code reads and writes "
+            "files in volumes only: put them in one (lakeloader volumes create ...) and name /Volumes/<catalog>/"
+            "<schema>/<volume>/..."
+        )
+
     # -- internals --------------------------------------------------------------------------------------
     def _external(self, location: str | os.PathLike[str], *, kind: str, name: str) -> Path:
         """A table's or volume's folder, refused when it overlaps the lakehouse's own state, a table or a volume.

@@ -116,15 +116,16 @@ def files_input(
 
         text = avro_schema if isinstance(avro_schema, str) else json.dumps(avro_schema)
         declared = avsc_to_arrow(text)
+    where = f"{flow.location}: flow {flow.name}"
     source = FilesSource(
-        path=lh.resolve_path(files.path),
+        path=lh.volume_path(files.path, where=where),
         options=opts,
         checkpoint=checkpoint,
         table_location=None,  # no table of its own: the flow's query decides the target's columns, the flow commits
         table_name=node.key,
         declared_schema=declared,
-        bad_records_location=lh.resolve_path(opts.bad_records_path) if opts.bad_records_path else None,
-        schema_location=lh.resolve_path(opts.schema_location) if opts.schema_location else None,
+        bad_records_location=lh.volume_path(opts.bad_records_path, where=where) if opts.bad_records_path else None,
+        schema_location=lh.volume_path(opts.schema_location, where=where) if opts.schema_location else None,
     )
     source.files_read = files  # type: ignore[attr-defined]  # the session swaps this read for the batch
 

@@ -184,6 +184,7 @@ class FlowSession:
         fmt = str(options.pop("format", ""))
         if not fmt:
             raise ConfigError(f"flow {self.flow.name}: read_files('{files.path}') needs format => 'json' (or csv, ...)")
+        self.lakehouse.volume_path(files.path, where=f"{self.flow.location}: flow {self.flow.name}")  # or refused
         self.con.register(view, read_files(files.path, format=fmt, **options))
         self._views[f"files:{view}"] = view
         return quote(view)
