@@ -212,3 +212,34 @@ def test_expectations_that_would_not_be_applied_are_problems(lh: Lakehouse, pipe
     problems = load(folder, lh).problems
     assert any("temporary view v has expectations" in p for p in problems), problems
     assert any("target of an AUTO CDC flow" in p for p in problems), problems
+
+
+def test_notebook_cells_are_statements_without_semicolons(tmp_path: Path) -> None:
+    """Exported notebooks often end no cell with `;` (9 of 12 public DLT examples): a SET cell swallowed the next
+    cell and the error named something unrelated."""
+    from lakeloader.pipelines.sqlddl import parse_file
+
+    source = tmp_path / "bronze.sql"
+    source.write_text(
+        "-- Databricks notebook source\n"
+        "-- MAGIC %md\n"
+        "-- MAGIC # Bronze\n"
+        "\n"
+        "-- COMMAND ----------\n"
+        "SET spark.sql.session.timeZone = Europe/Berlin\n"
+        "\n"
+        "-- COMMAND ----------\n"
+        "CREATE OR REFRESH STREAMING TABLE raw_copy\n"
+        "AS SELECT * FROM STREAM(main.raw.events)\n"
+        "\n"
+        "-- COMMAND ----------\n"
+        "CREATE OR REFRESH MATERIALIZED VIEW totals AS\n"
+        "SELECT count(*) AS n FROM raw_copy\n"
+        "-- COMMAND ----------\n"
+        "-- a cell of comments only\n"
+    )
+    found = parse_file(source, source.read_text(), {}, label="bronze.sql")
+    assert found.problems == []
+    assert found.settings == {"spark.sql.session.timeZone": "Europe/Berlin"}
+    assert [d.name for d in found.datasets] == ["raw_copy", "totals"]
+    assert [f.location.line for f in found.flows] == [9, 13]

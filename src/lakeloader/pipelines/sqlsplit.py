@@ -1,7 +1,8 @@
 """A pipeline SQL file as statements: notebook exports read as they are, `${key}` substituted, split at `;`.
 
 Databricks exports a SQL notebook as `-- Databricks notebook source`, cells separated by `-- COMMAND ----------`,
-markdown cells as `-- MAGIC` lines: those lines are blanked (line numbers stay right for error messages).
+markdown cells as `-- MAGIC` lines: those lines are blanked, a cell separator ends a statement (line numbers stay
+right for error messages).
 Statements are split on the tokens of sqlglot's Databricks tokenizer, so a `;` in a string or a comment is text.
 """
 
@@ -28,8 +29,16 @@ class Statement:
 
 
 def clean_notebook(text: str) -> str:
-    """Blank the lines a Databricks notebook export adds (header, cell separators, MAGIC cells)."""
-    return "\n".join("" if _NOTEBOOK_LINE.match(line) else line for line in text.split("\n"))
+    """Blank the lines a Databricks notebook export adds (header, MAGIC cells); a cell separator ends a statement
+    (a `;` in its place: cells are statements, and exported cells often have no `;` of their own)."""
+    return "\n".join(_cleaned(line) for line in text.split("\n"))
+
+
+def _cleaned(line: str) -> str:
+    match = _NOTEBOOK_LINE.match(line)
+    if match is None:
+        return line
+    return ";" if match.group(1).startswith("COMMAND") else ""
 
 
 def substitute(text: str, values: Mapping[str, str], *, file: str) -> tuple[str, list[str]]:
