@@ -243,3 +243,32 @@ def test_notebook_cells_are_statements_without_semicolons(tmp_path: Path) -> Non
     assert found.settings == {"spark.sql.session.timeZone": "Europe/Berlin"}
     assert [d.name for d in found.datasets] == ["raw_copy", "totals"]
     assert [f.location.line for f in found.flows] == [9, 13]
+
+
+def test_live_in_every_position(lh: Lakehouse, pipeline: Write) -> None:
+    """The older DLT spellings the public examples use: LIVE. before a target or a source, CREATE (STREAMING |
+    TEMPORARY | INCREMENTAL) LIVE TABLE/VIEW, backticked constraint names, `SET key;`."""
+    folder = pipeline(
+        {
+            "old.sql": """\
+            SET pipelines.trigger.interval;
+            CREATE STREAMING LIVE TABLE events AS SELECT * FROM STREAM(main.raw.events);
+            CREATE TEMPORARY LIVE VIEW recent AS SELECT * FROM LIVE.events WHERE amount > 1;
+            CREATE LIVE TABLE totals (CONSTRAINT `valid kind` EXPECT (kind IS NOT NULL) ON VIOLATION DROP ROW)
+            AS SELECT kind, sum(amount) AS s FROM LIVE.recent GROUP BY kind;
+            CREATE INCREMENTAL LIVE TABLE copied AS SELECT * FROM STREAM(LIVE.events);
+            CREATE OR REFRESH STREAMING LIVE TABLE customers;
+            APPLY CHANGES INTO LIVE.customers FROM STREAM(LIVE.events) KEYS (id) SEQUENCE BY amount;
+            """,
+        }
+    )
+    loaded = load(folder, lh)
+    assert loaded.problems == []
+    graph = loaded.graph
+    assert sorted(graph.nodes) == [
+        "main.silver.copied", "main.silver.customers", "main.silver.events", "main.silver.totals", "recent"
+    ]  # fmt: skip
+    assert graph.nodes["main.silver.totals"].dataset.expectations[0].name == "valid kind"
+    assert graph.flows["customers_auto_cdc"].target in ("customers", "LIVE.customers")
+    assert graph.flow_streams["customers_auto_cdc"] == {"main.silver.events"}
+    assert graph.flow_reads["totals"] == {"recent"} and graph.flow_streams["copied"] == {"main.silver.events"}

@@ -179,18 +179,25 @@ def parse_file(path: Path, text: str, configuration: Mapping[str, str], *, label
     return out
 
 
+def _without_live(name: str) -> str:
+    """`LIVE.t` is the pipeline's own `t` (the older DLT spelling)."""
+    return name[5:] if name[:5].upper() == "LIVE." and len(name) > 5 else name
+
+
 def _statement(statement: Statement, out: Definitions) -> None:
     c = _Cursor(statement)
     where = Location(statement.file, statement.line)
     if c.accept("SET"):
         text = c.rest()
         key, eq, value = text.partition("=")
+        if not eq and key.strip() and " " not in key.strip():  # `SET key;` shows a value in a notebook: nothing to do
+            return
         if not eq or not key.strip():
             raise ParseProblem("SET needs 'key = value'")
         out.settings[key.strip()] = value.strip().strip("'\"")
         return
     if c.accept("APPLY", "CHANGES", "INTO"):
-        target = c.name("target table")
+        target = _without_live(c.name("target table"))
         out.flows.append(_auto_cdc(c, target, name=None, where=where))
         return
     if c.word() != "CREATE":
@@ -340,11 +347,11 @@ def _flow(c: _Cursor, where: Location) -> Flow:
     if not (c.accept("AS") or c.accept("ALIAS")):
         raise ParseProblem(f"flow {name}: expected AS INSERT INTO ... or AS AUTO CDC INTO ...", c.peek())
     if c.accept("AUTO", "CDC", "INTO") or c.accept("APPLY", "CHANGES", "INTO"):
-        target = c.name("target table")
+        target = _without_live(c.name("target table"))
         return _auto_cdc(c, target, name=name, where=where)
     c.expect("INSERT", "INTO")
     once = c.accept("ONCE")
-    target = c.name("target table")
+    target = _without_live(c.name("target table"))
     if not c.accept("BY", "NAME"):
         raise ParseProblem(f"flow {name}: write INSERT INTO {target} BY NAME <query> (columns match by name)", c.peek())
     return Flow(name=name, target=target, kind="append", query=_query(c, where), location=where, once=once)
@@ -373,6 +380,7 @@ def _auto_cdc(c: _Cursor, target: str, *, name: str | None, where: Location) -> 
             source = c.text_of(inner).strip()
         else:
             source = c.name("source")
+    source = _without_live(source)
     spec: dict[str, Any] = {"from_snapshot": snapshot}
     while not c.done():
         if c.accept("KEYS"):
