@@ -301,3 +301,25 @@ def test_a_plain_copy_stream_reads_the_files_and_follows_new_columns(lh: Lakehou
     got = rows(lh, "SELECT id, note FROM main.silver.copy ORDER BY id")
     assert got == [{"id": i, "note": {5: "n5", 6: "n6"}.get(i)} for i in range(8)]
     assert outcome(run(folder, lh), "copy").up_to_date
+
+
+def test_columns_qualified_by_an_unaliased_table_name(lh: Lakehouse, pipeline: Write) -> None:
+    """`FROM clean c LEFT JOIN s1 ON s1.k = c.id` (Spark resolves s1.k to the table s1): 'Referenced table s1 not
+    found' before, as the table became a view of another name."""
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}, {"id": 2, "kind": "b", "amount": 2.0}])
+    lh.create_table("main.raw.kinds")
+    delta.write(lh.table("main.raw.kinds").location, pa.table({"kind": ["a"], "label": ["first"]}))
+    folder = pipeline({
+        "a.sql": """\
+        CREATE MATERIALIZED VIEW labelled AS
+        SELECT e.id, kinds.label FROM main.raw.events e LEFT JOIN main.raw.kinds ON kinds.kind = e.kind;
+        CREATE STREAMING TABLE streamed AS
+        SELECT events.id, kinds.label FROM STREAM(main.raw.events) events
+        JOIN main.raw.kinds ON kinds.kind = events.kind;
+        """,
+    })  # fmt: skip
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    assert rows(lh, "SELECT id, label FROM main.silver.labelled ORDER BY id") == [
+        {"id": 1, "label": "first"}, {"id": 2, "label": None}]  # fmt: skip
+    assert rows(lh, "SELECT id, label FROM main.silver.streamed") == [{"id": 1, "label": "first"}]

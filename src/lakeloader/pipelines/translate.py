@@ -192,8 +192,15 @@ def _rewritten(sql: str, views: tuple[str, ...], columns: tuple[Any, ...], setti
 
     schema: Schema = {view: {c: types.of(t) for c, t in cols} for view, cols in columns}
     tree = _parse(sql)
-    for (node, _source, _streaming), view in zip(_sources(tree), views, strict=True):
+    sources = _sources(tree)
+    plain = [_table_name(n).split(".")[-1].strip("`").lower() for n, s, _ in sources if isinstance(n, exp.Table)
+             and not isinstance(s, FilesRead) and not n.args.get("alias")]  # fmt: skip
+    for (node, _source, _streaming), view in zip(sources, views, strict=True):
         alias = node.args.get("alias") or (node.this.args.get("alias") if isinstance(node, exp.Stream) else None)
+        if alias is None and isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            own = node.name  # `FROM s1 ... ON s1.k = c.id`: columns may name the table, as they do in Spark
+            if plain.count(own.lower()) == 1 and view.strip('"') != own:
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(own, quoted=True)))
         replacement = exp.to_table(view, dialect="duckdb")
         if isinstance(node, exp.Table):  # keep what else the table carries: alias, TABLESAMPLE, hints, ...
             for key, value in node.args.items():
