@@ -272,3 +272,28 @@ def test_live_in_every_position(lh: Lakehouse, pipeline: Write) -> None:
     assert graph.flows["customers_auto_cdc"].target in ("customers", "LIVE.customers")
     assert graph.flow_streams["customers_auto_cdc"] == {"main.silver.events"}
     assert graph.flow_reads["totals"] == {"recent"} and graph.flow_streams["copied"] == {"main.silver.events"}
+
+
+def test_storage_is_checked_as_tables_and_volumes_are(lh: Lakehouse, pipeline: Write) -> None:
+    """`storage:` inside the lakehouse's state folder or another table's folder received pipeline.json, state/ and
+    system/: refused in one line; a folder inside a volume (where the seeds keep `_checkpoints`) is fine."""
+    import yaml
+
+    lh.create_schema("main.landing", if_not_exists=True)
+    volume = Path(lh.create_volume("main.landing.raw").location or "")
+    table = Path(lh.table("main.raw.events").location)
+    folder = pipeline({"a.sql": "CREATE MATERIALIZED VIEW v AS SELECT 1 AS x;"})
+    spec_file = folder / "spark-pipeline.yml"
+    spec = yaml.safe_load(spec_file.read_text())
+    refused = {
+        str(Path(lh.root) / ".lakeloader" / "mine"): "state folder",
+        str(table / "pipeline"): "overlaps table main.raw.events",
+        str(volume.parent): "overlaps volume main.landing.raw",
+    }
+    for storage, why in refused.items():
+        spec_file.write_text(yaml.safe_dump({**spec, "storage": storage}))
+        with pytest.raises(ConfigError, match=why) as info:
+            load(folder, lh)
+        assert "\n" not in str(info.value)
+    spec_file.write_text(yaml.safe_dump({**spec, "storage": "/Volumes/main/landing/raw/_checkpoints/p"}))
+    assert load(folder, lh).storage == volume.resolve() / "_checkpoints" / "p"

@@ -346,6 +346,30 @@ class Lakehouse:
             "<schema>/<volume>/..."
         )
 
+    def pipeline_storage(self, location: str | os.PathLike[str], *, pipeline: str) -> Path:
+        """A pipeline's `storage:` folder (its checkpoints, state, event log): anywhere, inside a volume too, but
+        not in the lakehouse's state folder, in or over a table, or over a volume (its updates would write into
+        them). Compared after symlinks are resolved."""
+        path = self.resolve_path(location)
+        real = path.resolve()
+        state = self.state_dir.resolve()
+        if real == state or state in real.parents or real in state.parents:
+            raise ConfigError(
+                f"pipeline {pipeline}: storage {os.fspath(location)} overlaps the lakehouse's own state folder "
+                f"{self.state_dir}; choose a folder outside it (or leave storage out: lakeloader keeps it there)"
+            )
+        for other in [*self.metastore.find(kind="table"), *self.metastore.find(kind="volume")]:
+            if not other.location:
+                continue
+            folder = Path(other.location).resolve()
+            inside_volume = other.kind == "volume" and folder in real.parents
+            if not inside_volume and (real == folder or folder in real.parents or real in folder.parents):
+                raise ConfigError(
+                    f"pipeline {pipeline}: storage {os.fspath(location)} overlaps {other.kind} {other.full_name} at "
+                    f"{other.location}; give the pipeline a folder of its own (a folder inside a volume is fine)"
+                )
+        return path
+
     # -- internals --------------------------------------------------------------------------------------
     def _external(self, location: str | os.PathLike[str], *, kind: str, name: str) -> Path:
         """A table's or volume's folder, refused when it overlaps the lakehouse's own state, a table or a volume.

@@ -101,9 +101,10 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
 
     built = graph.build(definitions, catalog=catalog.lower(), schema=schema.lower(), exists=exists, tables=tables)
     built.problems += foreign.problems(lakehouse, built)
-    storage = Path(spec.storage) if spec.storage else lakehouse.state_dir / "pipelines" / spec.name
-    if spec.storage and spec.storage.startswith("/Volumes/"):
-        storage = lakehouse.resolve_path(spec.storage)
-    elif spec.storage and not Path(spec.storage).is_absolute():
-        storage = (spec.folder / spec.storage).absolute()
+    storage = lakehouse.state_dir / "pipelines" / spec.name
+    if spec.storage:
+        written = spec.storage
+        if not written.startswith("/Volumes/") and not Path(written).is_absolute():
+            written = str((spec.folder / written).absolute())
+        storage = lakehouse.pipeline_storage(written, pipeline=spec.name)
     return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), storage)
