@@ -96,6 +96,12 @@ def _events(events: pa.Table, cdc: AutoCdc, flow: str) -> list[dict[str, Any]]:
             f"AUTO CDC flow {flow}: sequence_by ({cdc.sequence_by}) is NULL in some events; every "
             "change needs a sequence to be ordered by"
         )
+    null_keys = sum(1 for r in rows if not r[TRUNC] and any(r[k] is None for k in cdc.keys))
+    if null_keys:  # Databricks fails the batch too (AUTOCDC_MICROBATCH_VALIDATION.NULL_KEY)
+        raise TerminalError(
+            f"AUTO CDC flow {flow}: [AUTOCDC_MICROBATCH_VALIDATION.NULL_KEY] a key ({', '.join(cdc.keys)}) is NULL in "
+            f"{null_keys} event(s); filter them out in the source query (WHERE ... IS NOT NULL) or fix the source"
+        )
     return rows
 
 
@@ -198,7 +204,18 @@ def scd1(
     return Changes(_table(out_target, events, columns), _state_table(out_state, events, keys), upserted, deleted)
 
 
+def _hashable(value: Any) -> Any:
+    """A sequence value usable in a set (a struct's fields as a tuple)."""
+    if isinstance(value, dict):
+        return tuple((k, _hashable(v)) for k, v in value.items())
+    return value
+
+
 def _order(value: Any) -> Any:
+    """A sequence value as Spark orders it: a struct (`SEQUENCE BY STRUCT(ts, seq)`, documented) field by
+    field, a NULL field first (ascending); anything else as it is."""
+    if isinstance(value, dict):
+        return tuple((0,) if v is None else (1, _order(v)) for v in value.values())
     return value
 
 
@@ -279,15 +296,15 @@ def scd2(
             current = {**{c: row[c] for c in columns}, START: seq, END: None}
         if current is not None:
             versions.append(current)
-        kept = {v[START] for v in versions}
+        kept = {_hashable(v[START]) for v in versions}
         for h in old:
-            if h[START] not in kept:
+            if _hashable(h[START]) not in kept:
                 out.append({**{c: h.get(c) for c in [*columns, START, END]}, ACTION: "delete"})
                 deleted += 1
         for v in versions:
             out.append({**v, ACTION: "upsert"})
             upserted += 1
-    latest = {(*_key(r, keys), r[SEQ]): r for r in rows}  # one event per key and instant: the later arrival
+    latest = {(*_key(r, keys), _hashable(r[SEQ])): r for r in rows}  # one event per key and instant: the later arrival
     events_kept = [
         {**{c: r.get(c) for c in columns}, SEQ: r[SEQ], DEL: r[DEL], ACTION: "upsert"} for r in latest.values()
     ]
