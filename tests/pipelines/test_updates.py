@@ -323,3 +323,25 @@ def test_columns_qualified_by_an_unaliased_table_name(lh: Lakehouse, pipeline: W
     assert rows(lh, "SELECT id, label FROM main.silver.labelled ORDER BY id") == [
         {"id": 1, "label": "first"}, {"id": 2, "label": None}]  # fmt: skip
     assert rows(lh, "SELECT id, label FROM main.silver.streamed") == [{"id": 1, "label": "first"}]
+
+
+def test_a_materialized_view_over_a_changed_temporary_view_is_recomputed(lh: Lakehouse, pipeline: Write) -> None:
+    """The view's query is part of what must be unchanged for a skip: `n` stayed 9 after the temporary view's
+    WHERE changed (even under --refresh)."""
+    add_events(lh, [{"id": i, "kind": "a", "amount": float(i)} for i in range(1, 10)])
+
+    def define(where: str) -> Path:
+        return pipeline({
+            "a.sql": f"""\
+            CREATE TEMPORARY VIEW chosen AS SELECT * FROM main.raw.events WHERE {where};
+            CREATE TEMPORARY VIEW again AS SELECT * FROM chosen;
+            CREATE MATERIALIZED VIEW counted AS SELECT count(*) AS n FROM again;
+            """,
+        })  # fmt: skip
+
+    assert run(define("amount > 0"), lh).status == "COMPLETED"
+    assert rows(lh, "SELECT n FROM main.silver.counted") == [{"n": 9}]
+    skipped = run(define("amount > 0"), lh)
+    assert outcome(skipped, "counted").up_to_date  # nothing changed: skipped
+    assert run(define("amount > 5"), lh).status == "COMPLETED"
+    assert rows(lh, "SELECT n FROM main.silver.counted") == [{"n": 4}]

@@ -21,6 +21,7 @@ from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
 from lakeloader.pipelines.session import FlowSession, to_arrow
+from lakeloader.pipelines.session import deterministic as query_is_deterministic
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
 from lakeloader.sql.runtime import ready
@@ -238,6 +239,33 @@ def _inputs_now(ctx: UpdateContext, flow: Flow) -> dict[str, int] | None:
     return versions
 
 
+def _view_flows(ctx: UpdateContext, flow: Flow) -> list[tuple[Node, Flow]]:
+    """The temporary views `flow` reads, and those they read (with their flows): what its query inlines."""
+    graph = ctx.pipeline.graph
+    found: list[tuple[Node, Flow]] = []
+    frontier = sorted(graph.flow_reads.get(flow.name, ()))
+    seen: set[str] = set()
+    while frontier:
+        key = frontier.pop(0)
+        node = graph.nodes.get(key)
+        if key in seen or node is None or not node.is_view or not node.flows:
+            continue
+        seen.add(key)
+        found.append((node, node.flows[0]))
+        frontier += sorted(graph.flow_reads.get(node.flows[0].name, ()))
+    return found
+
+
+def _inlined_views(ctx: UpdateContext, flow: Flow) -> list[list[object]]:
+    """Each inlined view's definition: part of what must be unchanged for a skip (`n` stayed 9 after the view's
+    query changed, even under --refresh)."""
+    out: list[list[object]] = []
+    for node, view in _view_flows(ctx, flow):
+        expectations = [(e.name, e.condition, e.on_violation) for e in node.dataset.expectations]
+        out.append([view.name, view.query.sql, expectations])
+    return out
+
+
 def _complete(session: FlowSession, inputs: dict[str, int] | None) -> bool:
     """True if the session saw every input the skip check compares (views inlined, nothing unknown)."""
     return inputs is None or set(inputs) == set(session.read_versions)
@@ -248,13 +276,16 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
     outcome = FlowOutcome(flow.name, node.key)
     location = ensure_table(ctx, node)
     state_path = _mv_state_path(ctx, node)
+    inlined = _inlined_views(ctx, flow)
     fingerprint = hashlib.sha256(
         json.dumps(
-            [flow.query.sql, [(e.name, e.condition, e.on_violation) for e in node.dataset.expectations]]
+            [flow.query.sql, [(e.name, e.condition, e.on_violation) for e in node.dataset.expectations], inlined]
         ).encode()
     ).hexdigest()
     session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, database=ctx.database)
-    deterministic = session.deterministic()
+    deterministic = session.deterministic() and all(
+        query_is_deterministic(ctx.lakehouse, ctx.pipeline, view) for _, view in _view_flows(ctx, flow)
+    )
     refreshing = node.key in ctx.full_refresh
     inputs = _inputs_now(ctx, flow) if deterministic and not refreshing else None
     if inputs is not None and state_path.exists() and delta.is_delta_table(location):

@@ -220,9 +220,6 @@ class FlowSession:
         schema = self.con.sql(f"SELECT * FROM {view} LIMIT 0").arrow().schema
         return {field.name: types.from_arrow(field.type) for field in schema}
 
-    def _reads_foreign(self) -> bool:
-        return foreign.reads_foreign(self.lakehouse, self.pipeline.graph, self.flow.name)
-
     def lock(self) -> None:
         """From here on the session reads only volumes and the tables it registered, and runs only queries."""
         if self._locked:
@@ -281,13 +278,7 @@ class FlowSession:
 
     def deterministic(self) -> bool:
         """False when the query may give other rows on the same inputs (time, randomness, files)."""
-        sql = (self.flow.query.sql or "").lower()
-        return (
-            self.flow.query.function is None
-            and not self.flow.query.reads_files
-            and not self._reads_foreign()  # a remote table has no version to compare
-            and not any(word in sql for word in _NON_DETERMINISTIC)
-        )
+        return deterministic(self.lakehouse, self.pipeline, self.flow)
 
 
 def to_arrow(result: Any, *, where: str, batch_rows: int = 1 << 17) -> pa.RecordBatchReader:
@@ -317,3 +308,15 @@ def files_of(location: str | os.PathLike[str]) -> list[str]:
 
 
 Resolver = Callable[[str, bool], str]
+
+
+def deterministic(lakehouse: Lakehouse, pipeline: Pipeline, flow: Flow) -> bool:
+    """False when `flow`'s query may give other rows on the same inputs (time, randomness, files, a remote
+    table, Python code)."""
+    sql = (flow.query.sql or "").lower()
+    return (
+        flow.query.function is None
+        and not flow.query.reads_files
+        and not foreign.reads_foreign(lakehouse, pipeline.graph, flow.name)  # a remote table has no version
+        and not any(word in sql for word in _NON_DETERMINISTIC)
+    )
