@@ -345,3 +345,34 @@ def test_a_materialized_view_over_a_changed_temporary_view_is_recomputed(lh: Lak
     assert outcome(skipped, "counted").up_to_date  # nothing changed: skipped
     assert run(define("amount > 5"), lh).status == "COMPLETED"
     assert rows(lh, "SELECT n FROM main.silver.counted") == [{"n": 4}]
+
+
+def test_streams_over_partitioned_tables(lh: Lakehouse, pipeline: Write) -> None:
+    """A stream's first update over a DATE-partitioned table failed (`ArrowTypeError: Expected bytes, got a
+    'datetime.date'`: the snapshot gives typed partition values, the log text); its rerun succeeded."""
+    import datetime
+
+    table = lh.create_table("main.raw.byday")
+    stamp = datetime.datetime(2024, 1, 1, 6, 30, tzinfo=datetime.UTC)
+
+    def land(days: list[int]) -> None:
+        data = pa.table({
+            "day": [datetime.date(2024, 1, d) for d in days],
+            "n": pa.array(days, pa.int32()),
+            "at": pa.array([stamp + datetime.timedelta(days=d) for d in days], pa.timestamp("us", tz="UTC")),
+            "v": [float(d) for d in days],
+        })  # fmt: skip
+        delta.write(table.location, data, partition_by=["day", "n", "at"])
+
+    land([1, 2])
+    folder = pipeline({"a.sql": "CREATE STREAMING TABLE copy AS SELECT * FROM STREAM(main.raw.byday);"})
+    first = run(folder, lh)
+    assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    land([3])  # read from the log this time: partition values as text
+    second = run(folder, lh)
+    assert second.status == "COMPLETED", [o.message for o in second.outcomes]
+    got = rows(lh, "SELECT day, n, at, v FROM main.silver.copy ORDER BY v")
+    assert got == [
+        {"day": datetime.date(2024, 1, d), "n": d, "at": stamp + datetime.timedelta(days=d), "v": float(d)}
+        for d in (1, 2, 3)
+    ]

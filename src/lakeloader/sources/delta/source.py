@@ -10,6 +10,7 @@ fails the stream with Databricks' hint, or is skipped with `skipChangeCommits`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,7 @@ class DeltaStreamSource:
         for path, _size, values in files:  # a partitioned table: its partition values live in the log
             part = ds.dataset(str(self.location / path), format="parquet").to_table()
             for name in sorted(values):
-                value = pa.array([values[name]] * part.num_rows, pa.string()).cast(schema.field(name).type)
-                part = part.append_column(name, value)
+                part = part.append_column(name, _repeated(values[name], part.num_rows, schema.field(name).type))
             tables.append(part.select([f.name for f in schema]).cast(schema))
         return ds.dataset(pa.concat_tables(tables))
 
@@ -192,3 +192,17 @@ class DeltaStreamSource:
         if "table_id" in plan:
             state["table_id"] = plan["table_id"]
         write_json_atomic(path, state)
+
+
+_OFFSET = re.compile(r"(?:[Zz]|[+-]\d\d:?\d\d)$")
+
+
+def _repeated(value: Any, rows: int, arrow_type: pa.DataType) -> pa.Array:
+    """A partition value for every row of a file: typed as the snapshot gives it (a date, a number), or the
+    log's text (a commit's `partitionValues`), cast."""
+    if value is not None and not isinstance(value, str):
+        return pa.array([value] * rows, arrow_type)
+    text = pa.array([value] * rows, pa.string())
+    if pa.types.is_timestamp(arrow_type) and arrow_type.tz and value is not None and not _OFFSET.search(value):
+        return text.cast(pa.timestamp(arrow_type.unit)).cast(arrow_type)  # the log's text without an offset: UTC
+    return text.cast(arrow_type)
