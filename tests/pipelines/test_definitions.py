@@ -297,3 +297,14 @@ def test_storage_is_checked_as_tables_and_volumes_are(lh: Lakehouse, pipeline: W
         assert "\n" not in str(info.value)
     spec_file.write_text(yaml.safe_dump({**spec, "storage": "/Volumes/main/landing/raw/_checkpoints/p"}))
     assert load(folder, lh).storage == volume.resolve() / "_checkpoints" / "p"
+
+
+@pytest.mark.parametrize("name", ['`x"><iframe>`', "`has space`", "`a/b`"])
+def test_a_dataset_name_outside_the_lakehouse_rule_says_what_is_wrong(
+    lh: Lakehouse, pipeline: Write, name: str
+) -> None:
+    """It said 'flow ... writes to ..., which the pipeline does not define' as well, for a name it was given."""
+    folder = pipeline({"a.sql": f"CREATE MATERIALIZED VIEW {name} AS SELECT 1 AS x;"})
+    problems = load(folder, lh).problems
+    assert len(problems) == 1 and "has characters other than letters, digits" in problems[0], problems
+    assert problems[0].startswith("transformations/a.sql:1: dataset ")

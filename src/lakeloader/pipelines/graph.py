@@ -119,12 +119,12 @@ def build(
             return None
         return str(full)
 
+    invalid: set[str] = set()  # dataset names said to be wrong once: their flows say nothing more
     for dataset in definitions.datasets:
         key = dataset.name.lower() if dataset.kind == "temporary_view" else key_of(dataset.name)
         if key is None:
-            problems.append(
-                f"{dataset.location}: dataset name '{dataset.name}' is not valid; write [catalog.]schema.name"
-            )
+            problems.append(f"{dataset.location}: {_name_problem(dataset.name, catalog, schema)}")
+            invalid.add(dataset.name)
             continue
         if key in nodes:
             first = nodes[key].dataset.location
@@ -141,6 +141,8 @@ def build(
         flows[flow.name] = flow
         target = key_of(flow.target)
         node = nodes.get(target) if target is not None else None
+        if node is None and flow.target in invalid:
+            continue
         if node is None:
             problems.append(
                 f"{flow.location}: flow {flow.name} writes to {flow.target}, which the pipeline does not define; "
@@ -195,6 +197,15 @@ def build(
                 "not check (as in Databricks); put them on the source the flow reads"
             )
     return graph
+
+
+def _name_problem(name: str, catalog: str, schema: str) -> str:
+    """What is wrong with a dataset's name, in the lakehouse's own words."""
+    try:
+        names.parse_object_name(name, kind="table", current_catalog=catalog, current_schema=schema)
+    except LakeloaderError as exc:
+        return f"dataset {name}: {exc}"
+    return f"dataset name '{name}' is not valid; write [catalog.]schema.name"
 
 
 def _flow_shape(
