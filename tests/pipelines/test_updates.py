@@ -376,3 +376,43 @@ def test_streams_over_partitioned_tables(lh: Lakehouse, pipeline: Write) -> None
         {"day": datetime.date(2024, 1, d), "n": d, "at": stamp + datetime.timedelta(days=d), "v": float(d)}
         for d in (1, 2, 3)
     ]
+
+
+def test_set_statements_are_honoured_or_refused_by_name(lh: Lakehouse, pipeline: Write) -> None:
+    """SET was stored and ignored (but skipChangeCommits): a session setting applies to the definitions after it in
+    its file, `${key}` reads a SET above it, and a setting lakeloader would not honour fails dry-run by name."""
+    import datetime
+
+    lh.create_table("main.raw.stamps")
+    stamp = datetime.datetime(2024, 3, 1, 23, 30, tzinfo=datetime.UTC)
+    delta.write(lh.table("main.raw.stamps").location, pa.table({"ts": pa.array([stamp], pa.timestamp("us", tz="UTC"))}))
+    folder = pipeline({
+        "a.sql": """\
+        CREATE MATERIALIZED VIEW in_utc AS SELECT hour(ts) AS h FROM main.raw.stamps;
+        SET spark.sql.session.timeZone = Asia/Tokyo;
+        SET my.table = main.raw.stamps
+        -- COMMAND ----------
+        CREATE MATERIALIZED VIEW in_tokyo AS SELECT hour(ts) AS h FROM ${my.table};
+        """,
+        "b.sql": "CREATE MATERIALIZED VIEW other_file AS SELECT hour(ts) AS h FROM main.raw.stamps;",
+    })  # fmt: skip
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    assert rows(lh, "SELECT h FROM main.silver.in_utc") == [{"h": 23}]
+    assert rows(lh, "SELECT h FROM main.silver.in_tokyo") == [{"h": 8}]  # 23:30 UTC is 08:30 in Tokyo
+    assert rows(lh, "SELECT h FROM main.silver.other_file") == [{"h": 23}]
+
+    refused = {
+        "SET spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles = 2;": "sampleSize.numFiles: lakeloader "
+        "does not honour this setting",
+        "SET spark.sql.shuffle.partitions = 8;": "spark.sql.shuffle.partitions: lakeloader does not honour",
+        "SET spark.sql.session.timeZone = Mars/Olympus;": "not a time zone",
+        "SET pipelines.trigger.interval = soon;": "is not a duration",
+    }
+    for statement, why in refused.items():
+        bad = pipeline({"a.sql": f"{statement}\nCREATE MATERIALIZED VIEW v AS SELECT 1 AS x;"}, name="bad")
+        problems = load(bad, lh).problems
+        assert len(problems) == 1 and why in problems[0] and problems[0].startswith("transformations/a.sql:1: SET")
+    fine = pipeline({"a.sql": "SET pipelines.trigger.interval = 1 minute;\nSET skipChangeCommits = true;\n"
+                     "CREATE MATERIALIZED VIEW v AS SELECT 1 AS x;"}, name="fine")  # fmt: skip
+    assert load(fine, lh).problems == []

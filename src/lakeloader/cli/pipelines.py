@@ -186,7 +186,14 @@ def run(
     continuous: Annotated[
         bool, typer.Option("--continuous", help="Keep updating until Ctrl-C / SIGTERM (see --interval).")
     ] = False,
-    interval: Annotated[str, typer.Option("--interval", help="Pause between continuous updates: 30s, 1m.")] = "1m",
+    interval: Annotated[
+        str | None,
+        typer.Option(
+            "--interval",
+            help="Pause between continuous updates: 30s, 1m (default: the pipeline's SET pipelines.trigger.interval, "
+            "else 1m).",
+        ),
+    ] = None,
     conf: ConfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -197,7 +204,7 @@ def run(
     from lakeloader.pipelines.load import load
     from lakeloader.pipelines.update import PipelineProblems, run_update
 
-    pause = units.parse_seconds(interval, option="--interval")
+    pause = units.parse_seconds(interval or "1m", option="--interval")
     lh = state.lakehouse()
     stop = threading.Event()
     handlers = {}
@@ -208,6 +215,9 @@ def run(
     try:
         while True:
             pipeline = load(path, lh, conf=_conf(conf))
+            trigger = pipeline.definitions.settings.get("pipelines.trigger.interval")
+            if interval is None and trigger:  # Databricks' setting for a continuous pipeline's pace
+                pause = units.parse_seconds(trigger, option="pipelines.trigger.interval")
             live = _Live(not as_json and Console(stderr=True).is_terminal)
             try:
                 with live:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lakeloader.errors import ConfigError
 from lakeloader.pipelines import api, foreign, graph, sqlddl
-from lakeloader.pipelines.model import Definitions
+from lakeloader.pipelines.model import Definitions, Location
 from lakeloader.pipelines.spec import PipelineSpec, load_spec
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             definitions.flows += found.flows
             definitions.problems += found.problems
             definitions.settings.update(found.settings)
+            definitions.set_statements += found.set_statements
+            definitions.problems += _unhonoured(found.set_statements, configuration, file.read_text(encoding="utf-8"))
         else:
             _python(file, label, definitions, configuration)
     catalog = spec.catalog or lakehouse.current_catalog
@@ -108,3 +111,39 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             written = str((spec.folder / written).absolute())
         storage = lakehouse.pipeline_storage(written, pipeline=spec.name)
     return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), storage)
+
+
+HONOURED = ("skipChangeCommits", "pipelines.skipChangeCommits", "pipelines.trigger.interval")
+
+
+def _unhonoured(sets: list[tuple[Location, str, str]], configuration: dict[str, str], text: str) -> list[str]:
+    """One problem per SET lakeloader would not honour (never dropped in silence): the session settings of the
+    SQL translator (checked), skipChangeCommits, pipelines.trigger.interval, a configuration key, or a key the
+    file reads back as `${key}` are honoured."""
+    from lakeloader.sql.settings import KNOWN, Settings
+
+    problems = []
+    for where, key, value in sets:
+        if key.lower() in (k.lower() for k in KNOWN):
+            try:
+                Settings().set(key, value)
+            except ConfigError as exc:
+                problems.append(f"{where}: SET {exc}")
+            continue
+        if key.lower() == "pipelines.trigger.interval":
+            from lakeloader import units
+
+            try:
+                units.parse_seconds(value, option="pipelines.trigger.interval")
+            except ConfigError as exc:
+                problems.append(f"{where}: SET {exc}")
+            continue
+        if key.lower() in (k.lower() for k in HONOURED) or key in configuration or f"${{{key}}}" in text:
+            continue
+        honoured = ", ".join([*KNOWN, *HONOURED])
+        problems.append(
+            f"{where}: SET {key}: lakeloader does not honour this setting (it honours {honoured}, the pipeline's "
+            "configuration keys and keys read back as ${key}); remove it, or set what it means as a read_files "
+            "option"
+        )
+    return problems

@@ -102,3 +102,4 @@ class Definitions:
     flows: list[Flow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line each: file, line, what is wrong
     settings: dict[str, str] = field(default_factory=dict)  # SET key = value
+    set_statements: list[tuple[Location, str, str]] = field(default_factory=list)  # each SET, where it stands

@@ -208,10 +208,17 @@ class FlowSession:
 
     @property
     def settings(self) -> Settings:
-        """The session's Spark settings: the pipeline's configuration (`spark.sql.session.timeZone`, ...)."""
+        """The session's Spark settings: the pipeline's configuration (`spark.sql.session.timeZone`, ...), then the
+        SETs of the flow's file above its definition (a notebook's statements see the SETs before them)."""
         from lakeloader.sql import Settings
+        from lakeloader.sql.settings import KNOWN
 
-        return Settings.from_conf(self.pipeline.spec.configuration)
+        settings = Settings.from_conf(self.pipeline.spec.configuration)
+        here = self.flow.location
+        for where, key, value in self.pipeline.definitions.set_statements:
+            if where.file == here.file and where.line < here.line and key.lower() in (k.lower() for k in KNOWN):
+                settings = settings.set(key, value)
+        return settings
 
     def describe(self, view: str) -> dict[str, Any]:
         """A registered view's columns and their Spark types (what typed rules of the translator read)."""

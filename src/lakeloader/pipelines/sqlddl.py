@@ -162,7 +162,7 @@ def parse_file(path: Path, text: str, configuration: Mapping[str, str], *, label
     out = Definitions()
     values = dict(configuration)
     cleaned = sqlsplit.clean_notebook(text)
-    cleaned, problems = sqlsplit.substitute(cleaned, values, file=label)
+    cleaned, problems = sqlsplit.substitute(cleaned, values, file=label, sets=sqlsplit.set_values(cleaned))
     out.problems += problems
     try:
         statements = sqlsplit.split(cleaned, file=label)
@@ -195,6 +195,7 @@ def _statement(statement: Statement, out: Definitions) -> None:
         if not eq or not key.strip():
             raise ParseProblem("SET needs 'key = value'")
         out.settings[key.strip()] = value.strip().strip("'\"")
+        out.set_statements.append((where, key.strip(), value.strip().strip("'\"")))
         return
     if c.accept("APPLY", "CHANGES", "INTO"):
         target = _without_live(c.name("target table"))

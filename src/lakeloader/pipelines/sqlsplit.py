@@ -9,7 +9,7 @@ Statements are split on the tokens of sqlglot's Databricks tokenizer, so a `;` i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,12 +41,26 @@ def _cleaned(line: str) -> str:
     return ";" if match.group(1).startswith("COMMAND") else ""
 
 
-def substitute(text: str, values: Mapping[str, str], *, file: str) -> tuple[str, list[str]]:
-    """`${key}` replaced by the configuration value; each unknown key is a problem naming file and line."""
+_SET = re.compile(r"^[ \t]*SET[ \t]+([^\s=;]+)[ \t]*=[ \t]*([^;\n]*?)[ \t]*;?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def set_values(text: str) -> list[tuple[int, str, str]]:
+    """The file's `SET key = value` lines: (where the line ends, key, value), for the `${key}` after them."""
+    return [(m.end(), m.group(1).strip("`"), m.group(2).strip().strip("'\"")) for m in _SET.finditer(text)]
+
+
+def substitute(
+    text: str, values: Mapping[str, str], *, file: str, sets: Sequence[tuple[int, str, str]] = ()
+) -> tuple[str, list[str]]:
+    """`${key}` replaced by the value the last `SET key = ...` before it gave (a notebook's statements see the
+    SETs above them), else the configuration's; each unknown key is a problem naming file and line."""
     problems: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
         key = match.group(1).strip()
+        earlier = [value for end, name, value in sets if name == key and end <= match.start()]
+        if earlier:
+            return earlier[-1]
         if key in values:
             return values[key]
         line = text.count("\n", 0, match.start()) + 1
