@@ -81,7 +81,9 @@ def test_every_sql_form(tmp_path: Path, lh: Lakehouse, pipeline: Write) -> None:
         "main.silver.raw_copy", "main.silver.scratch", "main.silver.totals", "recent",
     ]  # fmt: skip
     raw = graph.nodes["main.silver.raw_copy"].dataset
-    assert (raw.comment, raw.properties, raw.cluster_by) == ("raw, as it came", {"quality": "bronze"}, ["kind"])
+    properties = {"quality": "bronze", "constraint.pk": "PRIMARY KEY (id)"}  # informational: kept, not enforced
+    assert (raw.comment, raw.properties, raw.cluster_by) == ("raw, as it came", properties, ["kind"])
+    assert raw.not_null == ["id"]
     assert raw.schema == "id BIGINT, kind STRING"
     assert [(e.name, e.condition, e.on_violation) for e in raw.expectations] == [
         ("has_id", "id IS NOT NULL", "drop"),

@@ -416,3 +416,54 @@ def test_set_statements_are_honoured_or_refused_by_name(lh: Lakehouse, pipeline:
     fine = pipeline({"a.sql": "SET pipelines.trigger.interval = 1 minute;\nSET skipChangeCommits = true;\n"
                      "CREATE MATERIALIZED VIEW v AS SELECT 1 AS x;"}, name="fine")  # fmt: skip
     assert load(fine, lh).problems == []
+
+
+def test_declared_columns_are_kept(lh: Lakehouse, pipeline: Write) -> None:
+    """A column declared DATE was stored as the query's type; NOT NULL was not enforced; PRIMARY/FOREIGN KEY
+    constraints were dropped. Now: Spark's casts to the declared types, NOT NULL fails the update (nothing
+    committed), the key constraints kept in the table's properties, mismatched columns named."""
+    import datetime
+
+    add_events(lh, [{"id": 1, "kind": "2024-03-01", "amount": 1.5}])
+    folder = pipeline({
+        "a.sql": """\
+        CREATE MATERIALIZED VIEW typed (
+          id INT NOT NULL, day DATE, amount DECIMAL(10,2) COMMENT 'money',
+          CONSTRAINT typed_pk PRIMARY KEY (id) RELY
+        ) AS SELECT id, CAST(kind AS TIMESTAMP) AS day, amount FROM main.raw.events;
+        """,
+    })  # fmt: skip
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    columns = {c["name"]: c for c in delta.describe(lh.table("main.silver.typed").location)["columns"]}
+    assert {name: c["type"] for name, c in columns.items()} == {"id": "int", "day": "date", "amount": "decimal(10,2)"}
+    assert columns["id"]["nullable"] is False
+    from decimal import Decimal
+
+    assert rows(lh, "SELECT * FROM main.silver.typed") == [
+        {"id": 1, "day": datetime.date(2024, 3, 1), "amount": Decimal("1.50")}]  # fmt: skip
+    info = lh.metastore.get("main.silver.typed")
+    assert info is not None and info.properties["constraint.typed_pk"] == "PRIMARY KEY (id) RELY"
+
+    add_events(lh, [{"id": None, "kind": "2024-03-02", "amount": 2.0}])
+    failed = run(folder, lh)
+    assert failed.status == "FAILED"
+    message = " ".join(o.message or "" for o in failed.outcomes)
+    assert "DELTA_NOT_NULL_CONSTRAINT_VIOLATED" in message and "column id" in message
+    assert rows(lh, "SELECT count(*) AS n FROM main.silver.typed") == [{"n": 1}]  # the last good refresh stays
+
+    python = pipeline({"a.py": """\
+        from lakeloader import pipelines as dp
+
+        @dp.materialized_view(schema="id INT NOT NULL, day DATE")
+        def typed_py():
+            return dp.sql("SELECT id, CAST(kind AS TIMESTAMP) AS day FROM main.raw.events WHERE id IS NOT NULL")
+        """}, name="python")  # fmt: skip
+    assert run(python, lh).status == "COMPLETED"
+    columns = {c["name"]: c for c in delta.describe(lh.table("main.silver.typed_py").location)["columns"]}
+    assert (columns["day"]["type"], columns["id"]["nullable"]) == ("date", False)
+
+    mismatch = pipeline({"a.sql": "CREATE MATERIALIZED VIEW m (id INT, missing STRING) AS SELECT id, kind "
+                         "FROM main.raw.events;"}, name="mismatch")  # fmt: skip
+    message = " ".join(o.message or "" for o in run(mismatch, lh).outcomes)
+    assert "declares missing, which its query does not return" in message

@@ -16,7 +16,7 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
 from lakeloader.lakehouse import delta
-from lakeloader.pipelines import translate
+from lakeloader.pipelines import declared, translate
 from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
@@ -132,14 +132,14 @@ def output(
     """The flow's rows with its expectations applied (evaluated by DuckDB in the same session).
 
     A file's `_metadata` column is hidden as in Databricks: `SELECT *` leaves it out, naming it keeps it."""
-    result = _without_hidden(session, session.result())
+    result = declared.apply(session, node, _without_hidden(session, session.result()))
     relational = type(result).__module__.lstrip("_").startswith("duckdb")
     schema = _schema_without_running(session, result) if relational else None
     if session.flow.query.sql and schema is not None:
         _refuse_void(schema, session.flow)
     if not quality_state.rules:
         reader = to_arrow(result, where=f"flow {session.flow.name}")
-        return _counting(reader, quality_state)
+        return declared.not_null(_counting(reader, quality_state), node, session.flow.name)
     if not relational:
         result = to_arrow(result, where=f"flow {session.flow.name}")
         schema = result.schema
@@ -148,7 +148,8 @@ def output(
     quality_state.rules = typed_rules(quality_state.rules, schema, where=node.dataset.location)
     checked = session.con.sql(ready(session.con, quality.checked_sql(relation, quality_state.rules)))
     reader = checked.to_arrow_reader(1 << 17)
-    return quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
+    enforced = quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
+    return declared.not_null(enforced, node, session.flow.name)
 
 
 def _schema_without_running(session: FlowSession, relation: Any) -> pa.Schema:
@@ -321,6 +322,7 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
             table_name=node.key,
             metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
             partition_by=node.dataset.partition_by or None,
+            not_null=declared.required(node.dataset),
         )
     finally:
         session.close()

@@ -72,6 +72,7 @@ class Dataset:
     location: Location
     comment: str | None = None
     schema: str | None = None  # declared columns (DDL), optional
+    not_null: list[str] = field(default_factory=list)  # declared columns with NOT NULL (a constraint)
     properties: dict[str, str] = field(default_factory=dict)
     partition_by: list[str] = field(default_factory=list)
     cluster_by: list[str] = field(default_factory=list)

@@ -319,8 +319,9 @@ def _table_element(c: _Cursor, item: list[Any], dataset: Dataset, columns: list[
                 raise ParseProblem(f"unexpected '{extra.text}' after the expectation {name}", extra)
             dataset.expectations.append(Expectation(name, condition.strip(), action))
             return
-        if rest[:2] in (["PRIMARY", "KEY"], ["FOREIGN", "KEY"]):
-            return  # informational in Databricks: not enforced, not needed here
+        if rest[:2] in (["PRIMARY", "KEY"], ["FOREIGN", "KEY"]):  # informational in Databricks: kept, not enforced
+            dataset.properties[f"constraint.{name.strip('`')}"] = " ".join(c.text_of(item[2:]).split())
+            return
         raise ParseProblem(f"constraint {name}: only EXPECT, PRIMARY KEY and FOREIGN KEY constraints exist", item[0])
     words = [str(t.text).upper() for t in item]
     if "GENERATED" in words or "MASK" in words:
@@ -329,6 +330,11 @@ def _table_element(c: _Cursor, item: list[Any], dataset: Dataset, columns: list[
     if end < 2:
         raise ParseProblem(f"column {item[0].text} has no type; write it like 'id BIGINT'", item[0])
     columns.append(c.text_of(item[:end]))
+    name = str(item[0].text).strip("`")
+    if any(words[k : k + 2] == ["NOT", "NULL"] for k in range(end, len(words))):
+        dataset.not_null.append(name)
+    if "PRIMARY" in words[end:]:  # `id BIGINT PRIMARY KEY`: informational, kept
+        dataset.properties[f"constraint.{name}_pk"] = f"PRIMARY KEY ({name})"
 
 
 def _query(c: _Cursor, where: Location) -> Query:

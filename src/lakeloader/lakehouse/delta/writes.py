@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ def write(
     table_name: str | None = None,
     properties: Mapping[str, str] | None = None,
     copied_files: list[DataFile] | None = None,
+    not_null: Sequence[str] = (),
 ) -> CommitResult:
     """Write `data` to the Delta table at `location` in one commit (creating the table on first write).
 
@@ -72,6 +73,7 @@ def write(
         copied_files: data files already in the table folder (Parquet files a source copied as they were, see
             `datafiles.copy_parquet_file`), which the source adds to this list while `data` is read; they join
             the same commit. Only for plain appends to a table `appends_files` accepts.
+        not_null: columns the table declares NOT NULL (non-nullable in its schema; a NULL fails the write).
     """
     from deltalake import DeltaTable, write_deltalake
 
@@ -97,6 +99,9 @@ def write(
             table_name=label,
             evolve=schema_evolution,
         )
+        if not_null:
+            required = {c.lower() for c in not_null}
+            target = pa.schema([f.with_nullable(False) if f.name.lower() in required else f for f in target])
         counter = _RowCounter(reader, target)
         props = _commit_properties(stream_id=stream_id, batch_id=batch_id, metadata=metadata)
         if mode == "append" and predicate is None and not partition_by and _parallel_ok(dt, target):
