@@ -467,3 +467,24 @@ def test_declared_columns_are_kept(lh: Lakehouse, pipeline: Write) -> None:
                          "FROM main.raw.events;"}, name="mismatch")  # fmt: skip
     message = " ".join(o.message or "" for o in run(mismatch, lh).outcomes)
     assert "declares missing, which its query does not return" in message
+
+
+def test_an_aggregating_streaming_table_is_computed_over_all_its_input(lh: Lakehouse, pipeline: Write) -> None:
+    """`SELECT kind, count(*) FROM STREAM(t) GROUP BY kind` held (a, 1), (a, 1) after two updates of one row each:
+    computed per batch and appended. Without a watermark Databricks computes it over all its input."""
+    folder = pipeline({
+        "a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE kinds AS
+        SELECT kind, count(*) AS n, sum(amount) AS total FROM STREAM(main.raw.events) GROUP BY kind;
+        CREATE OR REFRESH STREAMING TABLE copied AS SELECT * FROM STREAM(main.raw.events);
+        """,
+    })  # fmt: skip
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}])
+    assert run(folder, lh).status == "COMPLETED"
+    add_events(lh, [{"id": 2, "kind": "a", "amount": 2.0}, {"id": 3, "kind": "b", "amount": 5.0}])
+    second = run(folder, lh)
+    assert second.status == "COMPLETED", [o.message for o in second.outcomes]
+    assert rows(lh, "SELECT kind, n, total FROM main.silver.kinds ORDER BY kind") == [
+        {"kind": "a", "n": 2, "total": 3.0}, {"kind": "b", "n": 1, "total": 5.0}]  # fmt: skip
+    assert outcome(second, "copied").rows_out == 2  # a row-wise stream stays incremental
+    assert outcome(run(folder, lh), "kinds").up_to_date  # nothing new: nothing recomputed

@@ -272,8 +272,13 @@ def _complete(session: FlowSession, inputs: dict[str, int] | None) -> bool:
     return inputs is None or set(inputs) == set(session.read_versions)
 
 
-def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
-    """Recompute the view into one overwrite commit; skip it when its query and inputs did not change."""
+def refresh_materialized_view(
+    ctx: UpdateContext, flow: Flow, node: Node, *, whole_streams: bool = False
+) -> FlowOutcome:
+    """Recompute the view into one overwrite commit; skip it when its query and inputs did not change.
+
+    `whole_streams`: a streaming table whose query aggregates its stream (no watermark), recomputed over all of
+    its input the same way (see `translate.aggregates_stream`)."""
     outcome = FlowOutcome(flow.name, node.key)
     location = ensure_table(ctx, node)
     state_path = _mv_state_path(ctx, node)
@@ -283,7 +288,7 @@ def refresh_materialized_view(ctx: UpdateContext, flow: Flow, node: Node) -> Flo
             [flow.query.sql, [(e.name, e.condition, e.on_violation) for e in node.dataset.expectations], inlined]
         ).encode()
     ).hexdigest()
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, database=ctx.database)
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, database=ctx.database, whole_streams=whole_streams)
     deterministic = session.deterministic() and all(
         query_is_deterministic(ctx.lakehouse, ctx.pipeline, view) for _, view in _view_flows(ctx, flow)
     )
@@ -398,6 +403,16 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
         delta.truncate(kept.location, table_name=node.key + quarantine.SUFFIX, metadata=metadata)
 
 
+def _aggregates_its_stream(node: Node, flow: Flow) -> bool:
+    """A streaming table's own query that aggregates its stream (and no other flow writes the table)."""
+    return (
+        len(node.flows) == 1
+        and flow.kind == "append"
+        and bool(flow.query.sql)
+        and translate.aggregates_stream(flow.query.sql or "")
+    )
+
+
 def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
     node = ctx.pipeline.graph.target_of(flow)
     started = time.perf_counter()
@@ -407,6 +422,8 @@ def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
         outcome = snapshots.run_snapshot_flow(ctx, flow, node)
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
+    elif node.dataset.kind == "streaming_table" and _aggregates_its_stream(node, flow):
+        outcome = refresh_materialized_view(ctx, flow, node, whole_streams=True)
     elif node.dataset.kind == "streaming_table":
         from lakeloader.pipelines import streaming
 

@@ -72,6 +72,7 @@ class FlowSession:
     _locked: bool = False
     _python_views: dict[str, pa.Table] = field(default_factory=dict)
     database: SharedDatabase | None = None  # the update's DuckDB database (else one of its own)
+    whole_streams: bool = False  # STREAM(t) reads all of t (an aggregating streaming table, recomputed whole)
 
     def __post_init__(self) -> None:
         if self.database is not None:  # locked down already: a cursor, its own session
@@ -149,7 +150,7 @@ class FlowSession:
         node = self.pipeline.graph.nodes.get(key)
         if node is not None and node.is_view:
             return quote(self._view_of_temporary(key))
-        if streaming:
+        if streaming and not self.whole_streams:
             if self.stream is None or self.stream.key != key:
                 raise TerminalError(f"flow {self.flow.name} reads STREAM({written}) but is not streaming from it here")
             return quote(self._stream_view())

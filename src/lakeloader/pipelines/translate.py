@@ -237,6 +237,28 @@ def spark_columns(schema: Any) -> dict[str, Any]:
     return {field.name: types.from_arrow(field.type) for field in schema}
 
 
+def aggregates_stream(sql: str) -> bool:
+    """True when a SELECT that reads a STREAM(...) in its own FROM aggregates it (GROUP BY, DISTINCT, an aggregate
+    or window function): without a watermark, Databricks computes such a query over all its input at each
+    update, never per batch (`(en, 1), (en, 1)` after two updates of one row each). A static subquery that
+    aggregates beside the stream (a stream-static join) does not count."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql)
+    except TranslateError:
+        return False
+    for select in tree.find_all(exp.Select):
+        sources = [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or [])]
+        if not any(s is not None and s.find(exp.Stream) is not None for s in sources):
+            continue
+        if any(select.args.get(k) for k in ("group", "distinct", "having")):
+            return True
+        if any(p.find(exp.AggFunc) is not None or p.find(exp.Window) is not None for p in select.expressions):
+            return True
+    return False
+
+
 def keeps_stream_rows(sql: str) -> bool:
     """True when the query's outermost SELECT keeps every column of its one `STREAM(table)` as it is: `*` or
     `s.*` with no EXCEPT / REPLACE, and no GROUP BY, DISTINCT, HAVING, QUALIFY, aggregate or window.
