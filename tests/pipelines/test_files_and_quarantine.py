@@ -136,3 +136,36 @@ def test_pipeline_code_reads_files_in_volumes_only(lh: Lakehouse, pipeline: Writ
                        f"'{landing}', format => 'json', inferColumnTypes => true);"}, name="inside")  # fmt: skip
     assert run(inside, lh).status == "COMPLETED"
     assert rows(lh, "SELECT id FROM main.silver.t") == [{"id": 1}]
+
+
+def test_path_as_table_and_cloud_files(lh: Lakehouse, pipeline: Write) -> None:
+    """``json.`/Volumes/...` ``, ``parquet.`...` `` and `cloud_files(path, format, map(...))` (read_files' older
+    name, with Auto Loader's options such as useIncrementalListing) read files as read_files does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    landing = _volume(lh) / "old"
+    _land(landing / "json", "a.json", [{"id": 1}, {"id": 2}])
+    (landing / "pq").mkdir()
+    pq.write_table(pa.table({"id": [10]}), landing / "pq" / "a.parquet")
+    folder = pipeline({
+        "a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE streamed AS SELECT id FROM STREAM(cloud_files(
+          '/Volumes/main/landing/raw/old/json', 'json',
+          map('inferColumnTypes', 'true', 'useIncrementalListing', 'auto')));
+        CREATE MATERIALIZED VIEW by_path AS SELECT count(*) AS n FROM json.`/Volumes/main/landing/raw/old/json`;
+        CREATE MATERIALIZED VIEW parquet_path AS SELECT sum(id) AS s FROM parquet.`/Volumes/main/landing/raw/old/pq`;
+        """,
+    })  # fmt: skip
+    first = run(folder, lh)
+    assert first.status == "COMPLETED", [o.message for o in first.outcomes]
+    assert rows(lh, "SELECT id FROM main.silver.streamed ORDER BY id") == [{"id": 1}, {"id": 2}]
+    assert rows(lh, "SELECT n FROM main.silver.by_path") == [{"n": 2}]
+    assert rows(lh, "SELECT s FROM main.silver.parquet_path") == [{"s": 10}]
+    _land(landing / "json", "b.json", [{"id": 3}])
+    assert outcome(run(folder, lh), "streamed").rows_out == 1
+    delta_path = pipeline({"a.sql": "CREATE MATERIALIZED VIEW d AS SELECT * FROM delta.`/Volumes/main/landing/raw/x`;"},
+                          name="delta_path")  # fmt: skip
+    from lakeloader.pipelines.load import load
+
+    assert any("read a Delta table by its name" in p for p in load(delta_path, lh).problems)

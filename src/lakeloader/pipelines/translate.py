@@ -74,10 +74,32 @@ def _cte_names(tree: Any) -> set[str]:
     return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
 
+_FILE_FUNCTIONS = (READ_FILES, "cloud_files")  # cloud_files(path, format, map(...)): read_files' older name
+_PATH_FORMATS = {"json", "csv", "parquet", "avro", "orc", "text", "binaryfile"}  # json.`/Volumes/...`
+
+
+def _files_source(table: Any, streaming: bool) -> FilesRead | None:
+    """What a table reference reads when it names files: read_files(...), cloud_files(...), json.`<path>`."""
+    from sqlglot import exp
+
+    if isinstance(table.this, exp.Anonymous) and table.this.name.lower() in _FILE_FUNCTIONS:
+        return _files_read(table.this, streaming)
+    db = table.args.get("db")
+    if isinstance(table.this, exp.Identifier) and db is not None and table.name.startswith("/"):
+        fmt = db.name.lower()
+        if fmt == "delta":
+            raise TranslateError(f"delta.`{table.name}`: read a Delta table by its name (catalog.schema.table) here")
+        if fmt in _PATH_FORMATS and not table.args.get("catalog"):
+            return FilesRead(table.name, {"format": "binaryFile" if fmt == "binaryfile" else fmt}, streaming)
+    return None
+
+
 def _files_read(call: Any, streaming: bool) -> FilesRead:
     from sqlglot import exp
 
     args = list(call.expressions)
+    if call.name.lower() == "cloud_files":
+        return _cloud_files(args, streaming)
     if not args or not isinstance(args[0], exp.Literal) or not args[0].is_string:
         raise TranslateError("read_files needs a path string as its first argument")
     options: dict[str, Any] = {}
@@ -94,6 +116,26 @@ def _files_read(call: Any, streaming: bool) -> FilesRead:
     return FilesRead(args[0].this, options, streaming)
 
 
+def _cloud_files(args: list[Any], streaming: bool) -> FilesRead:
+    """`cloud_files(path, format [, map('option', 'value', ...)])`, the older name of read_files."""
+    from sqlglot import exp
+
+    if len(args) < 2 or not all(isinstance(a, exp.Literal) and a.is_string for a in args[:2]):
+        raise TranslateError("cloud_files needs a path and a format: cloud_files('/Volumes/...', 'json')")
+    options: dict[str, Any] = {"format": args[1].this}
+    if len(args) > 2:
+        given = args[2]
+        keys = given.args.get("keys") if isinstance(given, exp.VarMap) else None
+        values = given.args.get("values") if isinstance(given, exp.VarMap) else None
+        if keys is None or values is None:
+            raise TranslateError("cloud_files takes its options as map('option', 'value', ...)")
+        for key, value in zip(keys.expressions, values.expressions, strict=True):
+            if not isinstance(key, exp.Literal) or not isinstance(value, exp.Literal):
+                raise TranslateError("cloud_files options must be constants")
+            options[key.this] = value.this
+    return FilesRead(args[0].this, options, streaming)
+
+
 def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
     """(node to replace, dataset name or files read, streaming?) for every source of the query."""
     from sqlglot import exp
@@ -103,12 +145,9 @@ def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
     streamed: set[int] = set()
     for stream in tree.find_all(exp.Stream):
         inner = stream.this.this if isinstance(stream.this, exp.Subquery) else stream.this
-        if (
-            isinstance(inner, exp.Table)
-            and isinstance(inner.this, exp.Anonymous)
-            and inner.this.name.lower() == READ_FILES
-        ):
-            out.append((stream, _files_read(inner.this, True), True))
+        files = _files_source(inner, True) if isinstance(inner, exp.Table) else None
+        if files is not None:
+            out.append((stream, files, True))
         elif isinstance(inner, exp.Table) and isinstance(inner.this, exp.Identifier):
             out.append((stream, _table_name(inner), True))
         else:
@@ -117,9 +156,11 @@ def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
     for table in tree.find_all(exp.Table):
         if id(table) in streamed:
             continue
+        files = _files_source(table, False)
+        if files is not None:
+            out.append((table, files, False))
+            continue
         if isinstance(table.this, exp.Anonymous):
-            if table.this.name.lower() == READ_FILES:
-                out.append((table, _files_read(table.this, False), False))
             continue  # another table function (range, unnest ...): DuckDB's business
         if not isinstance(table.this, exp.Identifier):
             continue

@@ -43,6 +43,9 @@ class FilesOptions(BaseModel):
     modified_before: datetime | None = Field(None, alias="modifiedBefore")
     include_existing_files: bool = Field(True, alias="includeExistingFiles")
     allow_overwrites: bool = Field(False, alias="allowOverwrites")
+    # Auto Loader's directory-listing strategy (auto, true, false): accepted with its meaning; the folder is
+    # always listed whole here, and the ledger skips what it has seen, which is what `false` asks for
+    use_incremental_listing: Literal["auto", "true", "false"] = Field("auto", alias="useIncrementalListing")
     max_files_per_trigger: int = Field(1000, alias="maxFilesPerTrigger", ge=1)
     max_bytes_per_trigger: int | None = Field(None, alias="maxBytesPerTrigger")
     zero_byte_file_grace: float = Field(60.0, alias="zeroByteFileGracePeriod")
@@ -82,6 +85,11 @@ class FilesOptions(BaseModel):
     # lakeloader's own: Parquet files at least this big whose columns are already what the table stores are
     # copied into the table as they are (no decode/encode round trip); "off" re-encodes every file
     copy_through_min_file_size: int | None = Field(8 * 1024**2, alias="copyThroughMinFileSize", ge=0)
+
+    @field_validator("use_incremental_listing", mode="before")
+    @classmethod
+    def _listing(cls, v: Any) -> Any:
+        return str(v).lower() if isinstance(v, str | bool) else v
 
     @field_validator("max_bytes_per_trigger", mode="before")
     @classmethod
