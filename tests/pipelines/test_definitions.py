@@ -310,3 +310,29 @@ def test_a_dataset_name_outside_the_lakehouse_rule_says_what_is_wrong(
     problems = load(folder, lh).problems
     assert len(problems) == 1 and "has characters other than letters, digits" in problems[0], problems
     assert problems[0].startswith("transformations/a.sql:1: dataset ")
+
+
+def test_dry_run_binds_every_query(lh: Lakehouse, pipeline: Write) -> None:
+    """Files passed dry-run and failed at run time on a function or a column: now bound over the schemas that can
+    be known (the lakehouse's tables, the datasets upstream, temporary views), each problem with file and line."""
+    from lakeloader.pipelines import binding
+    from tests.pipelines.conftest import add_events
+
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}])
+    folder = pipeline({
+        "a.sql": """\
+        CREATE MATERIALIZED VIEW totals AS SELECT kind, sum(amount) AS total FROM main.raw.events GROUP BY kind;
+        CREATE TEMPORARY VIEW big AS SELECT * FROM totals WHERE total > 1;
+        CREATE MATERIALIZED VIEW wrong_column AS SELECT kind, amount FROM big;
+        CREATE MATERIALIZED VIEW wrong_type AS SELECT size(total) AS d FROM totals;
+        CREATE MATERIALIZED VIEW fine AS SELECT upper(kind) AS k, total * 2 AS t FROM big;
+        """,
+    })  # fmt: skip
+    loaded = load(folder, lh)
+    assert loaded.problems == []
+    found = binding.problems(loaded, lh)
+    assert len(found) == 2, found
+    joined = "\n".join(found)
+    assert "transformations/a.sql:3: flow wrong_column:" in joined and "amount" in joined
+    assert "transformations/a.sql:4: flow wrong_type:" in joined and "size needs an array" in joined
+    assert lh.metastore.get("main.silver.totals") is None  # nothing ran

@@ -56,10 +56,12 @@ def init(name: Annotated[str, typer.Argument(help="The project folder to create,
 @pipelines_app.command("dry-run")
 def dry_run(path: PathArg = None, conf: ConfOpt = None, as_json: JsonOpt = False) -> None:
     """Check the whole pipeline and report every problem at once (names, cycles, SQL, Python); run nothing."""
+    from lakeloader.pipelines import binding
     from lakeloader.pipelines.load import load
 
-    pipeline = load(path, state.lakehouse(), conf=_conf(conf))
-    problems = pipeline.problems
+    lh = state.lakehouse()
+    pipeline = load(path, lh, conf=_conf(conf))
+    problems = pipeline.problems or binding.problems(pipeline, lh)  # queries bound once the graph holds
     if as_json:
         print_json({"pipeline": pipeline.name, "ok": not problems, "problems": problems,
                     "datasets": sorted(pipeline.graph.nodes), "flows": pipeline.graph.order()})  # fmt: skip

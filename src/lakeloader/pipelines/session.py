@@ -211,15 +211,7 @@ class FlowSession:
     def settings(self) -> Settings:
         """The session's Spark settings: the pipeline's configuration (`spark.sql.session.timeZone`, ...), then the
         SETs of the flow's file above its definition (a notebook's statements see the SETs before them)."""
-        from lakeloader.sql import Settings
-        from lakeloader.sql.settings import KNOWN
-
-        settings = Settings.from_conf(self.pipeline.spec.configuration)
-        here = self.flow.location
-        for where, key, value in self.pipeline.definitions.set_statements:
-            if where.file == here.file and where.line < here.line and key.lower() in (k.lower() for k in KNOWN):
-                settings = settings.set(key, value)
-        return settings
+        return flow_settings(self.pipeline, self.flow)
 
     def describe(self, view: str) -> dict[str, Any]:
         """A registered view's columns and their Spark types (what typed rules of the translator read)."""
@@ -328,3 +320,17 @@ def deterministic(lakehouse: Lakehouse, pipeline: Pipeline, flow: Flow) -> bool:
         and not foreign.reads_foreign(lakehouse, pipeline.graph, flow.name)  # a remote table has no version
         and not any(word in sql for word in _NON_DETERMINISTIC)
     )
+
+
+def flow_settings(pipeline: Pipeline, flow: Flow) -> Settings:
+    """A flow's Spark session settings: the pipeline's configuration, then the SETs of the flow's file above
+    its definition."""
+    from lakeloader.sql import Settings
+    from lakeloader.sql.settings import KNOWN
+
+    settings = Settings.from_conf(pipeline.spec.configuration)
+    here = flow.location
+    for where, key, value in pipeline.definitions.set_statements:
+        if where.file == here.file and where.line < here.line and key.lower() in (k.lower() for k in KNOWN):
+            settings = settings.set(key, value)
+    return settings
