@@ -488,3 +488,35 @@ def test_an_aggregating_streaming_table_is_computed_over_all_its_input(lh: Lakeh
         {"kind": "a", "n": 2, "total": 3.0}, {"kind": "b", "n": 1, "total": 5.0}]  # fmt: skip
     assert outcome(second, "copied").rows_out == 2  # a row-wise stream stays incremental
     assert outcome(run(folder, lh), "kinds").up_to_date  # nothing new: nothing recomputed
+
+
+def test_sql_functions_defined_in_the_pipeline(lh: Lakehouse, pipeline: Write) -> None:
+    """CREATE [TEMPORARY] FUNCTION, scalar and table, used by the pipeline's queries (inlined before translation:
+    the values are the translator's, the tables a table function reads are in the graph)."""
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 50.0}, {"id": 2, "kind": "b", "amount": 212.0}])
+    folder = pipeline({
+        "functions.sql": """\
+        CREATE OR REPLACE TEMPORARY FUNCTION to_celsius(f DOUBLE) RETURNS DOUBLE RETURN (f - 32) * 5 / 9;
+        CREATE FUNCTION label(k STRING, f DOUBLE) RETURNS STRING RETURN concat(upper(k), ':', round(to_celsius(f)));
+        CREATE FUNCTION above(threshold DOUBLE) RETURNS TABLE (id BIGINT, amount DOUBLE)
+          RETURN SELECT e.id, e.amount FROM main.raw.events e WHERE e.amount > above.threshold;
+        """,
+        "a.sql": """\
+        CREATE MATERIALIZED VIEW celsius AS SELECT id, to_celsius(amount) AS c, label(kind, amount) AS l
+        FROM main.raw.events;
+        CREATE MATERIALIZED VIEW hot AS SELECT h.id FROM above(100) h;
+        """,
+    })  # fmt: skip
+    from lakeloader.pipelines.load import load as load_pipeline
+
+    loaded = load_pipeline(folder, lh)
+    assert loaded.problems == [] and loaded.graph.external["hot"] == {"main.raw.events"}
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    assert rows(lh, "SELECT id, c, l FROM main.silver.celsius ORDER BY id") == [
+        {"id": 1, "c": 10.0, "l": "A:10.0"}, {"id": 2, "c": 100.0, "l": "B:100.0"}]  # fmt: skip
+    assert rows(lh, "SELECT id FROM main.silver.hot") == [{"id": 2}]
+    wrong = pipeline({"f.sql": "CREATE FUNCTION two(a INT, b INT) RETURNS INT RETURN a + b;\n"
+                      "CREATE MATERIALIZED VIEW w AS SELECT two(1) AS x;"}, name="wrong")  # fmt: skip
+    problems = load_pipeline(wrong, lh).problems
+    assert len(problems) == 1 and "function two takes 2 argument(s) (a, b), given 1" in problems[0]

@@ -87,9 +87,11 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             definitions.problems += found.problems
             definitions.settings.update(found.settings)
             definitions.set_statements += found.set_statements
+            definitions.functions.update(found.functions)
             definitions.problems += _unhonoured(found.set_statements, configuration, file.read_text(encoding="utf-8"))
         else:
             _python(file, label, definitions, configuration)
+    definitions.problems += _with_functions_inlined(definitions)
     catalog = spec.catalog or lakehouse.current_catalog
     schema = spec.default_schema
 
@@ -146,4 +148,23 @@ def _unhonoured(sets: list[tuple[Location, str, str]], configuration: dict[str, 
             "configuration keys and keys read back as ${key}); remove it, or set what it means as a read_files "
             "option"
         )
+    return problems
+
+
+def _with_functions_inlined(definitions: Definitions) -> list[str]:
+    """Every SQL flow that calls a function the pipeline defines, with the calls inlined (functions.py)."""
+    from lakeloader.pipelines import functions, translate
+
+    problems = []
+    for flow in definitions.flows:
+        if not flow.query.sql or not (definitions.functions or flow.query.unresolved):
+            continue
+        try:
+            inlined = functions.inline(flow.query.sql, definitions.functions) if definitions.functions else None
+            if inlined is not None:
+                flow.query = translate.describe(inlined, where=flow.location)
+            elif flow.query.unresolved:
+                problems.append(f"{flow.location}: {flow.query.unresolved}; fix the statement")
+        except (ValueError, translate.TranslateError) as exc:
+            problems.append(f"{flow.location}: flow {flow.name}: {exc}; fix the call")
     return problems

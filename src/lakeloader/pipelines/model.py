@@ -61,6 +61,7 @@ class Query:
     streams_files: bool = False  # ... read incrementally: STREAM read_files(...) in SQL, any in a streaming table
     reads_postgres: bool = False  # a dp.read_postgres(...) source
     returns_sql: str | None = None  # a Python function that is just `return dp.sql("<constant>")`: that SQL
+    unresolved: str | None = None  # it calls a function no Spark has: one the pipeline defines? (load decides)
 
 
 @dataclass
@@ -104,3 +105,4 @@ class Definitions:
     problems: list[str] = field(default_factory=list)  # one line each: file, line, what is wrong
     settings: dict[str, str] = field(default_factory=dict)  # SET key = value
     set_statements: list[tuple[Location, str, str]] = field(default_factory=list)  # each SET, where it stands
+    functions: dict[str, Any] = field(default_factory=dict)  # CREATE FUNCTION: name -> functions.SqlFunction

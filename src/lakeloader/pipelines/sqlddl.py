@@ -209,6 +209,15 @@ def _statement(statement: Statement, out: Definitions) -> None:
         )
     c.expect("CREATE")
     c.accept("OR", "REFRESH") or c.accept("OR", "REPLACE")
+    if c.accept("FUNCTION") or c.accept("TEMPORARY", "FUNCTION") or c.accept("TEMP", "FUNCTION"):
+        from lakeloader.pipelines import functions
+
+        try:
+            function = functions.parse(statement.text, where)
+        except ValueError as exc:
+            raise ParseProblem(str(exc), c.peek()) from None
+        out.functions[function.name] = function
+        return
     if c.accept("FLOW"):
         out.flows.append(_flow(c, where))
         return
@@ -344,6 +353,8 @@ def _query(c: _Cursor, where: Location) -> Query:
     try:
         return translate.describe(sql, where=where)
     except translate.TranslateError as exc:
+        if "[UNRESOLVED_ROUTINE]" in str(exc):  # maybe a function the pipeline defines (in any of its files)
+            return Query(sql=sql, unresolved=str(exc))
         raise ParseProblem(str(exc), c.peek()) from None
 
 
