@@ -336,3 +336,19 @@ def test_dry_run_binds_every_query(lh: Lakehouse, pipeline: Write) -> None:
     assert "transformations/a.sql:3: flow wrong_column:" in joined and "amount" in joined
     assert "transformations/a.sql:4: flow wrong_type:" in joined and "size needs an array" in joined
     assert lh.metastore.get("main.silver.totals") is None  # nothing ran
+
+
+def test_a_watermark_is_refused_by_name(tmp_path: Path) -> None:
+    """WATERMARK ... DELAY OF said 'Invalid expression / Unexpected token'."""
+    from lakeloader.pipelines.sqlddl import parse_file
+
+    sql = (
+        "CREATE OR REFRESH STREAMING TABLE w AS SELECT kind, count(*) AS n FROM STREAM(main.raw.events)\n"
+        "WATERMARK ts DELAY OF INTERVAL 10 MINUTES GROUP BY kind;"
+    )
+    problems = parse_file(tmp_path / "w.sql", sql, {}, label="w.sql").problems
+    assert (
+        len(problems) == 1
+        and problems[0].startswith("w.sql:1: WATERMARK ... DELAY OF")
+        and "not supported" in problems[0]
+    )

@@ -94,6 +94,7 @@ def _typed_integral(literal: exp.Literal, sql: str) -> bool:
     return end < len(sql) and sql[end] in _INTEGRAL_SUFFIXES and sql[start:end].replace("_", "").isdigit()
 
 
+_WATERMARK = re.compile(r"\bWATERMARK\s+\S+\s+DELAY\s+OF\b", re.IGNORECASE)
 _TIME_WINDOW = re.compile(r"\b(window|session_window)\s*\(", re.IGNORECASE)
 
 
@@ -105,6 +106,12 @@ def unreadable(sql: str, error: Exception) -> str:
         return (
             f"function {name} (Spark's time windows) is not supported; group by date_trunc('HOUR', ts) for tumbling "
             "windows of a calendar unit"
+        )
+    if _WATERMARK.search(sql):
+        return (
+            "WATERMARK ... DELAY OF (incremental streaming aggregations that emit closed windows) is not supported "
+            "yet; without it, a streaming table that aggregates its stream is computed over all its input at each "
+            "update"
         )
     errors = getattr(error, "errors", None) or [{}]
     where = f" at line {errors[0].get('line')}" if errors[0].get("line") else ""
