@@ -250,8 +250,8 @@ CASES = [
         "auto_loader_volume",
         {
             "files.sql": """\
-            CREATE OR REFRESH STREAMING TABLE raw_files AS SELECT id, kind FROM STREAM(cloud_files(
-              '/Volumes/main/landing/raw/events', 'json', map('inferColumnTypes', 'true')));
+            CREATE OR REFRESH STREAMING LIVE TABLE raw_files AS SELECT id, kind FROM cloud_files(
+              "/Volumes/main/landing/raw/events", "json", map("cloudFiles.inferColumnTypes", "true"));
             CREATE OR REFRESH MATERIALIZED VIEW file_counts AS
             SELECT count(*) AS n FROM json.`/Volumes/main/landing/raw/events`;
             """,

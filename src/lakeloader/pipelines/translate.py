@@ -83,7 +83,8 @@ def _files_source(table: Any, streaming: bool) -> FilesRead | None:
     from sqlglot import exp
 
     if isinstance(table.this, exp.Anonymous) and table.this.name.lower() in _FILE_FUNCTIONS:
-        return _files_read(table.this, streaming)
+        cloud = table.this.name.lower() == "cloud_files"  # Auto Loader's own name: a stream with or without STREAM
+        return _files_read(table.this, streaming or cloud)
     db = table.args.get("db")
     if isinstance(table.this, exp.Identifier) and db is not None and table.name.startswith("/"):
         fmt = db.name.lower()
@@ -158,7 +159,7 @@ def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
             continue
         files = _files_source(table, False)
         if files is not None:
-            out.append((table, files, False))
+            out.append((table, files, files.streaming))
             continue
         if isinstance(table.this, exp.Anonymous):
             continue  # another table function (range, unnest ...): DuckDB's business
