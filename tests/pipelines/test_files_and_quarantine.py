@@ -169,3 +169,27 @@ def test_path_as_table_and_cloud_files(lh: Lakehouse, pipeline: Write) -> None:
     from lakeloader.pipelines.load import load
 
     assert any("read a Delta table by its name" in p for p in load(delta_path, lh).problems)
+
+
+def test_schema_inference_sample_size_is_honoured(lh: Lakehouse, pipeline: Write) -> None:
+    """`SET spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles = 2` changed nothing: the schema was
+    inferred from every file and `_rescued_data` stayed NULL. Now the first two files infer it, and in rescue mode
+    a later file's new column is rescued, as Auto Loader does (by default it samples 1000 files or 50 GB)."""
+    import os
+
+    landing = _volume(lh) / "sampled"
+    for i, record in enumerate([{"id": 1}, {"id": 2}, {"id": 3, "extra": "x"}]):
+        _land(landing, f"{i}.json", [record])
+        os.utime(landing / f"{i}.json", (1_700_000_000 + i, 1_700_000_000 + i))
+    read = ("FROM STREAM read_files('/Volumes/main/landing/raw/sampled', format => 'json', inferColumnTypes => true, "
+            "schemaEvolutionMode => 'rescue')")  # fmt: skip
+    sampled = pipeline({"a.sql": "SET spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles = 2;\n"
+                        f"CREATE OR REFRESH STREAMING TABLE sampled AS SELECT * {read};"}, name="sampled")  # fmt: skip
+    result = run(sampled, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    got = rows(lh, "SELECT id, _rescued_data FROM main.silver.sampled ORDER BY id")
+    assert [r["id"] for r in got] == [1, 2, 3] and got[0]["_rescued_data"] is None
+    assert json.loads(got[2]["_rescued_data"])["extra"] == "x"
+    whole = pipeline({"a.sql": f"CREATE OR REFRESH STREAMING TABLE whole AS SELECT * {read};"}, name="whole")
+    assert run(whole, lh).status == "COMPLETED"
+    assert rows(lh, "SELECT id, extra FROM main.silver.whole WHERE id = 3") == [{"id": 3, "extra": "x"}]

@@ -403,8 +403,7 @@ def test_set_statements_are_honoured_or_refused_by_name(lh: Lakehouse, pipeline:
     assert rows(lh, "SELECT h FROM main.silver.other_file") == [{"h": 23}]
 
     refused = {
-        "SET spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles = 2;": "sampleSize.numFiles: lakeloader "
-        "does not honour this setting",
+        "SET spark.databricks.cloudFiles.noSuchThing = 2;": "noSuchThing: lakeloader does not honour this setting",
         "SET spark.sql.shuffle.partitions = 8;": "spark.sql.shuffle.partitions: lakeloader does not honour",
         "SET spark.sql.session.timeZone = Mars/Olympus;": "not a time zone",
         "SET pipelines.trigger.interval = soon;": "is not a duration",

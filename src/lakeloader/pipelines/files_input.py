@@ -95,12 +95,13 @@ def files_input(
     ctx: UpdateContext, flow: Flow, node: Node, checkpoint: Checkpoint, files: translate.FilesRead
 ) -> StreamInput:
     """The files source reading what the flow's read_files names, its state in the flow's checkpoint."""
+    from lakeloader.pipelines.session import files_settings
     from lakeloader.pipelines.streaming import StreamInput
     from lakeloader.sources.files.options import parse_options
     from lakeloader.sources.files.schema import load_declared_schema
     from lakeloader.sources.files.source import FilesSource
 
-    options = dict(files.options)
+    options = {**files_settings(ctx.pipeline, flow), **files.options}
     if _reads_metadata(ctx, flow):  # Databricks' hidden column: there whenever a query names it
         options.setdefault("includeMetadata", "true")
     schema_text = options.pop("schema", None)

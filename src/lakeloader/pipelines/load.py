@@ -142,11 +142,15 @@ def _unhonoured(sets: list[tuple[Location, str, str]], configuration: dict[str, 
             continue
         if key.lower() in (k.lower() for k in HONOURED) or key in configuration or f"${{{key}}}" in text:
             continue
+        from lakeloader.sources.files.options import session_option
+
+        if session_option(key) is not None:  # Auto Loader's session confs: options of the file reads after it
+            continue
         honoured = ", ".join([*KNOWN, *HONOURED])
         problems.append(
             f"{where}: SET {key}: lakeloader does not honour this setting (it honours {honoured}, the pipeline's "
-            "configuration keys and keys read back as ${key}); remove it, or set what it means as a read_files "
-            "option"
+            "configuration keys, Auto Loader's spark.databricks.cloudFiles.* options and keys read back as ${key}); "
+            "remove it, or set what it means as a read_files option"
         )
     return problems
 

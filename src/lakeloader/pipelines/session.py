@@ -181,7 +181,7 @@ class FlowSession:
         from lakeloader.sources.files.api import read_files
 
         view = f"__lakeloader_f{len(self._views)}"
-        options = dict(files.options)
+        options = {**files_settings(self.pipeline, self.flow), **files.options}
         fmt = str(options.pop("format", ""))
         if not fmt:
             raise ConfigError(f"flow {self.flow.name}: read_files('{files.path}') needs format => 'json' (or csv, ...)")
@@ -334,3 +334,16 @@ def flow_settings(pipeline: Pipeline, flow: Flow) -> Settings:
         if where.file == here.file and where.line < here.line and key.lower() in (k.lower() for k in KNOWN):
             settings = settings.set(key, value)
     return settings
+
+
+def files_settings(pipeline: Pipeline, flow: Flow) -> dict[str, str]:
+    """Auto Loader options the SETs above a flow's definition give its file reads (its own options win)."""
+    from lakeloader.sources.files.options import session_option
+
+    found: dict[str, str] = {}
+    here = flow.location
+    for where, key, value in pipeline.definitions.set_statements:
+        option = session_option(key)
+        if option is not None and where.file == here.file and where.line < here.line:
+            found[option] = value
+    return found

@@ -54,6 +54,9 @@ class FilesOptions(BaseModel):
     # schema
     schema_location: str | None = Field(None, alias="schemaLocation")
     schema_hints: str | None = Field(None, alias="schemaHints")
+    # how much of the first batch infers the schema (Spark confs spark.databricks.cloudFiles.schemaInference.*)
+    inference_files: int | None = Field(None, alias="schemaInference.sampleSize.numFiles", ge=1)
+    inference_bytes: int | None = Field(None, alias="schemaInference.sampleSize.numBytes", ge=1)
     infer_column_types: bool = Field(False, alias="inferColumnTypes")
     schema_evolution_mode: EvolutionMode | None = Field(None, alias="schemaEvolutionMode")
     rescued_data_column: str | None = Field(None, alias="rescuedDataColumn")
@@ -90,6 +93,11 @@ class FilesOptions(BaseModel):
     @classmethod
     def _listing(cls, v: Any) -> Any:
         return str(v).lower() if isinstance(v, str | bool) else v
+
+    @field_validator("inference_bytes", mode="before")
+    @classmethod
+    def _inference_bytes(cls, v: Any) -> Any:
+        return parse_bytes(v, option="schemaInference.sampleSize.numBytes") if isinstance(v, str) else v
 
     @field_validator("max_bytes_per_trigger", mode="before")
     @classmethod
@@ -138,6 +146,13 @@ class FilesOptions(BaseModel):
             return self.schema_evolution_mode
         return "none" if declared else "addNewColumns"
 
+    def inference_sample(self, *, declared: bool) -> tuple[int, int]:
+        """(files, bytes) of the first batch that infer the schema: Auto Loader's 1000 files or 50 GB unless set.
+        Where new columns evolve the table anyway (addNewColumns), 16 files are enough to start from (a later
+        file with new columns grows the schema, as Auto Loader's restart does), and faster."""
+        default = 16 if self.evolution_mode(declared=declared) == "addNewColumns" else 1000
+        return self.inference_files or default, self.inference_bytes or 50 * 1024**3
+
     def rescue_column(self, *, declared: bool) -> str | None:
         """`_rescued_data` is on by default for inferred schemas and in rescue mode, as in Auto Loader."""
         if self.rescued_data_column is not None:
@@ -159,6 +174,17 @@ for _name, _field in FilesOptions.model_fields.items():
     _ALIASES[(_field.alias or _name).lower()] = _field.alias or _name
     _ALIASES[_name.lower()] = _field.alias or _name
 _ALIASES.update({"delimiter": "sep", "cleansource.retention": "cleanSource.retentionDuration"})
+
+
+SESSION_PREFIX = "spark.databricks.cloudfiles."
+
+
+def session_option(conf: str) -> str | None:
+    """The files option a Spark session conf sets (`spark.databricks.cloudFiles.schemaInference.sampleSize.numFiles`
+    is option `schemaInference.sampleSize.numFiles`), or None when it names none."""
+    if not conf.lower().startswith(SESSION_PREFIX):
+        return None
+    return _ALIASES.get(conf[len(SESSION_PREFIX) :].lower())
 
 
 def parse_options(options: dict[str, Any]) -> FilesOptions:

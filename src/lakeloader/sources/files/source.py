@@ -48,7 +48,6 @@ from lakeloader.sources.files.stats import BatchStats, RunStats
 log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
 _ROW_LEVEL = ("json", "csv", "text")
-_INFERENCE_SAMPLE_FILES = 16
 _MAX_READS = 64  # a batch is re-read at most this often (each re-read grows the schema; columns are finite)
 STREAM_FILE_BYTES = 256 << 20  # Parquet files this big are read row group by row group: memory stays bounded
 OUTSIDE = "file resolves outside the watched folder (a symlink); it is never read"
@@ -204,8 +203,16 @@ class FilesSource:
             return
         if not fitter.empty and attempt != 1:
             return  # known schema: a file with new columns aborts the write and the re-read probes (rare)
-        if attempt == 0:
-            files = files[:_INFERENCE_SAMPLE_FILES]  # inference from a sample; later files may still grow it
+        if attempt == 0:  # inference from a sample (later files may still grow it, as the mode says)
+            most, budget = self.options.inference_sample(declared=self.declared is not None)
+            sample: list[list[Any]] = []
+            used = 0
+            for f in files:
+                if sample and (len(sample) >= most or used + int(f[1]) > budget):
+                    break
+                sample.append(f)
+                used += int(f[1])
+            files = sample
 
         def look(path: str) -> pa.Schema | None:
             schema = probe_schema(fmt, path, self.options)
