@@ -53,3 +53,21 @@ def test_bottom_modules_import_only_secrets_redaction() -> None:
     for name in ("errors.py", "paths.py"):
         modules = _imports(SRC / name)
         assert set(modules) <= {"lakeloader.secrets.redact"}, (name, modules)
+
+
+# inside pipelines: what an update runs imports the shared context below it, never the dispatcher above it
+RUNNERS = ("materialized", "streaming", "snapshots", "cdc", "files_input", "postgres_input", "results", "context")
+
+
+@pytest.mark.parametrize("module", RUNNERS)
+def test_pipeline_runners_never_import_the_dispatcher(module: str) -> None:
+    tree = ast.parse((SRC / "pipelines" / f"{module}.py").read_text())
+    imported = _imports(SRC / "pipelines" / f"{module}.py") + [
+        f"lakeloader.pipelines.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "lakeloader.pipelines"
+        for alias in node.names
+    ]
+    assert "lakeloader.pipelines.flows" not in imported and "lakeloader.pipelines.update" not in imported, imported
+    if module == "context":  # the bottom: no runner at all
+        assert not {f"lakeloader.pipelines.{r}" for r in RUNNERS} & set(imported), imported

@@ -26,7 +26,7 @@ from lakeloader.pipelines import translate
 from lakeloader.pipelines.model import AutoCdc, Flow
 
 if TYPE_CHECKING:
-    from lakeloader.pipelines.flows import UpdateContext
+    from lakeloader.pipelines.context import UpdateContext
     from lakeloader.pipelines.graph import Node
 
 SEQ, DEL, TRUNC = "__lakeloader_seq", "__lakeloader_delete", "__lakeloader_truncate"

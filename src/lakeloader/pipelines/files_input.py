@@ -15,9 +15,8 @@ from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
     from lakeloader.execution.checkpoint import Checkpoint
-    from lakeloader.pipelines.flows import UpdateContext
+    from lakeloader.pipelines.context import StreamInput, UpdateContext
     from lakeloader.pipelines.graph import Node
-    from lakeloader.pipelines.streaming import StreamInput
 
 
 def _streamed_files(sql: str) -> translate.FilesRead | None:
@@ -95,8 +94,8 @@ def files_input(
     ctx: UpdateContext, flow: Flow, node: Node, checkpoint: Checkpoint, files: translate.FilesRead
 ) -> StreamInput:
     """The files source reading what the flow's read_files names, its state in the flow's checkpoint."""
+    from lakeloader.pipelines.context import StreamInput
     from lakeloader.pipelines.session import files_settings
-    from lakeloader.pipelines.streaming import StreamInput
     from lakeloader.sources.files.options import parse_options
     from lakeloader.sources.files.schema import load_declared_schema
     from lakeloader.sources.files.source import FilesSource

@@ -22,8 +22,7 @@ from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
-    from lakeloader.pipelines.flows import UpdateContext
-    from lakeloader.pipelines.streaming import StreamInput
+    from lakeloader.pipelines.context import StreamInput, UpdateContext
     from lakeloader.sources.postgres.options import PostgresSourceOptions
 
 SPARK_NAMES = {
@@ -94,7 +93,7 @@ def label(ctx: UpdateContext, flow: Flow, options: dict[str, Any]) -> tuple[str,
 
 def postgres_input(source: Any, identity: str) -> StreamInput:
     """The stream input over a `PostgresSource`: each batch's plan read by the source's own parallel reader."""
-    from lakeloader.pipelines.streaming import StreamInput
+    from lakeloader.pipelines.context import StreamInput
 
     return StreamInput(None, source, identity, lambda plan, _attempt: source.read(plan), close=source.close,
                        postgres=True)  # fmt: skip

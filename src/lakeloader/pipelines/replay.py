@@ -33,8 +33,8 @@ from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.paths import make_private_dir
 from lakeloader.pipelines import translate
-from lakeloader.pipelines.flows import rules_of
 from lakeloader.pipelines.load import Pipeline, load
+from lakeloader.pipelines.results import rules_of
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
 from lakeloader.sql.runtime import ready
@@ -251,7 +251,7 @@ def _through_query(
     lakehouse: Lakehouse, pipeline: Pipeline, flow: Any, stream: str, rows: pa.Table, state: quality.Quality
 ) -> pa.Table:
     """The flow's query over the rows' stream columns (as its input batch), then the current expectations."""
-    from lakeloader.pipelines.flows import output
+    from lakeloader.pipelines.results import output
     from lakeloader.pipelines.session import FlowSession, Streams
 
     info = lakehouse.metastore.get(stream)
@@ -281,7 +281,7 @@ def _passing(rows: pa.Table, state: quality.Quality) -> pa.Table:
     if not state.rules:
         state.input_rows += rows.num_rows
         return rows
-    from lakeloader.pipelines.flows import typed_rules
+    from lakeloader.pipelines.results import typed_rules
 
     state.rules = typed_rules(state.rules, rows.schema, where=f"replay of {state.dataset}")
     con = duckdb.connect()

@@ -23,7 +23,7 @@ from lakeloader.pipelines import cdc
 from lakeloader.pipelines.cdc import ACTION, END, START
 
 if TYPE_CHECKING:
-    from lakeloader.pipelines.flows import FlowOutcome, UpdateContext
+    from lakeloader.pipelines.context import FlowOutcome, UpdateContext
     from lakeloader.pipelines.graph import Node
     from lakeloader.pipelines.model import Flow
 
@@ -140,10 +140,10 @@ def changes(snapshot: pa.Table, target: Path, flow: Flow, version: Any) -> pa.Ta
 
 def run_snapshot_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:
     """Every new snapshot since the flow last ran, in version order, exactly once."""
-    from lakeloader.pipelines import flows, streaming
+    from lakeloader.pipelines import context, streaming
 
-    outcome = flows.FlowOutcome(flow.name, node.key)
-    location = flows.ensure_table(ctx, node)
+    outcome = context.FlowOutcome(flow.name, node.key)
+    location = context.ensure_table(ctx, node)
     spec = flow.auto_cdc
     assert spec is not None
     table: Path | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +20,19 @@ from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.pipelines import translate
-from lakeloader.pipelines.flows import (
+from lakeloader.pipelines.context import (
     FILES,
     ONCE,
     POSTGRES,
     FlowOutcome,
+    StreamInput,
     UpdateContext,
-    _counting,
     ensure_table,
-    output,
-    rules_of,
+    quarantine_table,
 )
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
+from lakeloader.pipelines.results import _counting, output, rules_of
 from lakeloader.pipelines.session import FlowSession, Streams
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
@@ -96,20 +95,6 @@ def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str, addr
             ) from None
         path.rename(path.with_name(f"{path.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"))
         return Checkpoint(path, target=node.key, source=source, address=address)
-
-
-@dataclass
-class StreamInput:
-    """Where a streaming flow's new rows come from, and how a batch's rows are handed to its session."""
-
-    key: str | None  # the dataset read as STREAM(key); None for files
-    source: BatchSource
-    label: str  # the checkpoint's source identity
-    data: Callable[[dict[str, Any], int], Any]  # (a batch plan, attempt) -> what DuckDB scans
-    upstream: Path | None = None  # a Delta upstream (for creating an empty target with its schema)
-    read_again: Callable[[], bool] = lambda: False  # after a failed attempt: should the batch be read again?
-    close: Callable[[], None] = lambda: None  # release what the source holds (a control session)
-    postgres: bool = False  # the batch is what dp.read_postgres returns
 
 
 def _delta_input(ctx: UpdateContext, flow: Flow, node: Node, key: str) -> StreamInput:
@@ -175,18 +160,6 @@ def _staged_when_drained(reader: pa.RecordBatchReader, on_end: Callable[[], None
         on_end()
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
-
-
-def quarantine_table(ctx: UpdateContext, node: Node) -> tuple[str, Path] | None:
-    """`<table>_quarantine` beside the target, when its DROP ROW rows are kept (the default)."""
-    if not any(e.on_violation == "drop" for e in node.dataset.expectations):
-        return None
-    if not quarantine.enabled(node.dataset.properties, dict(ctx.pipeline.spec.configuration)):
-        return None
-    name = node.key + quarantine.SUFFIX
-    table = ctx.lakehouse.create_table(name, if_not_exists=True, properties={"pipelines.quarantine_of": node.key},
-                                       comment=f"rows of {node.key} that failed a DROP ROW expectation")  # fmt: skip
-    return name, table.location
 
 
 def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome:

@@ -18,8 +18,8 @@ from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution.checkpoint import hold, read_json, write_json_atomic
 from lakeloader.paths import make_private_dir
 from lakeloader.pipelines import flows
+from lakeloader.pipelines.context import FlowOutcome, UpdateContext
 from lakeloader.pipelines.eventlog import EventLog
-from lakeloader.pipelines.flows import FlowOutcome, UpdateContext
 from lakeloader.pipelines.load import Pipeline, load
 from lakeloader.secrets.redact import redact
 
