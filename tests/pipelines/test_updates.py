@@ -519,3 +519,35 @@ def test_sql_functions_defined_in_the_pipeline(lh: Lakehouse, pipeline: Write) -
                       "CREATE MATERIALIZED VIEW w AS SELECT two(1) AS x;"}, name="wrong")  # fmt: skip
     problems = load_pipeline(wrong, lh).problems
     assert len(problems) == 1 and "function two takes 2 argument(s) (a, b), given 1" in problems[0]
+
+
+def test_an_inner_join_of_two_streams_holds_every_matching_pair_once(lh: Lakehouse, pipeline: Write) -> None:
+    """Two STREAM(...)s inner-joined (no watermark) were refused ('reads 2 streams'). Spark emits each matching pair
+    once, whichever side arrives later: the table is the join of all the input. An outer join of streams needs a
+    watermark in Spark and stays refused."""
+    lh.create_table("main.raw.other")
+    folder = pipeline({
+        "a.sql": """\
+        CREATE OR REFRESH STREAMING TABLE paired AS
+        SELECT e.id, e.kind, o.kind AS other
+        FROM STREAM(main.raw.events) e JOIN STREAM(main.raw.other) o ON e.id = o.id;
+        """,
+    })  # fmt: skip
+    add_events(lh, [{"id": 1, "kind": "a", "amount": 1.0}, {"id": 2, "kind": "b", "amount": 1.0}])
+    add_events(lh, [{"id": 1, "kind": "x", "amount": 0.0}], table="main.raw.other")
+    assert run(folder, lh).status == "COMPLETED"
+    assert rows(lh, "SELECT id, other FROM main.silver.paired") == [{"id": 1, "other": "x"}]
+    add_events(lh, [{"id": 3, "kind": "c", "amount": 1.0}])  # a late left side for an old right one, and new pairs
+    add_events(
+        lh, [{"id": 2, "kind": "y", "amount": 0.0}, {"id": 3, "kind": "z", "amount": 0.0}], table="main.raw.other"
+    )
+    second = run(folder, lh)
+    assert second.status == "COMPLETED", [o.message for o in second.outcomes]
+    assert rows(lh, "SELECT id, kind, other FROM main.silver.paired ORDER BY id") == [
+        {"id": 1, "kind": "a", "other": "x"},
+        {"id": 2, "kind": "b", "other": "y"},
+        {"id": 3, "kind": "c", "other": "z"},
+    ]
+    outer = pipeline({"a.sql": "CREATE OR REFRESH STREAMING TABLE o AS SELECT e.id FROM STREAM(main.raw.events) e "
+                      "LEFT JOIN STREAM(main.raw.other) o ON e.id = o.id;"}, name="outer")  # fmt: skip
+    assert any("reads 2 streams" in p for p in load(outer, lh).problems)

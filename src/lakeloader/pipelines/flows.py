@@ -35,14 +35,12 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
         delta.truncate(kept.location, table_name=node.key + quarantine.SUFFIX, metadata=metadata)
 
 
-def _aggregates_its_stream(node: Node, flow: Flow) -> bool:
-    """A streaming table's own query that aggregates its stream (and no other flow writes the table)."""
-    return (
-        len(node.flows) == 1
-        and flow.kind == "append"
-        and bool(flow.query.sql)
-        and translate.aggregates_stream(flow.query.sql or "")
-    )
+def _computed_whole(node: Node, flow: Flow) -> bool:
+    """A streaming table's own query (no other flow writes the table) that aggregates its stream or inner-joins
+    two streams, without a watermark: its result is over all its input, computed whole at each update."""
+    if len(node.flows) != 1 or flow.kind != "append" or not flow.query.sql:
+        return False
+    return translate.aggregates_stream(flow.query.sql) or translate.joins_streams(flow.query.sql)
 
 
 def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
@@ -54,7 +52,7 @@ def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
         outcome = snapshots.run_snapshot_flow(ctx, flow, node)
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
-    elif node.dataset.kind == "streaming_table" and _aggregates_its_stream(node, flow):
+    elif node.dataset.kind == "streaming_table" and _computed_whole(node, flow):
         outcome = refresh_materialized_view(ctx, flow, node, whole_streams=True)
     elif node.dataset.kind == "streaming_table":
         from lakeloader.pipelines import streaming

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from lakeloader.errors import LakeloaderError
 from lakeloader.lakehouse import names
 from lakeloader.pipelines.model import Dataset, Definitions, Flow
+from lakeloader.pipelines.translate import joins_streams
 
 
 @dataclass
@@ -237,7 +238,13 @@ def _flow_shape(
             f"{flow.location}: streaming table {node.key} reads no stream; write FROM STREAM(table) or "
             "FROM STREAM read_files(...), or make it a MATERIALIZED VIEW"
         )
-    if sources > 1:
+    if sources > 1 and not (
+        kind == "streaming_table"
+        and len(node.flows) == 1
+        and flow.query.sql
+        and not flow.query.streams_files
+        and joins_streams(flow.query.sql)
+    ):
         out.append(
             f"{flow.location}: flow {flow.name} reads {sources} streams; read one per flow (several append flows "
             "can fill one streaming table)"

@@ -301,6 +301,26 @@ def aggregates_stream(sql: str) -> bool:
     return False
 
 
+def joins_streams(sql: str) -> bool:
+    """True when a SELECT inner-joins two or more STREAM(...)s of tables (no watermark): Spark's result is every
+    matching pair once, so all of the join over all the input, which an update computes whole. Outer joins of
+    streams need a watermark in Spark and stay refused."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql)
+    except TranslateError:
+        return False
+    for select in tree.find_all(exp.Select):
+        joins = select.args.get("joins") or []
+        first = select.args.get("from_") or select.args.get("from")
+        streamed = [s for s in [first, *joins] if s is not None and s.find(exp.Stream) is not None]
+        if len(streamed) < 2:
+            continue
+        return not any(j.side or j.kind.upper() in ("ANTI", "SEMI") for j in joins if j.find(exp.Stream) is not None)
+    return False
+
+
 def keeps_stream_rows(sql: str) -> bool:
     """True when the query's outermost SELECT keeps every column of its one `STREAM(table)` as it is: `*` or
     `s.*` with no EXCEPT / REPLACE, and no GROUP BY, DISTINCT, HAVING, QUALIFY, aggregate or window.
