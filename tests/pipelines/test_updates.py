@@ -551,3 +551,35 @@ def test_an_inner_join_of_two_streams_holds_every_matching_pair_once(lh: Lakehou
     outer = pipeline({"a.sql": "CREATE OR REFRESH STREAMING TABLE o AS SELECT e.id FROM STREAM(main.raw.events) e "
                       "LEFT JOIN STREAM(main.raw.other) o ON e.id = o.id;"}, name="outer")  # fmt: skip
     assert any("reads 2 streams" in p for p in load(outer, lh).problems)
+
+
+def test_a_python_schema_may_be_a_struct_type_or_an_arrow_schema(lh: Lakehouse, pipeline: Write) -> None:
+    """`@dp.table(schema=StructType(...))`, as PySpark code declares it, and an Arrow schema: their columns kept."""
+    add_events(lh, [{"id": 1, "kind": "2024-03-01", "amount": 1.5}])
+    folder = pipeline({"a.py": """\
+        import pyarrow as pa
+        from pyspark.sql.types import DateType, IntegerType, StructField, StructType
+
+        from lakeloader import pipelines as dp
+
+        DECLARED = StructType([StructField("id", IntegerType(), False), StructField("day", DateType())])
+
+        @dp.materialized_view(schema=DECLARED)
+        def spark_typed():
+            return dp.sql("SELECT id, CAST(kind AS TIMESTAMP) AS day FROM main.raw.events")
+
+        @dp.materialized_view(schema=pa.schema([("id", pa.int16())]))
+        def arrow_typed():
+            return dp.sql("SELECT id FROM main.raw.events")
+
+        @dp.materialized_view(schema="not ( a column list")
+        def badly_typed():
+            return dp.sql("SELECT id FROM main.raw.events")
+        """})  # fmt: skip
+    result = run(folder, lh)
+    spark = {c["name"]: c for c in delta.describe(lh.table("main.silver.spark_typed").location)["columns"]}
+    assert (spark["id"]["type"], spark["id"]["nullable"], spark["day"]["type"]) == ("int", False, "date")
+    arrow = delta.describe(lh.table("main.silver.arrow_typed").location)["columns"]
+    assert [(c["name"], c["type"]) for c in arrow] == [("id", "smallint")]
+    failed = outcome(result, "badly_typed")
+    assert failed.status == "FAILED" and "is not a column list" in failed.message

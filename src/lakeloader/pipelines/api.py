@@ -184,7 +184,7 @@ def _declare(
         kind=kind,
         location=where,
         comment=comment,
-        schema=schema if isinstance(schema, str) or schema is None else str(schema),
+        schema=_ddl(schema),
         properties=dict(table_properties or {}),
         partition_by=list(partition_cols or []),
         cluster_by=list(cluster_by or []),
@@ -331,7 +331,7 @@ def create_streaming_table(
             kind="streaming_table",
             location=_location(2),
             comment=comment,
-            schema=schema if isinstance(schema, str) or schema is None else str(schema),
+            schema=_ddl(schema),
             properties=dict(table_properties or {}),
             partition_by=list(partition_cols or []),
             cluster_by=list(cluster_by or []),
@@ -528,3 +528,21 @@ def read_files(path: str, *, format: str, **options: Any) -> Any:
 def sql(query: str) -> Any:
     """A query in Databricks SQL over the pipeline's datasets and the lakehouse's tables (a DuckDB relation)."""
     return _active("sql").sql(query)
+
+
+def _ddl(schema: Any) -> str | None:
+    """A declared schema as DDL text: as written, or from a PySpark StructType or an Arrow schema."""
+    if schema is None or isinstance(schema, str):
+        return schema
+    import pyarrow as pa
+
+    if isinstance(schema, pa.Schema):
+        from lakeloader.sources.files.ddl import to_ddl
+
+        return str(to_ddl(schema))
+    fields = getattr(schema, "fields", None)
+    if fields is not None and all(hasattr(f, "dataType") for f in fields):  # pyspark.sql.types.StructType
+        return ", ".join(
+            f"`{f.name}` {f.dataType.simpleString()}" + ("" if f.nullable else " NOT NULL") for f in fields
+        )
+    return str(schema)

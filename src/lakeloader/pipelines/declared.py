@@ -26,25 +26,33 @@ _INPUT = "__lakeloader_declared_in"
 
 def columns(ddl: str) -> list[tuple[str, str]]:
     """(name, Spark type) of each declared column (`id BIGINT, d DATE`)."""
-    import sqlglot
     from sqlglot import exp
+
+    tree = _parsed(ddl)
+    return [(c.name, c.args["kind"].sql(dialect="spark")) for c in tree.find_all(exp.ColumnDef)]
+
+
+def _parsed(ddl: str) -> Any:
+    import sqlglot
+    from sqlglot.errors import ParseError
 
     from lakeloader.sql.dialect import SparkSql
 
-    tree = sqlglot.parse_one(f"CREATE TABLE t ({ddl})", read=SparkSql)
-    return [(c.name, c.args["kind"].sql(dialect="spark")) for c in tree.find_all(exp.ColumnDef)]
+    try:
+        return sqlglot.parse_one(f"CREATE TABLE t ({ddl})", read=SparkSql)
+    except ParseError:
+        raise ConfigError(
+            f"declared schema {ddl[:60]!r} is not a column list; write it like 'id INT NOT NULL, name STRING'"
+        ) from None
 
 
 def required(dataset: Dataset) -> list[str]:
     """The declared NOT NULL columns (SQL's column list, or a Python `schema=` string)."""
     if dataset.not_null or not dataset.schema:
         return list(dataset.not_null)
-    import sqlglot
     from sqlglot import exp
 
-    from lakeloader.sql.dialect import SparkSql
-
-    tree = sqlglot.parse_one(f"CREATE TABLE t ({dataset.schema})", read=SparkSql)
+    tree = _parsed(dataset.schema)
     return [c.name for c in tree.find_all(exp.ColumnDef) if c.find(exp.NotNullColumnConstraint) is not None]
 
 
