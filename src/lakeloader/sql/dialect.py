@@ -67,6 +67,9 @@ class SparkSql(Databricks):
         }
 
         def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
+            for token, after in zip(raw_tokens, raw_tokens[1:], strict=False):
+                if token.token_type == TokenType.WINDOW and after.token_type == TokenType.L_PAREN:
+                    token.token_type = TokenType.VAR  # `GROUP BY window(ts, ...)`: Spark's function, no WINDOW clause
             trees = super().parse(raw_tokens, sql)
             for tree in trees:
                 for literal in tree.find_all(exp.Literal) if tree is not None else ():
@@ -95,18 +98,11 @@ def _typed_integral(literal: exp.Literal, sql: str) -> bool:
 
 
 _WATERMARK = re.compile(r"\bWATERMARK\s+\S+\s+DELAY\s+OF\b", re.IGNORECASE)
-_TIME_WINDOW = re.compile(r"\b(window|session_window)\s*\(", re.IGNORECASE)
 
 
 def unreadable(sql: str, error: Exception) -> str:
-    """Why `sql` cannot be read, in one line: Spark's time-window functions by name, else the parser's words."""
-    found = _TIME_WINDOW.search(sql)
-    if found:
-        name = found.group(1).lower()
-        return (
-            f"function {name} (Spark's time windows) is not supported; group by date_trunc('HOUR', ts) for tumbling "
-            "windows of a calendar unit"
-        )
+    """Why `sql` cannot be read, in one line: a WATERMARK outside a pipeline's streaming table by name, else the
+    parser's words."""
     if _WATERMARK.search(sql):
         return (
             "WATERMARK ... DELAY OF (incremental streaming aggregations that emit closed windows) is not supported "

@@ -74,7 +74,9 @@ is (no translation, DuckDB's semantics).
 - **An untyped NULL in a table** (`named_struct('y', NULL)`, `SELECT NULL AS x` written by a pipeline): Spark calls
   its type VOID, which Delta tables here do not store (Databricks' own do only from Runtime 18.2). The flow fails in
   one line naming the column; give it a type (`CAST(NULL AS STRING)`). `lakeloader sql` answers it as Spark does.
-- **Spark's time windows** (`window(ts, '1 day')`, `session_window`): refused by name; group by `date_trunc(...)`.
+- **Spark's time windows**: tumbling `window(ts, '10 minutes'[, slide = the same[, start]])` is Spark's (the struct
+  `{{start, end}}`, aligned in UTC microseconds, rows with a NULL time left out, the grouped window named `window`);
+  sliding windows (a slide shorter than the window) and `session_window` are refused by name.
 - **VARIANT, sketches, XML, Avro/Protobuf/CSV text functions, seeded random numbers**: refused with their reasons
   in the table below.
 - **A function no Spark built-in has** (DuckDB's `read_csv`, `read_text`, ...) is `[UNRESOLVED_ROUTINE] ... does

@@ -120,6 +120,7 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
+    from lakeloader.sql.functions import time_windows
 
     node = parse(tree) if isinstance(tree, str) else tree.copy()
     if not isinstance(node, exp.Query):
@@ -127,6 +128,7 @@ def to_duckdb(tree: exp.Expr | str, *, settings: Settings | None = None, schema:
         raise TranslateError(f"{what}: only a query (SELECT, WITH, VALUES) runs here; this SQL is read-only")
     context = Context(settings or Settings())
     name_outputs(node)
+    time_windows.prepare(node)
     annotate(node, schema or {}, ansi=context.ansi)
     zero_keys = _mark_zero_keys(node)
     node = rewrite(node, context)
@@ -186,6 +188,8 @@ def spark_column_name(expression: exp.Expr) -> str:
     parentheses (`sum(fare)`, `(a + 1)`, `count(1)` for count(*)), a string literal's text without quotes."""
     if isinstance(expression, exp.Literal) and expression.is_string:
         return str(expression.this)
+    if isinstance(expression, exp.Anonymous) and expression.name.lower() == "window":
+        return "window"  # Spark's time window is named `window`
     shown = expression.copy()
     for node in list(shown.walk()):
         if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
@@ -270,6 +274,7 @@ def _metadata(ansi: bool) -> dict[type[exp.Expr], dict[str, Any]]:
     from sqlglot.dialects.databricks import Databricks
 
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
+    from lakeloader.sql.functions import time_windows
 
     metadata: dict[type[exp.Expr], dict[str, Any]] = dict(Databricks.EXPRESSION_METADATA)
 
@@ -362,6 +367,7 @@ def unsupported(tree: exp.Expr) -> str | None:
     say), found without types: a pipeline's dry-run names it before anything runs. Sources (tables, STREAM(...),
     table functions) are the caller's to replace, so they are not looked into."""
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
+    from lakeloader.sql.functions import time_windows
 
     skipped: set[int] = set()
     for node in tree.walk():

@@ -494,4 +494,35 @@ CASES = [
         "SELECT datediff(date_add(DATE'1970-01-01', 2147483647), DATE'1970-01-01') AS a, datediff(date_sub(DATE'1969-12-31', 2147483647), DATE'1970-01-01') AS b",
         note="day 2147483647 is a Spark date but not a DuckDB one: refused at run time in one line",
     ),
+    # -- time windows ----------------------------------------------------------------------------------------------
+    case(
+        "window_tumbling_count",
+        "SELECT window(ts, '1 hour') AS w, count(*) AS n FROM times GROUP BY window(ts, '1 hour') ORDER BY w",
+    ),
+    case(
+        "window_rows_null_time_left_out",
+        "SELECT id, window(ntz, '10 minutes', '10 minutes', '3 minutes') AS w, window(ntz, '10 minutes', '10 minutes', '3 minutes').end AS e FROM times ORDER BY id",
+    ),
+    case(
+        "window_of_dates_and_spans",
+        "SELECT id, window(d, '1 day') AS a FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "window_utc_aligned_in_new_york",
+        "SELECT id, window(ts, 'interval 1 day') AS a FROM times ORDER BY id",
+        settings=NEW_YORK,
+    ),
+    case(
+        "window_composite_duration",
+        "SELECT window(ts, '1 hour 30 minutes').start AS s, sum(id) AS n FROM times GROUP BY 1 ORDER BY 1",
+    ),
+    case(
+        "window_unaliased_is_named_window",
+        "SELECT window(ts, '12 hours'), count(*) AS n, max(window.end) AS e FROM times GROUP BY window(ts, '12 hours') ORDER BY 1",
+    ),
+    case(
+        "window_in_subquery_and_where",
+        "SELECT w.start AS s, count(*) AS n FROM (SELECT window(ts, '7 days') AS w FROM times WHERE id > 2) GROUP BY w.start ORDER BY s",
+    ),
 ]

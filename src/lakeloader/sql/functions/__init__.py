@@ -26,6 +26,7 @@ from lakeloader.sql.functions import (
     strings_encoding,
     strings_positions,
     strings_regex,
+    time_windows,
     windows,
 )
 
@@ -55,5 +56,6 @@ __all__ = [
     "strings_encoding",
     "strings_positions",
     "strings_regex",
+    "time_windows",
     "windows",
 ]

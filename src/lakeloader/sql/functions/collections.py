@@ -563,6 +563,7 @@ def _struct(node: exp.Struct, context: Context) -> exp.Expr:
 _TYPED_BY_NAME = (
     "cardinality", "get", "array_repeat", "array_union", "arrays_overlap", "map_concat", "map_values",
     "map_entries", "forall", "zip_with", "map_filter", "transform_values", "transform_keys", "map_zip_with",
+    "window",
 )  # fmt: skip
 
 

@@ -550,13 +550,6 @@ refuse(
     why="not supported: nanosecond timestamps have no Delta Lake type; use timestamp_micros and unix_micros",
 )
 refuse(
-    "window",
-    "session_window",
-    "window_time",
-    why="not supported: time windows are a streaming construct "
-    "here; group by date_trunc('HOUR', ts) (or floor of unix_seconds for other sizes) instead",
-)
-refuse(
     "time_bucket",
     why="not supported yet: group by date_trunc(unit, ts), or by timestamp_seconds(floor("
     "unix_seconds(ts) / n) * n) for n-second buckets",
