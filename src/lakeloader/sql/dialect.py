@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -67,7 +68,7 @@ class SparkSql(Databricks):
         }
 
         def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
-            for token, after in zip(raw_tokens, raw_tokens[1:], strict=False):
+            for token, after in itertools.pairwise(raw_tokens):
                 if token.token_type == TokenType.WINDOW and after.token_type == TokenType.L_PAREN:
                     token.token_type = TokenType.VAR  # `GROUP BY window(ts, ...)`: Spark's function, no WINDOW clause
             trees = super().parse(raw_tokens, sql)

@@ -274,7 +274,6 @@ def _metadata(ansi: bool) -> dict[type[exp.Expr], dict[str, Any]]:
     from sqlglot.dialects.databricks import Databricks
 
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
-    from lakeloader.sql.functions import time_windows
 
     metadata: dict[type[exp.Expr], dict[str, Any]] = dict(Databricks.EXPRESSION_METADATA)
 
@@ -367,7 +366,6 @@ def unsupported(tree: exp.Expr) -> str | None:
     say), found without types: a pipeline's dry-run names it before anything runs. Sources (tables, STREAM(...),
     table functions) are the caller's to replace, so they are not looked into."""
     from lakeloader.sql import functions  # noqa: F401 — registers every rule
-    from lakeloader.sql.functions import time_windows
 
     skipped: set[int] = set()
     for node in tree.walk():
