@@ -338,17 +338,18 @@ def test_dry_run_binds_every_query(lh: Lakehouse, pipeline: Write) -> None:
     assert lh.metastore.get("main.silver.totals") is None  # nothing ran
 
 
-def test_a_watermark_is_refused_by_name(tmp_path: Path) -> None:
-    """WATERMARK ... DELAY OF said 'Invalid expression / Unexpected token'."""
-    from lakeloader.pipelines.sqlddl import parse_file
+def test_a_watermark_aggregation_not_grouped_by_its_event_time_fails_dry_run(lh: Lakehouse, pipeline: Write) -> None:
+    """WATERMARK ... DELAY OF is read (it said 'Invalid expression / Unexpected token'); an aggregation Spark's
+    append mode cannot run under it is said at dry-run with its file and line."""
+    from lakeloader.pipelines import binding
 
-    sql = (
-        "CREATE OR REFRESH STREAMING TABLE w AS SELECT kind, count(*) AS n FROM STREAM(main.raw.events)\n"
-        "WATERMARK ts DELAY OF INTERVAL 10 MINUTES GROUP BY kind;"
-    )
-    problems = parse_file(tmp_path / "w.sql", sql, {}, label="w.sql").problems
-    assert (
-        len(problems) == 1
-        and problems[0].startswith("w.sql:1: WATERMARK ... DELAY OF")
-        and "not supported" in problems[0]
-    )
+    folder = pipeline({
+        "w.sql": "CREATE OR REFRESH STREAMING TABLE w AS SELECT kind, count(*) AS n FROM STREAM(main.raw.events)\n"
+                 "WATERMARK ts DELAY OF INTERVAL 10 MINUTES GROUP BY kind;"
+    })  # fmt: skip
+    loaded = load(folder, lh)
+    assert loaded.problems == []
+    assert loaded.graph.flows["w"].query.watermarks[0].delay_us == 600_000_000
+    found = binding.problems(loaded, lh)
+    assert len(found) == 1 and found[0].startswith("transformations/w.sql:1: flow w: the query aggregates under "
+                                                   "WATERMARK ts but does not group by it"), found  # fmt: skip

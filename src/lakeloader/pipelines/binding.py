@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from lakeloader.errors import ConfigError
 from lakeloader.lakehouse import delta
-from lakeloader.pipelines import foreign, translate
+from lakeloader.pipelines import foreign, translate, windowed
 from lakeloader.pipelines.model import Flow
 
 if TYPE_CHECKING:
@@ -91,6 +92,11 @@ class _Binder:
         if flow.query.sql is None or flow.kind not in ("append", "complete"):
             return None
         settings = flow_settings(self.pipeline, flow)
+        if windowed.applies(flow):
+            try:
+                windowed.plan(flow)
+            except ConfigError as exc:
+                return str(exc)
         try:
             sql = translate.to_duckdb(
                 flow.query.sql,

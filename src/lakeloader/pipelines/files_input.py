@@ -20,14 +20,7 @@ if TYPE_CHECKING:
 
 
 def _streamed_files(sql: str) -> translate.FilesRead | None:
-    found: list[translate.FilesRead] = []
-
-    def capture(files: translate.FilesRead) -> str:
-        if files.streaming:
-            found.append(files)
-        return "__capture"
-
-    translate.to_duckdb(sql, resolve=lambda name, _streaming: name, resolve_files=capture)
+    found = [f for f in translate.files_reads(sql) if f.streaming]
     return found[0] if found else None
 
 

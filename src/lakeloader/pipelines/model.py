@@ -62,6 +62,7 @@ class Query:
     reads_postgres: bool = False  # a dp.read_postgres(...) source
     returns_sql: str | None = None  # a Python function that is just `return dp.sql("<constant>")`: that SQL
     unresolved: str | None = None  # it calls a function no Spark has: one the pipeline defines? (load decides)
+    watermarks: list[Any] = field(default_factory=list)  # WATERMARK clauses read out of `sql` (watermarks.Watermark)
 
 
 @dataclass

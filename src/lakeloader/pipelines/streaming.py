@@ -19,7 +19,7 @@ from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
-from lakeloader.pipelines import translate
+from lakeloader.pipelines import translate, windowed
 from lakeloader.pipelines.context import (
     FILES,
     ONCE,
@@ -210,6 +210,8 @@ def _run_stream(
                 from lakeloader.pipelines import cdc
 
                 shutil.rmtree(cdc.state_location(ctx, node, flow), ignore_errors=True)
+            if windowed.applies(flow):
+                windowed.forget(ctx, node, flow)
         stream.check_target(checkpoint, location)
         if files is not None:  # built after a restart moved the old state aside
             stream_input = files_input.files_input(ctx, flow, node, checkpoint, files)
@@ -253,6 +255,22 @@ def _run_stream(
             if copy:  # SELECT * FROM STREAM(t), nothing to check: the new rows as they are, no query engine
                 return commit(_counting(stream_input.source.read(plan), quality_state))
             streams = _streams(stream_input, plan, attempt)
+            if windowed.applies(flow):
+                collector = None
+                if staged is not None:
+                    source = quarantine.describe_source(plan)
+                    collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
+                return windowed.run_batch(
+                    ctx,
+                    flow,
+                    node,
+                    streams,
+                    stream_id=checkpoint.stream_id,
+                    batch_id=batch_id,
+                    quality_state=quality_state,
+                    on_dropped=collector,
+                    commit=lambda rows: commit(_staged(rows, staged, collector, batch_id)),
+                )
             session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=streams, database=ctx.database)
             try:
                 if flow.auto_cdc is not None:
@@ -262,9 +280,7 @@ def _run_stream(
                     source = quarantine.describe_source(plan)
                     collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
                 rows = output(session, node, quality_state, on_dropped=collector)
-                if staged is not None and collector is not None:
-                    rows = _staged_when_drained(rows, lambda: staged.stage(batch_id, collector.table()))
-                return commit(rows)
+                return commit(_staged(rows, staged, collector, batch_id))
             finally:
                 session.close()
 
@@ -281,6 +297,15 @@ def _run_stream(
     if outcome.batches == 0:
         outcome.up_to_date, outcome.message = True, "up to date: no new input"
     return outcome
+
+
+def _staged(
+    rows: pa.RecordBatchReader, staged: quarantine.Staged | None, collector: Any, batch_id: int
+) -> pa.RecordBatchReader:
+    """`rows`, the batch's dropped rows staged for the quarantine once they are all read."""
+    if staged is None or collector is None:
+        return rows
+    return _staged_when_drained(rows, lambda: staged.stage(batch_id, collector.table()))
 
 
 def _plain_copy(flow: Flow, stream_input: StreamInput, state: quality.Quality, staged: Any) -> bool:

@@ -174,13 +174,15 @@ def _sources(tree: Any) -> list[tuple[Any, str | FilesRead, bool]]:
 
 def describe(sql: str, *, where: Location) -> Query:
     """The query with the datasets and files it reads (a parse error is a TranslateError)."""
+    from lakeloader.pipelines import watermarks
     from lakeloader.sql.translate import unsupported
 
+    sql, marks = watermarks.read_out(sql)
     tree = _parse(sql)
     refused = unsupported(tree)
     if refused is not None:
         raise TranslateError(refused)
-    query = Query(sql=sql)
+    query = Query(sql=sql, watermarks=marks)
     for _node, source, streaming in _sources(tree):
         if isinstance(source, FilesRead):
             query.reads_files = True
@@ -190,6 +192,12 @@ def describe(sql: str, *, where: Location) -> Query:
         if streaming:
             query.streaming_references.add(source)
     return query
+
+
+def files_reads(sql: str) -> list[FilesRead]:
+    """The files a query reads (read_files, cloud_files, json.`path`), in its order; nothing is translated (a
+    typed rule needs the files' columns, which are not known yet)."""
+    return [source for _node, source, _streaming in _sources(_parsed(sql)) if isinstance(source, FilesRead)]
 
 
 def to_duckdb(

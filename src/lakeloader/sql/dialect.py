@@ -106,9 +106,8 @@ def unreadable(sql: str, error: Exception) -> str:
     parser's words."""
     if _WATERMARK.search(sql):
         return (
-            "WATERMARK ... DELAY OF (incremental streaming aggregations that emit closed windows) is not supported "
-            "yet; without it, a streaming table that aggregates its stream is computed over all its input at each "
-            "update"
+            "WATERMARK ... DELAY OF applies to a stream a pipeline's streaming table reads (FROM STREAM t WATERMARK "
+            "ts DELAY OF INTERVAL 10 MINUTES); here there is no stream, so leave it out"
         )
     errors = getattr(error, "errors", None) or [{}]
     where = f" at line {errors[0].get('line')}" if errors[0].get("line") else ""

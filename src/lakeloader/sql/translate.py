@@ -229,6 +229,7 @@ def annotate(tree: exp.Expr, schema: Schema, *, ansi: bool = True) -> None:
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
 
+    _field_access(tree, schema)
     nodes = list(tree.walk())
     for i, node in enumerate(nodes):
         node.meta[_ID] = i
@@ -250,6 +251,22 @@ def annotate(tree: exp.Expr, schema: Schema, *, ansi: bool = True) -> None:
         if i in found:
             node.type = found[i]
     _type_order_keys(tree)
+
+
+def _field_access(tree: exp.Expr, schema: Schema) -> None:
+    """`w.start` where no relation is called `w` but a column is: the field `start` of struct column `w`, as Spark
+    resolves it (written as such, so that it is typed: qualify's own rewrite of it would leave it untyped)."""
+    columns = {c.lower() for cols in schema.values() for c in cols}
+    columns |= {p.alias_or_name.lower() for select in tree.find_all(exp.Select) for p in select.expressions}
+    relations = {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
+    relations |= {a.name.lower() for a in tree.find_all(exp.TableAlias) if a.name}
+    for column in list(tree.find_all(exp.Column)):
+        table = column.args.get("table")
+        if table is None or column.args.get("db") is not None or isinstance(column.this, exp.Star):
+            continue
+        if table.name.lower() in relations or table.name.lower() not in columns:
+            continue
+        column.replace(exp.Dot(this=exp.column(table.copy()), expression=column.this.copy()))
 
 
 def _type_order_keys(tree: exp.Expr) -> None:

@@ -522,6 +522,14 @@ CASES = [
         "SELECT window(ts, '12 hours'), count(*) AS n, max(window.end) AS e FROM times GROUP BY window(ts, '12 hours') ORDER BY 1",
     ),
     case(
+        "window_fields_typed",
+        "SELECT id, hour(w.start) AS h, date_format(w.end, 'HH:mm') AS e FROM (SELECT id, window(ts, '1 hour') AS w FROM times) ORDER BY id",
+    ),
+    case(
+        "struct_field_of_table_column_typed",
+        "SELECT id, st.a + 2147483647L AS a, length(st.b) AS n FROM nested ORDER BY id",
+    ),
+    case(
         "window_in_subquery_and_where",
         "SELECT w.start AS s, count(*) AS n FROM (SELECT window(ts, '7 days') AS w FROM times WHERE id > 2) GROUP BY w.start ORDER BY s",
     ),
