@@ -31,7 +31,8 @@ def emitted_by_spark(batches: list[list[int]], *, size: int, delay: int) -> list
     """The windows Spark's append mode emits over these micro-batches (seconds after BASE): (window start, count).
     Each batch: rows of windows already closed (end <= watermark) are late and dropped; then the watermark moves
     to max(event time) - delay and every window whose end it passed is emitted once."""
-    watermark, seen, open_rows, out = 0, None, [], []
+    watermark = -int((BASE - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).total_seconds())  # the epoch: before any
+    seen, open_rows, out = None, [], []
     for batch in batches:
         open_rows += [s for s in batch if (s // size + 1) * size > watermark]
         latest = max(batch)

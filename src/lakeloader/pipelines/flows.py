@@ -8,7 +8,7 @@ import time
 
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
-from lakeloader.pipelines import translate, windowed
+from lakeloader.pipelines import stream_joins, translate, windowed
 from lakeloader.pipelines.context import FlowOutcome, UpdateContext, ensure_table
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.materialized import refresh_materialized_view
@@ -38,7 +38,13 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
 def _computed_whole(node: Node, flow: Flow) -> bool:
     """A streaming table's own query (no other flow writes the table) that aggregates its stream or inner-joins
     two streams, without a watermark: its result is over all its input, computed whole at each update."""
-    if len(node.flows) != 1 or flow.kind != "append" or not flow.query.sql or windowed.applies(flow):
+    if (
+        len(node.flows) != 1
+        or flow.kind != "append"
+        or not flow.query.sql
+        or windowed.applies(flow)
+        or stream_joins.applies(flow)
+    ):
         return False
     return translate.aggregates_stream(flow.query.sql) or translate.joins_streams(flow.query.sql)
 

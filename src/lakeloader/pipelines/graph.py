@@ -243,7 +243,7 @@ def _flow_shape(
         and len(node.flows) == 1
         and flow.query.sql
         and not flow.query.streams_files
-        and joins_streams(flow.query.sql)
+        and (joins_streams(flow.query.sql) or len(flow.query.watermarks) >= 2)  # outer: under watermarks
     ):
         out.append(
             f"{flow.location}: flow {flow.name} reads {sources} streams; read one per flow (several append flows "

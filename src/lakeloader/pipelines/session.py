@@ -73,6 +73,7 @@ class FlowSession:
     _python_views: dict[str, pa.Table] = field(default_factory=dict)
     database: SharedDatabase | None = None  # the update's DuckDB database (else one of its own)
     whole_streams: bool = False  # STREAM(t) reads all of t (an aggregating streaming table, recomputed whole)
+    extra_views: dict[str, Any] = field(default_factory=dict)  # names the query reads -> rows (a stream join's)
 
     def __post_init__(self) -> None:
         if self.database is not None:  # locked down already: a cursor, its own session
@@ -142,6 +143,11 @@ class FlowSession:
         return view
 
     def resolve(self, written: str, streaming: bool) -> str:
+        if written in self.extra_views:
+            if written not in self._views:
+                self.con.register(written, self.extra_views[written])
+                self._views[written] = written
+            return quote(written)
         if written.strip("`").startswith(foreign.VIEW_PREFIX) and not streaming:
             return quote(written.strip("`"))  # a foreign table's scan, registered by foreign.attach
         key = self.pipeline.graph.resolve(written)

@@ -19,7 +19,7 @@ from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta
 from lakeloader.lakehouse.delta import CommitResult
-from lakeloader.pipelines import translate, windowed
+from lakeloader.pipelines import stream_joins, translate, windowed
 from lakeloader.pipelines.context import (
     FILES,
     ONCE,
@@ -166,13 +166,16 @@ def run_streaming_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcom
     """Every batch of new input since the flow last ran, exactly once."""
     outcome = FlowOutcome(flow.name, node.key)
     location = ensure_table(ctx, node)
-    key = stream_source(ctx, flow)
+    key = stream_joins.JOIN if stream_joins.applies(flow) else stream_source(ctx, flow)
     from lakeloader.pipelines import files_input
 
     files = files_input.files_read(ctx, flow) if key == FILES else None
     label = files_input.label(ctx, files) if files is not None else f"delta:{key}"
     if key == ONCE:
         label = "once"
+    if key == stream_joins.JOIN:
+        shape = stream_joins.plan(flow)
+        label = f"stream join:{shape.left.source}+{shape.right.source}"
     address, postgres = None, None
     if key == POSTGRES:
         from lakeloader.pipelines import postgres_input
@@ -212,6 +215,8 @@ def _run_stream(
                 shutil.rmtree(cdc.state_location(ctx, node, flow), ignore_errors=True)
             if windowed.applies(flow):
                 windowed.forget(ctx, node, flow)
+            if key == stream_joins.JOIN:
+                stream_joins.forget(ctx, node, flow)
         stream.check_target(checkpoint, location)
         if files is not None:  # built after a restart moved the old state aside
             stream_input = files_input.files_input(ctx, flow, node, checkpoint, files)
@@ -221,6 +226,8 @@ def _run_stream(
             stream_input = postgres_input.postgres_input(postgres, label)
         elif key == ONCE:
             stream_input = StreamInput(None, _Once(), label, lambda _plan, _attempt: None)
+        elif key == stream_joins.JOIN:
+            stream_input = StreamInput(None, stream_joins.sources(ctx, flow, node), label, lambda _p, _a: None)
         else:
             stream_input = _delta_input(ctx, flow, node, key)
         staged = None
@@ -254,12 +261,25 @@ def _run_stream(
 
             if copy:  # SELECT * FROM STREAM(t), nothing to check: the new rows as they are, no query engine
                 return commit(_counting(stream_input.source.read(plan), quality_state))
+            collector = None
+            if staged is not None:
+                source = quarantine.describe_source(plan)
+                collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
+            if key == stream_joins.JOIN:
+                return stream_joins.run_batch(
+                    ctx,
+                    flow,
+                    node,
+                    stream_input.source,  # type: ignore[arg-type]
+                    plan,
+                    stream_id=checkpoint.stream_id,
+                    batch_id=batch_id,
+                    quality_state=quality_state,
+                    on_dropped=collector,
+                    commit=lambda rows: commit(_staged(rows, staged, collector, batch_id)),
+                )
             streams = _streams(stream_input, plan, attempt)
             if windowed.applies(flow):
-                collector = None
-                if staged is not None:
-                    source = quarantine.describe_source(plan)
-                    collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
                 return windowed.run_batch(
                     ctx,
                     flow,
@@ -275,10 +295,6 @@ def _run_stream(
             try:
                 if flow.auto_cdc is not None:
                     return _apply_changes(ctx, session, node, location, checkpoint.stream_id, batch_id)
-                collector = None
-                if staged is not None:
-                    source = quarantine.describe_source(plan)
-                    collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
                 rows = output(session, node, quality_state, on_dropped=collector)
                 return commit(_staged(rows, staged, collector, batch_id))
             finally:

@@ -25,6 +25,14 @@ class Watermark:
     expression: str | None = None  # WATERMARK <expression> AS column: what computes the column
 
 
+MILLISECOND = 1000  # Spark keeps event times and watermarks in milliseconds
+
+
+def millis(micros: int) -> int:
+    """`micros` cut to a whole millisecond, toward zero (Java's TimeUnit.MICROSECONDS.toMillis)."""
+    return -((-micros) // MILLISECOND) * MILLISECOND if micros < 0 else micros // MILLISECOND * MILLISECOND
+
+
 _UNITS = {
     "MICROSECOND": 1,
     "MILLISECOND": 1000,

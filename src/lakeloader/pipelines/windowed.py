@@ -25,7 +25,7 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError
 from lakeloader.lakehouse import delta
 from lakeloader.pipelines import translate
-from lakeloader.pipelines.watermarks import Watermark
+from lakeloader.pipelines.watermarks import Watermark, millis
 
 if TYPE_CHECKING:
     from lakeloader.pipelines.context import UpdateContext
@@ -180,7 +180,7 @@ def run_batch(
             "TIMESTAMP column (or WATERMARK to_timestamp(...) AS ts)"
         )
     seen = latest.column("m")[0].cast(pa.timestamp("us", tz=event_type.tz)).value
-    high = max(low, seen - mark.delay_us) if seen is not None else low
+    high = max(low, millis(seen) - mark.delay_us) if seen is not None else low  # milliseconds, as Spark
     pending = pa.concat_tables([kept, new], promote_options="permissive") if kept is not None else new
     opened = Streams(streams.key, pending, files=streams.files, postgres=streams.postgres)
     emitted = dataclasses.replace(flow.query, sql=_window_sql(shape, low, high, event_type))

@@ -37,6 +37,7 @@ class DeltaStreamSource:
         reader_name: str,
         skip_change_commits: bool = False,
         max_files_per_trigger: int = DEFAULT_MAX_FILES,
+        state_name: str = STATE_NAME,
     ) -> None:
         self.location = Path(location)
         self.table_name = table_name
@@ -44,9 +45,10 @@ class DeltaStreamSource:
         self.skip_change_commits = skip_change_commits
         self.max_files = max_files_per_trigger
         self.skipped_versions: list[int] = []
+        self.state_name = state_name  # where in the checkpoint its position is (two streams of one flow: two)
 
     def _state(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
-        path = checkpoint.source_state_path(STATE_NAME) / "position.json"
+        path = checkpoint.source_state_path(self.state_name) / "position.json"
         return read_json(path) if path.exists() else None
 
     def position(self, checkpoint: Checkpoint) -> int:
@@ -184,7 +186,7 @@ class DeltaStreamSource:
         return pa.RecordBatchReader.from_batches(dataset.schema, batches())
 
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:
-        path = checkpoint.source_state_path(STATE_NAME) / "position.json"
+        path = checkpoint.source_state_path(self.state_name) / "position.json"
         state: dict[str, Any] = {"table": self.table_name, "version": plan["to"], "batch_id": batch_id}
         if "snapshot" in plan and not plan["last"]:
             state = {"table": self.table_name, "snapshot": plan["snapshot"],
