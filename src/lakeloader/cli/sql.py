@@ -11,7 +11,12 @@ from lakeloader.cli.context import state
 
 
 def sql(
-    statement: Annotated[str, typer.Argument(help="A SQL query; name tables catalog.schema.table.")],
+    statement: Annotated[
+        str,
+        typer.Argument(
+            help="A SQL query (name tables catalog.schema.table), or CREATE / DROP FUNCTION catalog.schema.f"
+        ),
+    ],
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows.")] = False,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows shown in the table view.")] = 100,

@@ -119,7 +119,7 @@ def query(
     """
     import duckdb
 
-    from lakeloader.lakehouse import guard
+    from lakeloader.lakehouse import functions, guard
     from lakeloader.sql import runtime
 
     if not sql.strip().strip(";").strip():
@@ -132,6 +132,9 @@ def query(
             from lakeloader.sql.settings import split_settings
 
             settings, local = split_settings(local, Settings.from_conf(conf))
+            if functions.is_statement(local):  # CREATE / DROP FUNCTION: the catalog's, not a query
+                return pa.table({"status": [functions.run_statement(lh, local)]})
+            local = functions.inlined(lh, local)
         if rewrite is not None:
             local = rewrite(con, local)
         final = _with_views(lh, con, local, quote="`" if dialect == "databricks" else '"')

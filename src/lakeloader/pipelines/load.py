@@ -91,9 +91,9 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             definitions.problems += _unhonoured(found.set_statements, configuration, file.read_text(encoding="utf-8"))
         else:
             _python(file, label, definitions, configuration)
-    definitions.problems += _with_functions_inlined(definitions)
     catalog = spec.catalog or lakehouse.current_catalog
     schema = spec.default_schema
+    definitions.problems += _with_functions_inlined(definitions, lakehouse, catalog, schema)
 
     def exists(full_name: str) -> bool:
         if foreign.is_foreign(lakehouse, full_name):
@@ -155,16 +155,27 @@ def _unhonoured(sets: list[tuple[Location, str, str]], configuration: dict[str, 
     return problems
 
 
-def _with_functions_inlined(definitions: Definitions) -> list[str]:
-    """Every SQL flow that calls a function the pipeline defines, with the calls inlined (functions.py)."""
-    from lakeloader.pipelines import functions, translate
+def _with_functions_inlined(definitions: Definitions, lakehouse: Lakehouse, catalog: str, schema: str) -> list[str]:
+    """Every SQL flow that calls a SQL function (one the pipeline defines, else one of the catalog, by its full
+    name or in the pipeline's schema), with the calls inlined (`lakeloader.sql.udfs`)."""
+    from lakeloader.lakehouse import functions as catalog_functions
+    from lakeloader.pipelines import translate
+    from lakeloader.sql import udfs
+
+    kept = catalog_functions.resolver(lakehouse, catalog=catalog, schema=schema)
+    own = definitions.functions
+
+    def resolve(parts: list[str]) -> udfs.SqlFunction | None:
+        found: udfs.SqlFunction | None = own.get(parts[0].lower()) if len(parts) == 1 else None
+        return found if found is not None else kept(parts)
 
     problems = []
+    has_kept = catalog_functions.any_defined(lakehouse)
     for flow in definitions.flows:
-        if not flow.query.sql or not (definitions.functions or flow.query.unresolved):
+        if not flow.query.sql or not (own or has_kept or flow.query.unresolved):
             continue
         try:
-            inlined = functions.inline(flow.query.sql, definitions.functions) if definitions.functions else None
+            inlined = udfs.inline(flow.query.sql, resolve) if own or has_kept else None
             if inlined is not None:
                 flow.query = translate.describe(inlined, where=flow.location)
             elif flow.query.unresolved:

@@ -197,6 +197,11 @@ class FlowSession:
         return quote(view)
 
     def translate(self, sql: str) -> str:
+        from lakeloader.lakehouse import functions
+
+        # the catalog's SQL functions, by full name or in the pipeline's schema (in a dp.sql query: SQL flows have
+        # theirs inlined at load)
+        sql = functions.inlined(self.lakehouse, sql, catalog=self.pipeline.catalog, schema=self.pipeline.schema)
         sql = foreign.attach(self.con, self.lakehouse, sql)  # foreign tables first, in Databricks SQL: pushed down
         try:
             translated = translate.to_duckdb(

@@ -210,10 +210,10 @@ def _statement(statement: Statement, out: Definitions) -> None:
     c.expect("CREATE")
     c.accept("OR", "REFRESH") or c.accept("OR", "REPLACE")
     if c.accept("FUNCTION") or c.accept("TEMPORARY", "FUNCTION") or c.accept("TEMP", "FUNCTION"):
-        from lakeloader.pipelines import functions
+        from lakeloader.sql import udfs
 
         try:
-            function = functions.parse(statement.text, where)
+            function = udfs.parse(statement.text, where)
         except ValueError as exc:
             raise ParseProblem(str(exc), c.peek()) from None
         out.functions[function.name] = function

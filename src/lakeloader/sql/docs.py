@@ -69,6 +69,17 @@ Set them in `spark-pipeline.yml`'s `configuration:` (a pipeline), with `SET key 
 with `lakeloader sql --conf key=value`. `lakeloader sql --dialect duckdb` runs DuckDB's own dialect instead, as it
 is (no translation, DuckDB's semantics).
 
+## SQL functions in the catalog
+
+`CREATE [OR REPLACE] FUNCTION [IF NOT EXISTS] catalog.schema.f(p TYPE, ...) RETURNS TYPE RETURN <expression>`
+(or `RETURNS TABLE (c TYPE, ...) RETURN <query>`) and `DROP FUNCTION [IF EXISTS] catalog.schema.f`, run with
+`lakeloader sql`, keep SQL functions in the catalog as Unity Catalog does. A query calls one as
+`catalog.schema.f(...)`, `schema.f(...)` (the current catalog) or `f(...)` (the current catalog's `default`
+schema; a pipeline's own schema in its queries), and a bare name that a Spark built-in has stays the built-in.
+Each call is inlined before translation (arguments cast to the parameters' types, the result to the declared
+type), so it gives the answer of the expression it stands for. TEMPORARY functions live in a pipeline's files
+(`lakeloader sql` runs one statement: it keeps no session).
+
 ## Where lakeloader says no, and why
 
 - **An untyped NULL in a table** (`named_struct('y', NULL)`, `SELECT NULL AS x` written by a pipeline): Spark calls
