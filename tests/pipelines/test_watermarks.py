@@ -239,3 +239,19 @@ def test_files_parsed_to_timestamps_then_windowed(lh: Lakehouse, pipeline: Write
     assert run(folder, lh).status == "COMPLETED"
     got = rows(lh, "SELECT minute(w.start) AS m, clicks, users FROM main.silver.per_minute ORDER BY m")
     assert got == [{"m": 0, "clicks": 3, "users": 3}, {"m": 1, "clicks": 2, "users": 2}]
+
+
+def test_order_by_as_spark_allows_it(lh: Lakehouse, pipeline: Write) -> None:
+    """ORDER BY: kept in an aggregation recomputed whole (Spark's complete mode sorts), refused in one line where
+    rows are appended as they come (Spark: sorting is not supported on streaming DataFrames)."""
+    from lakeloader.pipelines.load import load
+
+    clicks(lh, ("b", 1), ("a", 2), ("b", 3))
+    folder = pipeline({"s.sql": """\
+        CREATE OR REFRESH STREAMING TABLE per_user AS
+        SELECT user, count(*) AS n FROM STREAM main.raw.clicks GROUP BY user ORDER BY n DESC, user;
+        CREATE OR REFRESH STREAMING TABLE sorted AS SELECT * FROM STREAM main.raw.clicks ORDER BY ts DESC;
+        """})  # fmt: skip
+    loaded = load(folder, lh)
+    assert len(loaded.problems) == 1, loaded.problems
+    assert "flow sorted sorts its stream (ORDER BY)" in loaded.problems[0] and "s.sql:3" in loaded.problems[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from lakeloader.errors import LakeloaderError
 from lakeloader.lakehouse import names
 from lakeloader.pipelines.model import Dataset, Definitions, Flow
-from lakeloader.pipelines.translate import joins_streams
+from lakeloader.pipelines.translate import joins_streams, sorts_stream
 
 
 @dataclass
@@ -248,6 +248,11 @@ def _flow_shape(
         out.append(
             f"{flow.location}: flow {flow.name} reads {sources} streams; read one per flow (several append flows "
             "can fill one streaming table)"
+        )
+    if kind == "streaming_table" and flow.query.sql and sorts_stream(flow.query.sql):
+        out.append(
+            f"{flow.location}: flow {flow.name} sorts its stream (ORDER BY): Spark does not sort a stream, only an "
+            "aggregation computed over all its input; order the rows where the table is read"
         )
     return out
 

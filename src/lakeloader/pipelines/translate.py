@@ -329,6 +329,22 @@ def joins_streams(sql: str) -> bool:
     return False
 
 
+def sorts_stream(sql: str) -> bool:
+    """True when the query's outermost SELECT orders the rows of a stream it reads row by row (no aggregation,
+    no join of two streams): what Spark refuses ("Sorting is not supported on streaming DataFrames/Datasets,
+    unless it is on aggregated DataFrame/Dataset in Complete output mode")."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql)
+    except TranslateError:
+        return False
+    if not isinstance(tree, exp.Select) or not tree.args.get("order") or aggregates_stream(sql):
+        return False
+    sources = [tree.args.get("from_") or tree.args.get("from"), *(tree.args.get("joins") or [])]
+    return any(s is not None and s.find(exp.Stream) is not None for s in sources) and not joins_streams(sql)
+
+
 def keeps_stream_rows(sql: str) -> bool:
     """True when the query's outermost SELECT keeps every column of its one `STREAM(table)` as it is: `*` or
     `s.*` with no EXCEPT / REPLACE, and no GROUP BY, DISTINCT, HAVING, QUALIFY, aggregate or window.
