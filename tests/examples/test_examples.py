@@ -55,3 +55,7 @@ def test_telematics_example_twice_reads_each_wave_once(tmp_path: Path) -> None:
     assert _rows(root, "telematics", "01_bronze", "tables", "telematics") == 40_000
     assert _rows(root, "telematics", "02_silver", "tables", "readings_valid") == 40_000
     assert _rows(root, "telematics", "03_gold", "tables", "harsh_braking") == 5
+    hourly = DeltaTable(str(root / "telematics" / "03_gold" / "tables" / "fleet_hourly")).to_pyarrow_table()
+    starts = [w["start"] for w in hourly.column("hour").to_pylist()]
+    assert starts and len(starts) == len(set(starts))  # each closed hour appended once over both runs
+    assert sum(hourly.column("readings").to_pylist()) < 40_000  # hours still open, and late readings, are not in

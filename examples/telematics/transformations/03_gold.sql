@@ -23,3 +23,9 @@ SELECT p.vehicle_id, v.make, v.model, v.fleet,
   round(100 * sum(p.brakes) / nullif(sum(p.km), 0), 2) AS harsh_brakes_per_100km
 FROM per_day p LEFT JOIN vehicles v ON p.vehicle_id = v.vehicle_id
 GROUP BY p.vehicle_id, v.make, v.model, v.fleet;
+
+CREATE OR REFRESH STREAMING TABLE `03_gold`.fleet_hourly
+COMMENT 'readings and average speed per hour, appended once the hour is closed: the watermark (the latest reading less 30 minutes) leaves out readings that come later than that'
+AS SELECT window(ts, '1 hour') AS hour, count(*) AS readings, round(avg(speed_kmh), 1) AS avg_speed_kmh
+FROM STREAM(`02_silver`.readings_valid) WATERMARK ts DELAY OF INTERVAL 30 MINUTES AS r
+GROUP BY window(ts, '1 hour');
