@@ -57,6 +57,7 @@ DEMO_TABLES = {
     "telematics.02_silver.readings": 29_994,  # the re-uploaded file's 4,997 valid readings counted once
     "telematics.02_silver.readings_valid": 34_991,
     "telematics.02_silver.readings_valid_quarantine": 9,  # 6 glitches, 3 of them again in the re-uploaded copy
+    "telematics.03_gold.fleet_hourly": 100,  # hours closed by the watermark: 63 on the first update, 37 on the next
     "telematics.03_gold.harsh_braking": 5,
     "telematics.03_gold.vehicle_daily_distance": 27,
 }
