@@ -205,6 +205,13 @@ def test_stop_and_idle_timeout_remove_the_socket(root: Path) -> None:
     assert not any(Path(launch.daemon_dir(str(root))).glob("*.sock"))
 
 
+def test_an_idle_timeout_shorter_than_a_warm_up_counts_from_the_first_warm_worker(root: Path) -> None:
+    """A worker takes far longer than 50 ms to import: the idle clock starts once one is warm (it stopped the
+    daemon before any was warm, and `daemon start` failed, under a loaded CI machine with a 1 s timeout)."""
+    start(root, "--idle-timeout", "50ms")
+    _wait(lambda: status(root) == [])  # then idle for 50 ms: gone
+
+
 def test_the_daemons_files_hold_no_secret_and_are_private(root: Path) -> None:
     secret = "s3cr3t-" + os.urandom(6).hex()
     env = _env(root, PGPASSWORD=secret)

@@ -210,7 +210,8 @@ def serve(path: str, *, workers: int, idle_timeout: float) -> None:
             if not pool.reap():
                 _log(f"{MAX_FAILED_STARTS} warm workers failed in a row: stopping (runs go on without the daemon)")
                 return
-            if time.monotonic() - pool.last_run >= idle_timeout:
+            warm = "warm_since" in pool.info  # idle means idle while serving: not while the first worker warms up
+            if warm and time.monotonic() - pool.last_run >= idle_timeout:
                 _log(f"idle for {idle_timeout:g} s: stopping")
                 return
     finally:
