@@ -265,32 +265,19 @@ def _run_stream(
             if staged is not None:
                 source = quarantine.describe_source(plan)
                 collector = quarantine.Collector(ctx.update_id, flow.name, batch_id, source)
+            state: dict[str, Any] = {  # what a flow that keeps state of its own (under a watermark) is given
+                "stream_id": checkpoint.stream_id,
+                "batch_id": batch_id,
+                "quality_state": quality_state,
+                "on_dropped": collector,
+                "commit": lambda rows: commit(_staged(rows, staged, collector, batch_id)),
+            }
             if key == stream_joins.JOIN:
-                return stream_joins.run_batch(
-                    ctx,
-                    flow,
-                    node,
-                    stream_input.source,  # type: ignore[arg-type]
-                    plan,
-                    stream_id=checkpoint.stream_id,
-                    batch_id=batch_id,
-                    quality_state=quality_state,
-                    on_dropped=collector,
-                    commit=lambda rows: commit(_staged(rows, staged, collector, batch_id)),
-                )
+                both: Any = stream_input.source
+                return stream_joins.run_batch(ctx, flow, node, both, plan, **state)
             streams = _streams(stream_input, plan, attempt)
             if windowed.applies(flow):
-                return windowed.run_batch(
-                    ctx,
-                    flow,
-                    node,
-                    streams,
-                    stream_id=checkpoint.stream_id,
-                    batch_id=batch_id,
-                    quality_state=quality_state,
-                    on_dropped=collector,
-                    commit=lambda rows: commit(_staged(rows, staged, collector, batch_id)),
-                )
+                return windowed.run_batch(ctx, flow, node, streams, **state)
             session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=streams, database=ctx.database)
             try:
                 if flow.auto_cdc is not None:
