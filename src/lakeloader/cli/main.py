@@ -29,6 +29,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("files", "lakeloader.cli.files:files_app"),
     ("streams", "lakeloader.cli.streams:streams_app"),
     ("pipelines", "lakeloader.cli.pipelines:pipelines_app"),
+    ("notebooks", "lakeloader.cli.notebooks:notebooks_app"),
     ("daemon", "lakeloader.cli.daemon:daemon_app"),
 ]
 # (name, "module:function") — single commands.

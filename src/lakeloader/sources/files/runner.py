@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
@@ -30,6 +30,9 @@ from lakeloader.sources.files.discovery import Lister
 from lakeloader.sources.files.options import parse_options
 from lakeloader.sources.files.source import FilesSource
 from lakeloader.sources.files.stats import RunStats
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,7 @@ def ingest_files(
     stop: threading.Event | None = None,
     wait_for_lock: float | str = 0,
     allow_second_stream: bool = False,
+    transform: Callable[[pa.RecordBatchReader], pa.RecordBatchReader] | None = None,
     **options: Any,
 ) -> IngestSummary:
     """Ingest new files under `path` into table `target`, exactly once (Auto Loader's `cloudFiles`).
@@ -171,6 +175,8 @@ def ingest_files(
         wait_for_lock: how long to wait when another run holds the stream ('10m', seconds); 0 fails at once.
         allow_second_stream: let a new checkpoint fill a table that another stream already fills from `path`
             (refused by default: it would load every file again).
+        transform: what to do to each batch's rows before its commit (a writeStream's query); with it, Parquet
+            files are always decoded (no copy-through).
         options: Auto Loader options (format=..., maxFilesPerTrigger=..., schemaEvolutionMode=...).
     """
     import pyarrow as pa
@@ -179,6 +185,8 @@ def ingest_files(
 
     started = time.monotonic()
     lh = lakehouse or Lakehouse()
+    if transform is not None:
+        options = {**options, "copyThroughMinFileSize": "off"}
     opts = parse_options(options)
     how = Trigger.parse(trigger)
     table = lh.table_for_write(target, writer="ingest files")
@@ -217,6 +225,7 @@ def ingest_files(
             on_batch=committed,
             on_read=on_read,
         )
+        source.transform = transform  # a notebook's writeStream query over each batch (copy-through off then)
 
         def left() -> str:
             queued = len(source.planner.queue or ())

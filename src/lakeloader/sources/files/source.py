@@ -110,6 +110,8 @@ class FilesSource:
         self.declared = declared_schema
         self.on_batch = on_batch
         self.on_read = on_read  # each file read: the run's figures with the batch in flight (a progress bar)
+        # what a writeStream's query does to each batch before it is committed (None: the rows as read)
+        self.transform: Callable[[pa.RecordBatchReader], pa.RecordBatchReader] | None = None
         self._in_flight = RunStats()
         state = checkpoint.source_state_path("files")
         self.ledger = FileLedger(state / "ledger.db")
@@ -486,7 +488,7 @@ class FilesSource:
             try:
                 result = delta.commit_batch(
                     self.table_location,
-                    reader,
+                    self.transform(reader) if self.transform is not None else reader,
                     stream_id=self.checkpoint.stream_id,
                     batch_id=batch_id,
                     mode="overwrite" if predicate else "append",

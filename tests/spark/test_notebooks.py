@@ -1,0 +1,132 @@
+"""`lakeloader notebooks run`: Databricks exports and .ipynb run as they are, with spark, dbutils and display."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakeloader.errors import ConfigError
+from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.notebooks.run import CellError, run
+from lakeloader.secrets import SecretStore
+
+SEP = "\n# COMMAND ----------\n\n"
+
+
+def notebook(folder: Path, name: str, *cells: str) -> Path:
+    path = folder / name
+    path.write_text("# Databricks notebook source\n" + SEP.join(cells) + "\n")
+    return path
+
+
+@pytest.fixture
+def lh(tmp_path: Path) -> Lakehouse:
+    return Lakehouse(tmp_path / "lh")
+
+
+def test_cells_sql_run_widgets_and_exit(lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notebook(tmp_path, "setup.py", 'spark.sql("CREATE SCHEMA IF NOT EXISTS raw")\nBASE = 10')
+    path = notebook(
+        tmp_path,
+        "main.py",
+        "# MAGIC %md\n# MAGIC # Title",
+        "# MAGIC %run ./setup",
+        "from pyspark.sql import functions as F\nimport pyspark.sql.functions as F2\n"
+        'dbutils.widgets.text("n", "3")\nn = int(dbutils.widgets.get("n"))\n'
+        'spark.range(n).withColumn("x", F.col("id") + BASE).write.mode("overwrite").saveAsTable("raw.nums")',
+        "# MAGIC %sql\n# MAGIC SELECT sum(x) AS total FROM raw.nums",
+        'dbutils.notebook.exit(str(spark.table("raw.nums").agg(F2.max("x")).collect()[0][0]))',
+        'raise RuntimeError("never reached")',
+    )
+    result = run(path, lh, params={"n": "4"})
+    assert result.exit_value == "13"  # ids 0..3 plus BASE 10
+    assert "|total|\n+-----+\n|46   |" in capsys.readouterr().out  # 10 + 11 + 12 + 13, as display shows it
+    assert result.cells == 4  # the markdown and %run cells are not counted; the setup cell is
+
+
+def test_secret_is_usable_and_printed_redacted(
+    lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SecretStore(lh.root)
+    store.create_scope("kardia")
+    store.put_secret("kardia", "pg_pw", "hunter2-very-secret")
+    path = notebook(tmp_path, "s.py", 'pw = dbutils.secrets.get("kardia", "pg_pw")\nprint("pw is", pw, len(pw))\n'
+                    'print([s.key for s in dbutils.secrets.list("kardia")])')  # fmt: skip
+    run(path, lh)
+    out = capsys.readouterr().out
+    assert "hunter2-very-secret" not in out
+    assert "pw is [REDACTED] 19" in out and "['pg_pw']" in out
+
+
+def test_failing_cell_is_one_line_with_cell_and_line(lh: Lakehouse, tmp_path: Path) -> None:
+    path = notebook(tmp_path, "bad.py", "x = 1", "y = 2\nz = {}['missing']")
+    with pytest.raises(CellError, match=r"^bad.py: cell 2, line 6: KeyError: 'missing'$"):
+        run(path, lh)
+
+
+def test_kafka_refused_before_any_cell_runs(lh: Lakehouse, tmp_path: Path) -> None:
+    path = notebook(tmp_path, "k.py", 'spark.sql("CREATE SCHEMA ran")',
+                    'df = spark.readStream.format("kafka").option("subscribe", "t").load()')  # fmt: skip
+    with pytest.raises(ConfigError, match=r"k.py: cell 2, line 5: format\('kafka'\)"):
+        run(path, lh)
+    assert lh.metastore.get("main.ran") is None
+
+
+def test_rdd_and_ml_refused(lh: Lakehouse, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RDDs need Spark's JVM"):
+        run(notebook(tmp_path, "r.py", "spark.range(3).rdd.map(lambda r: r)"), lh)
+    with pytest.raises(CellError, match=r"import pyspark\.ml\.feature: not supported here"):
+        run(notebook(tmp_path, "m.py", "from pyspark.ml.feature import VectorAssembler"), lh)
+
+
+def test_dbutils_fs_stays_in_the_lakehouse(lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = (
+        'dbutils.fs.put("dbfs:/FileStore/a/b.txt", "hi")\n'
+        'print([f.name for f in dbutils.fs.ls("/FileStore/a")], dbutils.fs.head("dbfs:/FileStore/a/b.txt"))'
+    )
+    path = notebook(tmp_path, "fs.py", first, 'dbutils.fs.ls("dbfs:/../../etc")')
+    with pytest.raises(CellError, match="leaves DBFS"):
+        run(path, lh)
+    assert "['b.txt'] hi" in capsys.readouterr().out
+    assert (lh.root / "dbfs" / "FileStore" / "a" / "b.txt").read_text() == "hi"
+
+
+def test_ipynb_with_sql_magic(lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cells = [
+        {"cell_type": "markdown", "source": ["# hi"]},
+        {"cell_type": "code", "source": ["df = spark.createDataFrame([(1, 'a'), (2, 'b')], ['id', 'k'])\n",
+                                         "df.createOrReplaceTempView('v')"]},
+        {"cell_type": "code", "source": ["%sql\n", "SELECT k FROM v WHERE id = 2"]},
+    ]  # fmt: skip
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert run(path, lh).cells == 2
+    assert "|b  |" in capsys.readouterr().out
+
+
+def test_autoloader_stream_exactly_once(lh: Lakehouse, tmp_path: Path) -> None:
+    lh.create_schema("main.land")
+    lh.create_volume("main.land.raw")
+    folder = lh.resolve_path("/Volumes/main/land/raw/in")
+    folder.mkdir(parents=True)
+    path = notebook(
+        tmp_path,
+        "stream.py",
+        "from pyspark.sql import functions as F\n"
+        '(spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")\n'
+        ' .schema("id BIGINT, v STRING").load("/Volumes/main/land/raw/in")\n'
+        ' .withColumn("v2", F.upper("v"))\n'
+        ' .writeStream.option("checkpointLocation", "/Volumes/main/land/raw/_cp/t")\n'
+        ' .trigger(availableNow=True).toTable("land.t"))',
+    )
+    (folder / "a.json").write_text('{"id": 1, "v": "x"}\n')
+    run(path, lh)
+    (folder / "b.json").write_text('{"id": 2, "v": "y"}\n')
+    run(path, lh)
+    run(path, lh)  # nothing new
+    from lakeloader.lakehouse.sql import query
+
+    rows = query(lh, "SELECT id, v, v2 FROM main.land.t ORDER BY id").to_pylist()
+    assert rows == [{"id": 1, "v": "x", "v2": "X"}, {"id": 2, "v": "y", "v2": "Y"}]
