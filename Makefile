@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/pipelines.py
 	$(PY) bench/small_batches.py
 	$(PY) bench/federation.py
+	$(PY) bench/pyspark_api.py
 
 clean:
 	rm -rf $(VENV) .venv-latest lakehouse .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,22 @@ ALLOWED = {
     "samples": {"samples"},
     "quality": {"quality", "lakehouse", "secrets"},
     "sources": {"sources", "execution", "lakehouse", "secrets", "units"},
-    "pipelines": {"pipelines", "federation", "quality", "sources", "execution", "lakehouse", "secrets", "units", "sql"},
+    "pipelines": {
+        "pipelines",
+        "federation",
+        "quality",
+        "sources",
+        "execution",
+        "lakehouse",
+        "secrets",
+        "units",
+        "sql",
+        "spark",
+        "notebooks",
+    },
+    # PySpark's API on DuckDB, below pipelines and notebooks (which give it to user code under PySpark's names)
+    "spark": {"spark", "lakehouse", "sources", "secrets", "sql", "federation"},
+    "notebooks": {"notebooks", "spark", "lakehouse", "secrets", "sql"},
     "federation": {"federation", "lakehouse", "secrets", "sources", "execution", "sql"},  # never pipelines or cli
 }
 

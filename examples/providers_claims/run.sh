@@ -23,5 +23,13 @@ $ll bootstrap providers-claims --generate
 url=$($ll postgres status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print("postgresql://postgres@%s:%s/postgres" % (s["host"], s["port"]))')
 $ll pipelines run "$here/examples/providers_claims" --conf "kardia.postgres_url=$url"
 
+# the seed's own notebooks, as written (PySpark, dbutils, JDBC, Auto Loader), into catalog kardia_nb
+read -r host port < <($ll postgres status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["host"], s["port"])')
+for notebook in 99_bootstrap_raw_dirs_and_files 99_seed_providers_postgres 01_bronze_jdbc_providers \
+    01_bronze_stream_claims_autoloader; do
+  $ll notebooks run "$here/examples/providers_claims/notebooks/$notebook.py" \
+    --param catalog=kardia_nb --param pg_host="$host" --param pg_port="$port"
+done
+
 $ll sql "SELECT count(*) AS providers FROM kardia.kardia_silver.providers"
 $ll sql "SELECT specialty, month, claims, paid FROM kardia.kardia_gold.paid_by_specialty_month ORDER BY month, specialty"

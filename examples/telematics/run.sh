@@ -27,6 +27,8 @@ $ll samples telematics --files 2 --rows-per-file 1000 --format json --out "$fold
 
 # the pipeline: 01_bronze, 02_silver, 03_gold (spark-pipeline.yml + transformations/*.sql)
 $ll pipelines run "$here/examples/telematics"
+# the same bronze written in Python as a DLT pipeline (import dlt, spark.readStream with Auto Loader): 01_bronze_py
+$ll pipelines run "$here/examples/telematics/python_bronze"
 
 $ll sql 'SELECT vehicle_id, make, fleet, distance_km, harsh_brakes_per_100km FROM telematics.`03_gold`.harsh_braking ORDER BY 1'
 $ll pipelines events "$here/examples/telematics" --type flow_progress --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), "flow_progress events")'

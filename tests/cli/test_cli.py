@@ -54,6 +54,9 @@ DEMO_TABLES = {
     "telematics.01_bronze.telematics": 35_000,  # 4 + 2 Parquet files of 5,000 readings, + 1 uploaded twice
     "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines (_corrupt_record)
     "telematics.01_bronze.vehicles": 5,
+    "telematics.01_bronze_py.telematics": 35_000,  # the same bronze in Python (import dlt): the same rows
+    "telematics.01_bronze_py.telematics_test": 3_002,
+    "telematics.01_bronze_py.vehicles": 5,
     "telematics.02_silver.readings": 29_994,  # the re-uploaded file's 4,997 valid readings counted once
     "telematics.02_silver.readings_valid": 34_991,
     "telematics.02_silver.readings_valid_quarantine": 9,  # 6 glitches, 3 of them again in the re-uploaded copy
@@ -75,6 +78,9 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     assert incremental["kardia.kardia_silver.claims"]["dropped"] == 4
     noop = [f for u in report["noop"] for f in u["flows"]]
     assert all(f["rows_out"] == 0 for f in noop if f["dataset"].endswith(("bronze_claims", "telematics")))
+    # the seed's notebooks (kardia_nb) and the Python bronze hold the pipelines' rows, after both runs
+    assert [n["differing_rows"] for n in report["notebooks"]] == [{"bronze_providers": 0, "bronze_claims": 0}] * 2
+    assert report["python_bronze"] == {"telematics": 0, "telematics_test": 0}
     replay = report["replay"]
     assert (replay["selected"], replay["replayed"], replay["still_failing"]) == (4, 3, 1)
     assert replay["through"] == {"claims_with_provider": "query"}

@@ -46,6 +46,7 @@ class Case:
     queries: dict[str, str]  # table -> the SELECT whose rows are compared (ordered by all columns)
     landing: bool = False  # the events also land as JSON files in a volume, one file per round
     configuration: str = '  x: "1"'
+    notebooks: tuple[str, ...] = ()  # files run as notebooks (lakeloader notebooks run) each round, not a pipeline
 
 
 def _sorted(values: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -410,6 +411,11 @@ def _tuple(row: dict[str, Any]) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_pipeline_corpus(lakehouse: Lakehouse, tmp_path: Path, case: Case) -> None:
+    run_case(lakehouse, tmp_path, case)
+
+
+def run_case(lakehouse: Lakehouse, tmp_path: Path, case: Case) -> None:
+    """Two rounds of new input, the pipeline (or notebooks) run after each, every table compared with the oracle."""
     lh = lakehouse
     lh.create_catalog("main", if_not_exists=True)
     lh.create_schema("main.raw", if_not_exists=True)
@@ -436,8 +442,14 @@ def test_pipeline_corpus(lakehouse: Lakehouse, tmp_path: Path, case: Case) -> No
             lines = "".join(json.dumps(_landed(e)) + "\n" for e in new)
             (volume / "events" / f"round{round_}.json").write_text(lines)
         seen += new
-        result = run(folder, lh)
-        assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+        if case.notebooks:
+            from lakeloader.notebooks.run import run as run_notebook
+
+            for name in case.notebooks:
+                run_notebook(folder / "transformations" / name, lh)
+        else:
+            result = run(folder, lh)
+            assert result.status == "COMPLETED", [o.message for o in result.outcomes]
         expected = case.oracle(seen)
         for table, query in case.queries.items():
             got = _sorted([_tuple(r) for r in rows(lh, query)])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lakeloader.demo import report, setup
+from lakeloader.demo import notebooks, report, setup
 from lakeloader.demo.setup import Say
 from lakeloader.errors import NotFoundError, TerminalError
 from lakeloader.lakehouse.root import Lakehouse
@@ -41,10 +41,15 @@ class _Pipelines:
         folder = examples_folder()
         self.lh = lh
         self.show = show
-        self.folders = {"providers_claims": folder / "providers_claims", "telematics": folder / "telematics"}
-        self.conf = {
+        self.folders = {
+            "providers_claims": folder / "providers_claims",
+            "telematics": folder / "telematics",
+            "telematics_python_bronze": folder / "telematics" / "python_bronze",  # the same bronze, `import dlt`
+        }
+        self.conf: dict[str, dict[str, str]] = {
             "providers_claims": {"kardia.postgres_url": kardia_url},
             "telematics": {},  # the fleet's Postgres is the foreign catalog supabase_data
+            "telematics_python_bronze": {},
         }
         self.updates: list[Any] = []
 
@@ -101,8 +106,11 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
             say(f"## the {name} pipeline")
             for line in text.splitlines():
                 say(f"  {line}")
-        say("## 2. both pipelines from nothing")
+        say("## 2. both pipelines from nothing (and Telematics' bronze again in Python: import dlt, spark.readStream)")
         out["first"] = [pipelines.update(n, f"{n}: first update").to_dict() for n in pipelines.folders]
+        say("## 2b. the seed's own notebooks, as written (PySpark, dbutils, JDBC, Auto Loader), into catalog "
+            f"{notebooks.CATALOG}")  # fmt: skip
+        out["notebooks"] = [notebooks.run_seed(lh, _address, say, first=True)]
         say("## 3. the sources change")
         setup.change_postgres(lh, say)
         setup.land_claims(lh, say)
@@ -111,6 +119,8 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
             f"uploaded twice) and {second['json_files']} JSON file")  # fmt: skip
         say("## 4. incremental update: only what is new is read, exactly once")
         out["incremental"] = [pipelines.update(n, f"{n}: incremental update").to_dict() for n in pipelines.folders]
+        out["notebooks"].append(notebooks.run_seed(lh, _address, say, first=False))
+        out["python_bronze"] = notebooks.same_bronze(lh, say)
         say("## 5. a fix upstream and in the definition, then replay-quarantine")
         setup.add_unknown_provider(lh, say)
         pipelines.update("providers_claims", "providers_claims: the provider arrives")

@@ -23,7 +23,7 @@ UNKNOWN_PROVIDER = 10  # index of the provider that is not in providers_10.csv: 
 
 def reset(lh: Lakehouse) -> None:
     """Drop the demo's catalogs (data, volumes, checkpoints inside them) so the run starts from nothing."""
-    for catalog in ("kardia", TELEMATICS):
+    for catalog in ("kardia", TELEMATICS, "kardia_nb"):
         if lh.metastore.get(catalog) is not None:
             lh.drop_catalog(catalog, cascade=True)
     if lh.foreign_catalog(FLEET_CATALOG) is not None:

@@ -221,6 +221,13 @@ class DBUtils:
         raise ConfigError(f"dbutils.{name} is not supported here; supported: secrets, fs, widgets, notebook")
 
 
+class LazyDBUtils:
+    """`dbutils` in pipeline code: made on first use, over the lakehouse the code runs on."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(DBUtils(), name)
+
+
 dbutils: DBUtils | None = None  # `from pyspark.dbutils import DBUtils` / `databricks.sdk.runtime import dbutils`
 
 

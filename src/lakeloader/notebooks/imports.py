@@ -11,13 +11,13 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import re
 import types
 from typing import Any
 
 from lakeloader.errors import ConfigError
 
 MODULES = {
-    "pyspark": "lakeloader.spark.pyspark",
     "pyspark.sql": "lakeloader.spark.pyspark",
     "pyspark.sql.functions": "lakeloader.spark.functions",
     "pyspark.sql.types": "lakeloader.spark.types",
@@ -26,8 +26,8 @@ MODULES = {
     "pyspark.sql.dataframe": "lakeloader.spark.pyspark",
     "pyspark.sql.session": "lakeloader.spark.pyspark",
     "pyspark.sql.streaming": "lakeloader.spark.pyspark",
-    "pyspark.pipelines": "lakeloader.spark.dlt",
-    "dlt": "lakeloader.spark.dlt",
+    "pyspark.pipelines": "lakeloader.pipelines.sdp",
+    "dlt": "lakeloader.pipelines.dlt",
     "pyspark.dbutils": "lakeloader.notebooks.dbutils",
     "databricks.sdk.runtime": "lakeloader.notebooks.dbutils",
 }
@@ -45,6 +45,22 @@ def _load(name: str) -> types.ModuleType:
     return importlib.import_module(name)
 
 
+def _pyspark() -> types.ModuleType:
+    """`pyspark` itself: `pyspark.sql`'s names, and its submodules (`sql`, `pipelines`, `dbutils`) by attribute."""
+    module = types.ModuleType("pyspark")
+    base = _load(MODULES["pyspark.sql"])
+    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
+    module.__dict__["sql"] = base
+
+    def attribute(name: str) -> Any:
+        if f"pyspark.{name}" in MODULES:
+            return _load(MODULES[f"pyspark.{name}"])
+        raise AttributeError(f"pyspark.{name} is not supported here; see docs/pyspark.md")
+
+    module.__dict__["__getattr__"] = attribute
+    return module
+
+
 def make_import(real: Any = builtins.__import__) -> Any:
     """An `__import__` that gives lakeloader's modules for PySpark's and Databricks' names."""
 
@@ -55,12 +71,11 @@ def make_import(real: Any = builtins.__import__) -> Any:
             for prefix, why in REFUSED.items():
                 if why and (name == prefix or name.startswith(prefix + ".")):
                     raise ConfigError(f"import {name}: not supported here: {why}")
+            if name == "pyspark" or (name.startswith("pyspark.") and not fromlist and name in MODULES):
+                return _pyspark()  # `import pyspark.sql.functions as F` walks pyspark -> sql -> functions
             if name in MODULES:
                 module = _load(MODULES[name])
-                if fromlist:
-                    return module
-                top = name.split(".")[0]
-                return _load(MODULES[top]) if top in MODULES else module
+                return module
             top = name.split(".")[0]
             if top in ("pyspark",) and name not in MODULES:
                 raise ConfigError(f"import {name}: this part of PySpark is not supported here; see docs/pyspark.md")
@@ -74,6 +89,14 @@ def builtins_dict() -> dict[str, Any]:
     found = dict(vars(builtins))
     found["__import__"] = make_import()
     return found
+
+
+_PYSPARK = re.compile(r"\b(spark|dbutils|dlt|pyspark)\b")
+
+
+def uses_pyspark(source: str) -> bool:
+    """Does this code use PySpark's or Databricks' names (so `spark` and `dbutils` must be there)?"""
+    return _PYSPARK.search(source) is not None
 
 
 _CALLS = {

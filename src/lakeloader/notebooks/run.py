@@ -125,7 +125,7 @@ def _error_line(exc: BaseException, path: Path, cell: source.Cell) -> int:
 
 def _run_sql(spark: Any, cell: source.Cell, path: Path) -> None:
     from lakeloader.notebooks.display import display
-    from lakeloader.pipelines.sqlsplit import split
+    from lakeloader.sql.split import split
 
     statements = split(cell.text, file=str(path))
     result = None

@@ -123,10 +123,18 @@ def _query(func: Callable[..., Any]) -> Query:
         first = node.args[0] if node.args else None
         text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
         method = node.func.attr
+        receiver = _receiver(node.func.value)
         if method in ("read", "read_stream") and text:
             query.references.add(text)
             if method == "read_stream":
                 query.streaming_references.add(text)
+        elif method == "table" and text and receiver in ("readStream", "read", "spark"):  # PySpark's reads
+            query.references.add(text)
+            if receiver == "readStream":
+                query.streaming_references.add(text)
+        elif method == "load" and receiver == "readStream":  # spark.readStream.format("cloudFiles")...load(path)
+            query.reads_files = True
+            query.spark_files = True
         elif method == "read_files":
             query.reads_files = True
         elif method == "read_postgres":
@@ -139,6 +147,17 @@ def _query(func: Callable[..., Any]) -> Query:
             query.references |= found.references
             query.streaming_references |= found.streaming_references
     return query
+
+
+def _receiver(node: ast.AST) -> str | None:
+    """What a method is called on, by its last name: `spark.readStream.format(..).option(..)` -> readStream."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value  # past the chain's calls (.format(...), .option(...), ...)
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
 
 
 def _returned_sql(tree: ast.Module) -> str | None:
@@ -164,7 +183,7 @@ def _expectations(func: Callable[..., Any]) -> list[Expectation]:
 
 def _declare(
     func: Callable[..., Any],
-    kind: DatasetKind,
+    kind: DatasetKind | None,
     *,
     name: str | None,
     comment: str | None,
@@ -175,10 +194,15 @@ def _declare(
     temporary: bool = False,
 ) -> Callable[..., Any]:
     if not callable(func):
-        raise ConfigError(f"@dp.{kind}: decorate a function that returns the rows (e.g. @dp.{kind}(name='t'))")
-    definitions = _definitions(kind)
+        what = kind or "table"
+        raise ConfigError(f"@dp.{what}: decorate a function that returns the rows (e.g. @dp.{what}(name='t'))")
+    definitions = _definitions(kind or "table")
     where = Location(inspect.getsourcefile(func) or "<python>", inspect.getsourcelines(func)[1])
     dataset_name = name or func.__name__
+    query = _query(func)
+    if kind is None:  # DLT's @dlt.table: a streaming table when the query reads a stream
+        streams = bool(query.streaming_references) or query.spark_files or query.reads_files
+        kind = "streaming_table" if streams else "materialized_view"
     dataset = Dataset(
         name=dataset_name,
         kind=kind,
@@ -193,7 +217,7 @@ def _declare(
     )
     definitions.datasets.append(dataset)
     flow_kind = "append" if kind == "streaming_table" else "complete"
-    definitions.flows.append(Flow(dataset_name, dataset_name, flow_kind, _query(func), where))  # type: ignore[arg-type]
+    definitions.flows.append(Flow(dataset_name, dataset_name, flow_kind, query, where))  # type: ignore[arg-type]
     func.__lakeloader_dataset__ = dataset  # type: ignore[attr-defined]  # an @dp.expect applied later finds it
     return func
 
@@ -218,7 +242,7 @@ def table(query_function: Any = None, **kwargs: Any) -> Any:
     return _dataset_decorator("streaming_table", query_function, kwargs)
 
 
-def _dataset_decorator(kind: DatasetKind, query_function: Any, kwargs: dict[str, Any]) -> Any:
+def _dataset_decorator(kind: DatasetKind | None, query_function: Any, kwargs: dict[str, Any]) -> Any:
     """`@dp.table` / `@dp.materialized_view`, bare or called with options."""
     options = _options(kwargs)
 
@@ -453,14 +477,26 @@ def create_auto_cdc_from_snapshot_flow(
 apply_changes_from_snapshot = create_auto_cdc_from_snapshot_flow
 
 
+def _sql_text(value: Any) -> str:
+    """A PySpark Column (`F.col("seq")`, `F.struct(...)`, `F.expr(...)`) as its Spark SQL; else its text."""
+    expression = getattr(value, "expression", None)
+    if expression is not None and hasattr(expression, "sql"):
+        from sqlglot import exp
+
+        if isinstance(expression, exp.Alias):  # the name SQLFrame gives a struct: not part of the value
+            expression = expression.this
+        return str(expression.sql(dialect="spark"))
+    return str(value)
+
+
 def _column(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
+    return value if isinstance(value, str) else _sql_text(value)
 
 
 def _condition(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return str(value)  # e.g. an expression object printing as SQL
+    return _sql_text(value)
 
 
 def _expect(rules: dict[str, str], action: OnViolation) -> Callable[[F], F]:

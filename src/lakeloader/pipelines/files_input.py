@@ -44,7 +44,16 @@ def _sql_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
 def _python_files(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
     """The `dp.read_files(path, format=..., ...)` call of a Python streaming table, its arguments evaluated
     (constants, f-strings, module constants, `dp.conf.get(...)`: see `static_args`)."""
-    args, options = static_args.call_arguments(flow, "read_files", dict(ctx.pipeline.spec.configuration))
+    configuration = dict(ctx.pipeline.spec.configuration)
+    if flow.query.spark_files:  # spark.readStream.format("cloudFiles")...load(path): Auto Loader's own names
+        from lakeloader.spark.streams import auto_loader_options
+
+        path, written = static_args.stream_reader(flow, configuration)
+        fmt = str(written.pop("_format", "cloudFiles")).lower()
+        if fmt != "cloudfiles":
+            raise ConfigError(f"{flow.location}: spark.readStream.format('{fmt}'): stream files with 'cloudFiles'")
+        return translate.FilesRead(path, auto_loader_options(written), True)
+    args, options = static_args.call_arguments(flow, "read_files", configuration)
     if not args:
         raise ConfigError(f"{flow.location}: dp.read_files needs the path as its first argument")
     return translate.FilesRead(str(args[0]), options, True)

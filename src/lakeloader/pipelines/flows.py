@@ -35,9 +35,13 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
         delta.truncate(kept.location, table_name=node.key + quarantine.SUFFIX, metadata=metadata)
 
 
-def _computed_whole(node: Node, flow: Flow) -> bool:
+def _computed_whole(ctx: UpdateContext, node: Node, flow: Flow) -> bool:
     """A streaming table's own query (no other flow writes the table) that aggregates its stream or inner-joins
     two streams, without a watermark: its result is over all its input, computed whole at each update."""
+    if len(node.flows) == 1 and flow.kind == "append" and flow.query.function is not None:
+        from lakeloader.pipelines.spark_flow import streaming_aggregation
+
+        return streaming_aggregation(ctx, flow)  # a DataFrame that aggregates the stream
     if (
         len(node.flows) != 1
         or flow.kind != "append"
@@ -58,7 +62,7 @@ def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
         outcome = snapshots.run_snapshot_flow(ctx, flow, node)
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
-    elif node.dataset.kind == "streaming_table" and _computed_whole(node, flow):
+    elif node.dataset.kind == "streaming_table" and _computed_whole(ctx, node, flow):
         outcome = refresh_materialized_view(ctx, flow, node, whole_streams=True)
     elif node.dataset.kind == "streaming_table":
         from lakeloader.pipelines import streaming

@@ -7,6 +7,8 @@ import importlib.util
 import sys
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,16 +49,47 @@ def _label(path: Path, spec: PipelineSpec) -> str:
         return str(path)
 
 
-def _python(path: Path, label: str, definitions: Definitions, configuration: dict[str, str]) -> None:
+@contextmanager
+def _spark_on(lakehouse: Lakehouse, configuration: dict[str, str], pyspark: bool) -> Iterator[None]:
+    """`spark` at import time of a pipeline file: over the lakehouse, `spark.conf` the pipeline's configuration."""
+    if not pyspark:
+        yield
+        return
+    from lakeloader.spark import engine
+
+    with engine.using(engine.LakehouseEngine(lakehouse, configuration)):
+        yield
+
+
+def _python(
+    path: Path, label: str, definitions: Definitions, configuration: dict[str, str], lakehouse: Lakehouse
+) -> None:
+    from lakeloader.notebooks import imports
+
     module_name = f"lakeloader_pipeline_{uuid.uuid4().hex[:8]}_{path.stem}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
         definitions.problems.append(f"{label}: cannot be imported as Python; check the file")
         return
     module = importlib.util.module_from_spec(module_spec)
+    refused = imports.refusals(path.read_text(encoding="utf-8"))
+    if refused:
+        where, why = refused[0]
+        definitions.problems.append(f"{label}:{where}: {why}")
+        return
+    # PySpark's and Databricks' names (pyspark.sql, dlt, pyspark.pipelines) resolve to lakeloader's in this file
+    # only; `spark` and `dbutils` are defined as Databricks defines them for pipeline code
+    module.__dict__["__builtins__"] = imports.builtins_dict()
+    pyspark = imports.uses_pyspark(path.read_text(encoding="utf-8"))
+    if pyspark:
+        from lakeloader.notebooks.dbutils import LazyDBUtils
+        from lakeloader.spark.session import SparkSession
+
+        module.__dict__["spark"] = SparkSession()
+        module.__dict__["dbutils"] = LazyDBUtils()
     sys.modules[module_name] = module
     try:
-        with api.registering(definitions, configuration):
+        with api.registering(definitions, configuration), _spark_on(lakehouse, configuration, pyspark):
             module_spec.loader.exec_module(module)
     except Exception as exc:  # the user's code: say where it failed, in one line
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
@@ -90,7 +123,7 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             definitions.functions.update(found.functions)
             definitions.problems += _unhonoured(found.set_statements, configuration, file.read_text(encoding="utf-8"))
         else:
-            _python(file, label, definitions, configuration)
+            _python(file, label, definitions, configuration, lakehouse)
     catalog = spec.catalog or lakehouse.current_catalog
     schema = spec.default_schema
     definitions.problems += _with_functions_inlined(definitions, lakehouse, catalog, schema)

@@ -60,6 +60,7 @@ class Query:
     reads_files: bool = False  # a read_files(...) (or dp.read_files) source
     streams_files: bool = False  # ... read incrementally: STREAM read_files(...) in SQL, any in a streaming table
     reads_postgres: bool = False  # a dp.read_postgres(...) source
+    spark_files: bool = False  # the files are read by spark.readStream.format("cloudFiles")...load(path)
     returns_sql: str | None = None  # a Python function that is just `return dp.sql("<constant>")`: that SQL
     unresolved: str | None = None  # it calls a function no Spark has: one the pipeline defines? (load decides)
     watermarks: list[Any] = field(default_factory=list)  # WATERMARK clauses read out of `sql` (watermarks.Watermark)

@@ -131,11 +131,11 @@ class FlowSession:
         view = f"__lakeloader_v_{len(self._views)}"
         self._views[key] = view
         if flow.query.function is not None:
-            from lakeloader.pipelines import api
-
-            with api.running(self):
-                result = flow.query.function()
-            self.con.register(view, to_arrow(result, where=f"temporary view {key}"))
+            result = self.call(flow.query.function, as_sql=True)
+            if isinstance(result, str):  # a DataFrame: a view of its SQL, read when the flow's query runs
+                self.con.execute(f"CREATE TEMP VIEW {quote(view)} AS {result}")
+            else:
+                self.con.register(view, to_arrow(result, where=f"temporary view {key}"))
         else:
             assert flow.query.sql is not None
             sql = self.translate(flow.query.sql)
@@ -143,6 +143,8 @@ class FlowSession:
         return view
 
     def resolve(self, written: str, streaming: bool) -> str:
+        if not streaming and written in self._views.values():  # a view this session registered (a DataFrame's)
+            return quote(written)
         if written in self.extra_views:
             if written not in self._views:
                 self.con.register(written, self.extra_views[written])
@@ -275,10 +277,7 @@ class FlowSession:
     def result(self) -> Any:
         """The flow's rows as a DuckDB relation (SQL) or whatever its Python function returned."""
         if self.flow.query.function is not None:
-            from lakeloader.pipelines import api
-
-            with api.running(self):
-                return self.flow.query.function()
+            return self.call(self.flow.query.function)
         assert self.flow.query.sql is not None
         sql = self.translate(self.flow.query.sql)
         self.lock()
@@ -286,6 +285,19 @@ class FlowSession:
 
         guard.check_statements(self.con, sql)
         return self.con.sql(sql)
+
+    def call(self, function: Callable[[], Any], *, as_sql: bool = False) -> Any:
+        """Run a query function with `dp.read`... and PySpark's `spark` bound to this session; a DataFrame it
+        returns is run as its Spark SQL by this session (a DuckDB relation; with `as_sql`, the DuckDB SQL)."""
+        from lakeloader.pipelines import api
+        from lakeloader.pipelines.spark_flow import is_dataframe, spark_running
+
+        with api.running(self), spark_running(self):
+            result = function()
+            if is_dataframe(result):
+                translated = self.translate(result.spark_sql())
+                return translated if as_sql else self.con.sql(translated)
+        return result
 
     def deterministic(self) -> bool:
         """False when the query may give other rows on the same inputs (time, randomness, files)."""

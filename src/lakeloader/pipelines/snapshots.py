@@ -8,6 +8,7 @@ as Databricks calls it. The snapshot's version is the sequence: SCD 2 rows start
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,11 +32,32 @@ if TYPE_CHECKING:
 class SnapshotSource:
     """Plans one snapshot per batch: `{"version": v}`; reads it; records v."""
 
-    def __init__(self, *, table: Path | None, table_name: str, function: Callable[..., Any] | None) -> None:
+    def __init__(
+        self, *, table: Path | None, table_name: str, function: Callable[..., Any] | None, lakehouse: Any = None
+    ) -> None:
         self.table = table
         self.table_name = table_name
         self.function = function
+        self.lakehouse = lakehouse  # what `spark` reads in the function (a DataFrame it returns is run on it)
         self._cached: dict[Any, pa.Table] = {}
+
+    def _ask(self, last: Any) -> tuple[pa.Table, Any] | None:
+        """The function's next (snapshot rows, version) after `last`, or None; a PySpark DataFrame is run here."""
+        from lakeloader.pipelines.session import to_arrow
+        from lakeloader.spark import engine
+
+        assert self.function is not None
+        current = engine.current_or_none()
+        if current is None and self.lakehouse is not None:
+            current = engine.LakehouseEngine(self.lakehouse)
+        with engine.using(current) if current is not None else contextlib.nullcontext():
+            got = self.function(last)
+            if got is None:
+                return None
+            rows, version = got
+            if type(rows).__module__.startswith("lakeloader.spark"):
+                rows = rows.toArrow()
+        return to_arrow(rows, where=f"snapshot source of {self.table_name}").read_all(), version
 
     def last(self, checkpoint: Checkpoint) -> Any:
         path = checkpoint.source_state_path("snapshot") / "position.json"
@@ -44,9 +66,7 @@ class SnapshotSource:
     def plan_next(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         last = self.last(checkpoint)
         if self.function is not None:
-            from lakeloader.pipelines.session import to_arrow
-
-            got = self.function(last)
+            got = self._ask(last)
             if got is None:
                 return None
             rows, version = got
@@ -55,7 +75,7 @@ class SnapshotSource:
                     f"snapshot source of {self.table_name}: version {version!r} does not follow {last!r}; "
                     "return increasing versions, or None when there is no new snapshot"
                 )
-            self._cached[version] = to_arrow(rows, where=f"snapshot source of {self.table_name}").read_all()
+            self._cached[version] = rows
             return {"version": version, "previous": last}
         assert self.table is not None
         if not delta.is_delta_table(self.table):
@@ -72,15 +92,13 @@ class SnapshotSource:
         version = plan["version"]
         if self.function is not None:
             if version not in self._cached:  # a replay after a crash: ask again for the snapshot after the last one
-                from lakeloader.pipelines.session import to_arrow
-
-                got = self.function(plan["previous"])
+                got = self._ask(plan["previous"])
                 if got is None or got[1] != version:
                     raise ConfigError(
                         f"snapshot source of {self.table_name}: replaying version {version!r} got "
                         f"{None if got is None else got[1]!r}; the function must give the same snapshots again"
                     )
-                self._cached[version] = to_arrow(got[0], where=f"snapshot source of {self.table_name}").read_all()
+                self._cached[version] = got[0]
             return self._cached[version]
         assert self.table is not None
         return delta.dataset(self.table, version=int(version)).to_table()
@@ -153,7 +171,7 @@ def run_snapshot_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome
         if key is None:
             raise ConfigError(f"{flow.location}: AUTO CDC flow {flow.name}: source '{flow.source}' is not a valid name")
         table = streaming.table_location(ctx, key)
-    source = SnapshotSource(table=table, table_name=node.key, function=flow.query.function)
+    source = SnapshotSource(table=table, table_name=node.key, function=flow.query.function, lakehouse=ctx.lakehouse)
     checkpoint = streaming.checkpoint_for(ctx, flow, node, source=f"snapshot:{flow.source or 'function'}")
 
     def write(reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lakeloader.pipelines import sqlsplit, translate
+from lakeloader.pipelines import translate
 from lakeloader.pipelines.model import AutoCdc, Dataset, Definitions, Expectation, Flow, Location, OnViolation, Query
-from lakeloader.pipelines.sqlsplit import Statement
+from lakeloader.sql import split as sqlsplit
+from lakeloader.sql.split import Statement
 
 _CDC_CLAUSES = {"KEYS", "IGNORE", "APPLY", "SEQUENCE", "COLUMNS", "STORED", "TRACK"}
 _COLUMN_STOP = {"NOT", "COMMENT", "GENERATED", "MASK", "DEFAULT", "PRIMARY", "CONSTRAINT"}

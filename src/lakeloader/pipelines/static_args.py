@@ -99,3 +99,52 @@ def call_arguments(
                 raise evaluator.fail()  # **options: not known before the function runs
             return args, {str(k.arg): evaluator.value(k.value) for k in node.keywords}
     raise ConfigError(f"{flow.location}: flow {flow.name}: no dp.{method}(...) call found")
+
+
+def stream_reader(flow: Flow, configuration: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The path and Auto Loader options of the flow's `spark.readStream.format("cloudFiles").option(k, v)...
+    .schema(s).load(path)` chain, evaluated before it runs (a schema may be a module-level StructType)."""
+    assert flow.query.function is not None
+    tree = ast.parse(textwrap.dedent(inspect.getsource(flow.query.function)))
+    evaluator = _Evaluator(flow, configuration, "spark.readStream")
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load"):
+            continue
+        calls: list[ast.Call] = []
+        current: ast.AST = node
+        while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            calls.append(current)
+            current = current.func.value
+        if not (isinstance(current, ast.Attribute) and current.attr == "readStream"):
+            continue
+        options: dict[str, Any] = {}
+        path: Any = None
+        for call in reversed(calls):  # in the order written
+            method = call.func.attr  # type: ignore[attr-defined]
+            args = call.args
+            if method == "format" and args:
+                options["_format"] = evaluator.value(args[0])
+            elif method == "option" and len(args) == 2:
+                options[str(evaluator.value(args[0]))] = evaluator.value(args[1])
+            elif method == "options":
+                options.update({str(k.arg): evaluator.value(k.value) for k in call.keywords if k.arg})
+            elif method == "schema" and args:
+                options["schema"] = _schema(evaluator, args[0])
+            elif method == "load":
+                path = evaluator.value(args[0]) if args else None
+                options.update({str(k.arg): evaluator.value(k.value) for k in call.keywords if k.arg})
+        if path is None:
+            raise evaluator.fail()
+        return str(path), options
+    raise ConfigError(f"{flow.location}: flow {flow.name}: no spark.readStream...load(path) call found")
+
+
+def _schema(evaluator: _Evaluator, node: ast.AST) -> str:
+    """A `.schema(...)` argument as DDL: DDL text, or a module-level StructType."""
+    if isinstance(node, ast.Name) and node.id in evaluator.globals:
+        value = evaluator.globals[node.id]
+        if hasattr(value, "fields"):
+            from lakeloader.spark.rows import ddl
+
+            return ddl(value)
+    return str(evaluator.value(node))

@@ -47,7 +47,13 @@ class DataFrame(StandaloneDataFrame):
     def spark_sql(self) -> str:
         """The Spark SQL this DataFrame stands for (what the translator runs)."""
         expressions = self._get_expressions(optimize=False)
-        return str(self.session._to_sql(expressions[-1]))
+        sql = str(self.session._to_sql(expressions[-1]))
+        view = getattr(self.stream_source, "view", None)
+        if view is not None and "_metadata" in sql:  # the files' hidden column, read after transformations
+            from lakeloader.spark.metadata import carried
+
+            sql = carried(sql, view)
+        return sql
 
     def _refuse_stream(self, action: str) -> None:
         if self.stream_source is not None and engine.current().__class__.__name__ == "LakehouseEngine":
@@ -70,6 +76,14 @@ class DataFrame(StandaloneDataFrame):
 
     createTempView = createOrReplaceTempView
     registerTempTable = createOrReplaceTempView
+
+    def agg(self, *exprs: Any, **kwargs: Any) -> DataFrame:
+        """Aggregate the whole DataFrame; `{"col": "max"}` as PySpark takes it, the column named `max(col)`."""
+        if len(exprs) == 1 and isinstance(exprs[0], dict):
+            from lakeloader.spark import functions as F
+
+            exprs = tuple(getattr(F, fn)(col).alias(f"{fn}({col})") for col, fn in exprs[0].items())
+        return super().agg(*exprs, **kwargs)
 
     def cache(self) -> DataFrame:
         return self  # a cache changes no answer; DuckDB reads Delta's Parquet directly

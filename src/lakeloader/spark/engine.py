@@ -85,9 +85,12 @@ class LakehouseEngine:
         if name in self.views:
             data = self.views[name]
             return data.schema
-        from lakeloader.lakehouse import delta
+        from lakeloader.lakehouse import delta, names
         from lakeloader.lakehouse.root import require_table_exists
 
+        full = ".".join(names.split_parts(name))
+        if self.lakehouse.foreign_catalog(full.split(".")[0]) is not None:  # a foreign table: asked of its server
+            return self.run(f"SELECT * FROM {name} LIMIT 0").schema
         table = self.lakehouse.table(name)
         require_table_exists(table)
         return pa.schema(delta.open_table(table.location, table_name=str(table.name)).schema().to_arrow())

@@ -98,8 +98,9 @@ def read(options: dict[str, Any], lakehouse: Lakehouse) -> pa.Table:
 
 
 def write(data: pa.Table, options: dict[str, Any], mode: str, lakehouse: Lakehouse) -> int:
-    """`df.write.format("jdbc")`: the rows into a Postgres table (created from the DataFrame's columns when
-    missing; mode overwrite truncates it first, error refuses an existing one), in one transaction."""
+    """`df.write.format("jdbc")`: the rows into a Postgres table, in one transaction: created from the DataFrame's
+    columns when missing; mode overwrite drops and makes it again (with option truncate, empties it instead),
+    append adds, error refuses an existing table, ignore leaves it."""
     import psycopg
     from psycopg import sql as pgsql
 
@@ -123,9 +124,13 @@ def write(data: pa.Table, options: dict[str, Any], mode: str, lakehouse: Lakehou
                 raise ConfigError(f"jdbc write: table {table} already exists; use mode('append') or mode('overwrite')")
             if mode == "ignore":
                 return 0
-            if mode == "overwrite":
+            truncate = str(options.get("truncate", "false")).lower() == "true"
+            if mode == "overwrite" and truncate:  # Spark's truncate: the table's definition (keys, grants) stays
                 pg.execute(pgsql.SQL("TRUNCATE {}").format(target))
-        else:
+            elif mode == "overwrite":  # Spark's default overwrite: the table is dropped and made again
+                pg.execute(pgsql.SQL("DROP TABLE {}").format(target))
+                exists = None
+        if not (exists and exists[0]):
             defs = pgsql.SQL(", ").join(
                 pgsql.SQL("{} {}").format(pgsql.Identifier(f.name), pgsql.SQL(_pg_type(f.type))) for f in data.schema
             )

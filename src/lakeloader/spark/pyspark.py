@@ -34,12 +34,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "pipelines":
-        from lakeloader.spark import dlt
-
-        return dlt
-    if name == "dbutils":
-        from lakeloader.notebooks import dbutils
-
-        return dbutils
-    raise AttributeError(f"pyspark.{name} is not supported here; see docs/pyspark.md")
+    raise AttributeError(f"pyspark.sql.{name} is not supported here; see docs/pyspark.md")

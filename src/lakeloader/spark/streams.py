@@ -38,7 +38,8 @@ class TableStream:
     sql: str = ""
 
 
-def _auto_loader_options(options: dict[str, Any]) -> dict[str, Any]:
+def auto_loader_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Auto Loader's options without their `cloudFiles.` prefix (the files source's names)."""
     found = {}
     for key, value in options.items():
         found[key[len("cloudFiles.") :] if key.lower().startswith("cloudfiles.") else key] = value
@@ -89,7 +90,7 @@ class DataStreamReader:
                 f"spark.readStream.format('{self._format}'): stream files with Auto Loader, format('cloudFiles') "
                 "and option('cloudFiles.format', ...)"
             )
-        options = _auto_loader_options(self._options)
+        options = auto_loader_options(self._options)
         if self._schema is not None:
             from lakeloader.spark.rows import ddl
 
@@ -242,11 +243,8 @@ class DataStreamWriter:
         local = lh.volume_path(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
         sql = self._df.spark_sql()
         options = dict(source.options)
-        if "`_metadata`" in sql:
-            raise ConfigError(
-                f"writeStream into {name}: the hidden _metadata column is not carried through DataFrame "
-                "transformations here yet; read it in a pipeline (read_files(...) with _metadata) instead"
-            )
+        if "_metadata" in sql:  # Databricks' hidden column: there whenever the query names it
+            options.setdefault("includeMetadata", "true")
         schema = options.pop("schema", None)
         avro = options.pop("avroSchema", None)
         declared = None

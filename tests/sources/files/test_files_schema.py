@@ -155,3 +155,10 @@ def test_schema_location_is_separate_from_the_checkpoint(ingest: Ingest, landing
 def test_ddl_round_trip() -> None:
     schema = parse_ddl("id BIGINT, amount DECIMAL(12,2), s STRUCT<x: INT, `a b`: MAP<STRING, DOUBLE>>, t ARRAY<DATE>")
     assert parse_ddl(to_ddl(schema)) == schema
+
+
+def test_declared_ddl_longer_than_a_file_name_is_ddl() -> None:
+    from lakeloader.sources.files.schema import load_declared_schema
+
+    ddl = ", ".join(f"`column_number_{i}` string" for i in range(20))  # > 255 characters: no file can have it
+    assert load_declared_schema(ddl).names == [f"column_number_{i}" for i in range(20)]

@@ -55,10 +55,18 @@ class SchemaStore:
         return [dict(read_json(self.folder / f"{v}.json")) for v in self.versions()]
 
 
+def _is_file(path: Path) -> bool:
+    """Does DDL-or-path text name a file? (DDL text longer than a file name can be is not one.)"""
+    try:
+        return len(str(path)) < 4096 and path.is_file()
+    except OSError:  # a name too long for the file system: DDL text
+        return False
+
+
 def load_declared_schema(value: str) -> pa.Schema:
     """`--schema`: a path to an .avsc (Avro schema) or .json/.ddl file, or DDL text."""
     path = Path(value)
-    if value.endswith((".avsc", ".json", ".ddl")) or (len(value) < 4096 and path.is_file()):
+    if value.endswith((".avsc", ".json", ".ddl")) or _is_file(path):
         text = path.read_text()
         if value.endswith(".avsc") or text.lstrip().startswith("{"):
             from lakeloader.sources.files.formats.avro import avsc_to_arrow
