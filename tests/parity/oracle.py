@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -102,9 +103,10 @@ def start_spark(folder: Path) -> Any:
         raise SparkUnavailable(missing)
     from pyspark.sql import SparkSession
 
-    saved = {k: os.environ.get(k) for k in ("JAVA_HOME", "SPARK_LOCAL_IP")}
+    saved = {k: os.environ.get(k) for k in ("JAVA_HOME", "SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
     os.environ["JAVA_HOME"] = str(java_home(folder))
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # Python UDFs run in this venv's Python (pandas, pyarrow in it)
     try:
         (folder / "log4j2.properties").write_text(_LOG4J)
         own = {

@@ -162,6 +162,28 @@ CASES = [
         " FROM t GROUP BY k ORDER BY k",
     ),
     Case(
+        "python_udf",
+        lambda s, df, F, W: df.select(
+            "id",
+            F.udf(lambda t: None if t is None else len(t.split(",")), "int")("tags").alias("n_tags"),
+            F.udf(lambda k, i: f"{k}-{i}")("k", "id").alias("label"),
+        ).orderBy("id"),
+    ),
+    Case(
+        "pandas_udf",
+        lambda s, df, F, W: df.select("id", F.pandas_udf(lambda a: a * 2 + 1, "double")("amount").alias("a2")).orderBy(
+            "id"
+        ),
+    ),
+    Case(
+        "registered_udf_in_sql",
+        lambda s, df, F, W: (
+            s.udf.register("shout", lambda k: None if k is None else k.upper() + "!", "string"),
+            df.createOrReplaceTempView("u"),
+            s.sql("SELECT id, shout(k) AS loud FROM u ORDER BY id"),
+        )[-1],
+    ),
+    Case(
         "divide_by_zero",
         lambda s, df, F, W: df.select((F.col("id") / F.lit(0)).alias("z")),
         "SELECT id / 0 AS z FROM t",

@@ -130,3 +130,40 @@ def test_autoloader_stream_exactly_once(lh: Lakehouse, tmp_path: Path) -> None:
 
     rows = query(lh, "SELECT id, v, v2 FROM main.land.t ORDER BY id").to_pylist()
     assert rows == [{"id": 1, "v": "x", "v2": "X"}, {"id": 2, "v": "y", "v2": "Y"}]
+
+
+def test_a_failing_python_udf_is_one_line_naming_it(lh: Lakehouse, tmp_path: Path) -> None:
+    path = notebook(
+        tmp_path,
+        "u.py",
+        "from pyspark.sql.functions import udf\n"
+        "@udf('int')\n"
+        "def inverse(x):\n"
+        "    return 1 // x\n"
+        "spark.range(3).select(inverse('id')).collect()",
+    )
+    with pytest.raises(CellError, match=r"^u.py: cell 1, line 6: .*Python function inverse failed: "
+                                        r"ZeroDivisionError: integer division or modulo by zero"):  # fmt: skip
+        run(path, lh)
+
+
+def test_pyspark_names_are_ours_only_inside_the_notebook(
+    lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    path = notebook(
+        tmp_path,
+        "names.py",
+        "import pyspark.sql.functions as F\nfrom pyspark.sql import SparkSession\nimport dlt\n"
+        "from pyspark import pipelines as dp\nfrom pyspark.dbutils import DBUtils\n"
+        "print(F.__name__, SparkSession.__module__, dlt.__name__, dp.__name__, type(DBUtils(spark)).__module__)",
+    )
+    run(path, lh)
+    shown = capsys.readouterr().out.split()
+    assert shown == ["lakeloader.spark.functions", "lakeloader.spark.session", "lakeloader.pipelines.dlt",
+                     "lakeloader.pipelines.sdp", "lakeloader.notebooks.dbutils"]  # fmt: skip
+    import pyspark  # the real one (tests/parity's oracle), untouched outside notebook code
+
+    assert "lakeloader" not in pyspark.__name__ and pyspark.__file__ and "site-packages" in pyspark.__file__
+    assert "dlt" not in sys.modules or "lakeloader" not in getattr(sys.modules["dlt"], "__name__", "")

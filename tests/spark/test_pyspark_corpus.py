@@ -356,6 +356,34 @@ CASES = [
         {"banded": "SELECT id, band, k FROM main.silver.banded"},
     ),
     Case(
+        "dlt_python_udf",
+        {
+            "banded.py": """\
+            import dlt
+            from pyspark.sql.functions import col, pandas_udf, udf
+            from pyspark.sql.types import StringType
+
+
+            @udf(returnType=StringType())
+            def band(amount):
+                return "none" if amount is None else "high" if amount > 20 else "low"
+
+
+            @pandas_udf("string")
+            def shout(kind):
+                return kind.str.upper()
+
+
+            @dlt.table
+            def banded():
+                return spark.read.table("main.raw.events").select("id", band(col("amount")).alias("band"),
+                                                                    shout("kind").alias("k"))
+            """,
+        },
+        _banded,
+        {"banded": "SELECT id, band, k FROM main.silver.banded"},
+    ),
+    Case(
         "sdp_declared_schema",
         {
             "typed.py": """\

@@ -32,15 +32,39 @@ from lakeloader.pipelines.api import (
     view,
 )
 
-__all__ = ["append_flow", "apply_changes", "apply_changes_from_snapshot", "conf", "create_auto_cdc_flow",
-           "create_auto_cdc_from_snapshot_flow", "create_streaming_table", "create_target_table",
-           "expect", "expect_all", "expect_all_or_drop", "expect_all_or_fail", "expect_or_drop", "expect_or_fail",
-           "materialized_view", "read", "read_stream", "table", "temporary_view", "view"]  # fmt: skip
+__all__ = [
+    "append_flow",
+    "apply_changes",
+    "apply_changes_from_snapshot",
+    "conf",
+    "create_auto_cdc_flow",
+    "create_auto_cdc_from_snapshot_flow",
+    "create_streaming_table",
+    "create_table",
+    "create_target_table",
+    "create_view",
+    "expect",
+    "expect_all",
+    "expect_all_or_drop",
+    "expect_all_or_fail",
+    "expect_or_drop",
+    "expect_or_fail",
+    "materialized_view",
+    "read",
+    "read_stream",
+    "table",
+    "temporary_view",
+    "view",
+]  # fmt: skip
 
 
 def table(query_function: Any = None, **kwargs: Any) -> Any:
     """A streaming table when the query reads a stream, else a materialized view (DLT's `@dlt.table`)."""
     return api._dataset_decorator(None, query_function, kwargs)
+
+
+create_table = table  # DLT's first names for @dlt.table and @dlt.view
+create_view = view
 
 
 def read(name: str) -> Any:

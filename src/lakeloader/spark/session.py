@@ -154,6 +154,12 @@ class SparkSession(StandaloneSession):
         return RuntimeConf()
 
     @property
+    def udf(self) -> Any:
+        from lakeloader.spark.udf import UDFRegistration
+
+        return UDFRegistration()
+
+    @property
     def sparkContext(self) -> Any:
         raise ConfigError("spark.sparkContext: RDDs and the SparkContext need Spark's JVM; not supported here")
 

@@ -50,6 +50,7 @@ class Registry:
     by_node: dict[type[exp.Expr], Rule] = field(default_factory=dict)
     by_name: dict[str, Rule] = field(default_factory=dict)
     refused: dict[str, Refusal] = field(default_factory=dict)
+    user: dict[str, Rule] = field(default_factory=dict)  # Python functions registered by a session (`python`)
 
     def add(self, rule: Rule) -> Rule:
         for node in rule.nodes:
@@ -64,7 +65,8 @@ class Registry:
 
     def rule_for(self, node: exp.Expr) -> Rule | None:
         if isinstance(node, exp.Anonymous):
-            return self.by_name.get(node.name.lower())
+            name = node.name.lower()
+            return self.user.get(name) or self.by_name.get(name)
         return self.by_node.get(type(node))
 
 

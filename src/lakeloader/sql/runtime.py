@@ -43,7 +43,11 @@ def share(database: Any, cursor: Any) -> Any:
 
 
 def ready(con: Any, sql: str) -> str:
-    """`sql`, once `con`'s database has every macro it calls (each made once, callees first)."""
+    """`sql`, once `con`'s database has every macro it calls (each made once, callees first), and every Python
+    function it calls (`python.ready`)."""
+    from lakeloader.sql import python
+
+    python.ready(con, sql)
     named = {name.lower() for name in _NAME.findall(sql)}
     if not named:
         return sql

@@ -570,7 +570,7 @@ _TYPED_BY_NAME = (
 def _by_name(node: exp.Expr) -> exp.DataType | None:
     if not isinstance(node, exp.Anonymous):
         return None
-    found = REGISTRY.by_name.get(node.name.lower())
+    found = REGISTRY.user.get(node.name.lower()) or REGISTRY.by_name.get(node.name.lower())
     if found is None or found.returns is None:
         return None
     try:
