@@ -35,6 +35,14 @@ def truncate(ctx: UpdateContext, node: Node) -> None:
         delta.truncate(kept.location, table_name=node.key + quarantine.SUFFIX, metadata=metadata)
 
 
+def _watermarked(ctx: UpdateContext, node: Node, flow: Flow) -> Flow | None:
+    if len(node.flows) != 1 or flow.kind != "append" or flow.query.function is None:
+        return None
+    from lakeloader.pipelines.spark_flow import watermarked
+
+    return watermarked(ctx, flow)  # type: ignore[no-any-return]
+
+
 def _computed_whole(ctx: UpdateContext, node: Node, flow: Flow) -> bool:
     """A streaming table's own query (no other flow writes the table) that aggregates its stream or inner-joins
     two streams, without a watermark: its result is over all its input, computed whole at each update."""
@@ -62,6 +70,10 @@ def run_flow(ctx: UpdateContext, flow: Flow) -> FlowOutcome:
         outcome = snapshots.run_snapshot_flow(ctx, flow, node)
     elif node.dataset.kind == "materialized_view":
         outcome = refresh_materialized_view(ctx, flow, node)
+    elif node.dataset.kind == "streaming_table" and (marked := _watermarked(ctx, node, flow)) is not None:
+        from lakeloader.pipelines import streaming
+
+        outcome = streaming.run_streaming_flow(ctx, marked, node)  # a DataFrame's withWatermark, as its SQL
     elif node.dataset.kind == "streaming_table" and _computed_whole(ctx, node, flow):
         outcome = refresh_materialized_view(ctx, flow, node, whole_streams=True)
     elif node.dataset.kind == "streaming_table":

@@ -101,21 +101,21 @@ def aggregates_stream(sql: str, stream_view: str) -> bool:
     return False
 
 
-def streaming_aggregation(ctx: Any, flow: Any) -> bool:
-    """Does a Python flow's DataFrame aggregate the stream it reads (so it is computed over all its input)? Asked
-    by running its query function over an empty batch of the stream: what it returns is a plan, not rows."""
+def _probe(ctx: Any, flow: Any, inspect: Any) -> Any:
+    """`inspect(dataframe, stream_view, session)` for the DataFrame a Python flow's function returns over an empty
+    batch of its one stream (a plan, not rows), or None when it is not PySpark code returning a DataFrame."""
     from lakeloader.lakehouse import delta
     from lakeloader.pipelines.session import FlowSession, Streams
 
     refs = sorted(flow.query.streaming_references)
     if flow.query.function is None or len(refs) != 1 or flow.query.reads_files:
-        return False
+        return None
     if "spark" not in getattr(flow.query.function, "__globals__", {}):
-        return False  # not PySpark code (lakeloader's own dp: relations, appended as they come)
+        return None  # not PySpark code (lakeloader's own dp: relations, appended as they come)
     key = ctx.pipeline.graph.resolve(refs[0])
     info = ctx.lakehouse.metastore.get(key) if key else None
     if info is None or info.location is None or not delta.is_delta_table(info.location):
-        return False
+        return None
     schema = pa.schema(delta.open_table(info.location).schema().to_arrow())
     session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(key, schema.empty_table()))
     try:
@@ -124,7 +124,104 @@ def streaming_aggregation(ctx: Any, flow: Any) -> bool:
         with api.running(session), spark_running(session):
             result = flow.query.function()
             if not is_dataframe(result):
-                return False
-            return aggregates_stream(result.spark_sql(), "__lakeloader_stream")
+                return None
+            return inspect(result, STREAM_VIEW, session)
     finally:
         session.close()
+
+
+STREAM_VIEW = "__lakeloader_stream"
+
+
+def streaming_aggregation(ctx: Any, flow: Any) -> bool:
+    """Does a Python flow's DataFrame aggregate the stream it reads without a watermark (so it is computed over
+    all its input)?"""
+
+    def inspect(df: Any, view: str, _session: Any) -> bool:
+        return df.watermark is None and aggregates_stream(df.spark_sql(), view)
+
+    return bool(_probe(ctx, flow, inspect))
+
+
+_UNITS = {"s": "SECONDS", "sec": "SECONDS", "second": "SECONDS", "m": "MINUTES", "min": "MINUTES",
+          "minute": "MINUTES", "h": "HOURS", "hour": "HOURS", "d": "DAYS", "day": "DAYS", "ms": "MILLISECONDS",
+          "millisecond": "MILLISECONDS", "week": "WEEKS"}  # fmt: skip
+
+
+def _interval(delay: str, where: str) -> str:
+    """Spark's delayThreshold ('10 minutes', '1 hour') as an INTERVAL literal's body."""
+    import re
+
+    from lakeloader.errors import ConfigError
+
+    parts = re.findall(r"(\d+)\s*([a-z]+?)s?\b", delay.strip().lower().removeprefix("interval").strip())
+    if not parts or any(unit not in _UNITS for _n, unit in parts):
+        raise ConfigError(f"{where}: withWatermark delay {delay!r}: write it as Spark does, e.g. '10 minutes'")
+    return " ".join(f"{n} {_UNITS[unit]}" for n, unit in parts)
+
+
+def watermarked(ctx: Any, flow: Any) -> Any:
+    """A Python flow whose DataFrame aggregates its stream under `withWatermark`, as the SQL flow it stands for
+    (`... FROM STREAM(t) WATERMARK ts DELAY OF INTERVAL ...`), for the windowed runner; None otherwise."""
+    import dataclasses
+
+    from lakeloader.errors import ConfigError
+    from lakeloader.pipelines import translate
+
+    where = f"{flow.location}: flow {flow.name}"
+
+    def inspect(df: Any, view: str, session: Any) -> Any:
+        if df.watermark is None:
+            return None
+        column, delay = df.watermark
+        stream = translate_stream_sql(df.spark_sql(), view, session, where)
+        key = ctx.pipeline.graph.resolve(sorted(flow.query.streaming_references)[0])
+        relation = f"STREAM({_quoted(key)}) WATERMARK `{column}` DELAY OF INTERVAL {_interval(delay, where)}"
+        sql = stream.replace(_PLACEHOLDER, f"{relation} AS {STREAM_VIEW}")
+        try:
+            query = translate.describe(sql, where=flow.location)
+        except translate.TranslateError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        return dataclasses.replace(flow, query=dataclasses.replace(query, function=None))
+
+    return _probe(ctx, flow, inspect)
+
+
+_PLACEHOLDER = "LAKELOADER_WATERMARKED_STREAM"
+
+
+def _quoted(key: str) -> str:
+    from lakeloader.lakehouse import names
+
+    return ".".join(f"`{p}`" for p in names.split_parts(key))
+
+
+def translate_stream_sql(sql: str, view: str, session: Any, where: str) -> str:
+    """A DataFrame's Spark SQL as one SELECT over the stream (its row-wise steps merged into it), the stream's
+    view swapped for a placeholder."""
+    from sqlglot import exp
+    from sqlglot.optimizer.merge_subqueries import merge_subqueries
+    from sqlglot.optimizer.qualify import qualify
+
+    from lakeloader.errors import ConfigError
+    from lakeloader.sql import parse
+    from lakeloader.sql import types as spark_types
+
+    tree = parse(sql)
+    if isinstance(tree, exp.Select):
+        for projection in tree.expressions:  # Spark names an unaliased window(...) `window`
+            if isinstance(projection, exp.Anonymous) and projection.name.lower() == "window":
+                projection.replace(exp.alias_(projection.copy(), "window"))
+    arrow = session.con.sql(f'SELECT * FROM "{view}" LIMIT 0').arrow().schema
+    columns = {f.name: spark_types.from_arrow(f.type).sql(dialect="spark") for f in arrow}
+    tree = qualify(tree, schema={view: columns}, dialect="databricks", validate_qualify_columns=False, identify=False)
+    tree = merge_subqueries(tree)
+    tables = list(tree.find_all(exp.Table)) if isinstance(tree, exp.Select) else []
+    if not isinstance(tree, exp.Select) or tree.ctes or [t.name for t in tables] != [view]:
+        raise ConfigError(
+            f"{where}: withWatermark: the steps between the stream and groupBy must be row-wise (select, filter, "
+            "withColumn) for the aggregation to run incrementally"
+        )
+    tables[0].set("alias", None)
+    tables[0].set("this", exp.to_identifier(_PLACEHOLDER))
+    return str(tree.sql(dialect="databricks"))
