@@ -167,3 +167,31 @@ def test_pyspark_names_are_ours_only_inside_the_notebook(
 
     assert "lakeloader" not in pyspark.__name__ and pyspark.__file__ and "site-packages" in pyspark.__file__
     assert "dlt" not in sys.modules or "lakeloader" not in getattr(sys.modules["dlt"], "__name__", "")
+
+
+def test_a_tables_stream_into_another_exactly_once(lh: Lakehouse, tmp_path: Path) -> None:
+    from lakeloader.lakehouse.sql import query
+
+    lh.create_schema("main.land")
+    lh.create_volume("main.land.raw")
+    setup = notebook(tmp_path, "setup.py", "spark.range(3).write.saveAsTable('main.land.src')")
+    more = notebook(tmp_path, "more.py", "spark.range(3, 5).write.mode('append').saveAsTable('main.land.src')")
+    copy = notebook(
+        tmp_path,
+        "copy.py",
+        "from pyspark.sql import functions as F\n"
+        "(spark.readStream.table('main.land.src').withColumn('twice', F.col('id') * 2)\n"
+        " .writeStream.option('checkpointLocation', '/Volumes/main/land/raw/_cp/copy')\n"
+        " .trigger(availableNow=True).toTable('main.land.copy'))",
+    )
+    run(setup, lh)
+    run(copy, lh)
+    run(more, lh)
+    run(copy, lh)
+    run(copy, lh)  # nothing new
+    got = query(lh, "SELECT id, twice FROM main.land.copy ORDER BY id").to_pylist()
+    assert got == [{"id": i, "twice": 2 * i} for i in range(5)]
+    rewrite = notebook(tmp_path, "rewrite.py", "spark.range(1).write.mode('overwrite').saveAsTable('main.land.src')")
+    run(rewrite, lh)
+    with pytest.raises(CellError, match=r"copy.py: cell 1, line 5: .*changed existing rows at version \d+"):
+        run(copy, lh)

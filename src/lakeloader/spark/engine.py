@@ -101,10 +101,9 @@ class LakehouseEngine:
         return name
 
     def stream_name(self, name: str) -> str:
-        raise ConfigError(
-            f"spark.readStream.table('{name}'): a stream is read by writeStream (or in a pipeline); in a notebook "
-            "end it with .writeStream...trigger(availableNow=True).toTable(...)"
-        )
+        """A view with table `name`'s columns and no rows: each batch's rows take its place when writeStream runs
+        the query."""
+        return self.register(self.schema(self.table_name(name)).empty_table())
 
     def files_name(self, path: str, options: dict[str, Any], streaming: bool) -> str:
         """A view over the files at `path`; for a stream, an empty one with the rows' columns (each batch's rows

@@ -1,11 +1,13 @@
-"""`spark.readStream` and `df.writeStream`: Auto Loader (`cloudFiles`) streams run by the files source, exactly once,
-with the checkpoint at `checkpointLocation`; the DataFrame's transformations run on each batch through the
-translator. Triggers `availableNow` and `once` run to the end before `toTable` returns (a notebook's one-shot
-ingest); `processingTime` (a query running forever) is refused: schedule the notebook instead.
+"""`spark.readStream` and `df.writeStream`: Auto Loader (`cloudFiles`) streams run by the files source, and a
+table's stream (`readStream.table`) by the Delta source, exactly once, with the checkpoint at
+`checkpointLocation`; the DataFrame's transformations run on each batch through the translator. Triggers
+`availableNow` and `once` run to the end before `toTable` returns (a notebook's one-shot ingest);
+`processingTime` (a query running forever) is refused: schedule the notebook instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -229,11 +231,69 @@ class DataStreamWriter:
             )
         source = self._df.stream_source
         if isinstance(source, TableStream):
-            raise ConfigError(
-                f"spark.readStream.table('{source.name}').writeStream: a table's stream is written by a pipeline's "
-                "streaming table here (CREATE STREAMING TABLE ... AS SELECT * FROM STREAM(t)); notebooks stream files"
-            )
+            return self._table(source, tableName, str(checkpoint))
         return self._files(source, tableName, str(checkpoint))
+
+    def _transform(self, view: str, sql: str, plain: str) -> Callable[[pa.RecordBatchReader], pa.RecordBatchReader]:
+        """Each batch's rows through the DataFrame's query (None: the stream as it is, nothing to run)."""
+        run = engine.current()
+
+        def transform(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+            run.views[view] = reader.read_all()  # type: ignore[attr-defined]
+            try:
+                return run.run(sql).to_reader()
+            finally:
+                run.views.pop(view, None)  # type: ignore[attr-defined]
+
+        return transform
+
+    def _table(self, source: TableStream, name: str, checkpoint: str) -> StreamingQuery:
+        """A Delta table's appends since the last run into table `name`, one commit per batch with the stream's
+        transaction (the Delta source of `lakeloader.sources.delta`), availableNow."""
+        from lakeloader.execution import registry, stream
+        from lakeloader.execution.checkpoint import Checkpoint
+        from lakeloader.execution.second_stream import refuse_second_stream
+        from lakeloader.lakehouse import delta
+        from lakeloader.sources.delta.source import DEFAULT_MAX_FILES, DeltaStreamSource
+
+        run = engine.current()
+        lh = run.lakehouse
+        upstream = lh.table(run.table_name(source.name).replace("`", ""))
+        target = lh.table_for_write(run.table_name(name).replace("`", ""), writer="writeStream")
+        local = lh.volume_path(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
+        sql = self._df.spark_sql()
+        transform = None if sql == source.sql else self._transform(source.view, sql, source.sql)
+        options = {k.lower(): v for k, v in self._options.items()}
+        cp = Checkpoint(local, target=str(target.name), source=f"delta:{upstream.location}")
+        rows = 0
+        with cp.exclusive(wait=0):
+            stream.check_target(cp, target.location)
+            refuse_second_stream(lh, cp, target.location, allow=False, again="read the table again")
+            registry.register(lh.metastore, cp, kind="delta")
+            reader = DeltaStreamSource(
+                upstream.location,
+                table_name=str(upstream.name),
+                reader_name=f"writeStream into {target.name}",
+                skip_change_commits=str(options.get("skipchangecommits", "false")).lower() == "true",
+                max_files_per_trigger=int(options.get("maxfilespertrigger", DEFAULT_MAX_FILES)),
+            )
+
+            def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> Any:
+                return delta.commit_batch(
+                    target.location,
+                    transform(data) if transform is not None else data,
+                    stream_id=cp.stream_id,
+                    batch_id=batch_id,
+                    table_name=str(target.name),
+                )
+
+            for result in stream.run_available_now(cp, target.location, reader, write):
+                rows += result.rows
+                target = lh.register_written(target)
+                if self._trigger == "once":
+                    break
+            lh.register_written(target)
+        return StreamingQuery(self._name, {"name": self._name, "sink": str(target.name), "numInputRows": rows})
 
     def _files(self, source: FilesStream, name: str, checkpoint: str) -> StreamingQuery:
         from lakeloader.sources.files.runner import ingest_files
@@ -255,13 +315,7 @@ class DataStreamWriter:
 
             declared = avsc_to_arrow(avro if isinstance(avro, str) else json.dumps(avro))
 
-        def transform(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
-            run.views[source.view] = reader.read_all()  # type: ignore[attr-defined]
-            try:
-                return run.run(sql).to_reader()
-            finally:
-                run.views.pop(source.view, None)  # type: ignore[attr-defined]
-
+        transform = self._transform(source.view, sql, source.sql)
         summary = ingest_files(
             run.table_name(name).replace("`", ""),
             path=source.path,
