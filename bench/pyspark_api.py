@@ -123,9 +123,13 @@ def run(work: Path, rows: int, runs: int) -> None:
 def _in_process(notebook: Path, work: Path) -> float:
     from lakeloader.notebooks.run import run as run_notebook
 
+    import contextlib
+    import io
+
     lh = Lakehouse(work / "nb2")
     t0 = time.perf_counter()
-    run_notebook(notebook, lh)
+    with contextlib.redirect_stdout(io.StringIO()):  # the notebook's displays
+        run_notebook(notebook, lh)
     return time.perf_counter() - t0
 
 

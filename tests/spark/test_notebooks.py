@@ -195,3 +195,48 @@ def test_a_tables_stream_into_another_exactly_once(lh: Lakehouse, tmp_path: Path
     run(rewrite, lh)
     with pytest.raises(CellError, match=r"copy.py: cell 1, line 5: .*changed existing rows at version \d+"):
         run(copy, lh)
+
+
+def test_a_second_run_of_a_stream_in_use_is_refused_in_one_line(lh: Lakehouse, tmp_path: Path) -> None:
+    from lakeloader.execution.checkpoint import LOCK_FILE, hold
+
+    lh.create_schema("main.land")
+    lh.create_volume("main.land.raw")
+    folder = lh.resolve_path("/Volumes/main/land/raw/in")
+    folder.mkdir(parents=True)
+    (folder / "a.json").write_text('{"id": 1}\n')
+    path = notebook(
+        tmp_path,
+        "s.py",
+        '(spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")'
+        '.load("/Volumes/main/land/raw/in")\n'
+        ' .writeStream.option("checkpointLocation", "/Volumes/main/land/raw/_cp/t").toTable("main.land.t"))',
+    )
+    run(path, lh)
+    lock = lh.resolve_path("/Volumes/main/land/raw/_cp/t") / LOCK_FILE
+    with hold(lock, what="another run", wait=0):  # another run holds the stream (a cron overlap)
+        with pytest.raises(CellError, match=r"^s.py: cell 1, line 3: .*is in use by another run") as refused:
+            run(path, lh)
+    assert "\n" not in str(refused.value)
+    from lakeloader.lakehouse.sql import query
+
+    assert query(lh, "SELECT count(*) AS n FROM main.land.t").column("n")[0].as_py() == 1
+
+
+def test_reads_stay_in_the_volumes_and_secrets_stay_masked_in_every_form(
+    lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SecretStore(lh.root)
+    store.create_scope("s")
+    store.put_secret("s", "k", "p@ss/wörd:42 long")
+    path = notebook(
+        tmp_path,
+        "hostile.py",
+        "from urllib.parse import quote\npw = dbutils.secrets.get('s', 'k')\nprint(pw, quote(pw), quote(pw, safe=''))",
+        "spark.read.format('json').load('/etc')",
+    )
+    with pytest.raises(CellError, match=r"hostile.py: cell 2, line 7: .*outside every volume"):
+        run(path, lh)
+    out = capsys.readouterr().out
+    assert "p@ss" not in out and "w%C3%B6rd" not in out and "wörd" not in out
+    assert out == "[REDACTED] [REDACTED] [REDACTED]\n"
