@@ -121,10 +121,10 @@ def run(work: Path, rows: int, runs: int) -> None:
 
 
 def _in_process(notebook: Path, work: Path) -> float:
-    from lakeloader.notebooks.run import run as run_notebook
-
     import contextlib
     import io
+
+    from lakeloader.notebooks.run import run as run_notebook
 
     lh = Lakehouse(work / "nb2")
     t0 = time.perf_counter()

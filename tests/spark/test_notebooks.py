@@ -214,9 +214,9 @@ def test_a_second_run_of_a_stream_in_use_is_refused_in_one_line(lh: Lakehouse, t
     )
     run(path, lh)
     lock = lh.resolve_path("/Volumes/main/land/raw/_cp/t") / LOCK_FILE
-    with hold(lock, what="another run", wait=0):  # another run holds the stream (a cron overlap)
-        with pytest.raises(CellError, match=r"^s.py: cell 1, line 3: .*is in use by another run") as refused:
-            run(path, lh)
+    in_use = r"^s.py: cell 1, line 3: .*is in use by another run"
+    with hold(lock, what="another run", wait=0), pytest.raises(CellError, match=in_use) as refused:
+        run(path, lh)  # another run holds the stream (a cron overlap)
     assert "\n" not in str(refused.value)
     from lakeloader.lakehouse.sql import query
 
