@@ -161,7 +161,7 @@ def test_pyspark_names_are_ours_only_inside_the_notebook(
     )
     run(path, lh)
     shown = capsys.readouterr().out.split()
-    assert shown == ["lakeloader.spark.functions", "lakeloader.spark.session", "lakeloader.pipelines.dlt",
+    assert shown == ["lakeloader.spark.functions", "lakeloader.spark.spark_session", "lakeloader.pipelines.dlt",
                      "lakeloader.pipelines.sdp", "lakeloader.notebooks.dbutils"]  # fmt: skip
     import pyspark  # the real one (tests/parity's oracle), untouched outside notebook code
 

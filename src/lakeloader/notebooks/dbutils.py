@@ -233,7 +233,7 @@ dbutils: DBUtils | None = None  # `from pyspark.dbutils import DBUtils` / `datab
 
 def __getattr__(name: str) -> Any:
     if name == "spark":
-        from lakeloader.spark.session import SparkSession
+        from lakeloader.spark.spark_session import SparkSession
 
         return SparkSession()
     if name == "display":

@@ -97,7 +97,7 @@ def check(path: Path, seen: set[Path] | None = None) -> None:
 
 def namespace(lakehouse: Lakehouse, dbutils: DBUtils) -> dict[str, Any]:
     from lakeloader.notebooks.display import display, displayHTML
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
     return {
         "__name__": "__main__",

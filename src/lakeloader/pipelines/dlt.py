@@ -69,13 +69,13 @@ create_view = view
 
 def read(name: str) -> Any:
     """The current rows of dataset `name`, as a DataFrame."""
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
     return SparkSession().table(name)
 
 
 def read_stream(name: str) -> Any:
     """The rows of dataset `name` new since this flow last ran, as a streaming DataFrame."""
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
     return SparkSession().readStream.table(name)

@@ -83,7 +83,7 @@ def _python(
     pyspark = imports.uses_pyspark(path.read_text(encoding="utf-8"))
     if pyspark:
         from lakeloader.notebooks.dbutils import LazyDBUtils
-        from lakeloader.spark.session import SparkSession
+        from lakeloader.spark.spark_session import SparkSession
 
         module.__dict__["spark"] = SparkSession()
         module.__dict__["dbutils"] = LazyDBUtils()

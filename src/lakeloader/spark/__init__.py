@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
 
 def session(lakehouse: Lakehouse, conf: dict[str, str] | None = None) -> SparkSession:
     """The process's SparkSession, running on `lakehouse` (from here on, in this context)."""
     from lakeloader.spark import engine
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
     engine.set_default(engine.LakehouseEngine(lakehouse, conf))
     return SparkSession()
@@ -30,7 +30,7 @@ def session(lakehouse: Lakehouse, conf: dict[str, str] | None = None) -> SparkSe
 
 def __getattr__(name: str) -> Any:
     if name == "SparkSession":
-        from lakeloader.spark.session import SparkSession
+        from lakeloader.spark.spark_session import SparkSession
 
         return SparkSession
     raise AttributeError(name)

@@ -19,13 +19,14 @@ def spark_type(arrow_type: pa.DataType) -> Any:
     """The `pyspark.sql.types` type Spark gives a column of this Arrow type."""
     from sqlframe.base.util import sqlglot_to_spark
 
+    from lakeloader.spark.types import spark_types
     from lakeloader.sql import types
 
-    return sqlglot_to_spark(types.from_arrow(arrow_type))
+    return spark_types(sqlglot_to_spark(types.from_arrow(arrow_type)))
 
 
 def struct_type(schema: pa.Schema) -> Any:
-    from sqlframe.base import types
+    from lakeloader.spark import types
 
     return types.StructType([types.StructField(f.name, spark_type(f.type), f.nullable) for f in schema])
 

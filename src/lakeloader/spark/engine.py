@@ -163,7 +163,7 @@ def current() -> Engine:
     if found is None:
         raise ConfigError(
             "spark: no lakehouse to run on; use it in a notebook (lakeloader notebooks run) or a pipeline, or "
-            "call lakeloader.spark.session(lakehouse)"
+            "call lakeloader.spark.spark_session(lakehouse)"
         )
     return found
 
@@ -183,5 +183,5 @@ def using(engine: Engine) -> Iterator[Engine]:
 
 
 def set_default(engine: Engine | None) -> None:
-    """The engine outside any `using` block (a notebook run, a script's `lakeloader.spark.session(lh)`)."""
+    """The engine outside any `using` block (a notebook run, a script's `lakeloader.spark.spark_session(lh)`)."""
     _current.set(engine)

@@ -7,12 +7,12 @@ import sys
 from typing import Any
 
 from sqlframe.base.column import Column
-from sqlframe.base.types import Row
 from sqlframe.standalone.group import StandaloneGroupedData as GroupedData
 
 from lakeloader.spark import functions, types, window
 from lakeloader.spark.dataframe import DataFrame
-from lakeloader.spark.session import SparkSession
+from lakeloader.spark.spark_session import SparkSession
+from lakeloader.spark.types import Row
 from lakeloader.spark.window import Window, WindowSpec
 
 sql = sys.modules[__name__]  # `import pyspark.sql.functions as F` walks pyspark -> sql -> functions

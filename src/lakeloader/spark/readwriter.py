@@ -12,7 +12,7 @@ from lakeloader.spark import engine
 
 if TYPE_CHECKING:
     from lakeloader.spark.dataframe import DataFrame
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
 FILE_FORMATS = ("json", "csv", "parquet", "avro", "text", "binaryfile", "xml", "orc")
 REFUSED_FORMATS = {

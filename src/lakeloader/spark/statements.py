@@ -12,7 +12,7 @@ from lakeloader.errors import ConfigError
 from lakeloader.spark import engine
 
 if TYPE_CHECKING:
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
 _NAME = r"((?:`[^`]+`|[\w-]+)(?:\.(?:`[^`]+`|[\w-]+))*)"
 _IF_NOT = r"(?:\s+IF\s+NOT\s+EXISTS)?"

@@ -19,7 +19,7 @@ from lakeloader.spark.readwriter import _value, refuse_format
 
 if TYPE_CHECKING:
     from lakeloader.spark.dataframe import DataFrame
-    from lakeloader.spark.session import SparkSession
+    from lakeloader.spark.spark_session import SparkSession
 
 
 @dataclass

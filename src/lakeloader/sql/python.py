@@ -154,7 +154,7 @@ def _arrow_type(spark_type: exp.DataType) -> Any:
 
     con = duckdb.connect()  # a private one: the type's Arrow form, nothing read
     try:
-        table = con.execute(f"SELECT NULL::{types.to_duckdb(spark_type)} AS x").to_arrow_table()
+        table = con.sql(f"SELECT NULL::{types.to_duckdb(spark_type)} AS x").to_arrow_table()
         assert table is not None
         return table.schema.field(0).type
     finally:

@@ -230,7 +230,7 @@ def rows(table: pa.Table) -> list[Any]:
 
 def _row(names: list[str], values: list[Any]) -> Any:
     """A named Row holding the values as they are (SQLFrame's Row(**kw) would turn a Decimal into a float)."""
-    from sqlframe.base.types import Row
+    from lakeloader.spark.types import Row
 
     row = tuple.__new__(Row, values)
     row.__fields__ = list(names)
