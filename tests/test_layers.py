@@ -34,7 +34,7 @@ ALLOWED = {
         "notebooks",
     },
     # PySpark's API on DuckDB, below pipelines and notebooks (which give it to user code under PySpark's names)
-    "spark": {"spark", "lakehouse", "sources", "secrets", "sql", "federation"},
+    "spark": {"spark", "lakehouse", "sources", "execution", "secrets", "sql", "federation"},
     "notebooks": {"notebooks", "spark", "lakehouse", "secrets", "sql"},
     "federation": {"federation", "lakehouse", "secrets", "sources", "execution", "sql"},  # never pipelines or cli
 }

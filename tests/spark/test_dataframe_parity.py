@@ -12,17 +12,53 @@ import pytest
 from tests.parity.compare import Answer, result, spark_type_to_arrow
 from tests.spark.cases import CASES, ROWS, SCHEMA, Case
 
-pytestmark = pytest.mark.slow
+ANSWERS = Path(__file__).resolve().parent / "answers"
+
+
+class Oracle:
+    """Spark's answer to a case: from `answers/` (committed), or from one real Spark session started only on a
+    miss (a new or changed case; `LAKELOADER_REFRESH_SPARK=1` asks again for all), as tests/parity does."""
+
+    def __init__(self) -> None:
+        self.spark: Any = None
+
+    def key(self, case: Case) -> str:
+        import hashlib
+        import inspect
+
+        from tests.parity.oracle import spark_version
+
+        text = "\n".join(
+            [case.id, inspect.getsource(case.program), case.sql or "", repr(ROWS), SCHEMA, spark_version()]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def answer(self, case: Case) -> Answer:
+        import json
+        import os
+
+        path = ANSWERS / f"{case.id}.json"
+        key = self.key(case)
+        if path.exists() and not os.environ.get("LAKELOADER_REFRESH_SPARK"):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if record["key"] == key:
+                return Answer.from_json(record["answer"])
+        if self.spark is None:
+            from tests.parity.oracle import start_spark
+
+            self.spark = start_spark(Path(tempfile.mkdtemp(prefix="llspark")))
+        found = _spark_answer(self.spark, case.program)
+        ANSWERS.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"id": case.id, "key": key, "answer": found.to_json()}, default=str) + "\n")
+        return found
 
 
 @pytest.fixture(scope="module")
-def real_spark() -> Any:
-    from tests.parity.oracle import start_spark
-
-    folder = Path(tempfile.mkdtemp(prefix="llspark"))
-    spark = start_spark(folder)
-    yield spark
-    spark.stop()
+def oracle() -> Any:
+    found = Oracle()
+    yield found
+    if found.spark is not None:
+        found.spark.stop()
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +105,8 @@ def _sql(sql: str) -> Any:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_dataframe_gives_sparks_answer(case: Case, real_spark: Any, ours: Any) -> None:
-    expected = _spark_answer(real_spark, case.program)
+def test_dataframe_gives_sparks_answer(case: Case, oracle: Oracle, ours: Any) -> None:
+    expected = oracle.answer(case)
     got = _our_answer(ours, case.program)
     if expected.error is not None:
         assert got.error is not None, f"Spark failed ({expected.message}); lakeloader gave {got.rows}"

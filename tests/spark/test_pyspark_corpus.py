@@ -5,6 +5,7 @@ here in Python from the same input (tests/pipelines/test_corpus.py's), not by an
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -488,6 +489,59 @@ CASES = [
         },
         _latest_per_key,
         {"latest": "SELECT key, last_id FROM main.silver.latest"},
+    ),
+    Case(
+        "ipynb_libraries_python_and_sql",
+        {
+            "bronze.ipynb": json.dumps(
+                {
+                    "cells": [
+                        {"cell_type": "markdown", "source": ["# bronze, as a Jupyter notebook"]},
+                        {"cell_type": "code", "source": ["import dlt\n", "from pyspark.sql import functions as F\n"]},
+                        {
+                            "cell_type": "code",
+                            "source": [
+                                "@dlt.table\n",
+                                "def bronze():\n",
+                                "    return spark.readStream.table('main.raw.events').select('id', 'kind', 'amount')\n",
+                            ],
+                        },
+                    ],
+                    "metadata": {"kernelspec": {"language": "python"}},
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            ),
+            "silver_gold.ipynb": json.dumps(
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "source": [
+                                "CREATE OR REFRESH STREAMING TABLE silver (CONSTRAINT positive EXPECT (amount >= 0) "
+                                "ON VIOLATION DROP ROW) AS SELECT * FROM STREAM(bronze)"
+                            ],
+                        },
+                        {
+                            "cell_type": "code",
+                            "source": [
+                                "CREATE OR REFRESH MATERIALIZED VIEW gold AS\n",
+                                "SELECT kind, sum(amount) AS total FROM silver GROUP BY kind",
+                            ],
+                        },
+                    ],
+                    "metadata": {"application/vnd.databricks.v1+notebook": {"language": "sql"}},
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            ),
+        },
+        _medallion,
+        {
+            "bronze": "SELECT id, kind, amount FROM main.silver.bronze",
+            "silver": "SELECT id, kind, amount FROM main.silver.silver",
+            "gold": "SELECT kind, total FROM main.silver.gold",
+        },
     ),
     # -- notebooks: jobs of a workspace, run as `lakeloader notebooks run` runs them ---------------------------
     Case(

@@ -87,7 +87,9 @@ def _from_ipynb(path: Path, text: str) -> list[Cell]:
         raise ConfigError(
             f"notebook {path.name}: not valid JSON ({exc.msg}, line {exc.lineno}); re-export it"
         ) from None
-    kernel = str(notebook.get("metadata", {}).get("kernelspec", {}).get("language", "python")).lower()
+    metadata = notebook.get("metadata", {})
+    databricks = metadata.get("application/vnd.databricks.v1+notebook", {})  # Databricks' own .ipynb export
+    kernel = str(databricks.get("language") or metadata.get("kernelspec", {}).get("language", "python")).lower()
     default: Language = "sql" if kernel == "sql" else "python"
     cells: list[Cell] = []
     for index, cell in enumerate(notebook.get("cells", []), start=1):

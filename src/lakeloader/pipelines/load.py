@@ -3,9 +3,11 @@ and the graph; every problem is collected, so `dry-run` can report them all at o
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import sys
 import traceback
+import types
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,17 +64,28 @@ def _spark_on(lakehouse: Lakehouse, configuration: dict[str, str], pyspark: bool
 
 
 def _python(
-    path: Path, label: str, definitions: Definitions, configuration: dict[str, str], lakehouse: Lakehouse
+    path: Path,
+    label: str,
+    definitions: Definitions,
+    configuration: dict[str, str],
+    lakehouse: Lakehouse,
+    source: str | None = None,
 ) -> None:
+    """Import a pipeline's Python file (or `source`, a notebook's code cells, under the notebook's path)."""
     from lakeloader.notebooks import imports
 
     module_name = f"lakeloader_pipeline_{uuid.uuid4().hex[:8]}_{path.stem}"
-    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    module_spec = (
+        importlib.util.spec_from_file_location(module_name, path)
+        if source is None
+        else importlib.util.spec_from_loader(module_name, _SourceLoader(source, str(path)))
+    )
     if module_spec is None or module_spec.loader is None:
         definitions.problems.append(f"{label}: cannot be imported as Python; check the file")
         return
     module = importlib.util.module_from_spec(module_spec)
-    refused = imports.refusals(path.read_text(encoding="utf-8"))
+    text = source if source is not None else path.read_text(encoding="utf-8")
+    refused = imports.refusals(text)
     if refused:
         where, why = refused[0]
         definitions.problems.append(f"{label}:{where}: {why}")
@@ -80,7 +93,7 @@ def _python(
     # PySpark's and Databricks' names (pyspark.sql, dlt, pyspark.pipelines) resolve to lakeloader's in this file
     # only; `spark` and `dbutils` are defined as Databricks defines them for pipeline code
     module.__dict__["__builtins__"] = imports.builtins_dict()
-    pyspark = imports.uses_pyspark(path.read_text(encoding="utf-8"))
+    pyspark = imports.uses_pyspark(text)
     if pyspark:
         from lakeloader.notebooks.dbutils import LazyDBUtils
         from lakeloader.spark.spark_session import SparkSession
@@ -100,6 +113,34 @@ def _python(
         definitions.problems.append(f"{label}{line}: {type(exc).__name__}: {text}; fix the Python file")
     finally:
         sys.modules.pop(module_name, None)
+
+
+class _SourceLoader(importlib.abc.Loader):
+    """Runs code that is not a .py file (a notebook's cells) as a module; `inspect.getsource` finds it."""
+
+    def __init__(self, source: str, filename: str) -> None:
+        self.source = source
+        self.filename = filename
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        import linecache
+
+        lines = self.source.splitlines(keepends=True)
+        linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)  # never re-read from disk
+        exec(compile(self.source, self.filename, "exec"), module.__dict__)
+
+
+def _notebook(path: Path) -> tuple[str, str]:
+    """A Jupyter notebook library as ("python" | "sql", its code cells joined); markdown cells left out."""
+    from lakeloader.notebooks import source
+
+    cells = [c for c in source.read(path) if c.language in ("python", "sql")]
+    languages = {c.language for c in cells}
+    if len(languages) > 1:
+        raise ConfigError(f"{path.name}: a pipeline notebook is one language; this one mixes Python and SQL cells")
+    language = languages.pop() if languages else "python"
+    joiner = "\n\n" if language == "python" else ";\n\n"
+    return language, joiner.join(c.text for c in cells)
 
 
 def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] | None = None) -> Pipeline:
@@ -122,6 +163,22 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
             definitions.set_statements += found.set_statements
             definitions.functions.update(found.functions)
             definitions.problems += _unhonoured(found.set_statements, configuration, file.read_text(encoding="utf-8"))
+        elif file.suffix == ".ipynb":
+            try:
+                language, text = _notebook(file)
+            except ConfigError as exc:
+                definitions.problems.append(str(exc))
+                continue
+            if language == "python":
+                _python(file, label, definitions, configuration, lakehouse, source=text)
+            else:
+                found = sqlddl.parse_file(file, text, configuration, label=label)
+                definitions.datasets += found.datasets
+                definitions.flows += found.flows
+                definitions.problems += found.problems
+                definitions.settings.update(found.settings)
+                definitions.set_statements += found.set_statements
+                definitions.functions.update(found.functions)
         else:
             _python(file, label, definitions, configuration, lakehouse)
     catalog = spec.catalog or lakehouse.current_catalog

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lakeloader.errors import ConfigError, NotFoundError
 
 SPEC_FILE_NAMES = ("spark-pipeline.yml", "spark-pipeline.yaml", "pipeline.yml", "pipeline.yaml")
-SOURCE_SUFFIXES = (".sql", ".py")
+SOURCE_SUFFIXES = (".sql", ".py", ".ipynb")
 
 
 class GlobLibrary(BaseModel):
@@ -87,7 +87,7 @@ class PipelineSpec(BaseModel):
         return self.catalog
 
     def source_files(self) -> list[Path]:
-        """The .sql and .py files the libraries name, each once, in a stable order."""
+        """The .sql, .py and .ipynb files the libraries name, each once, in a stable order."""
         found: dict[Path, None] = {}
         for library in self.libraries:
             pattern = library.pattern
@@ -103,7 +103,7 @@ class PipelineSpec(BaseModel):
                 if path.suffix not in SOURCE_SUFFIXES:
                     if library.file is not None or not pattern.endswith("/*"):
                         raise ConfigError(
-                            f"pipeline {self.name}: library file {path} is neither .sql nor .py; name only those"
+                            f"pipeline {self.name}: library file {path} is not .sql, .py or .ipynb; name only those"
                         )
                     continue
                 found[path.resolve()] = None

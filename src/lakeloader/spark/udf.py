@@ -43,7 +43,8 @@ class UserDefinedFunction:
         base = re.sub(r"\W", "_", str(name or getattr(func, "__name__", "udf"))).lower().strip("_") or "udf"
         self.sql_name = name.lower() if name else f"pyudf_{base}_{next(_ids)}"
         self.__name__ = str(name or getattr(func, "__name__", "udf"))
-        python.register(python.PythonFunction(self.sql_name, func, return_type, vectorized, self.__name__))
+        body = func if vectorized else _as_pyspark_calls(func)
+        python.register(python.PythonFunction(self.sql_name, body, return_type, vectorized, self.__name__))
 
     def __call__(self, *cols: Any) -> Any:
         from sqlframe.base.column import Column
@@ -54,6 +55,28 @@ class UserDefinedFunction:
 
     def asNondeterministic(self) -> UserDefinedFunction:
         return self  # every call runs (DuckDB is told the function has side effects)
+
+
+def _pyspark_value(value: Any) -> Any:
+    """A value as PySpark hands it to a Python UDF: a struct as a Row, a timestamp naive in UTC."""
+    import datetime
+
+    if isinstance(value, dict):
+        from lakeloader.spark.types import Row
+
+        return Row(**{k: _pyspark_value(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_pyspark_value(v) for v in value]
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return value
+
+
+def _as_pyspark_calls(func: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*values: Any) -> Any:
+        return func(*(_pyspark_value(v) for v in values))
+
+    return call
 
 
 def udf(f: Any = None, returnType: Any = None, *, useArrow: bool | None = None) -> Any:

@@ -2,9 +2,9 @@
 
 A function is registered under its SQL name with its Spark return type; the translator keeps a call to it as a
 call, typed, and names it by its argument types (`name__<types>`: DuckDB needs them to register it). Before the
-SQL runs, `ready` registers each such signature in the connection's database: a row-at-a-time function through
-DuckDB's native Python UDFs (NULLs passed as None, as Spark passes them), a vectorized one through Arrow (pandas
-Series in and out, as `pandas_udf`). Needs numpy (DuckDB's Python UDFs do): `lakeloader[pandas]`.
+SQL runs, `ready` registers each such signature in the connection's database as a vectorized Arrow function: a
+`udf` called per row with Python values (None for NULL, as Spark passes them; PySpark's Arrow-optimized UDFs), a
+`pandas_udf` with pandas Series in and out. Needs numpy (DuckDB's Python UDFs do): `lakeloader[pandas]`.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _create(con: Any, signature: str, function: PythonFunction, argument_types: 
             body,
             argument_types,
             returns,
-            type="arrow" if function.vectorized else "native",
+            type="arrow",
             null_handling="special",
             side_effects=True,  # DuckDB must call it for each row, not fold it as a constant
         )
@@ -120,11 +120,27 @@ def _with_arity(call: Callable[..., Any], count: int) -> Callable[..., Any]:
 
 
 def _row_at_a_time(function: PythonFunction) -> Callable[..., Any]:
-    def call(*values: Any) -> Any:
+    """PySpark's Arrow-optimized Python UDF: each batch's columns in as Arrow, the function called per row with
+    Python values (None for NULL, a struct as a dict), the results out as one Arrow array."""
+    import pyarrow as pa
+
+    from lakeloader.sql import types
+
+    target = _arrow_type(types.of(function.returns))
+
+    def call(*arrays: Any) -> Any:
+        columns = [a.to_pylist() for a in arrays]
         try:
-            return function.function(*values)
+            results = [function.function(*values) for values in zip(*columns, strict=True)]
         except Exception as exc:  # the user's function: its error in one line, named
             raise ConfigError(f"Python function {function.label} failed: {type(exc).__name__}: {exc}") from None
+        try:
+            return pa.array(results, type=target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+            raise ConfigError(
+                f"Python function {function.label} returned a value that is not {function.returns}: "
+                f"{str(exc).splitlines()[0]}; return {function.returns} or declare the type it returns"
+            ) from None
 
     return call
 
