@@ -25,11 +25,10 @@ $ll pipelines run "$here/examples/providers_claims" --conf "kardia.postgres_url=
 
 # the seed's own notebooks, as written (PySpark, dbutils, JDBC, Auto Loader), into catalog kardia_nb
 read -r host port < <($ll postgres status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["host"], s["port"])')
-for notebook in 99_bootstrap_raw_dirs_and_files 99_seed_providers_postgres 01_bronze_jdbc_providers \
-    01_bronze_stream_claims_autoloader; do
-  $ll notebooks run "$here/examples/providers_claims/notebooks/$notebook.py" \
-    --param catalog=kardia_nb --param pg_host="$host" --param pg_port="$port"
-done
+notebooks="$here/examples/providers_claims/notebooks"
+$ll notebooks run "$notebooks/99_bootstrap_raw_dirs_and_files.py" "$notebooks/99_seed_providers_postgres.py" \
+  "$notebooks/01_bronze_jdbc_providers.py" "$notebooks/01_bronze_stream_claims_autoloader.py" \
+  --param catalog=kardia_nb --param pg_host="$host" --param pg_port="$port"
 
 $ll sql "SELECT count(*) AS providers FROM kardia.kardia_silver.providers"
 $ll sql "SELECT specialty, month, claims, paid FROM kardia.kardia_gold.paid_by_specialty_month ORDER BY month, specialty"

@@ -53,6 +53,10 @@ def test_write_then_read_back_in_every_form(spark: object, pg_url: str) -> None:
     counted = spark.read.format("jdbc").option("url", url).options(**props).option(  # type: ignore[attr-defined]
         "query", "SELECT count(*) AS n FROM public.items WHERE ok").load()  # fmt: skip
     assert counted.collect()[0]["n"] == 1
+    initialized = spark.read.format("jdbc").option("url", url).options(**props).option(  # type: ignore[attr-defined]
+        "query", "SELECT current_setting('application_name') AS app").option(
+        "sessionInitStatement", "SET application_name = 'from_init'").load()  # fmt: skip
+    assert initialized.collect()[0]["app"] == "from_init"
 
 
 def test_save_modes_as_spark_has_them(spark: object, pg_url: str) -> None:

@@ -240,3 +240,38 @@ def test_reads_stay_in_the_volumes_and_secrets_stay_masked_in_every_form(
     out = capsys.readouterr().out
     assert "p@ss" not in out and "w%C3%B6rd" not in out and "wörd" not in out
     assert out == "[REDACTED] [REDACTED] [REDACTED]\n"
+
+
+def test_session_settings_reach_the_translator(
+    lh: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = notebook(
+        tmp_path,
+        "conf.py",
+        'spark.conf.set("spark.sql.ansi.enabled", "false")\n'
+        'spark.conf.set("spark.sql.session.timeZone", "America/New_York")\n'
+        "print(spark.sql(\"SELECT 1 / 0 AS z, hour(TIMESTAMP'2024-01-01 12:00:00Z') AS h\").collect())",
+        'spark.conf.set("spark.sql.ansi.enabled", True)\nspark.sql("SELECT 1 / 0 AS z").collect()',
+    )
+    with pytest.raises(CellError, match=r"cell 2, line 8: .*DIVIDE_BY_ZERO"):
+        run(path, lh)
+    assert capsys.readouterr().out == "[Row(z=None, h=7)]\n"  # non-ANSI: NULL; 12:00 UTC is 7 in New York
+
+
+def test_the_cli_runs_notebooks_as_a_jobs_tasks(tmp_path: Path) -> None:
+    import json
+
+    from tests.cli.test_cli import cli
+
+    first = notebook(tmp_path, "first.py", "spark.range(2).write.saveAsTable('main.default.t')\nprint('made')")
+    second = notebook(tmp_path, "second.py", "dbutils.notebook.exit(str(spark.table('main.default.t').count()))")
+    done = cli(tmp_path / "lh", "notebooks", "run", str(first), str(second), "--json")
+    assert [r["exit_value"] for r in json.loads(done.stdout)] == [None, "2"]  # stdout is the JSON alone
+    assert "made" in done.stderr
+    bad = notebook(tmp_path, "bad.py", "spark.table('main.default.nope')")
+    failed = cli(tmp_path / "lh", "notebooks", "run", str(bad), check=False)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines() == [
+        "error: bad.py: cell 1, line 2: table main.default.nope does not exist (did you mean main.default.t?); check "
+        "the name with 'lakeloader tables list', or ingest into it first"
+    ]

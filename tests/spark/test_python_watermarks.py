@@ -58,8 +58,38 @@ def test_a_non_row_wise_step_before_the_aggregation_is_refused(lh: Lakehouse, pi
     result = run(folder, lh)
     assert result.status == "FAILED"
     message = next(o.message for o in result.outcomes if o.message)
-    assert "withWatermark: the steps between the stream and groupBy must be row-wise" in message
+    assert "withWatermark: the steps between the streams and groupBy or join must be row-wise" in message
     with pytest.raises(ConfigError, match="withWatermark delay 'soon'"):
         from lakeloader.pipelines.spark_flow import _interval
 
         _interval("soon", "here")
+
+
+PYTHON_JOIN = """\
+import dlt
+from pyspark.sql import functions as F
+
+
+@dlt.table
+def joined():
+    imps = spark.readStream.table("main.raw.imps").withWatermark("it", "10 seconds")
+    clicks = spark.readStream.table("main.raw.clicks").withWatermark("ct", "10 seconds")
+    within = F.col("ct").between(F.col("it"), F.col("it") + F.expr("INTERVAL 20 SECONDS"))
+    meets = (F.col("ad") == F.col("cad")) & within
+    return imps.join(clicks, meets, "{how}").select("ad", "it", "ct")
+"""
+
+
+@pytest.mark.parametrize("how", ["inner", "left_outer"])
+def test_a_join_of_two_streams_under_watermarks(lh: Lakehouse, pipeline: Write, how: str) -> None:
+    from tests.pipelines.test_stream_joins import UPDATES, held, joined_by_spark, land
+
+    folder = pipeline({"j.py": PYTHON_JOIN.format(how=how)})
+    expected = joined_by_spark(UPDATES, outer=how != "inner")
+    for update, table in zip(UPDATES, expected, strict=True):
+        land(lh, update)
+        result = run(folder, lh)
+        assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+        assert held(lh) == table
+    assert run(folder, lh).status == "COMPLETED"  # nothing new: nothing again
+    assert held(lh) == expected[-1]

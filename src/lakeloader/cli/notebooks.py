@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -28,24 +30,34 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
 
 @notebooks_app.command("run")
 def run(
-    path: Annotated[Path, typer.Argument(help="The notebook: a .py/.sql source export or an .ipynb file.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="The notebook(s): .py/.sql source exports or .ipynb files, run in order (a job's tasks)."),
+    ],
     param: Annotated[list[str] | None, typer.Option("--param", help="A widget's value KEY=VALUE (repeatable).")] = None,
     conf: Annotated[
         list[str] | None, typer.Option("--conf", help="A Spark session setting KEY=VALUE (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
 ) -> None:
-    """Run the notebook's cells in order with spark, dbutils and display defined; stop at the first failing cell
-    (reported as notebook, cell and line)."""
+    """Run each notebook's cells in order with spark, dbutils and display defined; stop at the first failing cell
+    (reported as notebook, cell and line). Several notebooks run one after the other, each in its own namespace,
+    as the tasks of a job."""
     from lakeloader.cli.output import print_json, say
     from lakeloader.notebooks.run import run as run_notebook
 
     lh = state.lakehouse()
-    result = run_notebook(path, lh, params=_pairs(param, "--param"), conf=_pairs(conf, "--conf"))
+    results = []
+    for path in paths:
+        # with --json the notebooks' own output (print, display) goes to stderr: stdout is the JSON alone
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            result = run_notebook(path, lh, params=_pairs(param, "--param"), conf=_pairs(conf, "--conf"))
+        results.append(result)
+        if as_json:
+            continue
+        for note in result.notes:
+            say(f"note: {note}")
+        ended = f", exit value {result.exit_value!r}" if result.exit_value is not None else ""
+        say(f"notebook {path.name}: {result.cells} cells run in {result.seconds:.2f} s{ended}")
     if as_json:
-        print_json(result.to_dict())
-        return
-    for note in result.notes:
-        say(f"note: {note}")
-    ended = f", exit value {result.exit_value!r}" if result.exit_value is not None else ""
-    say(f"notebook {path.name}: {result.cells} cells run in {result.seconds:.2f} s{ended}")
+        print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])

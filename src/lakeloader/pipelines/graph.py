@@ -241,9 +241,11 @@ def _flow_shape(
     if sources > 1 and not (
         kind == "streaming_table"
         and len(node.flows) == 1
-        and flow.query.sql
         and not flow.query.streams_files
-        and (joins_streams(flow.query.sql) or len(flow.query.watermarks) >= 2)  # outer: under watermarks
+        and (
+            (flow.query.sql and (joins_streams(flow.query.sql) or len(flow.query.watermarks) >= 2))  # outer: marked
+            or (flow.query.function is not None and sources == 2)  # a DataFrame join of two streams: its plan says
+        )
     ):
         out.append(
             f"{flow.location}: flow {flow.name} reads {sources} streams; read one per flow (several append flows "

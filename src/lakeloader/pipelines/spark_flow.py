@@ -7,6 +7,7 @@ files); the DataFrame a function returns is its Spark SQL, translated and run by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     from lakeloader.pipelines.session import FlowSession
+
+log = logging.getLogger(__name__)
 
 
 class FlowEngine:
@@ -25,6 +28,7 @@ class FlowEngine:
         self.lakehouse = session.lakehouse
         self.conf: dict[str, str] = dict(session.pipeline.spec.configuration)
         self.current_schema = session.pipeline.schema
+        self.streams: dict[str, str] = {}  # a stream's view -> the dataset it reads
 
     def run(self, sql: str) -> pa.Table:
         return self.session.sql(sql).to_arrow_table()
@@ -52,7 +56,11 @@ class FlowEngine:
         return view
 
     def stream_name(self, name: str) -> str:
-        return self._view(self.session.resolve(name, True))
+        view = self._view(self.session.resolve(name, True))
+        key = self.session.pipeline.graph.resolve(name)
+        if key is not None:
+            self.streams[view] = key  # which dataset each stream view reads (withWatermark's conversion asks)
+        return view
 
     def files_name(self, path: str, options: dict[str, Any], streaming: bool) -> str:
         from lakeloader.pipelines import translate
@@ -65,12 +73,13 @@ def is_dataframe(value: Any) -> bool:
 
 
 @contextmanager
-def spark_running(session: FlowSession) -> Iterator[None]:
+def spark_running(session: FlowSession) -> Iterator[FlowEngine]:
     """DataFrames built while a query function runs use the flow's session."""
     from lakeloader.spark import engine
 
-    with engine.using(FlowEngine(session)):
-        yield
+    flow_engine = FlowEngine(session)
+    with engine.using(flow_engine):
+        yield flow_engine
 
 
 def aggregates_stream(sql: str, stream_view: str) -> bool:
@@ -102,43 +111,43 @@ def aggregates_stream(sql: str, stream_view: str) -> bool:
 
 
 def _probe(ctx: Any, flow: Any, inspect: Any) -> Any:
-    """`inspect(dataframe, stream_view, session)` for the DataFrame a Python flow's function returns over an empty
-    batch of its one stream (a plan, not rows), or None when it is not PySpark code returning a DataFrame."""
+    """`inspect(dataframe, engine, session)` for the DataFrame a Python flow's function returns over its streams
+    (read whole: a plan is made, no rows), or None when it is not PySpark code returning a DataFrame."""
     from lakeloader.lakehouse import delta
-    from lakeloader.pipelines.session import FlowSession, Streams
+    from lakeloader.pipelines.session import FlowSession
 
     refs = sorted(flow.query.streaming_references)
-    if flow.query.function is None or len(refs) != 1 or flow.query.reads_files:
+    if flow.query.function is None or not 1 <= len(refs) <= 2 or flow.query.reads_files:
         return None
     if "spark" not in getattr(flow.query.function, "__globals__", {}):
         return None  # not PySpark code (lakeloader's own dp: relations, appended as they come)
-    key = ctx.pipeline.graph.resolve(refs[0])
-    info = ctx.lakehouse.metastore.get(key) if key else None
-    if info is None or info.location is None or not delta.is_delta_table(info.location):
-        return None
-    schema = pa.schema(delta.open_table(info.location).schema().to_arrow())
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(key, schema.empty_table()))
+    for ref in refs:
+        key = ctx.pipeline.graph.resolve(ref)
+        info = ctx.lakehouse.metastore.get(key) if key else None
+        if info is None or info.location is None or not delta.is_delta_table(info.location):
+            return None  # nothing upstream yet: the first update streams it as it comes
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, whole_streams=True)
     try:
         from lakeloader.pipelines import api
 
-        with api.running(session), spark_running(session):
+        with api.running(session), spark_running(session) as flow_engine:
             result = flow.query.function()
             if not is_dataframe(result):
                 return None
-            return inspect(result, STREAM_VIEW, session)
+            return inspect(result, flow_engine, session)
     finally:
         session.close()
 
 
-STREAM_VIEW = "__lakeloader_stream"
-
-
 def streaming_aggregation(ctx: Any, flow: Any) -> bool:
-    """Does a Python flow's DataFrame aggregate the stream it reads without a watermark (so it is computed over
-    all its input)?"""
+    """Does a Python flow's DataFrame aggregate its stream, or join two streams, without a watermark (so it is
+    computed over all its input, as Databricks does)?"""
 
-    def inspect(df: Any, view: str, _session: Any) -> bool:
-        return df.watermark is None and aggregates_stream(df.spark_sql(), view)
+    def inspect(df: Any, flow_engine: FlowEngine, _session: Any) -> bool:
+        if df.watermarks:
+            return False
+        sql = df.spark_sql()
+        return len(flow_engine.streams) == 2 or any(aggregates_stream(sql, view) for view in flow_engine.streams)
 
     return bool(_probe(ctx, flow, inspect))
 
@@ -161,8 +170,9 @@ def _interval(delay: str, where: str) -> str:
 
 
 def watermarked(ctx: Any, flow: Any) -> Any:
-    """A Python flow whose DataFrame aggregates its stream under `withWatermark`, as the SQL flow it stands for
-    (`... FROM STREAM(t) WATERMARK ts DELAY OF INTERVAL ...`), for the windowed runner; None otherwise."""
+    """A Python flow whose DataFrame reads its streams under `withWatermark` (an aggregation by window, or a join
+    of two streams), as the SQL flow it stands for (`... FROM STREAM(t) WATERMARK ts DELAY OF INTERVAL ...`),
+    for the windowed or stream-join runner; None otherwise."""
     import dataclasses
 
     from lakeloader.errors import ConfigError
@@ -170,16 +180,21 @@ def watermarked(ctx: Any, flow: Any) -> Any:
 
     where = f"{flow.location}: flow {flow.name}"
 
-    def inspect(df: Any, view: str, session: Any) -> Any:
-        if df.watermark is None:
+    def inspect(df: Any, flow_engine: FlowEngine, session: Any) -> Any:
+        if not df.watermarks:
             return None
-        column, delay = df.watermark
-        stream = translate_stream_sql(df.spark_sql(), view, session, where)
-        key = ctx.pipeline.graph.resolve(sorted(flow.query.streaming_references)[0])
-        relation = f"STREAM({_quoted(key)}) WATERMARK `{column}` DELAY OF INTERVAL {_interval(delay, where)}"
-        sql = stream.replace(_PLACEHOLDER, f"{relation} AS {STREAM_VIEW}")
+        views = list(flow_engine.streams)
+        marks = {view: (column, delay) for view, column, delay in df.watermarks}
+        text = merged_sql(df.spark_sql(), views, session, where)
+        for i, view in enumerate(views):
+            relation = f"STREAM({_quoted(flow_engine.streams[view])})"
+            if view in marks:
+                column, delay = marks[view]
+                relation += f" WATERMARK `{column}` DELAY OF INTERVAL {_interval(delay, where)}"
+            text = text.replace(f"{_PLACEHOLDER}_{i}", f"{relation} AS {_ALIAS}_{i}")
+        log.debug("flow %s runs as: %s", flow.name, text)
         try:
-            query = translate.describe(sql, where=flow.location)
+            query = translate.describe(text, where=flow.location)
         except translate.TranslateError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         return dataclasses.replace(flow, query=dataclasses.replace(query, function=None))
@@ -188,6 +203,7 @@ def watermarked(ctx: Any, flow: Any) -> Any:
 
 
 _PLACEHOLDER = "LAKELOADER_WATERMARKED_STREAM"
+_ALIAS = "lakeloader_stream"  # each stream's alias in the SQL a DataFrame stands for
 
 
 def _quoted(key: str) -> str:
@@ -196,9 +212,9 @@ def _quoted(key: str) -> str:
     return ".".join(f"`{p}`" for p in names.split_parts(key))
 
 
-def translate_stream_sql(sql: str, view: str, session: Any, where: str) -> str:
-    """A DataFrame's Spark SQL as one SELECT over the stream (its row-wise steps merged into it), the stream's
-    view swapped for a placeholder."""
+def merged_sql(sql: str, views: list[str], session: Any, where: str) -> str:
+    """A DataFrame's Spark SQL as one SELECT over its streams (its row-wise steps merged into it), each stream's
+    view swapped for a numbered placeholder."""
     from sqlglot import exp
     from sqlglot.optimizer.merge_subqueries import merge_subqueries
     from sqlglot.optimizer.qualify import qualify
@@ -212,16 +228,22 @@ def translate_stream_sql(sql: str, view: str, session: Any, where: str) -> str:
         for projection in tree.expressions:  # Spark names an unaliased window(...) `window`
             if isinstance(projection, exp.Anonymous) and projection.name.lower() == "window":
                 projection.replace(exp.alias_(projection.copy(), "window"))
-    arrow = session.con.sql(f'SELECT * FROM "{view}" LIMIT 0').arrow().schema
-    columns = {f.name: spark_types.from_arrow(f.type).sql(dialect="spark") for f in arrow}
-    tree = qualify(tree, schema={view: columns}, dialect="databricks", validate_qualify_columns=False, identify=False)
+    schema: dict[str, object] = {}
+    for view in views:
+        arrow = session.con.sql(f'SELECT * FROM "{view}" LIMIT 0').arrow().schema
+        schema[view] = {f.name: spark_types.from_arrow(f.type).sql(dialect="spark") for f in arrow}
+    tree = qualify(tree, schema=schema, dialect="databricks", validate_qualify_columns=False, identify=False)
     tree = merge_subqueries(tree)
     tables = list(tree.find_all(exp.Table)) if isinstance(tree, exp.Select) else []
-    if not isinstance(tree, exp.Select) or tree.ctes or [t.name for t in tables] != [view]:
+    if not isinstance(tree, exp.Select) or tree.ctes or sorted(t.name for t in tables) != sorted(views):
         raise ConfigError(
-            f"{where}: withWatermark: the steps between the stream and groupBy must be row-wise (select, filter, "
-            "withColumn) for the aggregation to run incrementally"
+            f"{where}: withWatermark: the steps between the streams and groupBy or join must be row-wise (select, "
+            "filter, withColumn) for the query to run incrementally"
         )
-    tables[0].set("alias", None)
-    tables[0].set("this", exp.to_identifier(_PLACEHOLDER))
+    for column in tree.find_all(exp.Column):  # qualified by the stream's alias, not by a view of the session
+        if column.table in views:
+            column.set("table", exp.to_identifier(f"{_ALIAS}_{views.index(column.table)}"))
+    for table in tables:
+        table.set("alias", None)
+        table.set("this", exp.to_identifier(f"{_PLACEHOLDER}_{views.index(table.name)}"))
     return str(tree.sql(dialect="databricks"))

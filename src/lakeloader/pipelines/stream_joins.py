@@ -182,7 +182,8 @@ def _time_bounds(on: Any, la: str, lm: Watermark, ra: str, rm: Watermark) -> dic
         c = b[1] - a[1] - (0 if strict else MILLISECOND)  # a.t >= b.t + c: as Spark, a millisecond less when equal
         bounds[a[0]] = max(bounds.get(a[0], c), c)  # times may match (Spark's state watermarks are milliseconds)
 
-    conjuncts = list(on.flatten()) if isinstance(on, exp.And) else [on]
+    on = on.unnest()  # ON (a AND b): the parentheses change nothing
+    conjuncts = [c.unnest() for c in on.flatten()] if isinstance(on, exp.And) else [on]
     for part in conjuncts:
         if isinstance(part, (exp.GTE, exp.GT)):
             lower(part.this, part.expression, isinstance(part, exp.GT))

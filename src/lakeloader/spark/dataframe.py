@@ -39,7 +39,8 @@ class DataFrame(StandaloneDataFrame):
         # a stream's source (`spark.readStream...`), what writeStream ingests; and withWatermark's (column, delay):
         # both carried through transformations (SQLFrame's copy passes every attribute back to __init__)
         self.stream_source: Any = kwargs.get("stream_source")
-        self.watermark: tuple[str, str] | None = kwargs.get("watermark")
+        # withWatermark's (the stream's view, column, delay), one per stream, both sides' after a join
+        self.watermarks: list[tuple[str, str, str]] = list(kwargs.get("watermarks") or [])
 
     @property
     def isStreaming(self) -> bool:
@@ -133,7 +134,19 @@ class DataFrame(StandaloneDataFrame):
         return DataStreamWriter(self)
 
     def withWatermark(self, eventTime: str, delayThreshold: str) -> DataFrame:
-        return self.copy(watermark=(eventTime, delayThreshold))
+        view = getattr(self.stream_source, "view", None)
+        if view is None:
+            raise ConfigError(f"withWatermark('{eventTime}', ...): only a stream has a watermark; read it with "
+                              "spark.readStream")  # fmt: skip
+        kept = [w for w in self.watermarks if w[0] != view]
+        return self.copy(watermarks=[*kept, (view, eventTime, delayThreshold)])
+
+    def join(self, other: Any, on: Any = None, how: str | None = None, **kwargs: Any) -> DataFrame:
+        """SQLFrame's join, carrying both sides' streams and watermarks."""
+        joined = super().join(other, on, how or "inner", **kwargs)
+        joined.stream_source = self.stream_source or getattr(other, "stream_source", None)
+        joined.watermarks = [*self.watermarks, *getattr(other, "watermarks", [])]
+        return joined
 
     @property
     def rdd(self) -> Any:
