@@ -275,3 +275,21 @@ def test_the_cli_runs_notebooks_as_a_jobs_tasks(tmp_path: Path) -> None:
         "error: bad.py: cell 1, line 2: table main.default.nope does not exist (did you mean main.default.t?); check "
         "the name with 'lakeloader tables list', or ingest into it first"
     ]
+
+
+def test_an_aggregated_stream_is_refused_not_appended_per_batch(lh: Lakehouse, tmp_path: Path) -> None:
+    lh.create_schema("main.land")
+    lh.create_volume("main.land.raw")
+    run(notebook(tmp_path, "setup.py", "spark.range(4).write.saveAsTable('main.land.src')"), lh)
+    path = notebook(
+        tmp_path,
+        "agg.py",
+        "from pyspark.sql import functions as F\n"
+        "(spark.readStream.table('main.land.src').groupBy((F.col('id') % 2).alias('k')).count()\n"
+        " .writeStream.option('checkpointLocation', '/Volumes/main/land/raw/_cp/agg').toTable('main.land.agg'))",
+    )
+    with pytest.raises(CellError, match=r"the stream is aggregated; append mode appends each batch"):
+        run(path, lh)
+    assert lh.metastore.get("main.land.agg") is None  # nothing written
+    with pytest.raises(ConfigError, match=r"applyInPandas \(grouped map\)"):
+        run(notebook(tmp_path, "g.py", "spark.range(3).groupBy('id').applyInPandas(lambda p: p, 'id long')"), lh)

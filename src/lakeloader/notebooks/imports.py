@@ -106,6 +106,10 @@ _CALLS = {
     "sparkContext": "the SparkContext (RDDs) needs Spark's JVM; use DataFrame operations",
     "rdd": "RDDs need Spark's JVM; use DataFrame operations",
     "foreachBatch": "foreachBatch runs arbitrary code per micro-batch; write with .toTable(...) instead",
+    "mapInPandas": "mapInPandas runs Python per partition in Spark's workers; use a pandas_udf or toPandas()",
+    "mapInArrow": "mapInArrow runs Python per partition in Spark's workers; use a pandas_udf or toArrow()",
+    "applyInPandas": "applyInPandas (grouped map) runs Python per group in Spark's workers; use toPandas() and "
+    "pandas' groupby, or SQL aggregates",
 }
 _FORMATS = ("kafka", "kinesis", "eventhubs", "pubsub", "pulsar", "socket", "rate")
 

@@ -82,34 +82,6 @@ def spark_running(session: FlowSession) -> Iterator[FlowEngine]:
         yield flow_engine
 
 
-def aggregates_stream(sql: str, stream_view: str) -> bool:
-    """Does a DataFrame's Spark SQL aggregate (GROUP BY, DISTINCT, an aggregate function) the rows of the stream it
-    reads, in a step over the stream or over steps derived from it row by row?"""
-    import sqlglot
-    from sqlglot import exp
-
-    tree = sqlglot.parse_one(sql, read="spark")
-    derived = {stream_view}
-
-    def reads_stream(select: exp.Expr) -> bool:
-        return any(t.name in derived for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select)
-
-    steps: list[tuple[str | None, exp.Expr]] = []
-    if isinstance(tree, exp.Query):
-        steps = [(cte.alias, cte.this) for cte in tree.ctes]
-    steps.append((None, tree))
-    for alias, step in steps:
-        for select in step.find_all(exp.Select):
-            if not reads_stream(select):
-                continue
-            grouped = select.args.get("group") or select.args.get("distinct")
-            if grouped or any(f.find_ancestor(exp.Select) is select for f in select.find_all(exp.AggFunc)):
-                return True
-            if alias is not None:
-                derived.add(alias)
-    return False
-
-
 def _probe(ctx: Any, flow: Any, inspect: Any) -> Any:
     """`inspect(dataframe, engine, session)` for the DataFrame a Python flow's function returns over its streams
     (read whole: a plan is made, no rows), or None when it is not PySpark code returning a DataFrame."""
@@ -142,6 +114,8 @@ def _probe(ctx: Any, flow: Any, inspect: Any) -> Any:
 def streaming_aggregation(ctx: Any, flow: Any) -> bool:
     """Does a Python flow's DataFrame aggregate its stream, or join two streams, without a watermark (so it is
     computed over all its input, as Databricks does)?"""
+
+    from lakeloader.spark.plans import aggregates_stream
 
     def inspect(df: Any, flow_engine: FlowEngine, _session: Any) -> bool:
         if df.watermarks:

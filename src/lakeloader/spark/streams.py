@@ -230,6 +230,14 @@ class DataStreamWriter:
                 "...'): the stream's progress lives there"
             )
         source = self._df.stream_source
+        from lakeloader.spark.plans import aggregates_stream
+
+        if aggregates_stream(self._df.spark_sql(), source.view):  # Spark refuses it too: each batch is not the whole
+            raise ConfigError(
+                f"df.writeStream.toTable('{tableName}'): the stream is aggregated; append mode appends each batch "
+                "and Spark refuses a streaming aggregation without a watermark in it; aggregate in a pipeline "
+                "(a streaming table computes it over all its input) or write the rows and aggregate when reading"
+            )
         if isinstance(source, TableStream):
             return self._table(source, tableName, str(checkpoint))
         return self._files(source, tableName, str(checkpoint))
