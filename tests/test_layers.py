@@ -10,7 +10,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "lakeloader"
 
 # package -> the lakeloader packages it may import (besides itself and the bottom modules)
-BOTTOM = {"lakeloader.errors", "lakeloader.paths", "lakeloader.units"}  # units: durations and sizes (errors only)
+# units: durations and sizes (errors only); pandas_guard: keeps pyarrow from importing pandas for nothing
+BOTTOM = {"lakeloader.errors", "lakeloader.paths", "lakeloader.units", "lakeloader.pandas_guard"}
 ALLOWED = {
     "secrets": {"secrets"},
     "sql": {"sql"},  # the translator: Databricks SQL to DuckDB with Spark's answers, below every SQL path

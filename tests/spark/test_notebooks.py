@@ -293,3 +293,20 @@ def test_an_aggregated_stream_is_refused_not_appended_per_batch(lh: Lakehouse, t
     assert lh.metastore.get("main.land.agg") is None  # nothing written
     with pytest.raises(ConfigError, match=r"applyInPandas \(grouped map\)"):
         run(notebook(tmp_path, "g.py", "spark.range(3).groupBy('id').applyInPandas(lambda p: p, 'id long')"), lh)
+
+
+def test_pandas_is_imported_only_by_code_that_uses_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.cli.test_cli import cli
+
+    probe = (
+        "import sys, pyarrow as pa\nfrom lakeloader import pandas_guard\npandas_guard.defer()\n"
+        "pa.Table.from_pylist([{'a': 1}])\nprint('pandas' in sys.modules)\n"
+        "pandas_guard.allow()\nprint(type(pa.table({'a': [1]}).to_pandas()).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "DataFrame"]  # deferred: pyarrow converts without it; allowed: it is there
+    uses = notebook(tmp_path, "pd.py", "import pandas as pd\nprint(spark.range(3).toPandas()['id'].sum(), pd.__name__)")
+    assert cli(tmp_path / "lh", "notebooks", "run", str(uses)).stdout.split()[:2] == ["3", "pandas"]

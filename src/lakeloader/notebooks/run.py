@@ -174,6 +174,9 @@ def run(
 
     notebook = Path(path).resolve()
     check(notebook)
+    from lakeloader import pandas_guard
+
+    pandas_guard.allow()  # notebook code may import pandas, as on Databricks
     started = time.monotonic()
     result = NotebookRun(str(path))
     dbutils = DBUtils(lakehouse, params)

@@ -70,6 +70,9 @@ class DataFrame(StandaloneDataFrame):
         return table.to_reader(batch_size) if batch_size else table
 
     def toPandas(self) -> Any:
+        from lakeloader import pandas_guard
+
+        pandas_guard.allow()
         return self.toArrow().to_pandas()
 
     def createOrReplaceTempView(self, name: str) -> None:

@@ -93,6 +93,10 @@ def _create(con: Any, signature: str, function: PythonFunction, argument_types: 
         raise ConfigError(
             f"function {function.label}: Python functions need numpy and pandas; install lakeloader[pandas]"
         ) from None
+    if function.vectorized:
+        from lakeloader import pandas_guard
+
+        pandas_guard.allow()  # a pandas_udf gets pandas Series
     body = _with_arity(_vectorized(function) if function.vectorized else _row_at_a_time(function), len(argument_types))
     try:
         con.create_function(
