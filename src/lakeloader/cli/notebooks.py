@@ -16,18 +16,6 @@ notebooks_app = typer.Typer(
 )
 
 
-def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
-    from lakeloader.errors import ConfigError
-
-    found: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"notebooks run: {option} {item!r}: write KEY=VALUE")
-        found[key.strip()] = value
-    return found
-
-
 @notebooks_app.command("run")
 def run(
     paths: Annotated[
@@ -43,15 +31,17 @@ def run(
     """Run each notebook's cells in order with spark, dbutils and display defined; stop at the first failing cell
     (reported as notebook, cell and line). Several notebooks run one after the other, each in its own namespace,
     as the tasks of a job."""
-    from lakeloader.cli.output import print_json, say
+    from lakeloader.cli.output import key_values, print_json, say
     from lakeloader.notebooks.run import run as run_notebook
 
     lh = state.lakehouse()
+    params = key_values(param, option="--param", example="schema=demo")
+    settings = key_values(conf, option="--conf", example="spark.sql.session.timeZone=UTC")
     results = []
     for path in paths:
         # with --json the notebooks' own output (print, display) goes to stderr: stdout is the JSON alone
         with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-            result = run_notebook(path, lh, params=_pairs(param, "--param"), conf=_pairs(conf, "--conf"))
+            result = run_notebook(path, lh, params=params, conf=settings)
         results.append(result)
         if as_json:
             continue

@@ -98,3 +98,16 @@ def error_line(message: str) -> None:
     text = Text("error:", style="red")
     text.append(" " + printable(redact(message)))
     _console(stderr=True).print(text)
+
+
+def key_values(items: list[str] | None, *, option: str, example: str) -> dict[str, str]:
+    """Repeated `--option key=value` values as a dict; a malformed one refused in one line with `example`."""
+    from lakeloader.errors import ConfigError
+
+    found: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{option} {item!r}: write key=value, e.g. {option} {example}")
+        found[key.strip()] = value
+    return found

@@ -33,15 +33,9 @@ def _names(values: list[str] | None) -> list[str]:
 
 
 def _conf(values: list[str] | None) -> dict[str, str]:
-    from lakeloader.errors import ConfigError
+    from lakeloader.cli.output import key_values
 
-    out = {}
-    for value in values or []:
-        key, sep, rest = value.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--conf {value!r}: write key=value, e.g. --conf source.url=postgresql://host/db")
-        out[key.strip()] = rest
-    return out
+    return key_values(values, option="--conf", example="source.url=postgresql://host/db")
 
 
 @pipelines_app.command("init")
