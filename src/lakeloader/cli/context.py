@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,7 +11,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class State:
-    root: Path | None = None
+    root: str | None = None  # a folder or an object store URL, as given
     debug: bool = False
     _lakehouse: Lakehouse | None = field(default=None, repr=False)
 

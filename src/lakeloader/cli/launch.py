@@ -31,7 +31,8 @@ MAX_SOCKET_PATH = 100  # sockaddr_un holds 108 bytes: a longer path is reached f
 
 
 def root_from(argv: list[str], env: dict[str, str]) -> str:
-    """The lakehouse root a run uses: `--root` before the command, else $LAKELOADER_ROOT, else ./lakehouse."""
+    """The local folder of the lakehouse a run uses (`--root` before the command, else $LAKELOADER_ROOT, else
+    ./lakehouse): for a lakehouse on an object store, the local folder of its state (paths.resolve_root)."""
     chosen = env.get(ROOT_ENV, DEFAULT_ROOT)
     for i, arg in enumerate(argv):
         if not arg.startswith("-"):
@@ -40,6 +41,10 @@ def root_from(argv: list[str], env: dict[str, str]) -> str:
             chosen = argv[i + 1]
         elif arg.startswith("--root="):
             chosen = arg.split("=", 1)[1]
+    if "://" in chosen:
+        from lakeloader.paths import resolve_root
+
+        return str(resolve_root(chosen))  # a URL lakeloader cannot serve is refused here, in one line
     return os.path.abspath(os.path.expanduser(chosen))
 
 
@@ -93,7 +98,10 @@ def serve_remotely(argv: list[str]) -> int | None:
     env = dict(os.environ)
     if env.get(NO_DAEMON_ENV) or command_of(argv) in NOT_SERVED or not hasattr(socket, "SO_PEERCRED"):
         return None
-    root = root_from(argv, env)
+    try:
+        root = root_from(argv, env)
+    except Exception:  # a root URL lakeloader cannot serve: the command itself says so, in one line
+        return None
     if not private_dir(daemon_dir(root)):
         return None
     path = socket_path(root, env)

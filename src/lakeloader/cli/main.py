@@ -6,7 +6,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -47,8 +46,12 @@ def _load(target: str) -> object:
 
 def main(
     root: Annotated[
-        Path | None,
-        typer.Option("--root", help="Lakehouse root folder [env: LAKELOADER_ROOT; default: ./lakehouse]"),
+        str | None,
+        typer.Option(
+            "--root",
+            help="Lakehouse root: a folder or an object store URL (s3://bucket/prefix) [env: LAKELOADER_ROOT; "
+            "default: ./lakehouse]",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets still redacted).")] = False,
 ) -> None:

@@ -89,9 +89,9 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
         "## 1. setup: secret scopes, embedded PostgreSQL (the init script), bootstrap, the fleet's database as a "
         "foreign catalog"
     )
-    setup.ensure_secret(lh.root, "kardia", "pg_pw", say)
-    setup.ensure_secret(lh.root, "telematics", "fleet_pw", say)
-    kardia_url, _address = setup.start_postgres(lh.root, say)
+    setup.ensure_secret(lh.home, "kardia", "pg_pw", say)
+    setup.ensure_secret(lh.home, "telematics", "fleet_pw", say)
+    kardia_url, _address = setup.start_postgres(lh.home, say)
     out: dict[str, Any] = {}
     try:
         bootstrap_providers_claims(root=lh.root, generate=True, on_step=lambda m: say(f"  {m}"))

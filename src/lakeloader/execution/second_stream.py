@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Any
 from lakeloader.errors import ConfigError
 from lakeloader.execution.checkpoint import Checkpoint, read_json
 from lakeloader.execution.registry import adopt_default_checkpoints, registered, source_key
-from lakeloader.lakehouse import delta, deltalog
+from lakeloader.lakehouse import delta, deltalog, storage
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from lakeloader.lakehouse.root import Lakehouse
 
 ALLOW_FLAG = "--allow-second-stream (Python: allow_second_stream=True)"
@@ -35,7 +33,7 @@ def commit_metadata(checkpoint: Checkpoint) -> dict[str, Any]:
 
 
 def refuse_second_stream(
-    lakehouse: Lakehouse, checkpoint: Checkpoint, location: Path, *, allow: bool, again: str
+    lakehouse: Lakehouse, checkpoint: Checkpoint, location: storage.Location, *, allow: bool, again: str
 ) -> None:
     """Refuse, in one line naming the other stream and its checkpoint, a stream's first batch into a table that
     another stream already fills from the same source. Call it holding the stream's lock, after `check_target`.

@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -20,7 +19,7 @@ import pyarrow as pa
 from lakeloader.errors import CommitConflictError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, StreamInUseError
 from lakeloader.execution.triggers import StopFlag
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,9 @@ class StreamRun:
         return versions[-1] if versions else None
 
 
-def append_writer(location: str | Path, *, stream_id: str, table_name: str, schema_evolution: bool = True) -> Writer:
+def append_writer(
+    location: str | storage.Location, *, stream_id: str, table_name: str, schema_evolution: bool = True
+) -> Writer:
     """The default writer: append batch N with Transaction(stream_id, N)."""
 
     def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
@@ -81,7 +82,7 @@ def append_writer(location: str | Path, *, stream_id: str, table_name: str, sche
 
 def run_batch(
     checkpoint: Checkpoint,
-    location: str | Path,
+    location: str | storage.Location,
     batch_id: int,
     plan: dict[str, Any],
     source: BatchSource,
@@ -115,7 +116,7 @@ def run_batch(
 
 def run_available_now(
     checkpoint: Checkpoint,
-    location: str | Path,
+    location: str | storage.Location,
     source: BatchSource,
     writer: Writer,
     *,
@@ -141,7 +142,7 @@ def run_available_now(
         count += 1
 
 
-def check_target(checkpoint: Checkpoint, location: str | Path) -> bool:
+def check_target(checkpoint: Checkpoint, location: str | storage.Location) -> bool:
     """A stream's state belongs to its target: if the target lost the stream's history, start the stream over.
 
     Call it holding the stream's lock, before the source reads its state. The target lost the history when the

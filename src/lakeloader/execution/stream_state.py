@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lakeloader.execution.checkpoint import LOCK_FILE, read_json
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 
 
 def _ids(folder: Path) -> list[int]:
@@ -66,7 +66,7 @@ def running(lock_file: Path) -> str | None:
         return "a run that did not say who it is"
 
 
-def target_state(location: Path | None, stream_ids: list[str]) -> dict[str, Any]:
+def target_state(location: storage.Location | None, stream_ids: list[str]) -> dict[str, Any]:
     """The target table as the stream sees it: version, rows, and the last batch of the stream it holds."""
     if location is None or not delta.is_delta_table(location):
         return {"exists": False, "version": None, "rows": 0, "stream_batch": None}

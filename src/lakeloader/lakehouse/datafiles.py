@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from lakeloader.lakehouse import storage
 
 CHUNK_BYTES = 32 * 1024 * 1024  # Arrow bytes per data file: bounded memory, files of a few to ~20 MB compressed
 
@@ -253,9 +254,11 @@ def footer_statistics_columns(schema: pa.Schema) -> list[str]:
     return [leaf for f in schema for leaf in leaves(f.name, f.type)]
 
 
-def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> DataFile:
+def _write_one(root: storage.Location, batches: list[pa.RecordBatch], schema: pa.Schema) -> DataFile:
     name = f"part-{uuid.uuid4()}-c000.snappy.parquet"
-    path = root / name
+    remote = isinstance(root, storage.ObjectPath)
+    # on an object store: encoded in memory (one chunk, ~CHUNK_BYTES before compression), then one upload
+    path: Any = pa.BufferOutputStream() if remote else root / name
     table = pa.Table.from_batches(batches, schema=schema)
     # A small dictionary page limit makes high-cardinality columns fall back to plain encoding early: ~15 %
     # less encoding CPU and no bigger files on the claims bench (bench/files_to_delta.py).
@@ -269,8 +272,12 @@ def _write_one(root: Path, batches: list[pa.RecordBatch], schema: pa.Schema) -> 
         write_statistics=footer_statistics_columns(schema),
         metadata_collector=collector,
     )
-    stat = path.stat()
     stats = _stats(table, parquet_string_bounds(collector[0]))
+    if isinstance(root, storage.ObjectPath):
+        data = path.getvalue().to_pybytes()
+        (root / name).write_bytes(data)
+        return DataFile(name, len(data), table.num_rows, stats, now_millis())
+    stat = path.stat()
     return DataFile(name, stat.st_size, table.num_rows, stats, int(stat.st_mtime * 1000))
 
 
@@ -301,7 +308,7 @@ def write_data_files(
 
     If anything fails, the files already written are deleted (they were never committed) and the error raised.
     """
-    folder = Path(root)
+    folder = storage.path(root)
     folder.mkdir(parents=True, exist_ok=True)
     threads = workers or default_workers()
     done: list[DataFile] = []
@@ -369,7 +376,9 @@ def copy_parquet_file(
     the types Delta stores (`normalise`), and from the footer for strings. None, with nothing left behind, when
     the file must be re-encoded instead (or is bad: the normal path reads it again and reports it).
     """
-    folder = Path(root)
+    folder = storage.path(root)
+    if isinstance(folder, storage.ObjectPath):  # re-encoded instead: a copy would be a download and an upload
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4()}-c000.parquet"
     target = folder / name

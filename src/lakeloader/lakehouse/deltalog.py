@@ -11,10 +11,10 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lakeloader.errors import NotFoundError
+from lakeloader.lakehouse import storage
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Commit:
         return not self.removes_data
 
 
-def _log_file(location: Path, version: int) -> Path:
+def _log_file(location: storage.Location, version: int) -> storage.Location:
     return location / "_delta_log" / f"{version:020d}.json"
 
 
@@ -46,7 +46,7 @@ def read_commit(location: str | os.PathLike[str], version: int, *, table_name: s
     """The actions of one version; a version whose log file was cleaned up is an error saying how to recover."""
     from urllib.parse import unquote
 
-    path = _log_file(Path(location), version)
+    path = _log_file(storage.path(location), version)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -78,14 +78,14 @@ def read_commit(location: str | os.PathLike[str], version: int, *, table_name: s
 def recent_commit_infos(location: str | os.PathLike[str], *, latest: int, limit: int = 50) -> list[dict[str, Any]]:
     """The `commitInfo` of the commits after the log's last checkpoint, up to version `latest` (at most `limit`,
     oldest first): what a Delta checkpoint does not carry, read from the few JSON commits written since."""
-    log_dir = Path(location) / "_delta_log"
+    log_dir = storage.path(location) / "_delta_log"
     start = 0
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no checkpoint yet: from version 0
         start = int(json.loads((log_dir / "_last_checkpoint").read_text())["version"]) + 1
     infos: list[dict[str, Any]] = []
     for version in range(max(start, latest - limit + 1, 0), latest + 1):
         try:
-            lines = _log_file(Path(location), version).read_text(encoding="utf-8").splitlines()
+            lines = _log_file(storage.path(location), version).read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             continue
         for line in lines:

@@ -15,9 +15,9 @@ from lakeloader.errors import (
     ReadOnlyError,
     TerminalError,
 )
-from lakeloader.lakehouse import names, volumes
+from lakeloader.lakehouse import names, storage, volumes
 from lakeloader.lakehouse.metastore import Metastore, ObjectInfo, ObjectType
-from lakeloader.paths import DEFAULT_ROOT, ROOT_ENV, STATE_DIR, resolve_root
+from lakeloader.paths import DEFAULT_ROOT, ROOT_ENV, STATE_DIR, resolve_root, root_url
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -47,19 +47,25 @@ class Table:
         return names.FullName(self.info.catalog, self.info.schema, self.info.name)
 
     @property
-    def location(self) -> Path:
+    def location(self) -> storage.Location:
+        """The table's folder: a local `Path`, or an `ObjectPath` on an object store."""
         assert self.info.location is not None
-        return Path(self.info.location)
+        return storage.path(self.info.location)
 
 
 class Lakehouse:
     """Catalogs, schemas, tables and volumes under one root, Unity Catalog style."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        self.root = resolve_root(root)
-        if self.root.exists() and not self.root.is_dir():
-            raise ConfigError(f"lakehouse root {self.root} is a file; point --root at a folder")
-        self.state_dir = self.root / STATE_DIR
+        url = root_url(root)
+        # On an object store the data lives at the URL and the state (metastore, secrets, checkpoints) in a
+        # private local folder (paths.resolve_root): SQLite and file locks need a local disk.
+        self.root: storage.Location = storage.ObjectPath(url) if url is not None else resolve_root(root)
+        home = resolve_root(root)
+        if home.exists() and not home.is_dir():
+            raise ConfigError(f"lakehouse root {home} is a file; point --root at a folder")
+        self.home = home  # the local folder of its state: the root itself, for a lakehouse on a local disk
+        self.state_dir = home / STATE_DIR
         fresh = not (self.state_dir / "metastore.db").exists()
         self.metastore = Metastore(self.state_dir / "metastore.db")
         if fresh:  # as in a new Unity Catalog workspace: catalog `main`, current, with its schema `default`
@@ -314,10 +320,21 @@ class Lakehouse:
         self._drop([info])
 
     def resolve_path(self, path: str | os.PathLike[str]) -> Path:
-        """A local path for `path`: `/Volumes/...` is resolved inside its volume, anything else is returned as is."""
+        """`resolve_location`, for what reads and writes files on this machine's disks: an object store location is
+        refused in one line (never taken for a relative folder)."""
+        where = self.resolve_location(path)
+        if isinstance(where, storage.ObjectPath):
+            raise ConfigError(
+                f"{os.fspath(path)}: on an object store ({where}); lakeloader keeps tables there but does not read "
+                "or write other files on object stores yet (docs/object_storage.md): use a volume on a local disk"
+            )
+        return where
+
+    def resolve_location(self, path: str | os.PathLike[str]) -> storage.Location:
+        """Where `path` is: `/Volumes/...` inside its volume, a URL on its object store, else a local path."""
         text = os.fspath(path)
         if not volumes.is_volume_path(text):
-            return Path(text).expanduser().absolute()
+            return storage.path(text)
         catalog, schema, volume, rest = volumes.split_volume_path(text)
         full = names.FullName(
             names.check_name(catalog, kind="catalog"),
@@ -328,7 +345,7 @@ class Lakehouse:
             str(full), kind="volume", hint=f"create it with 'lakeloader volumes create {full.sql}'"
         )
         assert info.location is not None
-        return volumes.resolve_inside(Path(info.location), rest, original=text, volume=str(full))
+        return volumes.resolve_inside(storage.path(info.location), rest, original=text, volume=str(full))
 
     def volume_path(self, path: str | os.PathLike[str], *, where: str) -> Path:
         """`resolve_path`, for what pipeline code reads or writes by path: only inside a volume (a `/Volumes/...`
@@ -371,7 +388,7 @@ class Lakehouse:
         return path
 
     # -- internals --------------------------------------------------------------------------------------
-    def _external(self, location: str | os.PathLike[str], *, kind: str, name: str) -> Path:
+    def _external(self, location: str | os.PathLike[str], *, kind: str, name: str) -> storage.Location:
         """A table's or volume's folder, refused when it overlaps the lakehouse's own state, a table or a volume.
 
         A volume over `.lakeloader` let `cleanSource=DELETE` delete the secret store; a volume over a table lets a
@@ -380,10 +397,10 @@ class Lakehouse:
         text = os.fspath(location)
         if volumes.is_volume_path(text):
             raise ConfigError(f"{kind} {name}: location {text} is a volume path; give a folder of its own")
-        path = Path(text).expanduser().absolute()
+        path = storage.path(text, what=f"{kind} {name}")
         real = path.resolve()
 
-        def overlaps(other: Path) -> bool:
+        def overlaps(other: storage.Location) -> bool:
             return real == other or other in real.parents or real in other.parents
 
         state = self.state_dir.resolve()
@@ -393,17 +410,17 @@ class Lakehouse:
                 "(metastore, secrets, checkpoints); choose a folder outside it"
             )
         for other in [*self.metastore.find(kind="table"), *self.metastore.find(kind="volume")]:
-            if other.full_name != name and other.location and overlaps(Path(other.location).resolve()):
+            if other.full_name != name and other.location and overlaps(storage.path(other.location).resolve()):
                 raise ConfigError(
                     f"{kind} {name}: location {path} overlaps {other.kind} {other.full_name} at {other.location}; "
                     "give each table and volume a folder of its own"
                 )
         return path
 
-    def _managed_table_path(self, full: names.FullName) -> Path:
+    def _managed_table_path(self, full: names.FullName) -> storage.Location:
         return self.root / full.catalog / full.schema / "tables" / full.name
 
-    def _managed_volume_path(self, full: names.FullName) -> Path:
+    def _managed_volume_path(self, full: names.FullName) -> storage.Location:
         return self.root / full.catalog / full.schema / "volumes" / full.name
 
     def _require_catalog(self, catalog: str) -> ObjectInfo:
@@ -428,8 +445,13 @@ class Lakehouse:
             if obj.kind == "catalog":
                 self.metastore.delete_records(scope=obj.full_name)
         for obj in objects:
-            if obj.type == "MANAGED" and obj.location and Path(obj.location).is_relative_to(self.root):
-                shutil.rmtree(obj.location, ignore_errors=True)
+            if obj.type != "MANAGED" or not obj.location:
+                continue
+            where = storage.path(obj.location)
+            if isinstance(where, storage.ObjectPath) and where.is_relative_to(self.root):
+                where.delete_tree()
+            elif isinstance(where, Path) and isinstance(self.root, Path) and where.is_relative_to(self.root):
+                shutil.rmtree(where, ignore_errors=True)
 
 
 def refuse_if_pipeline_owned(table: Table, *, writer: str) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from lakeloader.errors import ConfigError, NameError_
+from lakeloader.lakehouse import storage
 
 VOLUMES_PREFIX = "/Volumes/"
 
@@ -31,7 +32,9 @@ def split_volume_path(path: str) -> tuple[str, str, str, PurePosixPath]:
     return catalog, schema, volume, PurePosixPath(*rest) if rest else PurePosixPath(".")
 
 
-def resolve_inside(volume_root: Path, rest: PurePosixPath, *, original: str, volume: str) -> Path:
+def resolve_inside(
+    volume_root: storage.Location, rest: PurePosixPath, *, original: str, volume: str
+) -> storage.Location:
     """Join `rest` to the volume folder and check, after resolving symlinks, that it stays inside."""
     base = volume_root.resolve()
     target = (base / rest).resolve()

@@ -83,7 +83,7 @@ class _Fs:
             raise ConfigError(f"dbutils.fs: {path}: local files outside the lakehouse are not reachable; use /Volumes")
         if not text.startswith("/"):
             raise ConfigError(f"dbutils.fs: {path}: write an absolute path (/Volumes/..., dbfs:/FileStore/...)")
-        base = (self._lakehouse.root / DBFS_FOLDER).resolve()
+        base = (self._lakehouse.home / DBFS_FOLDER).resolve()  # the root, on a local disk
         local = (base / text.lstrip("/")).resolve()
         if local != base and base not in local.parents:
             raise ConfigError(f"dbutils.fs: {path} leaves DBFS; write a path under dbfs:/")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakeloader.errors import ConfigError, TerminalError
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.pipelines import translate
 from lakeloader.pipelines.model import AutoCdc, Flow
 
@@ -105,7 +105,7 @@ def _events(events: pa.Table, cdc: AutoCdc, flow: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _snapshot(location: Path, version: int | None = None) -> pa.Table | None:
+def _snapshot(location: storage.Location, version: int | None = None) -> pa.Table | None:
     """A table's rows (at `version`; -1 or no table: None)."""
     if version == -1 or not delta.is_delta_table(location):
         return None
@@ -130,7 +130,7 @@ def _lookup(table: pa.Table | None, keys: list[str], wanted: Iterable[tuple[Any,
 
 
 def scd1(
-    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, state: pa.Table | None, flow: str
+    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: storage.Location, state: pa.Table | None, flow: str
 ) -> Changes:
     """SCD type 1 changes: per key, the latest event by sequence decides (a delete removes the row)."""
     keys = cdc.keys
@@ -234,7 +234,7 @@ def _all_keys(state: pa.Table | None) -> list[tuple[tuple[Any, ...], Any]]:
 
 
 def scd2(
-    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: Path, state: pa.Table | None, flow: str
+    events: pa.Table, cdc: AutoCdc, *, columns: list[str], target: storage.Location, state: pa.Table | None, flow: str
 ) -> Changes:
     """SCD type 2 changes: per key, the history rebuilt from its rows, the events the state kept and the new
     events, in sequence order. The state keeps every event: an update that changed no tracked column is folded
@@ -352,7 +352,7 @@ def apply(
     node: Node,
     events: pa.Table,
     *,
-    location: Path,
+    location: storage.Location,
     stream_id: str,
     batch_id: int,
 ) -> delta.CommitResult:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeloader.execution.stream import BatchSource
+from lakeloader.lakehouse import storage
 from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.quality import quarantine
 
@@ -71,12 +71,12 @@ class FlowOutcome:
         }
 
 
-def ensure_table(ctx: UpdateContext, node: Node) -> Path:
+def ensure_table(ctx: UpdateContext, node: Node) -> storage.Location:
     """The dataset's table in the metastore (created with its comment and properties on first use)."""
     lh = ctx.lakehouse
     existing = lh.metastore.get(node.key)
     if existing is not None and existing.kind == "table" and existing.location:
-        return Path(existing.location)
+        return storage.path(existing.location)
     catalog, schema, _name = node.key.split(".")
     if lh.metastore.get(catalog) is None and catalog == "main":
         lh.create_catalog("main", if_not_exists=True, comment="the default catalog")
@@ -90,7 +90,7 @@ def ensure_table(ctx: UpdateContext, node: Node) -> Path:
     return table.location
 
 
-def quarantine_table(ctx: UpdateContext, node: Node) -> tuple[str, Path] | None:
+def quarantine_table(ctx: UpdateContext, node: Node) -> tuple[str, storage.Location] | None:
     """`<table>_quarantine` beside the target, when its DROP ROW rows are kept (the default)."""
     if not any(e.on_violation == "drop" for e in node.dataset.expectations):
         return None
@@ -110,7 +110,7 @@ class StreamInput:
     source: BatchSource
     label: str  # the checkpoint's source identity
     data: Callable[[dict[str, Any], int], Any]  # (a batch plan, attempt) -> what DuckDB scans
-    upstream: Path | None = None  # a Delta upstream (for creating an empty target with its schema)
+    upstream: storage.Location | None = None  # a Delta upstream (for creating an empty target with its schema)
     read_again: Callable[[], bool] = lambda: False  # after a failed attempt: should the batch be read again?
     close: Callable[[], None] = lambda: None  # release what the source holds (a control session)
     postgres: bool = False  # the batch is what dp.read_postgres returns

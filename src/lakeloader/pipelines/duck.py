@@ -11,9 +11,12 @@ DuckDB's Parquet reader.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lakeloader.lakehouse import storage
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -40,6 +43,8 @@ class SharedDatabase:
                 self.folders = guard.lakehouse_folders(self.lakehouse, self.catalogs)
         return guard.shared_cursor(self.folders, utc=True)
 
-    def allows(self, path: str | Path) -> bool:
+    def allows(self, path: str | os.PathLike[str]) -> bool:
+        if storage.is_url(path):  # DuckDB reads no object store offline: Arrow reads it
+            return False
         resolved = str(Path(path).resolve()) + "/"
         return any(resolved.startswith(f) for f in self.folders or [])

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakeloader.execution.checkpoint import read_json, write_json_atomic
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.pipelines import declared
 from lakeloader.pipelines.context import FlowOutcome, UpdateContext, ensure_table, quarantine_table
 from lakeloader.pipelines.graph import Node
@@ -155,7 +155,7 @@ def refresh_materialized_view(
 SAME_ROWS_LIMIT = 200_000  # rows compared before a refresh of a view that cannot tell its inputs are unchanged
 
 
-def _same_rows(reader: pa.RecordBatchReader, location: Path) -> tuple[pa.RecordBatchReader, bool]:
+def _same_rows(reader: pa.RecordBatchReader, location: storage.Location) -> tuple[pa.RecordBatchReader, bool]:
     """(the rows again, True when they equal the table's, in any order): a small view over Postgres or files
     keeps its version when nothing changed, so the views downstream skip their refresh too."""
     import duckdb

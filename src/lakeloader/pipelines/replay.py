@@ -28,7 +28,7 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError, NotFoundError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint, hold
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.paths import make_private_dir
@@ -75,7 +75,7 @@ def _where(condition: str | None) -> str:
         raise ConfigError(f"--where {condition!r}: {exc}; write a Databricks SQL condition") from None
 
 
-def _selected(location: Path, version: int, where: str) -> pa.Table:
+def _selected(location: storage.Location, version: int, where: str) -> pa.Table:
     """The quarantine's rows at `version` for which `where` holds (DuckDB, with no access to files)."""
     import duckdb
 
@@ -101,7 +101,7 @@ def _selected(location: Path, version: int, where: str) -> pa.Table:
 class _QuarantineSource:
     """One batch per replay: the quarantine's rows chosen now; `committed` removes the ones that landed."""
 
-    def __init__(self, location: Path, name: str, where: str, result: ReplayResult) -> None:
+    def __init__(self, location: storage.Location, name: str, where: str, result: ReplayResult) -> None:
         self.location = location
         self.name = name
         self.where = where
@@ -149,7 +149,9 @@ def _stage(path: Path, ids: pa.Array) -> None:
     temp.replace(path)
 
 
-def _target(pipeline: Pipeline, lakehouse: Lakehouse, table: str) -> tuple[str, Path, str, Path]:
+def _target(
+    pipeline: Pipeline, lakehouse: Lakehouse, table: str
+) -> tuple[str, storage.Location, str, storage.Location]:
     graph = pipeline.graph
     key = graph.resolve(table.strip())
     node = graph.nodes.get(key) if key else None
@@ -170,7 +172,7 @@ def _target(pipeline: Pipeline, lakehouse: Lakehouse, table: str) -> tuple[str, 
         )
     if not delta.is_delta_table(q_info.location):
         raise NotFoundError(f"{key}{quarantine.SUFFIX} holds no rows yet: nothing to replay")
-    return key, Path(info.location), key + quarantine.SUFFIX, Path(q_info.location)
+    return key, storage.path(info.location), key + quarantine.SUFFIX, storage.path(q_info.location)
 
 
 def replay_quarantine(

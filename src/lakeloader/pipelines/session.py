@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakeloader.errors import ConfigError, NotFoundError, TerminalError
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.pipelines import foreign, translate
 from lakeloader.pipelines.model import Flow
 
@@ -88,7 +88,7 @@ class FlowSession:
         self.con.execute("SET TimeZone = 'UTC'")
         runtime.prepare(self.con)
 
-    def _parquet_ok(self, folder: str | Path) -> bool:
+    def _parquet_ok(self, folder: str | storage.Location) -> bool:
         """May DuckDB's own Parquet reader scan files in `folder` (else they go through Arrow)?"""
         return self.database is None or self.database.allows(folder)
 
@@ -106,7 +106,7 @@ class FlowSession:
                 f"flow {self.flow.name}: table {key} does not exist yet; run the flows that create it first"
             )
         view = f"__lakeloader_t{len(self._views)}"
-        location = Path(info.location)
+        location = storage.path(info.location)
         if not delta.is_delta_table(location):
             raise NotFoundError(f"flow {self.flow.name}: table {key} has no data yet; run the flow that fills it first")
         dt = delta.open_table(location, table_name=key)

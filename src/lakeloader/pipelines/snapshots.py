@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -18,7 +17,7 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.pipelines import cdc
 from lakeloader.pipelines.cdc import ACTION, END, START
@@ -33,7 +32,12 @@ class SnapshotSource:
     """Plans one snapshot per batch: `{"version": v}`; reads it; records v."""
 
     def __init__(
-        self, *, table: Path | None, table_name: str, function: Callable[..., Any] | None, lakehouse: Any = None
+        self,
+        *,
+        table: storage.Location | None,
+        table_name: str,
+        function: Callable[..., Any] | None,
+        lakehouse: Any = None,
     ) -> None:
         self.table = table
         self.table_name = table_name
@@ -108,7 +112,7 @@ class SnapshotSource:
         write_json_atomic(path, {"version": plan["version"], "batch_id": batch_id})
 
 
-def changes(snapshot: pa.Table, target: Path, flow: Flow, version: Any) -> pa.Table:
+def changes(snapshot: pa.Table, target: storage.Location, flow: Flow, version: Any) -> pa.Table:
     """The MERGE rows that turn the target into what the snapshot says (SCD 1), or extend its history (SCD 2)."""
     spec = flow.auto_cdc
     assert spec is not None
@@ -164,7 +168,7 @@ def run_snapshot_flow(ctx: UpdateContext, flow: Flow, node: Node) -> FlowOutcome
     location = context.ensure_table(ctx, node)
     spec = flow.auto_cdc
     assert spec is not None
-    table: Path | None = None
+    table: storage.Location | None = None
     if flow.query.function is None:
         assert flow.source is not None
         key = ctx.pipeline.graph.resolve(flow.source)

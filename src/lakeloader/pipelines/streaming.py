@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -17,7 +16,7 @@ import pyarrow as pa
 from lakeloader.errors import TerminalError
 from lakeloader.execution import stream
 from lakeloader.execution.checkpoint import Checkpoint
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.pipelines import stream_joins, translate, windowed
 from lakeloader.pipelines.context import (
@@ -68,11 +67,11 @@ def stream_source(ctx: UpdateContext, flow: Flow) -> str:
     raise TerminalError(f"{flow.location}: flow {flow.name}: its views read each other in a cycle")
 
 
-def table_location(ctx: UpdateContext, key: str) -> Path:
+def table_location(ctx: UpdateContext, key: str) -> storage.Location:
     info = ctx.lakehouse.metastore.get(key)
     if info is None or info.location is None:
         raise TerminalError(f"table {key} does not exist; run the flows that create it, or create it")
-    return Path(info.location)
+    return storage.path(info.location)
 
 
 def checkpoint_for(ctx: UpdateContext, flow: Flow, node: Node, source: str, address: str | None = None) -> Checkpoint:
@@ -193,7 +192,7 @@ def _run_stream(
     flow: Flow,
     node: Node,
     outcome: FlowOutcome,
-    location: Path,
+    location: storage.Location,
     key: str,
     files: Any,
     label: str,
@@ -330,7 +329,7 @@ def _streams(stream_input: StreamInput, plan: dict[str, Any], attempt: int = 0) 
 
 
 def _apply_changes(
-    ctx: UpdateContext, session: FlowSession, node: Node, location: Path, stream_id: str, batch_id: int
+    ctx: UpdateContext, session: FlowSession, node: Node, location: storage.Location, stream_id: str, batch_id: int
 ) -> CommitResult:
     """An AUTO CDC batch: the change events (with their sequence and delete/truncate marks) applied by key."""
     from lakeloader.pipelines import cdc
@@ -343,7 +342,9 @@ def _apply_changes(
     return cdc.apply(ctx, flow, node, events, location=location, stream_id=stream_id, batch_id=batch_id)
 
 
-def _create_empty(ctx: UpdateContext, flow: Flow, node: Node, location: Path, stream_input: StreamInput) -> None:
+def _create_empty(
+    ctx: UpdateContext, flow: Flow, node: Node, location: storage.Location, stream_input: StreamInput
+) -> None:
     """A streaming table that got no rows yet still exists, with the schema its query gives (as in Databricks)."""
     source = stream_input.source
     plan = source.plan_next_empty() if hasattr(source, "plan_next_empty") else None

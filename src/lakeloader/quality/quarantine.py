@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 
 SUFFIX = "_quarantine"
 ID = "_quarantine_id"
@@ -76,7 +76,7 @@ class Collector:
 class Staged:
     """A streaming flow's quarantine: batch N staged in the checkpoint, committed after the batch is recorded."""
 
-    def __init__(self, staging: Path, location: Path, *, table_name: str, stream_id: str) -> None:
+    def __init__(self, staging: Path, location: storage.Location, *, table_name: str, stream_id: str) -> None:
         self.staging = staging
         self.location = location
         self.table_name = table_name
@@ -111,7 +111,7 @@ class Staged:
         return int(rows.num_rows)
 
 
-def replace(location: Path, rows: pa.Table | None, *, table_name: str, schema: pa.Schema) -> None:
+def replace(location: storage.Location, rows: pa.Table | None, *, table_name: str, schema: pa.Schema) -> None:
     """A materialized view's quarantine: the rows its latest refresh dropped (an empty table when none)."""
     if rows is None:
         if not delta.is_delta_table(location):

@@ -5,7 +5,6 @@ its target, its last commit), and reset one (its state moved aside, nothing writ
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeloader.errors import NotFoundError, TerminalError
@@ -13,6 +12,7 @@ from lakeloader.execution import registry
 from lakeloader.execution.checkpoint import Checkpoint, read_json
 from lakeloader.execution.registry import StreamRecord
 from lakeloader.execution.stream_state import checkpoint_state, last_plan, target_state
+from lakeloader.lakehouse import storage
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -61,9 +61,9 @@ SOURCE_STATE: dict[str, Callable[[StreamRecord], dict[str, Any]]] = {
 }
 
 
-def _location(lakehouse: Lakehouse, target: str) -> Path | None:
+def _location(lakehouse: Lakehouse, target: str) -> storage.Location | None:
     info = lakehouse.metastore.get(target)
-    return Path(info.location) if info is not None and info.location else None
+    return storage.path(info.location) if info is not None and info.location else None
 
 
 def list_streams(lakehouse: Lakehouse) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from lakeloader.errors import (
     SchemaMismatchError,
     TerminalError,
 )
-from lakeloader.lakehouse import types
+from lakeloader.lakehouse import storage, types
 from lakeloader.secrets.redact import redact, redact_obj
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _label(location: str | os.PathLike[str], table_name: str | None) -> str:
 
 
 def is_delta_table(location: str | os.PathLike[str]) -> bool:
-    return (Path(location) / "_delta_log").is_dir()
+    return (storage.path(location) / "_delta_log").is_dir()
 
 
 def open_table(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:
@@ -112,7 +112,7 @@ def open_table(location: str | os.PathLike[str], *, table_name: str | None = Non
 
     if not is_delta_table(location):
         raise NotFoundError(f"table {_label(location, table_name)} has no Delta log at {location}; write to it first")
-    return DeltaTable(os.fspath(location), version=version)
+    return DeltaTable(os.fspath(storage.path(location)), version=version)
 
 
 def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:
@@ -135,16 +135,20 @@ def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, 
     dt = open_table(location, table_name=table_name, version=version)
     schema = pa.schema(dt.schema().to_arrow())
     partition_columns = list(dt.metadata().partition_columns)
+    where = storage.path(location)
+    filesystem = storage.arrow_filesystem(where) if isinstance(where, storage.ObjectPath) else pafs.LocalFileSystem()
+    files = _files_and_partitions(dt)
+    if isinstance(where, storage.ObjectPath):  # pyarrow names an object `bucket/key`
+        files = [(storage.arrow_path(path), values) for path, values in files]
     if not partition_columns:
-        return ds.dataset(local_files(dt), schema=schema, format="parquet")
+        return ds.dataset([path for path, _ in files], schema=schema, format="parquet", filesystem=filesystem)
     _check_plain_read(dt, _label(location, table_name))
     parquet = ds.ParquetFileFormat()
-    local = pafs.LocalFileSystem()
     fragments = [
-        parquet.make_fragment(path, filesystem=local, partition_expression=_partition_guarantee(values, schema))
-        for path, values in _files_and_partitions(dt)
+        parquet.make_fragment(path, filesystem=filesystem, partition_expression=_partition_guarantee(values, schema))
+        for path, values in files
     ]
-    return ds.FileSystemDataset(fragments, schema, parquet, local)
+    return ds.FileSystemDataset(fragments, schema, parquet, filesystem)
 
 
 def _check_plain_read(dt: Any, label: str) -> None:
@@ -170,9 +174,9 @@ def _partition_guarantee(values: Mapping[str, Any], schema: pa.Schema) -> Any:
     return guarantee
 
 
-def _table_folder(dt: Any) -> Path:
-    """The local folder of an open table. delta-rs gives it as a URI, percent-encoded (`lake%20house`)."""
-    from urllib.parse import urlsplit
+def _table_folder(dt: Any) -> storage.Location:
+    """The folder of an open table. delta-rs gives it as a URI, percent-encoded (`lake%20house`)."""
+    from urllib.parse import unquote, urlsplit
     from urllib.request import url2pathname
 
     uri = str(dt.table_uri)
@@ -181,10 +185,12 @@ def _table_folder(dt: Any) -> Path:
         return Path(url2pathname(parts.path))
     if not parts.scheme:
         return Path(uri)
-    raise ConfigError(f"table at {uri}: not in a local folder; lakeloader reads tables on this machine's disks")
+    if parts.scheme in storage.SERVED:
+        return storage.ObjectPath(unquote(uri))
+    raise ConfigError(f"table at {uri}: lakeloader cannot read a {parts.scheme}:// location")
 
 
-def _local_path(folder: Path, logged: str) -> str:
+def _local_path(folder: storage.Location, logged: str) -> str:
     """A data file's local path from its add action: a URI-encoded path relative to the table (or a URI).
 
     Not `file_uris()`: it gives the table's folder percent-encoded but the file's path decoded, which no single
@@ -195,6 +201,8 @@ def _local_path(folder: Path, logged: str) -> str:
 
     if logged.startswith("file:"):
         return url2pathname(urlsplit(logged).path)
+    if storage.is_url(logged):
+        return logged
     return str(folder / unquote(logged))
 
 
@@ -221,6 +229,8 @@ def plain_files(dt: Any) -> list[str] | None:
     """
     protocol = dt.protocol()
     features = set(protocol.reader_features or [])
+    if isinstance(_table_folder(dt), storage.ObjectPath):  # DuckDB reads no object store offline: Arrow does
+        return None
     if dt.metadata().partition_columns or features & {"deletionVectors", "columnMapping"}:
         return None
     if dt.metadata().configuration.get("delta.columnMapping.mode", "none") != "none":

@@ -7,7 +7,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -17,7 +16,7 @@ from lakeloader.errors import (
     SchemaMismatchError,
     TerminalError,
 )
-from lakeloader.lakehouse import types
+from lakeloader.lakehouse import storage, types
 from lakeloader.lakehouse.delta.core import (
     _APPEND_SAFE_FEATURES,
     DEFAULT_TABLE_PROPERTIES,
@@ -78,7 +77,10 @@ def write(
     from deltalake import DeltaTable, write_deltalake
 
     label = _label(location, table_name)
-    uri = os.fspath(location)
+    where = storage.path(location)
+    if isinstance(where, storage.ObjectPath):
+        storage.require_conditional_writes(where)
+    uri = os.fspath(where)
 
     def attempt() -> CommitResult:
         exists = is_delta_table(uri)
@@ -156,7 +158,7 @@ def appends_files(location: str | os.PathLike[str], schema: pa.Schema) -> bool:
     """True if appending `schema`'s rows to the table (or creating it) commits plain Parquet data files."""
     from deltalake import DeltaTable
 
-    return not is_delta_table(location) or _parallel_ok(DeltaTable(os.fspath(location)), schema)
+    return not is_delta_table(location) or _parallel_ok(DeltaTable(os.fspath(storage.path(location))), schema)
 
 
 def create_table(
@@ -173,7 +175,7 @@ def create_table(
     """
     from deltalake import CommitProperties, DeltaTable
 
-    uri = os.fspath(location)
+    uri = os.fspath(storage.path(location))
     try:
         return DeltaTable.create(
             uri,
@@ -245,7 +247,7 @@ def _append_files(
         dt = create_table(uri, counter.schema, configuration=configuration, table_name=table_name)
         if not _parallel_ok(dt, counter.schema):  # another writer created it first, with other columns
             for f in files + copies:
-                (Path(uri) / f.path).unlink(missing_ok=True)
+                (storage.path(uri) / f.path).unlink(missing_ok=True)
             raise SchemaMismatchError(
                 f"table {label}: was created concurrently with a different schema; run the write again"
             )
@@ -261,7 +263,7 @@ def _append_files(
 
     def remove_files() -> None:
         for f in files + copies:
-            (Path(uri) / f.path).unlink(missing_ok=True)
+            (storage.path(uri) / f.path).unlink(missing_ok=True)
 
     stream_id, batch_id = stream
     for attempt in range(MAX_ATTEMPTS):

@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from lakeloader.errors import TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
-from lakeloader.lakehouse import delta, deltalog
+from lakeloader.lakehouse import delta, deltalog, storage
 from lakeloader.lakehouse.delta import CommitResult
 
 STATE_NAME = "delta"
@@ -39,7 +38,7 @@ class DeltaStreamSource:
         max_files_per_trigger: int = DEFAULT_MAX_FILES,
         state_name: str = STATE_NAME,
     ) -> None:
-        self.location = Path(location)
+        self.location = storage.path(location)
         self.table_name = table_name
         self.reader_name = reader_name  # who streams from it (for messages): the flow
         self.skip_change_commits = skip_change_commits

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+from lakeloader.lakehouse import storage
 
 if TYPE_CHECKING:
     from lakeloader.sources.files.formats import BadRecord
@@ -34,13 +35,13 @@ def extra_names(opts: FilesOptions) -> set[str]:
     return names
 
 
-def table_schema(location: Path) -> pa.Schema:
+def table_schema(location: storage.Location) -> pa.Schema:
     from deltalake import DeltaTable
 
     return pa.schema(DeltaTable(os.fspath(location)).schema().to_arrow())
 
 
-def merge_table_schema(current: pa.Schema | None, location: Path, opts: FilesOptions) -> pa.Schema | None:
+def merge_table_schema(current: pa.Schema | None, location: storage.Location, opts: FilesOptions) -> pa.Schema | None:
     """The stream schema grown by the Delta table's own columns (its types win: that is what is stored).
 
     None when neither has a data column (a first batch of unreadable files made a table of extra columns

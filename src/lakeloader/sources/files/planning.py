@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 from lakeloader.errors import ConfigError
 from lakeloader.execution.checkpoint import Checkpoint
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.sources.files import discovery, extras
 from lakeloader.sources.files.discovery import FileEntry, Lister
 from lakeloader.sources.files.ledger import FileLedger, LedgerEntry
@@ -28,7 +27,7 @@ def no_metadata_error(table_name: str) -> ConfigError:
     )
 
 
-def table_has_metadata(location: Path | None) -> bool:
+def table_has_metadata(location: storage.Location | None) -> bool:
     return location is None or not delta.is_delta_table(location) or "_metadata" in extras.table_schema(location).names
 
 
@@ -41,7 +40,7 @@ class Planner:
         lister: Lister,
         ledger: FileLedger,
         options: FilesOptions,
-        table_location: Path | None,
+        table_location: storage.Location | None,
         table_name: str,
     ) -> None:
         self.lister = lister

@@ -23,6 +23,7 @@ from lakeloader.execution import registry, stream
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.execution.second_stream import refuse_second_stream
 from lakeloader.execution.triggers import StopFlag, Trigger
+from lakeloader.lakehouse import storage
 from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.cleaning import clean_source
@@ -96,7 +97,7 @@ def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path
     return None if value is None else lakehouse.resolve_path(value)
 
 
-def register_bad_records(lh: Lakehouse, table: FullName, location: Path) -> str:
+def register_bad_records(lh: Lakehouse, table: FullName, location: storage.Location) -> str:
     """Register a stream's bad-records table as `<table>_bad_records` (queryable with `lakeloader sql`).
 
     Returns its name, or its location when that name is taken by another table (said in the log).
@@ -107,7 +108,7 @@ def register_bad_records(lh: Lakehouse, table: FullName, location: Path) -> str:
     name = str(full)
     info = lh.metastore.get(name)
     if info is not None:
-        if info.location is not None and Path(info.location) == location.absolute():
+        if info.location is not None and storage.path(info.location) == location.absolute():
             return name
         log.warning("bad records of %s stay unregistered at %s: table %s exists already", table, location, name)
         return str(location)
@@ -119,7 +120,7 @@ def register_bad_records(lh: Lakehouse, table: FullName, location: Path) -> str:
     return name
 
 
-def _drive(cp: Checkpoint, location: Path, source: FilesSource, how: Trigger, flag: StopFlag) -> int | None:
+def _drive(cp: Checkpoint, location: storage.Location, source: FilesSource, how: Trigger, flag: StopFlag) -> int | None:
     """Run the trigger's batches through the commit protocol; returns the last table version written."""
     version: int | None = None
     while True:

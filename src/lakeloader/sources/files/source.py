@@ -24,7 +24,7 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.execution.second_stream import commit_metadata
-from lakeloader.lakehouse import datafiles, delta, types
+from lakeloader.lakehouse import datafiles, delta, storage, types
 from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import extras
@@ -94,7 +94,7 @@ class FilesSource:
         path: Path,
         options: FilesOptions,
         checkpoint: Checkpoint,
-        table_location: Path | None,
+        table_location: storage.Location | None,
         table_name: str,
         declared_schema: pa.Schema | None = None,
         bad_records_location: Path | None = None,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 
 from lakeloader.errors import SchemaMismatchError
-from lakeloader.lakehouse import delta, types
+from lakeloader.lakehouse import delta, storage, types
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,12 @@ def _postgres_type(t: pa.DataType) -> str:
 
 
 def widen_target(
-    location: Path, incoming: pa.Schema, *, table_name: str, where: str, declared: dict[str, str] | None = None
+    location: storage.Location,
+    incoming: pa.Schema,
+    *,
+    table_name: str,
+    where: str,
+    declared: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Widen the target's columns that the incoming data needs wider; {column: "old → new"} of what changed.
 

@@ -26,7 +26,7 @@ from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_at
 from lakeloader.execution.second_stream import commit_metadata, refuse_second_stream
 from lakeloader.execution.stream import Writer, check_target, run_available_now
 from lakeloader.execution.triggers import StopFlag
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.secrets.redact import redact
 from lakeloader.sources.postgres import connection as conn
@@ -236,7 +236,7 @@ def _retrying(opts: PostgresSourceOptions, action: Callable[[], T]) -> T:
 
 def _run(
     cp: Checkpoint,
-    location: Path,
+    location: storage.Location,
     source: PostgresSource,
     writer: Writer,
     *,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from lakeloader.errors import TerminalError
 from lakeloader.execution.stream import Writer
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.postgres import connection as conn
 from lakeloader.sources.postgres import evolve, keys
@@ -62,7 +61,7 @@ def _with_audit(
 
 
 def _drop_already_ingested(
-    data: pa.RecordBatchReader, location: Path, source: PostgresSource, plan: dict[str, Any]
+    data: pa.RecordBatchReader, location: storage.Location, source: PostgresSource, plan: dict[str, Any]
 ) -> pa.RecordBatchReader:
     """Drop re-read row versions (primary key + cursor) the table already holds.
 
@@ -93,7 +92,7 @@ def _drop_already_ingested(
     return pa.RecordBatchReader.from_batches(data.schema, batches())
 
 
-def _refuse_reappending(location: Path, source: PostgresSource, plan: dict[str, Any], target: str) -> None:
+def _refuse_reappending(location: storage.Location, source: PostgresSource, plan: dict[str, Any], target: str) -> None:
     """A first increment without a primary key into a table that has rows would append them a second time."""
     if plan.get("kind") != "range" or plan.get("lo") is not None or not delta.is_delta_table(location):
         return
@@ -107,7 +106,7 @@ def _refuse_reappending(location: Path, source: PostgresSource, plan: dict[str, 
 
 
 def make_writer(
-    location: Path,
+    location: storage.Location,
     *,
     table_name: str,
     stream_id: str,
