@@ -309,7 +309,7 @@ def _failure(where: ObjectPath | str, doing: str, exc: Exception) -> TerminalErr
     )
 
 
-_probed: dict[str, bool] = {}
+_probed: dict[tuple[str, str], bool] = {}
 PROBE_FOLDER = "_lakeloader_probe"
 
 
@@ -321,7 +321,8 @@ def require_conditional_writes(where: ObjectPath) -> None:
     import uuid
 
     bucket = where.bucket_url
-    if _probed.get(bucket):
+    key = (bucket, os.environ.get("AWS_ENDPOINT_URL", ""))
+    if _probed.get(key):
         return
     probe = where / PROBE_FOLDER / uuid.uuid4().hex
     first = probe.write_bytes(b"1", create_only=True)
@@ -334,4 +335,4 @@ def require_conditional_writes(where: ObjectPath) -> None:
             "would be lost silently; lakeloader writes nothing there: use a store that returns 412 (AWS S3, "
             "SeaweedFS, MinIO, Azure Blob, GCS)"
         )
-    _probed[bucket] = True
+    _probed[key] = True

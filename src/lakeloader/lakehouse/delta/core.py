@@ -3,6 +3,7 @@ error translation, and reading a table (open, dataset, files, a stream's transac
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
@@ -38,6 +39,10 @@ DEFAULT_TABLE_PROPERTIES = {
     "delta.checkpointInterval": "10",  # keep the log short: a checkpoint every 10 commits, as Spark does
 }
 MAX_ATTEMPTS = 8
+# A lost race is retried at least MAX_ATTEMPTS times and for at least this long: an append never conflicts with
+# another append, it only waits its turn. On an object store a commit takes several round trips, and 4 writers
+# appending at once to one table made a writer lose 8 races in a row (the test in tests/storage).
+RETRY_SECONDS = 120.0
 _TXN_RETENTION = "delta.setTransactionRetentionDuration"
 # Table features under which a plain append of Parquet files with add actions is still correct.
 _APPEND_SAFE_FEATURES = {"timestampNtz", "appendOnly", "deletionVectors"}
@@ -309,6 +314,11 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
 
 
+def give_up(attempt: int, started: float) -> bool:
+    """After `attempt` (0-based) lost races since `started` (time.monotonic()): stop retrying?"""
+    return attempt >= MAX_ATTEMPTS - 1 and time.monotonic() - started > RETRY_SECONDS
+
+
 def _translate(exc: Exception, label: str) -> Exception:
     """Turn delta-rs exceptions into one-line lakeloader errors (or return the original)."""
     from deltalake.exceptions import CommitFailedError
@@ -327,11 +337,12 @@ def _translate(exc: Exception, label: str) -> Exception:
 def _with_retries(label: str, replayable: bool, attempt_once: Callable[[], CommitResult]) -> CommitResult:
     from deltalake.exceptions import CommitFailedError
 
-    for attempt in range(MAX_ATTEMPTS):
+    started = time.monotonic()
+    for attempt in itertools.count():
         try:
             return attempt_once()
         except CommitFailedError as exc:
-            if not replayable or attempt == MAX_ATTEMPTS - 1:
+            if not replayable or give_up(attempt, started):
                 raise _translate(exc, label) from exc
             log.info("table %s: commit race lost (attempt %d), retrying", label, attempt + 1)
             _backoff(attempt)

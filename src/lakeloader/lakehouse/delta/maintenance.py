@@ -52,7 +52,8 @@ def vacuum(
     force: bool = False,
     table_name: str | None = None,
 ) -> list[str]:
-    """Delete files no longer referenced by versions newer than the retention; a short retention needs `force`."""
+    """Delete files no longer referenced by versions newer than the retention, and files no commit ever named (a
+    killed writer's) older than it, as Databricks' VACUUM does; a short retention needs `force`."""
     label = _label(location, table_name)
     if retention_hours < 168 and not force:
         raise ConfigError(
@@ -65,6 +66,7 @@ def vacuum(
             retention_hours=retention_hours,
             dry_run=dry_run,
             enforce_retention_duration=not force,
+            full=True,  # as Databricks' VACUUM (not VACUUM LITE): files no commit names, a killed writer's too
             commit_properties=_commit_properties(stream_id=None, batch_id=None, metadata=None),
         )
     )

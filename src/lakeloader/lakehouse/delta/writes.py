@@ -3,6 +3,7 @@ idempotent stream batch (`commit_batch`)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -20,7 +21,6 @@ from lakeloader.lakehouse import storage, types
 from lakeloader.lakehouse.delta.core import (
     _APPEND_SAFE_FEATURES,
     DEFAULT_TABLE_PROPERTIES,
-    MAX_ATTEMPTS,
     CommitResult,
     Data,
     WriteMode,
@@ -35,6 +35,7 @@ from lakeloader.lakehouse.delta.core import (
     _RowCounter,
     _translate,
     _with_retries,
+    give_up,
     is_delta_table,
 )
 
@@ -266,7 +267,8 @@ def _append_files(
             (storage.path(uri) / f.path).unlink(missing_ok=True)
 
     stream_id, batch_id = stream
-    for attempt in range(MAX_ATTEMPTS):
+    first_try = time.monotonic()
+    for attempt in itertools.count():
         if _already_in(dt, stream_id, batch_id):
             remove_files()
             log.info("table %s: batch %s of stream %s committed by another run meanwhile", label, batch_id, stream_id)
@@ -278,7 +280,7 @@ def _append_files(
             break
         except CommitFailedError as exc:
             dt = DeltaTable(uri)
-            if attempt == MAX_ATTEMPTS - 1 or not _parallel_ok(dt, counter.schema):
+            if give_up(attempt, first_try) or not _parallel_ok(dt, counter.schema):
                 remove_files()
                 raise _translate(exc, label) from exc
             log.info("table %s: commit race lost (attempt %d), retrying", label, attempt + 1)
