@@ -1,4 +1,5 @@
-"""`lakeloader secrets ...`: secret scopes as in `databricks secrets`, stored encrypted beside the metastore."""
+"""`lakeloader secrets ...`: secret scopes as in `databricks secrets`, stored encrypted beside the metastore or, per
+scope, in AWS Secrets Manager."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ Scope = Annotated[str, typer.Argument(help="Scope name: letters, digits, '_', '-
 Key = Annotated[str, typer.Argument(help="Secret key: letters, digits, '_', '-', '.' (max 128).")]
 
 secrets_app = typer.Typer(
-    help="Secret scopes: values encrypted at rest, referenced as {{secrets/scope/key}}.", no_args_is_help=True
+    help="Secret scopes: values encrypted at rest (or in AWS Secrets Manager), referenced as {{secrets/scope/key}}.",
+    no_args_is_help=True,
 )
 
 
@@ -32,25 +34,58 @@ def _store() -> SecretStore:
 def create_scope(
     scope: Scope,
     if_not_exists: Annotated[bool, typer.Option("--if-not-exists", help="Succeed if it already exists.")] = False,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Where the secrets live: local (the encrypted store) or aws-secrets-manager (needs boto3: "
+            "the aws extra). azure-keyvault and gcp-secret-manager are not built.",
+        ),
+    ] = "local",
+    prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--prefix", help="aws-secrets-manager: key K is the secret <prefix>K (default lakeloader/<scope>/)."
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="aws-secrets-manager: the AWS region (default: boto3's, e.g. AWS_DEFAULT_REGION)."
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="aws-secrets-manager: another endpoint (VPC endpoint, a local emulator)."),
+    ] = None,
 ) -> None:
-    """Create a secret scope."""
+    """Create a secret scope, its secrets in the local encrypted store or in AWS Secrets Manager."""
+    from lakeloader.secrets.backends import configure, describe
+
+    config = configure(scope, backend, prefix=prefix, region=region, endpoint_url=endpoint_url)
     store = _store()
-    store.create_scope(scope, if_not_exists=if_not_exists)
-    say(f"scope {scope} ready in {store.path}")
+    store.create_scope(scope, if_not_exists=if_not_exists, backend=config)
+    say(
+        f"scope {scope} ready: its secrets are {describe(scope, config)}"
+        if config
+        else f"scope {scope} ready in {store.path}"
+    )
 
 
 @secrets_app.command("list-scopes")
 def list_scopes(as_json: JsonOpt = False) -> None:
-    """List secret scopes."""
+    """List secret scopes and where their secrets live."""
     rows = [s.to_dict() for s in _store().list_scopes()]
-    emit(rows, as_json=as_json, columns=["name", "secrets", "created_at"], title="secret scopes")
+    emit(rows, as_json=as_json, columns=["name", "backend", "secrets", "created_at"], title="secret scopes")
 
 
 @secrets_app.command("delete-scope")
 def delete_scope(scope: Scope) -> None:
-    """Delete a secret scope and every secret in it."""
-    _store().delete_scope(scope)
-    say(f"scope {scope} deleted")
+    """Delete a secret scope and every secret in it (for an AWS-backed scope: its settings; the secrets stay in AWS)."""
+    from lakeloader.secrets.backends import describe
+
+    config = _store().delete_scope(scope)
+    say(f"scope {scope} deleted" + (f"; its secrets stay {describe(scope, config)}" if config else ""))
 
 
 @secrets_app.command("put-secret")

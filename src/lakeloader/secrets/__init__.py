@@ -1,4 +1,5 @@
-"""Secret scopes: an encrypted store per lakehouse root, {{secrets/scope/key}} references, redaction."""
+"""Secret scopes: an encrypted store per lakehouse root (or AWS Secrets Manager per scope), {{secrets/scope/key}}
+references, redaction."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from lakeloader.secrets.references import (
     resolve_in,
     resolve_references,
 )
-from lakeloader.secrets.store import ScopeInfo, SecretInfo, SecretNotFoundError, SecretStore, SecretStoreError
+from lakeloader.secrets.scopes import ScopeInfo, SecretInfo, SecretNotFoundError
+from lakeloader.secrets.store import SecretStore
+from lakeloader.secrets.storefile import SecretStoreError
 
 __all__ = [
     "ScopeInfo",

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakeloader.errors import ConfigError, LakeloaderError, NotFoundError
-from lakeloader.secrets.store import SecretNotFoundError, SecretStore
+from lakeloader.secrets.scopes import SecretNotFoundError
+from lakeloader.secrets.store import SecretStore
 
 _NAME = r"[A-Za-z0-9_.\-]{1,128}"
 REFERENCE_RE = re.compile(r"\{\{secrets/(" + _NAME + r")/(" + _NAME + r")\}\}")
