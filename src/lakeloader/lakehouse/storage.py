@@ -24,7 +24,17 @@ from urllib.parse import urlsplit
 from lakeloader.errors import TerminalError
 from lakeloader.paths import SERVED_SCHEMES, check_url, scheme_of
 
-__all__ = ["SERVED", "Location", "ObjectPath", "check_url", "is_url", "path", "require_conditional_writes", "store"]
+__all__ = [
+    "SERVED",
+    "Location",
+    "ObjectPath",
+    "check_url",
+    "failure",
+    "is_url",
+    "path",
+    "require_conditional_writes",
+    "store",
+]
 
 SERVED = SERVED_SCHEMES
 _stores: dict[tuple[str, str], Any] = {}
@@ -143,7 +153,7 @@ class ObjectPath(os.PathLike[str]):
         except FileNotFoundError:
             return False
         except Exception as exc:  # obstore's NotFoundError is a FileNotFoundError; others are real failures
-            raise _failure(self, "read", exc) from None
+            raise failure(self, "read", exc) from None
         return True
 
     def is_dir(self) -> bool:
@@ -154,7 +164,7 @@ class ObjectPath(os.PathLike[str]):
         try:
             first = next(iter(obstore.list(store(self), prefix=prefix, chunk_size=1)), [])
         except Exception as exc:
-            raise _failure(self, "list", exc) from None
+            raise failure(self, "list", exc) from None
         return bool(first)
 
     def mkdir(self, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
@@ -168,7 +178,7 @@ class ObjectPath(os.PathLike[str]):
         try:
             listed = obstore.list_with_delimiter(store(self), prefix=prefix)
         except Exception as exc:
-            raise _failure(self, "list", exc) from None
+            raise failure(self, "list", exc) from None
         for common in listed["common_prefixes"]:
             yield ObjectPath(f"{self.bucket_url}/{common.rstrip('/')}")
         for meta in listed["objects"]:
@@ -183,7 +193,7 @@ class ObjectPath(os.PathLike[str]):
             for chunk in obstore.list(store(self), prefix=prefix, chunk_size=1000):
                 yield from (dict(meta) for meta in chunk)
         except Exception as exc:
-            raise _failure(self, "list", exc) from None
+            raise failure(self, "list", exc) from None
 
     def read_bytes(self) -> bytes:
         import obstore
@@ -193,7 +203,7 @@ class ObjectPath(os.PathLike[str]):
         except FileNotFoundError:
             raise
         except Exception as exc:
-            raise _failure(self, "read", exc) from None
+            raise failure(self, "read", exc) from None
 
     def read_text(self, encoding: str = "utf-8") -> str:
         return self.read_bytes().decode(encoding)
@@ -210,7 +220,7 @@ class ObjectPath(os.PathLike[str]):
                 return False
             raise
         except Exception as exc:
-            raise _failure(self, "write", exc) from None
+            raise failure(self, "write", exc) from None
         return True
 
     def write_text(self, text: str, encoding: str = "utf-8") -> int:
@@ -226,7 +236,7 @@ class ObjectPath(os.PathLike[str]):
             if not missing_ok:
                 raise
         except Exception as exc:
-            raise _failure(self, "delete", exc) from None
+            raise failure(self, "delete", exc) from None
 
     def delete_tree(self) -> int:
         """Delete every object under this prefix; the number deleted."""
@@ -237,7 +247,7 @@ class ObjectPath(os.PathLike[str]):
             try:
                 obstore.delete(store(self), keys[start : start + 1000])
             except Exception as exc:
-                raise _failure(self, "delete", exc) from None
+                raise failure(self, "delete", exc) from None
         return len(keys)
 
 
@@ -270,7 +280,7 @@ def store(where: ObjectPath) -> Any:
             try:
                 found = from_url(where.bucket_url, client_options={"allow_http": True} if _allow_http() else None)
             except Exception as exc:
-                raise _failure(where, "open", exc) from None
+                raise failure(where, "open", exc) from None
             _stores[key] = found
         return found
 
@@ -286,7 +296,7 @@ def arrow_filesystem(where: ObjectPath) -> Any:
     try:
         filesystem, _ = pafs.FileSystem.from_uri(where.bucket_url)
     except Exception as exc:
-        raise _failure(where, "open", exc) from None
+        raise failure(where, "open", exc) from None
     return filesystem
 
 
@@ -296,7 +306,7 @@ def arrow_path(where: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
-def _failure(where: ObjectPath | str, doing: str, exc: Exception) -> TerminalError:
+def failure(where: ObjectPath | str, doing: str, exc: Exception) -> TerminalError:
     """One line for a store that cannot be reached or refuses us (the library's text, with no credential)."""
     from lakeloader.secrets.redact import redact
 

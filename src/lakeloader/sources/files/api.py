@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from lakeloader.errors import TerminalError
 from lakeloader.sources.files import extras
-from lakeloader.sources.files.discovery import Lister
+from lakeloader.sources.files.discovery import make_lister
 from lakeloader.sources.files.formats import create_reader, read_file, sniff
 from lakeloader.sources.files.options import parse_options
 from lakeloader.sources.files.schema import SchemaFitter, load_declared_schema
@@ -26,9 +26,9 @@ def read_files(path: str | os.PathLike[str], *, format: str, schema: Any = None,
     from lakeloader.lakehouse.root import Lakehouse
 
     opts = parse_options({**options, "format": format})
-    root = Lakehouse().resolve_path(path) if os.fspath(path).startswith("/Volumes/") else path
+    root = Lakehouse().resolve_location(path) if os.fspath(path).startswith("/Volumes/") else path
     declared = schema if isinstance(schema, pa.Schema) or schema is None else load_declared_schema(schema)
-    files = sorted(Lister.create(root, path_glob_filter=opts.path_glob_filter).list_files(), key=lambda e: e.path)
+    files = sorted(make_lister(root, path_glob_filter=opts.path_glob_filter).list_files(), key=lambda e: e.path)
     for e in files:
         sniff.check(e.path, opts.format)
     reader = create_reader(opts.format)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lakeloader.lakehouse import storage
 from lakeloader.sources.files.ledger import FileLedger
 from lakeloader.sources.files.options import FilesOptions
 
@@ -71,11 +72,16 @@ def move_inside(root: Path, path: Path, target: Path) -> None:
         os.unlink(name, dir_fd=fd)
 
 
-def clean_source(ledger: FileLedger, options: FilesOptions, root: Path, destination: Path | None) -> int:
+def clean_source(
+    ledger: FileLedger, options: FilesOptions, root: storage.Location, destination: storage.Location | None
+) -> int:
     """cleanSource DELETE or MOVE: files ingested more than the retention ago leave the landing folder."""
     if options.clean_source == "OFF":
         return 0
     cutoff = datetime.now(UTC) - timedelta(seconds=options.clean_source_retention)
+    if isinstance(root, storage.ObjectPath):
+        return _clean_objects(ledger, options, root, destination, cutoff)
+    assert destination is None or isinstance(destination, Path)
     done = 0
     for path, _batch in ledger.archivable(cutoff):
         src = Path(path)
@@ -94,5 +100,41 @@ def clean_source(ledger: FileLedger, options: FilesOptions, root: Path, destinat
         except Outside as exc:
             log.warning("cleanSource: left %s alone: %s (never cleaned outside the watched folder)", path, exc)
         except OSError as exc:
+            log.warning("cleanSource: could not %s %s (%s); will retry next run", options.clean_source, path, exc)
+    return done
+
+
+def _clean_objects(
+    ledger: FileLedger,
+    options: FilesOptions,
+    root: storage.ObjectPath,
+    destination: storage.Location | None,
+    cutoff: datetime,
+) -> int:
+    """cleanSource on an object store: DELETE deletes the object, MOVE copies it below the destination (same
+    bucket: a server-side copy) and deletes it. Only objects below the watched prefix are ever touched."""
+    from lakeloader.sources.files.objects import clean
+
+    if destination is not None and not isinstance(destination, storage.ObjectPath):
+        raise ValueError("cleanSource MOVE from an object store needs a destination on the same store")
+    done = 0
+    for path, _batch in ledger.archivable(cutoff):
+        source = storage.path(path)
+        if not isinstance(source, storage.ObjectPath) or not source.is_relative_to(root) or source == root:
+            log.warning("cleanSource: left %s alone: not below %s", path, root)
+            continue
+        try:
+            if options.clean_source == "DELETE":
+                clean(path, destination=None)
+                ledger.mark_archived(path, "deleted", None)
+            else:
+                assert destination is not None
+                target = destination / str(source.relative_to(root))
+                clean(path, destination=str(target))
+                ledger.mark_archived(path, "moved", str(target))
+            done += 1
+        except FileNotFoundError:
+            ledger.mark_archived(path, "deleted", None)
+        except Exception as exc:
             log.warning("cleanSource: could not %s %s (%s); will retry next run", options.clean_source, path, exc)
     return done

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lakeloader.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from lakeloader.sources.files.objects import ObjectLister
 
 _GLOB_CHARS = set("*?[{")
 
@@ -95,6 +99,35 @@ def split_glob_path(path: str) -> tuple[Path, list[str]]:
         if has_glob(part):
             return Path(*parts[:i]), list(parts[i:])
     return Path(path), []
+
+
+def make_lister(path: str | os.PathLike[str], **options: Any) -> AnyLister:
+    """The lister of `path`: a local folder's (`Lister`), or an object store prefix's (`objects.ObjectLister`)."""
+    text = os.fspath(path)
+    if "://" in text and not text.startswith("file:"):
+        from lakeloader.sources.files.objects import ObjectLister
+
+        return ObjectLister.create(text, **_object_options(**options))
+    return Lister.create(path, **options)
+
+
+def _object_options(
+    *,
+    path_glob_filter: str | None = None,
+    recursive: bool = True,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
+    exclude: tuple[str | os.PathLike[str], ...] = (),
+) -> dict[str, Any]:
+    if path_glob_filter:
+        glob_regex(path_glob_filter, what="option pathGlobFilter")
+    return {
+        "name_filter": path_glob_filter,
+        "recursive": recursive,
+        "modified_after_ns": int(modified_after.timestamp() * 1e9) if modified_after else None,
+        "modified_before_ns": int(modified_before.timestamp() * 1e9) if modified_before else None,
+        "exclude": frozenset(os.fspath(p) for p in exclude if "://" in os.fspath(p)),
+    }
 
 
 @dataclass(frozen=True)
@@ -282,9 +315,12 @@ class Lister:
 
 
 def restat(entries: list[FileEntry]) -> list[FileEntry | None]:
-    """A second look at `entries` (None for a file that vanished)."""
+    """A second look at `entries` (None for a file that vanished); an object is as listed (see objects.py)."""
     out: list[FileEntry | None] = []
     for e in entries:
+        if "://" in e.path:
+            out.append(e)
+            continue
         try:
             st = os.stat(e.path)
         except OSError:
@@ -316,3 +352,6 @@ def split_stable(
         else:
             stable.append(after)
     return stable, waiting, empty
+
+
+AnyLister: TypeAlias = "Lister | ObjectLister"

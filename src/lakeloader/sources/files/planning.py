@@ -12,7 +12,7 @@ from lakeloader.errors import ConfigError
 from lakeloader.execution.checkpoint import Checkpoint
 from lakeloader.lakehouse import delta, storage
 from lakeloader.sources.files import discovery, extras
-from lakeloader.sources.files.discovery import FileEntry, Lister
+from lakeloader.sources.files.discovery import AnyLister, FileEntry
 from lakeloader.sources.files.ledger import FileLedger, LedgerEntry
 from lakeloader.sources.files.options import FilesOptions
 
@@ -37,7 +37,7 @@ class Planner:
     def __init__(
         self,
         *,
-        lister: Lister,
+        lister: AnyLister,
         ledger: FileLedger,
         options: FilesOptions,
         table_location: storage.Location | None,

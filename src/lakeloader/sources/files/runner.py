@@ -27,7 +27,7 @@ from lakeloader.lakehouse import storage
 from lakeloader.lakehouse.names import FullName
 from lakeloader.lakehouse.root import Lakehouse
 from lakeloader.sources.files.cleaning import clean_source
-from lakeloader.sources.files.discovery import Lister
+from lakeloader.sources.files.discovery import make_lister
 from lakeloader.sources.files.options import parse_options
 from lakeloader.sources.files.source import FilesSource
 from lakeloader.sources.files.stats import RunStats
@@ -95,6 +95,10 @@ class IngestSummary:
 
 def _resolve(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> Path | None:
     return None if value is None else lakehouse.resolve_path(value)
+
+
+def _resolve_location(lakehouse: Lakehouse, value: str | os.PathLike[str] | None) -> storage.Location | None:
+    return None if value is None else lakehouse.resolve_location(value)
 
 
 def register_bad_records(lh: Lakehouse, table: FullName, location: storage.Location) -> str:
@@ -192,10 +196,10 @@ def ingest_files(
     how = Trigger.parse(trigger)
     table = lh.table_for_write(target, writer="ingest files")
     name = str(table.name)
-    source_path = lh.resolve_path(path)
-    Lister.create(source_path).check_root()
+    source_path = lh.resolve_location(path)
+    make_lister(source_path).check_root()
     cp_path = _resolve(lh, checkpoint) or lh.state_dir / "checkpoints" / re.sub(r"[^\w.-]", "_", name)
-    destination = _resolve(lh, opts.clean_source_move_destination)
+    destination = _resolve_location(lh, opts.clean_source_move_destination)
     if opts.clean_source == "MOVE" and (destination is None or destination.is_relative_to(source_path)):
         raise ConfigError(
             f"stream into {name}: cleanSource MOVE needs cleanSource.moveDestination outside {source_path}; "

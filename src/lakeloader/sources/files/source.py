@@ -29,7 +29,7 @@ from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import extras
 from lakeloader.sources.files.bad_records import BadRecordsSink
-from lakeloader.sources.files.discovery import Lister
+from lakeloader.sources.files.discovery import make_lister
 from lakeloader.sources.files.formats import (
     VANISHED,
     BadRecord,
@@ -60,6 +60,14 @@ def content_hash(path: str) -> str | None:
     import hashlib
 
     digest = hashlib.blake2b(digest_size=16)
+    if "://" in path:
+        from lakeloader.sources.files.objects import local_copy
+
+        try:
+            with local_copy(path) as local:
+                return content_hash(local)
+        except OSError:
+            return None
     try:
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -91,7 +99,7 @@ class FilesSource:
     def __init__(
         self,
         *,
-        path: Path,
+        path: storage.Location,
         options: FilesOptions,
         checkpoint: Checkpoint,
         table_location: storage.Location | None,
@@ -121,7 +129,7 @@ class FilesSource:
             state / "staged",
             stream_id=checkpoint.stream_id,
         )
-        self.lister = Lister.create(
+        self.lister = make_lister(
             path,
             path_glob_filter=options.path_glob_filter,
             recursive=options.recursive_file_lookup,

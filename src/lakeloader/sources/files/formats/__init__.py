@@ -64,7 +64,12 @@ def is_panic(exc: BaseException) -> bool:
 
 
 def read_file(reader: Reader, path: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
-    """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt, a panic) is one bad record."""
+    """Run `reader` on one file; anything it raises (vanished, unreadable, corrupt, a panic) is one bad record.
+
+    An object on an object store is read through a local copy (sources/files/objects.py); what the reader reports
+    names the object."""
+    if "://" in path:
+        return _read_object(reader, path, options, schema)
     try:
         return reader(path, options, schema)
     except Exception as exc:  # corrupt input shows up as any exception type of any library
@@ -73,6 +78,20 @@ def read_file(reader: Reader, path: str, options: FilesOptions, schema: pa.Schem
         if not is_panic(exc):
             raise
         return FileRead(None, [bad_file(path, exc)])
+
+
+def _read_object(reader: Reader, url: str, options: FilesOptions, schema: pa.Schema | None) -> FileRead:
+    from dataclasses import replace
+
+    from lakeloader.sources.files.objects import local_copy
+
+    try:
+        with local_copy(url) as local:
+            got = read_file(reader, local, options, schema)
+    except Exception as exc:
+        return FileRead(None, [bad_file(url, exc)])
+    got.bad = [replace(b, file_path=url) if b.file_path == local else b for b in got.bad]
+    return got
 
 
 def bad_file(path: str, exc: BaseException) -> BadRecord:
@@ -100,6 +119,11 @@ def probe_schema(fmt: str, path: str, options: FilesOptions, *, sample_bytes: in
     None when the file cannot be probed (it will be reported bad when read, or read whole to learn it).
     """
     try:
+        if "://" in path:
+            from lakeloader.sources.files.objects import local_copy
+
+            with local_copy(path) as local:
+                return _probe(fmt, local, options, sample_bytes)
         return _probe(fmt, path, options, sample_bytes)
     except Exception:
         return None

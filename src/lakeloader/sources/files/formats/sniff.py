@@ -56,11 +56,7 @@ def check(path: str, fmt: str) -> None:
     if fmt == "binaryFile":
         return
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD)
-            size = fh.seek(0, 2)
-            fh.seek(max(0, size - 8))
-            tail: bytes | None = fh.read(8)
+        head, size, tail = _ends(path)
     except OSError:
         return  # vanished or unreadable: the reader reports it as a bad file
     unread = "; nothing was committed and the files stay unread"
@@ -74,13 +70,26 @@ def check(path: str, fmt: str) -> None:
                 f"file {path} is {what}-compressed but its name does not say so: compression is taken from the "
                 f"name, so rename it to end in {suffix}{unread}"
             )
-        head, tail = _decompressed_head(path), None
+        head, tail = (b"" if "://" in path else _decompressed_head(path)), None  # an object: the reader tells
         break
     found = _container(head, tail, size)
     if found is not None and found[1] != fmt:
         what, other = found
         use = f"use --format {other} (format {other!r})" if other != "orc" else "ORC is not supported: convert it"
         raise ConfigError(f"file {path} is {what}, not {fmt}: {use}, or leave it out with pathGlobFilter{unread}")
+
+
+def _ends(path: str) -> tuple[bytes, int, bytes | None]:
+    """The first 16 bytes, the size and the last 8 bytes of a file (of an object: two ranged reads)."""
+    if "://" in path:
+        from lakeloader.sources.files.objects import ends
+
+        return ends(path, _HEAD, 8)
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD)
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - 8))
+        return head, size, fh.read(8)
 
 
 def _decompressed_head(path: str) -> bytes:
