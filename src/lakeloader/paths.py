@@ -55,6 +55,13 @@ def root_url(root: str | os.PathLike[str] | None = None) -> str | None:
     return check_url(chosen, what="lakehouse root")
 
 
+def mirror_folder(url: str) -> Path:
+    """The private local folder where a checkpoint at object store `url` is worked on (execution/mirror.py)."""
+    parts = urlsplit(check_url(url, what="checkpoint"))
+    home = Path(os.environ.get(STATE_HOME_ENV) or DEFAULT_STATE_HOME).expanduser().absolute()
+    return home / "mirrors" / parts.scheme / parts.netloc / parts.path.strip("/")
+
+
 def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
     """The lakehouse's local folder: the argument, else $LAKELOADER_ROOT, else ./lakehouse.
 

@@ -115,11 +115,18 @@ def land_telematics(lh: Lakehouse, *, seed: int, files: int, new_column: bool, m
     fleet's week N."""
     from datetime import timedelta
 
-    from lakeloader.samples import Faults, write_telematics
     from lakeloader.samples.telematics import TELEMATICS_START
 
-    landing = lh.resolve_path(LANDING)
     start = TELEMATICS_START + timedelta(days=7 * (seed - 1))  # a week apart: the waves never overlap
+    with lh.working_folder(LANDING, fetch=False) as landing:  # on an object store: uploaded at the end
+        return _land_telematics(landing, seed=seed, files=files, start=start, new_column=new_column,
+                                malformed=malformed, glitches=glitches, duplicate=duplicate)  # fmt: skip
+
+
+def _land_telematics(landing: Path, *, seed: int, files: int, start: Any, new_column: bool, malformed: int,
+                     glitches: int, duplicate: bool) -> dict[str, Any]:  # fmt: skip
+    from lakeloader.samples import Faults, write_telematics
+
     parquet = write_telematics(
         landing / "parquet" / f"wave{seed}",
         files=files,
@@ -157,14 +164,16 @@ def land_claims(lh: Lakehouse, say: Say) -> None:
     from lakeloader.samples import read_provider_npis
     from lakeloader.samples.claims import claim_records, write_claims_file
 
-    npis = read_provider_npis(lh.resolve_path(f"{RAW_PATH}/providers_10.csv"))
+    with lh.working_folder(RAW_PATH) as raw:
+        npis = read_provider_npis(raw / "providers_10.csv")
     records = claim_records(rows=25, seed=7, file_number=11, provider_npis=npis)
     unknown = provider_row(UNKNOWN_PROVIDER)["npi"]
     for record in records[:2]:
         record["provider_npi"] = unknown
     records[2]["service_date"] = records[2]["submitted_at"].date() + timedelta(days=3)
     records[3]["status"] = "APPEALED"
-    write_claims_file(lh.resolve_path(CLAIMS_WATCH_PATH) / "claims_11.avro", records)
+    with lh.working_folder(CLAIMS_WATCH_PATH, fetch=False) as watch:
+        write_claims_file(watch / "claims_11.avro", records)
     say(
         "landed claims_11.avro: 25 claims — 2 for provider "
         f"{unknown} (not in Postgres yet), 1 serviced after it was submitted, 1 with status APPEALED"

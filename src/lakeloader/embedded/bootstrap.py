@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lakeloader.errors import ConfigError, NotFoundError, RetryableError, TerminalError
+from lakeloader.lakehouse.storage import ObjectPath
 
 log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 8  # as the embedded server requires
@@ -40,7 +41,7 @@ OnStep = Callable[[str], None]
 
 @dataclass
 class BootstrapResult:
-    raw_dir: Path
+    raw_dir: Path | ObjectPath
     generated: list[str] = field(default_factory=list)
     claims_copied: bool = False
     rows_inserted: int = 0
@@ -87,18 +88,19 @@ def bootstrap_providers_claims(
     if use_catalog:
         lakehouse.use_catalog(CATALOG)
         step(f"current catalog: {CATALOG} (kardia_bronze.bronze_providers resolves to {BRONZE_SCHEMA})")
-    raw = lakehouse.resolve_path(RAW_PATH)
-    result = BootstrapResult(raw_dir=raw)
-    result.generated = _raw_files(raw, generate=generate)
-    for name in result.generated:
-        step(f"generated {RAW_PATH}/{name}")
-    step(f"found {RAW_PATH}/{PROVIDERS_FILE} and {RAW_PATH}/{CLAIMS_FILE}")
-    result.claims_copied = _copy_if_changed(raw / CLAIMS_FILE, lakehouse.resolve_path(CLAIMS_WATCH_PATH))
-    verb = "copied into" if result.claims_copied else "already in"
-    step(f"{CLAIMS_FILE} {verb} the watch folder {CLAIMS_WATCH_PATH}/")
-    wait_for_postgres(url, timeout=timeout)
-    step(f"postgres at {_where(url)} accepts connections")
-    result.rows_inserted, result.rows_in_table = load_providers(url, raw / PROVIDERS_FILE)
+    result = BootstrapResult(raw_dir=lakehouse.resolve_location(RAW_PATH))
+    # local folders (on an object store: working copies, uploaded at the end of the block)
+    with lakehouse.working_folder(RAW_PATH) as raw, lakehouse.working_folder(CLAIMS_WATCH_PATH) as watch:
+        result.generated = _raw_files(raw, generate=generate)
+        for name in result.generated:
+            step(f"generated {RAW_PATH}/{name}")
+        step(f"found {RAW_PATH}/{PROVIDERS_FILE} and {RAW_PATH}/{CLAIMS_FILE}")
+        result.claims_copied = _copy_if_changed(raw / CLAIMS_FILE, watch)
+        verb = "copied into" if result.claims_copied else "already in"
+        step(f"{CLAIMS_FILE} {verb} the watch folder {CLAIMS_WATCH_PATH}/")
+        wait_for_postgres(url, timeout=timeout)
+        step(f"postgres at {_where(url)} accepts connections")
+        result.rows_inserted, result.rows_in_table = load_providers(url, raw / PROVIDERS_FILE)
     step(
         f"{PROVIDERS_TABLE}: {result.rows_inserted} rows inserted, {result.rows_in_table} in the table "
         f"(rows already there were kept)"

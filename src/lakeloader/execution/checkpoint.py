@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from lakeloader.errors import ConfigError, TerminalError
+from lakeloader.execution.mirror import mirror_of, open_mirror
+from lakeloader.lakehouse import storage
 from lakeloader.secrets.redact import holds_secret
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ def write_json_atomic(path: Path, obj: Any, *, exclusive: bool = False) -> bool:
             "a name or a schema it records); rename what holds it, or change the secret"
         )
     data = text.encode()
+    mirror = mirror_of(path)
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -66,8 +69,12 @@ def write_json_atomic(path: Path, obj: Any, *, exclusive: bool = False) -> bool:
             return False
         finally:
             tmp.unlink(missing_ok=True)
+        if mirror is not None and not mirror.publish(path, create_only=True):
+            return False  # published on the store by another run first: theirs is here now
     else:
         os.replace(tmp, path)
+        if mirror is not None:
+            mirror.publish(path, create_only=False)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -76,7 +83,7 @@ def write_json_atomic(path: Path, obj: Any, *, exclusive: bool = False) -> bool:
     return True
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: storage.Location) -> Any:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -102,7 +109,11 @@ class Checkpoint:
         A checkpoint whose stream never committed a batch may be given another source (a first run with a
         typo, then the fix): it is planned again from nothing, when the run takes the lock.
         """
-        self.path = Path(path).absolute()
+        where = storage.path(path, what="checkpoint")
+        # on an object store: worked on in a local mirror, published to the store as the protocol goes
+        self.mirror = open_mirror(where) if isinstance(where, storage.ObjectPath) else None
+        self.location: storage.Location = where  # where it is, as the user named it
+        self.path = self.mirror.local if self.mirror is not None else Path(where)
         self.target = target
         self.source = source
         self.address = address
@@ -218,6 +229,8 @@ class Checkpoint:
             self.commits_dir / f"{batch_id}.json",
             {"batch_id": batch_id, "committed_at": datetime.now(UTC).isoformat(), **info},
         )
+        if self.mirror is not None:  # with the source's own state (the ledger) the batch recorded
+            self.mirror.push()
 
     def read_commit(self, batch_id: int) -> dict[str, Any] | None:
         path = self.commits_dir / f"{batch_id}.json"
@@ -231,9 +244,15 @@ class Checkpoint:
         included), so a crashed run never leaves the stream locked.
         """
         self.path.mkdir(parents=True, exist_ok=True)
-        with hold(self.path / LOCK_FILE, what=f"stream into {self.target}: checkpoint {self.path}", wait=wait):
+        with hold(self.path / LOCK_FILE, what=f"stream into {self.target}: checkpoint {self.location}", wait=wait):
+            if self.mirror is not None:
+                self.mirror.pull()  # what another machine's run published meanwhile
             self._settle_identity()
-            yield
+            try:
+                yield
+            finally:
+                if self.mirror is not None:
+                    self.mirror.push()
 
     def start_over(self, reason: str) -> Path:
         """Begin the stream again from nothing, under a new stream id; the old state is kept aside, not deleted.

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeloader.errors import LakeloaderError, NotFoundError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint, read_json
+from lakeloader.lakehouse import storage
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.metastore import Metastore, Record
@@ -34,7 +35,7 @@ class StreamRecord:
     """One known stream: its listed name, checkpoint folder, target and source."""
 
     name: str
-    checkpoint: Path
+    checkpoint: storage.Location  # a local folder, or a checkpoint on an object store
     target: str
     kind: str  # files | postgres | flow (a pipeline's)
     source: str  # the checkpoint's source identity: files:<format>:<folder>, postgresql:<db>/<relation>, ...
@@ -57,6 +58,15 @@ class StreamRecord:
     @property
     def exists(self) -> bool:
         return (self.checkpoint / META).is_file()
+
+    @property
+    def folder(self) -> Path:
+        """The checkpoint's local folder: itself, or the local mirror of one on an object store (pulled now)."""
+        if isinstance(self.checkpoint, storage.ObjectPath):
+            from lakeloader.execution.mirror import open_mirror
+
+            return open_mirror(self.checkpoint).local
+        return self.checkpoint
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,7 +104,7 @@ def _from_record(record: Record) -> StreamRecord:
     p = record.properties
     return StreamRecord(
         name=str(p.get("name") or record.name),
-        checkpoint=Path(record.name),
+        checkpoint=storage.path(record.name),
         target=record.scope,
         kind=str(p.get("kind", "files")),
         source=str(p.get("source", "")),
@@ -106,7 +116,7 @@ def _from_record(record: Record) -> StreamRecord:
     )
 
 
-def _held_stream_id(folder: Path) -> str | None:
+def _held_stream_id(folder: storage.Location) -> str | None:
     try:
         return str(read_json(folder / META).get("stream_id"))
     except (OSError, TerminalError):
@@ -131,7 +141,7 @@ def register(
         "previous_stream_ids": list(meta.get("previous_stream_ids", [])),
         "settings": settings or {},
     }
-    where = str(checkpoint.path)
+    where = str(checkpoint.location)
     existing = metastore.get_record(RECORD_KIND, where, scope=checkpoint.target)
     if existing is not None:
         props["name"] = existing.properties.get("name") or checkpoint.target

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,6 +333,34 @@ class Lakehouse:
             )
         return where
 
+    @contextlib.contextmanager
+    def working_folder(self, path: str | os.PathLike[str], *, fetch: bool = True) -> Iterator[Path]:
+        """A local folder for `path` (a `/Volumes/...` path too) to read and write files in: the folder itself on a
+        local disk; on an object store, a private temporary folder holding a copy of what is under it (`fetch`;
+        else empty: only new files are written), whose new and changed files are uploaded when the block ends
+        without an error (as `dbutils.fs.cp` would put them; each object appears whole)."""
+        where = self.resolve_location(path)
+        if isinstance(where, Path):
+            where.mkdir(parents=True, exist_ok=True)
+            yield where
+            return
+        with tempfile.TemporaryDirectory(prefix="lakeloader-volume-") as tmp:
+            local = Path(tmp)
+            seen: dict[str, tuple[int, int]] = {}
+            for meta in where.walk_keys() if fetch else ():
+                rel = meta["path"][len(where.key) + 1 :]
+                target = local / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes((where / rel).read_bytes())
+                st = target.stat()
+                seen[rel] = (st.st_size, st.st_mtime_ns)
+            yield local
+            for file in sorted(p for p in local.rglob("*") if p.is_file()):
+                rel = file.relative_to(local).as_posix()
+                st = file.stat()
+                if seen.get(rel) != (st.st_size, st.st_mtime_ns):
+                    (where / rel).write_bytes(file.read_bytes())
+
     def resolve_location(self, path: str | os.PathLike[str]) -> storage.Location:
         """Where `path` is: `/Volumes/...` inside its volume, a URL on its object store, else a local path."""
         text = os.fspath(path)
@@ -348,14 +379,25 @@ class Lakehouse:
         return volumes.resolve_inside(storage.path(info.location), rest, original=text, volume=str(full))
 
     def volume_path(self, path: str | os.PathLike[str], *, where: str) -> Path:
-        """`resolve_path`, for what pipeline code reads or writes by path: only inside a volume (a `/Volumes/...`
-        path, or a local path in a volume's folder after symlinks), as `lakeloader sql` reads files. Elsewhere,
-        refused in one line: `read_files('/etc/passwd')` or the lakehouse's own key file would land in a table."""
-        resolved = self.resolve_path(path)
+        """`volume_location` on this machine's disks (a volume on an object store refused in one line)."""
+        resolved = self.volume_location(path, where=where)
+        if isinstance(resolved, storage.ObjectPath):
+            self.resolve_path(resolved)  # the one-line refusal
+        assert isinstance(resolved, Path)
+        return resolved
+
+    def volume_location(self, path: str | os.PathLike[str], *, where: str) -> storage.Location:
+        """`resolve_location`, for what pipeline code reads or writes by path: only inside a volume (a
+        `/Volumes/...` path, a local path in a volume's folder after symlinks, a URL below a volume's), as
+        `lakeloader sql` reads files. Elsewhere, refused in one line: `read_files('/etc/passwd')` or the
+        lakehouse's own key file would land in a table."""
+        resolved = self.resolve_location(path)
         real = resolved.resolve()
         for volume in self.list_volumes():
-            folder = Path(volume.location or "").resolve()
-            if volume.location and (real == folder or folder in real.parents):
+            if not volume.location:
+                continue
+            folder = storage.path(volume.location).resolve()
+            if real == folder or folder in real.parents:
                 return resolved
         raise ConfigError(
             f"{where}: {os.fspath(path)} is outside every volume of the lakehouse; pipeline code reads and writes "
@@ -363,11 +405,11 @@ class Lakehouse:
             "<schema>/<volume>/..."
         )
 
-    def pipeline_storage(self, location: str | os.PathLike[str], *, pipeline: str) -> Path:
+    def pipeline_storage(self, location: str | os.PathLike[str], *, pipeline: str) -> storage.Location:
         """A pipeline's `storage:` folder (its checkpoints, state, event log): anywhere, inside a volume too, but
         not in the lakehouse's state folder, in or over a table, or over a volume (its updates would write into
-        them). Compared after symlinks are resolved."""
-        path = self.resolve_path(location)
+        them). Compared after symlinks are resolved. On an object store too (pipelines/ works on it in a mirror)."""
+        path = self.resolve_location(location)
         real = path.resolve()
         state = self.state_dir.resolve()
         if real == state or state in real.parents or real in state.parents:
@@ -378,7 +420,7 @@ class Lakehouse:
         for other in [*self.metastore.find(kind="table"), *self.metastore.find(kind="volume")]:
             if not other.location:
                 continue
-            folder = Path(other.location).resolve()
+            folder = storage.path(other.location).resolve()
             inside_volume = other.kind == "volume" and folder in real.parents
             if not inside_volume and (real == folder or folder in real.parents or real in folder.parents):
                 raise ConfigError(

@@ -184,6 +184,32 @@ class ObjectPath(os.PathLike[str]):
         for meta in listed["objects"]:
             yield ObjectPath(f"{self.bucket_url}/{meta['path']}")
 
+    def entries(self) -> list[tuple[str, bool, int, int]]:
+        """One level below: (name, is a folder, size, modified in ms since the epoch), folders first."""
+        import obstore
+
+        prefix = f"{self._key}/" if self._key else None
+        try:
+            listed: Any = obstore.list_with_delimiter(store(self), prefix=prefix)
+        except Exception as exc:
+            raise failure(self, "list", exc) from None
+        out = [(c.rstrip("/").rsplit("/", 1)[-1], True, 0, 0) for c in listed["common_prefixes"]]
+        for meta in listed["objects"]:
+            modified = int(meta["last_modified"].timestamp() * 1000)
+            out.append((meta["path"].rsplit("/", 1)[-1], False, int(meta["size"]), modified))
+        return out
+
+    def copy_to(self, target: ObjectPath) -> None:
+        """A server-side copy of this object (same store)."""
+        import obstore
+
+        try:
+            obstore.copy(store(self), self._key, target.key)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:
+            raise failure(self, "copy", exc) from None
+
     def walk_keys(self) -> Iterator[dict[str, Any]]:
         """Every object under this prefix (path relative to the bucket, size, last_modified, e_tag)."""
         import obstore

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeloader.errors import ConfigError, NotFoundError
+from lakeloader.lakehouse import storage
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -69,16 +70,16 @@ class _Fs:
     def __init__(self, lakehouse: Lakehouse) -> None:
         self._lakehouse = lakehouse
 
-    def local(self, path: str) -> Path:
-        """The local path for a notebook's path: /Volumes/... inside its volume; dbfs:/..., /dbfs/... and
-        /FileStore/... in the lakehouse's DBFS folder; nothing else."""
+    def local(self, path: str) -> storage.Location:
+        """Where a notebook's path is: /Volumes/... inside its volume (on a local disk or an object store);
+        dbfs:/..., /dbfs/... and /FileStore/... in the lakehouse's DBFS folder; nothing else."""
         text = str(path)
         if text.startswith("dbfs:"):
             text = text[len("dbfs:") :] or "/"
         elif text.startswith("/dbfs/"):
             text = text[len("/dbfs") :]
         if text.startswith("/Volumes/"):
-            return self._lakehouse.volume_path(text, where=f"dbutils.fs: {path}")
+            return self._lakehouse.volume_location(text, where=f"dbutils.fs: {path}")
         if text.startswith("file:"):
             raise ConfigError(f"dbutils.fs: {path}: local files outside the lakehouse are not reachable; use /Volumes")
         if not text.startswith("/"):
@@ -94,6 +95,11 @@ class _Fs:
         if not local.exists():
             raise NotFoundError(f"dbutils.fs.ls: {path} does not exist")
         prefix = path.rstrip("/")
+        if isinstance(local, storage.ObjectPath):
+            if not local.is_dir():
+                return [FileInfo(path, local.name, len(local.read_bytes()), 0)]
+            return [FileInfo(f"{prefix}/{name}{'/' if folder else ''}", name + ("/" if folder else ""), size, mtime)
+                    for name, folder, size, mtime in sorted(local.entries())]  # fmt: skip
         entries = sorted(local.iterdir()) if local.is_dir() else [local]
         out = []
         for entry in entries:
@@ -104,7 +110,7 @@ class _Fs:
         return out
 
     def mkdirs(self, path: str) -> bool:
-        self.local(path).mkdir(parents=True, exist_ok=True)
+        self.local(path).mkdir(parents=True, exist_ok=True)  # on an object store: nothing to make
         return True
 
     def put(self, file: str, contents: str, overwrite: bool = False) -> bool:
@@ -119,8 +125,7 @@ class _Fs:
         local = self.local(file)
         if not local.is_file():
             raise NotFoundError(f"dbutils.fs.head: {file} is not a file")
-        with local.open("rb") as handle:
-            return handle.read(maxBytes).decode("utf-8", errors="replace")
+        return local.read_bytes()[:maxBytes].decode("utf-8", errors="replace")
 
     def rm(self, dir: str, recurse: bool = False) -> bool:
         local = self.local(dir)
@@ -129,7 +134,10 @@ class _Fs:
         if local.is_dir():
             if not recurse and any(local.iterdir()):
                 raise ConfigError(f"dbutils.fs.rm: {dir} is a folder with files; pass recurse=True")
-            shutil.rmtree(local)
+            if isinstance(local, storage.ObjectPath):
+                local.delete_tree()
+            else:
+                shutil.rmtree(local)
         else:
             local.unlink()
         return True
@@ -139,12 +147,11 @@ class _Fs:
         if source.is_dir():
             if not recurse:
                 raise ConfigError(f"dbutils.fs.cp: {from_} is a folder; pass recurse=True")
-            shutil.copytree(source, target, dirs_exist_ok=True)
+            _copy_tree(source, target)
         else:
             if not source.exists():
                 raise NotFoundError(f"dbutils.fs.cp: {from_} does not exist")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+            _copy_file(source, target)
         return True
 
     def mv(self, from_: str, to: str, recurse: bool = False) -> bool:
@@ -153,9 +160,42 @@ class _Fs:
             raise ConfigError(f"dbutils.fs.mv: {from_} is a folder; pass recurse=True")
         if not source.exists():
             raise NotFoundError(f"dbutils.fs.mv: {from_} does not exist")
+        if isinstance(source, Path) and isinstance(target, Path):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target) if not target.is_dir() else shutil.move(os.fspath(source), os.fspath(target))
+            return True
+        self.cp(from_, to, recurse=recurse)  # across stores, or on one: copied, then deleted
+        return self.rm(from_, recurse=True)
+
+
+def _copy_file(source: storage.Location, target: storage.Location) -> None:
+    if (
+        isinstance(source, storage.ObjectPath)
+        and isinstance(target, storage.ObjectPath)
+        and (source.bucket_url == target.bucket_url)
+    ):
+        source.copy_to(target)
+        return
+    if isinstance(source, Path) and isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target) if not target.is_dir() else shutil.move(os.fspath(source), os.fspath(target))
-        return True
+        shutil.copy2(source, target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+
+
+def _copy_tree(source: storage.Location, target: storage.Location) -> None:
+    if isinstance(source, Path) and isinstance(target, Path):
+        shutil.copytree(source, target, dirs_exist_ok=True)
+        return
+    if isinstance(source, storage.ObjectPath):
+        for meta in source.walk_keys():
+            rel = meta["path"][len(source.key) + 1 :]
+            _copy_file(source / rel, target / rel)
+        return
+    for file in source.rglob("*"):
+        if file.is_file():
+            _copy_file(file, target / file.relative_to(source).as_posix())
 
 
 class _Widgets:

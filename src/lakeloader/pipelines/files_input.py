@@ -89,7 +89,7 @@ def files_read(ctx: UpdateContext, flow: Flow) -> translate.FilesRead:
 
 def label(ctx: UpdateContext, files: translate.FilesRead) -> str:
     fmt = str(files.options.get("format", "?"))
-    return f"files:{fmt}:{ctx.lakehouse.resolve_path(files.path)}"
+    return f"files:{fmt}:{ctx.lakehouse.resolve_location(files.path)}"
 
 
 def files_input(
@@ -120,14 +120,14 @@ def files_input(
         declared = avsc_to_arrow(text)
     where = f"{flow.location}: flow {flow.name}"
     source = FilesSource(
-        path=lh.volume_path(files.path, where=where),
+        path=lh.volume_location(files.path, where=where),
         options=opts,
         checkpoint=checkpoint,
         table_location=None,  # no table of its own: the flow's query decides the target's columns, the flow commits
         table_name=node.key,
         declared_schema=declared,
-        bad_records_location=lh.volume_path(opts.bad_records_path, where=where) if opts.bad_records_path else None,
-        schema_location=lh.volume_path(opts.schema_location, where=where) if opts.schema_location else None,
+        bad_records_location=lh.volume_location(opts.bad_records_path, where=where) if opts.bad_records_path else None,
+        schema_location=lh.volume_location(opts.schema_location, where=where) if opts.schema_location else None,
     )
     source.files_read = files  # type: ignore[attr-defined]  # the session swaps this read for the batch
 

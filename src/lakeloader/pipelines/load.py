@@ -21,6 +21,7 @@ from lakeloader.pipelines.model import Definitions, Location
 from lakeloader.pipelines.spec import PipelineSpec, load_spec
 
 if TYPE_CHECKING:
+    from lakeloader.execution.mirror import Mirror
     from lakeloader.lakehouse.root import Lakehouse
 
 
@@ -33,7 +34,8 @@ class Pipeline:
     graph: graph.Graph
     catalog: str
     schema: str
-    storage: Path
+    storage: Path  # a local folder: the storage itself, or the mirror of a storage on an object store
+    mirror: Mirror | None = None  # that mirror (execution/mirror.py), pushed at the end of each update
 
     @property
     def name(self) -> str:
@@ -204,7 +206,12 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
         written = spec.storage
         if not written.startswith("/Volumes/") and not Path(written).is_absolute():
             written = str((spec.folder / written).absolute())
-        storage = lakehouse.pipeline_storage(written, pipeline=spec.name)
+        where = lakehouse.pipeline_storage(written, pipeline=spec.name)
+        if not isinstance(where, Path):  # on an object store: worked on in a local mirror, pushed by each update
+            from lakeloader.execution.mirror import open_mirror
+
+            mirror = open_mirror(where)
+            return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), mirror.local, mirror)
     return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), storage)
 
 

@@ -172,9 +172,7 @@ class FlowSession:
             assert self.stream is not None
             data = self.stream.data
             if isinstance(data, ParquetFiles) and not self._parquet_ok(data.folder):
-                import pyarrow.dataset as ds
-
-                self.con.register(view, ds.dataset(data.paths, format="parquet"))
+                self.con.register(view, delta.files_dataset(data.paths))
             elif isinstance(data, ParquetFiles):
                 self._folders.add(data.folder)
                 self.con.execute(f"CREATE TEMP VIEW {quote(view)} AS SELECT * FROM {delta.parquet_scan(data.paths)}")
@@ -193,7 +191,7 @@ class FlowSession:
         fmt = str(options.pop("format", ""))
         if not fmt:
             raise ConfigError(f"flow {self.flow.name}: read_files('{files.path}') needs format => 'json' (or csv, ...)")
-        self.lakehouse.volume_path(files.path, where=f"{self.flow.location}: flow {self.flow.name}")  # or refused
+        self.lakehouse.volume_location(files.path, where=f"{self.flow.location}: flow {self.flow.name}")  # or refused
         self.con.register(view, read_files(files.path, format=fmt, **options))
         self._views[f"files:{view}"] = view
         return quote(view)

@@ -115,7 +115,11 @@ def run_update(
         catalogs = {key.split(".")[0] for key in graph.nodes} | {loaded.catalog}
         ctx = UpdateContext(lakehouse, loaded, events, update_id, full_refresh=refreshed)
         ctx.database = SharedDatabase(lakehouse, catalogs)  # nothing to close: flows close their cursors
-        return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
+        try:
+            return _run(ctx, selected, full_refresh=full_refresh, workers=workers)
+        finally:
+            if loaded.mirror is not None:  # the storage on an object store: what this update recorded
+                loaded.mirror.push()
 
 
 def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers: int | None) -> UpdateResult:

@@ -25,7 +25,7 @@ def _files_state(record: StreamRecord) -> dict[str, Any]:
     from lakeloader.sources.files.ledger import FileLedger, ledger_of
 
     _, fmt, folder = record.source.split(":", 2)
-    path = ledger_of(record.checkpoint)
+    path = ledger_of(record.folder)
     counts = FileLedger.open_existing(path).counts() if path.is_file() else {}
     return {"folder": folder, "format": fmt, "files": sum(counts.values()), "ledger": counts}
 
@@ -35,11 +35,11 @@ def _postgres_state(record: StreamRecord) -> dict[str, Any]:
     from lakeloader.sources.postgres.source import STATE_NAME
 
     settings = record.settings
-    cursor_file = record.checkpoint / "sources" / STATE_NAME / "cursor.json"
+    cursor_file = record.folder / "sources" / STATE_NAME / "cursor.json"
     cursor = read_json(cursor_file) if cursor_file.is_file() else {}
-    state = checkpoint_state(record.checkpoint)
+    state = checkpoint_state(record.folder)
     last = state["last_commit"]
-    plan = (last_plan(record.checkpoint, int(last["batch_id"])) if last else None) or {}
+    plan = (last_plan(record.folder, int(last["batch_id"])) if last else None) or {}
     last_batch = None if last is None else {**last, **{k: plan.get(k) for k in ("kind", "lo", "hi")}}
     return {
         "relation": record.source.split("/", 1)[-1],
@@ -74,7 +74,7 @@ def list_streams(lakehouse: Lakehouse) -> list[dict[str, Any]]:
         if not record.exists:
             row.update(status="missing", batches=None, rows=None, last_commit_at=None)
         else:
-            state = checkpoint_state(record.checkpoint)
+            state = checkpoint_state(record.folder)
             last = state["last_commit"]
             row.update(
                 status="running" if state["running"] else "idle",
@@ -90,7 +90,7 @@ def list_streams(lakehouse: Lakehouse) -> list[dict[str, Any]]:
 def show_stream(lakehouse: Lakehouse, stream: str) -> dict[str, Any]:
     """A stream's state: `stream` is a name from `list_streams` or a checkpoint folder (a /Volumes/... path too)."""
     record = _existing(lakehouse, stream)
-    state = checkpoint_state(record.checkpoint)
+    state = checkpoint_state(record.folder)
     ids = [state["stream_id"], *state["previous_stream_ids"]]
     out = {k: v for k, v in record.to_dict().items() if k not in ("stream_id", "previous_stream_ids")}
     out.update(state=state, target_table=target_state(_location(lakehouse, record.target), ids))
@@ -121,7 +121,7 @@ def _plan(lakehouse: Lakehouse, record: StreamRecord) -> dict[str, Any]:
             f"stream {record.name} is flow {record.checkpoint.name} of pipeline {record.pipeline}, whose state is the "
             f"pipeline's; start it over with lakeloader pipelines run --full-refresh-selection {record.target}"
         )
-    state = checkpoint_state(record.checkpoint)
+    state = checkpoint_state(record.folder)
     if state["running"]:
         raise TerminalError(
             f"stream {record.name} is running ({state['running']}); stop it first, then reset its checkpoint"
@@ -149,7 +149,7 @@ def reset_stream(lakehouse: Lakehouse, stream: str, *, wait: float = 0.0) -> dic
     start. Nothing is written to its table: what the next run does with the rows already there is in `next_run`."""
     record = _existing(lakehouse, stream)
     plan = _plan(lakehouse, record)
-    meta = read_json(record.checkpoint / "metadata.json")
+    meta = read_json(record.folder / "metadata.json")
     checkpoint = Checkpoint(record.checkpoint, target=str(meta["target"]), source=str(meta["source"]))
     with checkpoint.exclusive(wait=wait):
         aside = checkpoint.start_over(RESET_REASON)

@@ -116,7 +116,7 @@ class LakehouseEngine:
 
             schema = self._stream_schema(path, options)
             return self.register(schema.append(pa.field("_metadata", METADATA_TYPE)).empty_table())
-        local = self.lakehouse.volume_path(path, where=f"spark.read.load('{path}')")  # refused outside the volumes
+        local = self.lakehouse.volume_location(path, where=f"spark.read.load('{path}')")  # refused outside volumes
         fmt = str(options.pop("format", "") or "")
         if not fmt:
             raise ConfigError(f"spark.read.load('{path}'): name the format (.format('json'), 'csv', 'parquet', ...)")
@@ -130,7 +130,7 @@ class LakehouseEngine:
 
         options = dict(options)
         fmt = str(options.pop("format", ""))
-        local = self.lakehouse.volume_path(path, where=f"spark.readStream.load('{path}')")
+        local = self.lakehouse.volume_location(path, where=f"spark.readStream.load('{path}')")
         if options.get("schema"):
             from lakeloader.sources.files.schema import load_declared_schema
 

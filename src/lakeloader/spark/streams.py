@@ -268,7 +268,7 @@ class DataStreamWriter:
         lh = run.lakehouse
         upstream = lh.table(run.table_name(source.name).replace("`", ""))
         target = lh.table_for_write(run.table_name(name).replace("`", ""), writer="writeStream")
-        local = lh.volume_path(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
+        local = lh.volume_location(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
         sql = self._df.spark_sql()
         transform = None if sql == source.sql else self._transform(source.view, sql, source.sql)
         options = {k.lower(): v for k, v in self._options.items()}
@@ -308,7 +308,7 @@ class DataStreamWriter:
 
         run = engine.current()
         lh = run.lakehouse
-        local = lh.volume_path(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
+        local = lh.volume_location(checkpoint, where=f"writeStream checkpointLocation {checkpoint}")
         sql = self._df.spark_sql()
         options = dict(source.options)
         if "_metadata" in sql:  # Databricks' hidden column: there whenever the query names it

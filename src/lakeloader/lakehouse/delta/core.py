@@ -156,6 +156,17 @@ def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, 
     return ds.FileSystemDataset(fragments, schema, parquet, filesystem)
 
 
+def files_dataset(paths: list[str], *, schema: pa.Schema | None = None) -> Any:
+    """A Parquet dataset over data files named by local paths or by object store URLs (all of one store)."""
+    import pyarrow.dataset as ds
+
+    if paths and storage.is_url(paths[0]):
+        filesystem = storage.arrow_filesystem(storage.ObjectPath(paths[0]))
+        return ds.dataset([storage.arrow_path(p) for p in paths], schema=schema, format="parquet",
+                          filesystem=filesystem)  # fmt: skip
+    return ds.dataset(paths, schema=schema, format="parquet")
+
+
 def _check_plain_read(dt: Any, label: str) -> None:
     features = set(dt.protocol().reader_features or [])
     mapping = dt.metadata().configuration.get("delta.columnMapping.mode", "none") != "none"

@@ -154,10 +154,10 @@ class DeltaStreamSource:
         if not partition_columns:
             paths = [str(self.location / f[0]) for f in files]
             file_schema = pa.schema([f for f in schema if f.name not in partition_columns])
-            return ds.dataset(paths, schema=file_schema, format="parquet")
+            return delta.files_dataset(paths, schema=file_schema)
         tables = []
         for path, _size, values in files:  # a partitioned table: its partition values live in the log
-            part = ds.dataset(str(self.location / path), format="parquet").to_table()
+            part = delta.files_dataset([str(self.location / path)]).to_table()
             for name in sorted(values):
                 part = part.append_column(name, _repeated(values[name], part.num_rows, schema.field(name).type))
             tables.append(part.select([f.name for f in schema]).cast(schema))

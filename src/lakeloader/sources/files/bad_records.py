@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from lakeloader.execution.checkpoint import write_json_atomic
-from lakeloader.lakehouse import delta
+from lakeloader.lakehouse import delta, storage
 from lakeloader.sources.files.formats import BadRecord
 
 BAD_RECORDS_SCHEMA = pa.schema(
@@ -41,7 +41,7 @@ def stream_id_for(stream_id: str) -> str:
 class BadRecordsSink:
     """Stages and commits one stream's bad records."""
 
-    def __init__(self, location: Path, staging: Path, *, stream_id: str) -> None:
+    def __init__(self, location: storage.Location, staging: Path, *, stream_id: str) -> None:
         self.location = location
         self.staging = staging
         self.stream_id = stream_id_for(stream_id)

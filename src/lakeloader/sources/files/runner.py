@@ -198,7 +198,7 @@ def ingest_files(
     name = str(table.name)
     source_path = lh.resolve_location(path)
     make_lister(source_path).check_root()
-    cp_path = _resolve(lh, checkpoint) or lh.state_dir / "checkpoints" / re.sub(r"[^\w.-]", "_", name)
+    cp_path = _resolve_location(lh, checkpoint) or lh.state_dir / "checkpoints" / re.sub(r"[^\w.-]", "_", name)
     destination = _resolve_location(lh, opts.clean_source_move_destination)
     if opts.clean_source == "MOVE" and (destination is None or destination.is_relative_to(source_path)):
         raise ConfigError(
@@ -225,8 +225,8 @@ def ingest_files(
             table_location=table.location,
             table_name=name,
             declared_schema=declared,
-            bad_records_location=_resolve(lh, opts.bad_records_path),
-            schema_location=_resolve(lh, opts.schema_location),
+            bad_records_location=_resolve_location(lh, opts.bad_records_path),
+            schema_location=_resolve_location(lh, opts.schema_location),
             on_batch=committed,
             on_read=on_read,
         )

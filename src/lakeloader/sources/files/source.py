@@ -77,6 +77,15 @@ def content_hash(path: str) -> str | None:
     return digest.hexdigest()
 
 
+def _local(where: storage.Location) -> Path:
+    """A schema location's local folder: itself, or the mirror of one on an object store (execution/mirror.py)."""
+    if isinstance(where, storage.ObjectPath):
+        from lakeloader.execution.mirror import open_mirror
+
+        return open_mirror(where).local
+    return where
+
+
 class _SchemaGrew(Exception):
     """A file had columns the probe did not see: abort this write and read the batch again with them."""
 
@@ -105,8 +114,8 @@ class FilesSource:
         table_location: storage.Location | None,
         table_name: str,
         declared_schema: pa.Schema | None = None,
-        bad_records_location: Path | None = None,
-        schema_location: Path | None = None,
+        bad_records_location: storage.Location | None = None,
+        schema_location: storage.Location | None = None,
         on_batch: Callable[[int, RunStats], None] | None = None,
         on_read: Callable[[RunStats], None] | None = None,
     ) -> None:
@@ -123,9 +132,9 @@ class FilesSource:
         self._in_flight = RunStats()
         state = checkpoint.source_state_path("files")
         self.ledger = FileLedger(state / "ledger.db")
-        self.schemas = SchemaStore(schema_location or checkpoint.path)
+        self.schemas = SchemaStore(_local(schema_location) if schema_location else checkpoint.path)
         self.bad_sink = BadRecordsSink(
-            bad_records_location or checkpoint.path / "bad_records",
+            bad_records_location or checkpoint.location / "bad_records",
             state / "staged",
             stream_id=checkpoint.stream_id,
         )

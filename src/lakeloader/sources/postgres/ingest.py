@@ -166,8 +166,9 @@ def ingest_postgres(
         identity = _retrying(opts, source.identity)
         table = house.table_for_write(str(full), writer="ingest postgres")
         location = table.location
-        cp_path = Path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
-        _adopt_legacy_checkpoint(cp_path, opts, identity)
+        cp_path = storage.path(checkpoint) if checkpoint else house.state_dir / "checkpoints" / str(full) / "postgres"
+        if isinstance(cp_path, Path):
+            _adopt_legacy_checkpoint(cp_path, opts, identity)
         cp = Checkpoint(cp_path, target=str(full), source=identity, address=conn.address_label(opts.connection))
         with cp.exclusive(wait=units.parse_seconds(wait_for_lock, option="wait_for_lock")):
             check_target(cp, location)  # dropped or replaced since the last run: start over, never skip
