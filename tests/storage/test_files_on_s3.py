@@ -86,6 +86,9 @@ def test_a_glob_in_the_path_prunes_the_listing_level_by_level(s3_root: str) -> N
     assert names == ["2026-01/part-0.json", "2026-01/part-1.json", "2026-01/part-2.json", "2026-02/broken.json",
                      "2026-02/part-0.json", "2026-02/part-1.json", "2026-02/part-2.json"]  # fmt: skip
     assert sorted(p.rsplit("landing", 1)[1] for p in listed) == ["", "/2026-01", "/2026-02"]  # one LIST per level
+    # one object named directly: that object (a HEAD), not what is below its name
+    [single] = make_lister(f"{base}/2026-01/part-0.json").list_files()
+    assert single.path == f"{base}/2026-01/part-0.json" and single.size == len(_files()["2026-01/part-0.json"])
     # without a glob: one flat listing, names starting with _ or . left out
     every = make_lister(base, path_glob_filter="*.json").list_files()
     assert len(every) == 10 + 30 and not any("/_" in e.path for e in every)

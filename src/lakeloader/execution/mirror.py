@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,15 @@ class Mirror:
         self.remote = remote
         self.local = local
         self._manifest: dict[str, list[Any]] = {}  # relative path -> [size, mtime_ns, etag] as last synced
+        self._guard = threading.RLock()  # a pipeline's flows write their checkpoints from several threads
 
     # -- opening ---------------------------------------------------------------------------------------------
     def pull(self) -> None:
         """Make the local folder what the store holds (files of the mirror only)."""
+        with self._guard:
+            self._pull()
+
+    def _pull(self) -> None:
         self.local.mkdir(parents=True, exist_ok=True)
         self._manifest = self._read_manifest()
         remote: dict[str, dict[str, Any]] = {}
@@ -70,6 +76,10 @@ class Mirror:
     def publish(self, path: Path, *, create_only: bool) -> bool:
         """Upload one file just written; with `create_only`, only if the store has no object of that name (False:
         another run published it first, and the local file is replaced by theirs)."""
+        with self._guard:
+            return self._publish(path, create_only=create_only)
+
+    def _publish(self, path: Path, *, create_only: bool) -> bool:
         rel = path.relative_to(self.local).as_posix()
         target = self.remote / rel
         if not target.write_bytes(path.read_bytes(), create_only=create_only):
@@ -83,6 +93,10 @@ class Mirror:
 
     def push(self) -> None:
         """Upload every file changed since the last sync; delete from the store what was deleted here."""
+        with self._guard:
+            self._push()
+
+    def _push(self) -> None:
         present: set[str] = set()
         for path in sorted(self.local.rglob("*")):
             if not path.is_file():
@@ -123,7 +137,7 @@ class Mirror:
         return data
 
     def _write_manifest(self) -> None:
-        tmp = self.local / f"{MANIFEST}.tmp"
+        tmp = self.local / f"{MANIFEST}.{uuid.uuid4().hex}.tmp"
         tmp.write_text(json.dumps({**self._manifest, "remote": str(self.remote)}))
         os.replace(tmp, self.local / MANIFEST)
 

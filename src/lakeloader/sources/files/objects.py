@@ -68,11 +68,10 @@ class ObjectLister:
 
     def listing(self, *, known: Container[str] | None = None) -> Listing:
         found: dict[str, FileEntry] = {}
-        if self.root.key and self.root.is_file() and not self.segments:  # a single object named directly
-            for meta in self._list(self.root.key, delimiter=False):
-                if meta["path"] == self.root.key:
-                    found[str(self.root)] = _entry(self.root.bucket_url, meta)
-            return Listing(list(found.values()), [])
+        if self.root.key and not self.segments:  # a single object named directly
+            meta = _head(self.root)
+            if meta is not None:
+                return Listing([_entry(self.root.bucket_url, meta)], [])
         self._walk(self.root.key, 0, "", found, known)
         return Listing(list(found.values()), [])
 
@@ -138,6 +137,18 @@ class ObjectLister:
         except Exception as exc:
             raise storage.failure(self.root, "list", exc) from None
         return dict(listed)
+
+
+def _head(where: storage.ObjectPath) -> dict[str, Any] | None:
+    """The object's metadata, or None when no object has that exact key (a prefix, or nothing)."""
+    import obstore
+
+    try:
+        return dict(obstore.head(storage.store(where), where.key))
+    except FileNotFoundError:
+        return None
+    except Exception as exc:
+        raise storage.failure(where, "read", exc) from None
 
 
 def _entry(bucket_url: str, meta: dict[str, Any]) -> FileEntry:
