@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(PY) bench/small_batches.py
 	$(PY) bench/federation.py
 	$(PY) bench/pyspark_api.py
+	$(PY) bench/object_storage.py
 
 clean:
 	rm -rf $(VENV) .venv-latest lakehouse .pytest_cache .mypy_cache .ruff_cache

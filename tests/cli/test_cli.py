@@ -93,6 +93,9 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
         ("kardia_nb.kardia_bronze.bronze_claims", 35),  # the seed's Auto Loader notebook, a stream like any other
         ("telematics.01_bronze.readings_raw", 35_000),
     ]
+    on_s3 = report["object_storage"]  # step 10: the landing files ingested into a lakehouse on a local S3 server
+    assert (on_s3["rows"], on_s3["same_rows"]) == (35_000, True)
+    assert "35,000 rows" in on_s3["first"] and "0 rows" in on_s3["again"]
     rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
     assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
     # every table reads back with deltalake, and with DuckDB over the files deltalake lists

@@ -45,7 +45,9 @@ def _columns_differing(a: Any, b: Any) -> list[str]:
         if column in VARYING:
             continue
         left = sorted(json.dumps(v, default=str) for v in a.column(column).to_pylist())
-        right = sorted(json.dumps(v, default=str) for v in b.column(column).to_pylist()) if column in b.column_names else []
+        right = (
+            sorted(json.dumps(v, default=str) for v in b.column(column).to_pylist()) if column in b.column_names else []
+        )
         if left != right:
             out.append(column)
     return out
@@ -73,5 +75,7 @@ def test_the_demo_on_s3_gives_the_local_tables_and_leaks_no_secret(s3_root: str,
     for scope, key in (("kardia", "pg_pw"), ("telematics", "fleet_pw")):
         secret = cli("secrets", "get-secret", scope, key, "--reveal", root=s3_root).stdout.strip()
         assert len(secret) >= 16
-        leaks = [m["path"] for m in keys if secret.encode() in (storage.ObjectPath(s3_root).parent / m["path"]).read_bytes()]
+        leaks = [
+            m["path"] for m in keys if secret.encode() in (storage.ObjectPath(s3_root).parent / m["path"]).read_bytes()
+        ]
         assert leaks == [], (scope, leaks)

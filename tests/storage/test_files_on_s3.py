@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from lakeloader.lakehouse import storage
 from lakeloader.sources.files.discovery import make_lister
@@ -113,6 +114,7 @@ def test_clean_source_moves_ingested_objects_on_s3(s3_root: str, tmp_path: Path)
     assert json.loads(got.stdout) == [{"s": 3 + 33}]
 
 
+@pytest.mark.slow
 def test_two_machines_running_one_stream_at_once_land_every_file_once(s3_root: str, tmp_path: Path) -> None:
     """Two runs of one stream with its checkpoint on S3, from two "machines" (each its own local state and mirror,
     so no local lock keeps them apart), while files keep landing: each file's rows are in the table once."""
@@ -154,3 +156,28 @@ def test_two_machines_running_one_stream_at_once_land_every_file_once(s3_root: s
     counts = sorted(collections.Counter(rows.column("file").to_pylist()).items())
     assert counts == [(i, 100) for i in range(16)]
     assert rows.num_rows == len(set(rows.column("id").to_pylist())) == 1600
+
+
+def test_incremental_listing_lists_only_keys_after_the_last_one_seen(s3_root: str, tmp_path: Path) -> None:
+    """useIncrementalListing=true (Auto Loader's option): a rerun lists from the last key seen on, so a key that
+    sorts before it is not seen — as Databricks warns; without the option every new key is found."""
+    landing = f"{s3_root}/ordered"
+
+    def land(name: str, value: int) -> None:
+        buf = io.BytesIO()
+        pq.write_table(pa.table({"v": [value]}), buf)
+        (storage.ObjectPath(landing) / name).write_bytes(buf.getvalue())
+
+    for i, name in enumerate(("2026-01-01.parquet", "2026-01-02.parquet")):
+        land(name, i)
+    base = ["ingest", "files", "--path", landing, "--format", "parquet", "--json"]
+    incremental = [*base, "--target", "main.default.inc", "--checkpoint", str(tmp_path / "inc"),
+                   "--option", "useIncrementalListing=true"]  # fmt: skip
+    whole = [*base, "--target", "main.default.whole", "--checkpoint", str(tmp_path / "whole")]
+    assert json.loads(cli(*incremental, root=s3_root).stdout)["files"] == 2
+    assert json.loads(cli(*whole, root=s3_root).stdout)["files"] == 2
+    land("2026-01-03.parquet", 2)  # sorts after: found both ways
+    land("2025-12-31.parquet", 3)  # sorts before the last key seen: only a whole listing finds it
+    assert json.loads(cli(*incremental, root=s3_root).stdout)["files"] == 1
+    assert json.loads(cli(*whole, root=s3_root).stdout)["files"] == 2
+    assert json.loads(cli(*incremental, root=s3_root).stdout)["files"] == 0

@@ -140,6 +140,7 @@ for batch in range(10):
 """
 
 
+@pytest.mark.slow
 def test_four_processes_appending_to_one_table_on_s3_commit_each_batch_once(s3_root: str, tmp_path: Path) -> None:
     url = f"{s3_root}/concurrent"
     script = tmp_path / "appender.py"
@@ -179,6 +180,7 @@ delta.commit_batch(url, pa.RecordBatchReader.from_batches(schema, batches()), st
 """
 
 
+@pytest.mark.slow
 def test_a_writer_killed_mid_upload_leaves_nothing_visible_and_the_rerun_is_exact(s3_root: str, tmp_path: Path) -> None:
     url = f"{s3_root}/killed"
     delta.commit_batch(url, pa.table({"id": pa.array([-1], pa.int64()), "pad": ["first"]}), stream_id="s", batch_id=0)

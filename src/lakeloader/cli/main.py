@@ -22,6 +22,7 @@ _SUBAPPS: list[tuple[str, str]] = [
     ("secrets", "lakeloader.cli.secrets:secrets_app"),
     ("connections", "lakeloader.cli.connections:connections_app"),
     ("foreign-catalogs", "lakeloader.cli.foreign_catalogs:foreign_catalogs_app"),
+    ("storage-credentials", "lakeloader.cli.storage_credentials:storage_credentials_app"),
     ("postgres", "lakeloader.cli.postgres:postgres_app"),
     ("bootstrap", "lakeloader.cli.bootstrap:bootstrap_app"),
     ("ingest", "lakeloader.cli.ingest:ingest_app"),

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lakeloader.demo import notebooks, report, setup
+from lakeloader.demo import notebooks, objectstore, report, setup
 from lakeloader.demo.setup import Say
 from lakeloader.errors import NotFoundError, TerminalError
 from lakeloader.lakehouse.root import Lakehouse
@@ -135,6 +135,8 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
         out["warm"] = _warm(lh, say)
         say("## 9. a stream from the CLI, and mistakes refused in one line: nothing loaded, nothing twice")
         out["guards"] = _guards(lh, say)
+        say("## 10. the lakehouse on object storage: a local S3 server, the same landing files ingested there")
+        out["object_storage"] = objectstore.run(lh, setup.LANDING, say)
         out["tables"] = report.tables(lh)
         out["expectations"] = report.pass_rates(pipelines.updates)
     finally:

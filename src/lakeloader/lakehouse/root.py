@@ -74,6 +74,10 @@ class Lakehouse:
         if fresh:  # as in a new Unity Catalog workspace: catalog `main`, current, with its schema `default`
             self.create_catalog(names.DEFAULT_CATALOG, comment="the default catalog", if_not_exists=True)
             self.create_schema(f"{names.DEFAULT_CATALOG}.{names.DEFAULT_SCHEMA}", if_not_exists=True)
+        else:  # its storage credentials, for this process (lakehouse/credentials.py)
+            from lakeloader.lakehouse import credentials
+
+            credentials.apply(self)
 
     # -- current catalog -------------------------------------------------------------------------------
     @property

@@ -17,8 +17,9 @@ import os
 import posixpath
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 from urllib.parse import urlsplit
 
 from lakeloader.errors import TerminalError
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 SERVED = SERVED_SCHEMES
-_stores: dict[tuple[str, str], Any] = {}
+_stores: dict[tuple[str, str, str], Any] = {}
 _stores_lock = threading.Lock()
 
 
@@ -295,20 +296,80 @@ def path(location: str | os.PathLike[str], *, what: str = "location") -> Locatio
     return Path(text).expanduser().absolute()
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A storage credential's resolved values for the URLs under `url` (lakehouse.root applies the lakehouse's
+    `storage-credentials`); without one, each library reads the standard environment variables."""
+
+    url: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    allow_http: bool = False
+
+    def __repr__(self) -> str:  # never the values
+        return f"Credentials({self.url!r})"
+
+
+_credentials: dict[str, Credentials] = {}
+
+
+def use_credentials(credentials: Credentials) -> None:
+    """Use `credentials` for every URL under `credentials.url` in this process (the longest matching URL wins)."""
+    with _stores_lock:
+        _credentials[credentials.url.rstrip("/")] = credentials
+        _stores.clear()
+
+
+def credentials_for(url: str) -> Credentials | None:
+    text = str(url).rstrip("/")
+    matches = [c for prefix, c in _credentials.items() if text == prefix or text.startswith(prefix + "/")]
+    return max(matches, key=lambda c: len(c.url)) if matches else None
+
+
+def delta_options(location: str | os.PathLike[str]) -> dict[str, str] | None:
+    """delta-rs' `storage_options` for a table at `location` (None: the environment's)."""
+    found = credentials_for(os.fspath(location)) if is_url(location) else None
+    if found is None:
+        return None
+    options = {"AWS_ACCESS_KEY_ID": found.access_key_id, "AWS_SECRET_ACCESS_KEY": found.secret_access_key}
+    if found.session_token:
+        options["AWS_SESSION_TOKEN"] = found.session_token
+    if found.region:
+        options["AWS_REGION"] = found.region
+    if found.endpoint_url:
+        options["AWS_ENDPOINT_URL"] = found.endpoint_url
+    if found.allow_http:
+        options["AWS_ALLOW_HTTP"] = "true"
+    return options
+
+
 def store(where: ObjectPath) -> Any:
-    """The obstore store of `where`'s bucket (one per bucket and process), configured from the environment."""
+    """The obstore store of `where`'s bucket (one per bucket, credential and process), configured by the storage
+    credential that covers `where`, else from the environment."""
     from obstore.store import from_url
 
-    key = (where.bucket_url, os.environ.get("AWS_ENDPOINT_URL", ""))
+    found = credentials_for(str(where))
+    key = (where.bucket_url, os.environ.get("AWS_ENDPOINT_URL", ""), found.url if found else "")
     with _stores_lock:
-        found = _stores.get(key)
-        if found is None:
+        made = _stores.get(key)
+        if made is None:
+            config: dict[str, Any] | None = None
+            allow_http = _allow_http()
+            if found is not None:
+                config = {"access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
+                config.update({k: v for k, v in (("token", found.session_token), ("region", found.region),
+                                                 ("endpoint", found.endpoint_url)) if v})  # fmt: skip
+                allow_http = allow_http or found.allow_http
             try:
-                found = from_url(where.bucket_url, client_options={"allow_http": True} if _allow_http() else None)
+                options: Any = {"allow_http": True} if allow_http else None
+                made = from_url(where.bucket_url, config=cast(Any, config), client_options=options)
             except Exception as exc:
                 raise failure(where, "open", exc) from None
-            _stores[key] = found
-        return found
+            _stores[key] = made
+        return made
 
 
 def _allow_http() -> bool:
@@ -316,10 +377,22 @@ def _allow_http() -> bool:
 
 
 def arrow_filesystem(where: ObjectPath) -> Any:
-    """pyarrow's filesystem for `where` (S3 through Arrow's own client, configured from the environment)."""
+    """pyarrow's filesystem for `where` (S3 through Arrow's own client), with the storage credential that covers
+    it, else configured from the environment."""
     import pyarrow.fs as pafs
 
+    found = credentials_for(str(where))
     try:
+        if found is not None and urlsplit(where.bucket_url).scheme == "s3":
+            endpoint = urlsplit(found.endpoint_url) if found.endpoint_url else None
+            return pafs.S3FileSystem(
+                access_key=found.access_key_id,
+                secret_key=found.secret_access_key,
+                session_token=found.session_token,
+                region=found.region or "us-east-1",
+                endpoint_override=endpoint.netloc if endpoint else None,
+                scheme=endpoint.scheme if endpoint else "https",
+            )
         filesystem, _ = pafs.FileSystem.from_uri(where.bucket_url)
     except Exception as exc:
         raise failure(where, "open", exc) from None
@@ -341,7 +414,8 @@ def failure(where: ObjectPath | str, doing: str, exc: Exception) -> TerminalErro
         cause = cause[:300] + "..."
     return TerminalError(
         f"{where}: cannot {doing} on the object store ({type(exc).__name__}: {redact(cause)}); check the URL, "
-        "the credentials and the endpoint (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL)"
+        "the endpoint and the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, "
+        "or a storage credential: lakeloader storage-credentials create)"
     )
 
 

@@ -117,7 +117,8 @@ def open_table(location: str | os.PathLike[str], *, table_name: str | None = Non
 
     if not is_delta_table(location):
         raise NotFoundError(f"table {_label(location, table_name)} has no Delta log at {location}; write to it first")
-    return DeltaTable(os.fspath(storage.path(location)), version=version)
+    uri = os.fspath(storage.path(location))
+    return DeltaTable(uri, version=version, storage_options=storage.delta_options(uri))
 
 
 def dataset(location: str | os.PathLike[str], *, table_name: str | None = None, version: int | None = None) -> Any:

@@ -13,7 +13,7 @@ import pyarrow as pa
 from lakeloader.errors import (
     ConfigError,
 )
-from lakeloader.lakehouse import types
+from lakeloader.lakehouse import storage, types
 
 if TYPE_CHECKING:
     pass
@@ -73,7 +73,7 @@ def merge(
     uri = os.fspath(location)
 
     def attempt() -> CommitResult:
-        dt = DeltaTable(uri)
+        dt = DeltaTable(uri, storage_options=storage.delta_options(uri))
         if stream_id is not None and batch_id is not None:
             _check_txn_retention(dt, label)
             if _already_in(dt, stream_id, batch_id):
@@ -100,7 +100,7 @@ def merge(
             insert_predicate = f"({delete_predicate}) IS NOT TRUE"  # a NULL predicate neither deletes nor hides
         merged = merger.when_matched_update_all().when_not_matched_insert_all(predicate=insert_predicate)
         metrics = merged.execute()
-        version = int(DeltaTable(uri).version())
+        version = int(DeltaTable(uri, storage_options=storage.delta_options(uri)).version())
         return CommitResult(label, version, counter.rows, operation="MERGE", metrics=dict(metrics))
 
     return _with_retries(label, _replayable(data), attempt)
@@ -130,7 +130,7 @@ def apply_rows(
     columns = [c for c in data.column_names if c != action_column]
 
     def attempt() -> CommitResult:
-        dt = DeltaTable(uri)
+        dt = DeltaTable(uri, storage_options=storage.delta_options(uri))
         _check_txn_retention(dt, label)
         if _already_in(dt, stream_id, batch_id):
             return CommitResult(label, None, 0, skipped=True, operation="SKIPPED")
@@ -155,7 +155,7 @@ def apply_rows(
             .when_not_matched_insert(updates=updates, predicate=f"s.{_q(action_column)} = 'upsert'")
             .execute()
         )
-        version = int(DeltaTable(uri).version())
+        version = int(DeltaTable(uri, storage_options=storage.delta_options(uri)).version())
         return CommitResult(label, version, data.num_rows, operation="MERGE", metrics=dict(metrics))
 
     return _with_retries(label, True, attempt)

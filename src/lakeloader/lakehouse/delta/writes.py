@@ -37,6 +37,7 @@ from lakeloader.lakehouse.delta.core import (
     _with_retries,
     give_up,
     is_delta_table,
+    open_table,
 )
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def write(
 
     def attempt() -> CommitResult:
         exists = is_delta_table(uri)
-        dt = DeltaTable(uri) if exists else None
+        dt = DeltaTable(uri, storage_options=storage.delta_options(uri)) if exists else None
         if dt is not None and stream_id is not None and batch_id is not None:
             _check_txn_retention(dt, label)
             if _already_in(dt, stream_id, batch_id):
@@ -147,9 +148,10 @@ def write(
             configuration={**DEFAULT_TABLE_PROPERTIES, **(properties or {})} if dt is None else None,
             name=table_name if dt is None else None,
             commit_properties=props,
+            storage_options=storage.delta_options(uri),
             **kwargs,
         )
-        version, operation, metrics = _last_operation(DeltaTable(uri))
+        version, operation, metrics = _last_operation(DeltaTable(uri, storage_options=storage.delta_options(uri)))
         return CommitResult(label, version, counter.rows, operation=operation, metrics=metrics)
 
     return _with_retries(label, _replayable(data), attempt)
@@ -157,9 +159,8 @@ def write(
 
 def appends_files(location: str | os.PathLike[str], schema: pa.Schema) -> bool:
     """True if appending `schema`'s rows to the table (or creating it) commits plain Parquet data files."""
-    from deltalake import DeltaTable
 
-    return not is_delta_table(location) or _parallel_ok(DeltaTable(os.fspath(storage.path(location))), schema)
+    return not is_delta_table(location) or _parallel_ok(open_table(location), schema)
 
 
 def create_table(
@@ -180,6 +181,7 @@ def create_table(
     try:
         return DeltaTable.create(
             uri,
+            storage_options=storage.delta_options(uri),
             schema=schema,
             mode="error",
             configuration=configuration,
@@ -190,7 +192,7 @@ def create_table(
         for _ in range(50):  # created by someone else meanwhile: open theirs once its first commit is there
             if is_delta_table(uri):
                 try:
-                    return DeltaTable(uri)
+                    return DeltaTable(uri, storage_options=storage.delta_options(uri))
                 except Exception:
                     pass
             time.sleep(0.02)
@@ -279,7 +281,7 @@ def _append_files(
             )
             break
         except CommitFailedError as exc:
-            dt = DeltaTable(uri)
+            dt = DeltaTable(uri, storage_options=storage.delta_options(uri))
             if give_up(attempt, first_try) or not _parallel_ok(dt, counter.schema):
                 remove_files()
                 raise _translate(exc, label) from exc

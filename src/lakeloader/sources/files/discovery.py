@@ -215,8 +215,9 @@ class Lister:
         """
         return self.listing(known=known).files
 
-    def listing(self, *, known: Container[str] | None = None) -> Listing:
-        """`list_files`, with the symlinks refused for leading outside the folder."""
+    def listing(self, *, known: Container[str] | None = None, start_after: str | None = None) -> Listing:
+        """`list_files`, with the symlinks refused for leading outside the folder (`start_after` is for object
+        stores' incremental listing: a folder is always walked whole)."""
         self.check_root()
         if self.root.is_file():  # a single file named directly
             st = self.root.stat()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakeloader.lakehouse import storage
+from lakeloader.lakehouse import delta, storage
 
 if TYPE_CHECKING:
     from lakeloader.sources.files.formats import BadRecord
@@ -36,9 +36,7 @@ def extra_names(opts: FilesOptions) -> set[str]:
 
 
 def table_schema(location: storage.Location) -> pa.Schema:
-    from deltalake import DeltaTable
-
-    return pa.schema(DeltaTable(os.fspath(location)).schema().to_arrow())
+    return pa.schema(delta.open_table(location).schema().to_arrow())
 
 
 def merge_table_schema(current: pa.Schema | None, location: storage.Location, opts: FilesOptions) -> pa.Schema | None:

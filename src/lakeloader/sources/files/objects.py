@@ -2,9 +2,10 @@
 
 Listing is the cost that grows. An object store has keys, not folders: the watched URL is listed by its prefix,
 and a glob in the path is pushed into the listing one level at a time (`LIST ?delimiter=/` per matching common
-prefix), so `s3://b/landing/2026-*/*.json` never lists the keys of other years. Without a glob, one flat
-listing of the prefix (1,000 keys per request) is the fewest requests there are. Keys under a name starting with
-`_` or `.` are skipped, as locally (checkpoints, `_SUCCESS`).
+prefix), so `s3://b/landing/2026-*/*.json` never lists the keys of other years. Below the last glob (or with
+none), one LIST with a delimiter, then each folder's keys flat (1,000 per request), 16 folders at a time: a LIST
+is a round trip, and 100,000 keys listed one request after the other took 3.4 s on a local server. Keys under a
+name starting with `_` or `.` are skipped, as locally (checkpoints, `_SUCCESS`).
 
 No stability check is needed: an object becomes visible only once its upload is complete (S3, ADLS and GCS all
 publish a PUT or a multipart upload atomically), so a listed object is never half-written.
@@ -16,14 +17,17 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from lakeloader.lakehouse import storage
 from lakeloader.sources.files.discovery import FileEntry, Listing, glob_regex, has_glob
+
+LIST_THREADS = 16  # folders listed at once: a LIST is a round trip, 1,000 keys at most
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,14 @@ class ObjectLister:
     def list_files(self, *, known: Container[str] | None = None) -> list[FileEntry]:
         return self.listing(known=known).files
 
-    def listing(self, *, known: Container[str] | None = None) -> Listing:
+    def listing(self, *, known: Container[str] | None = None, start_after: str | None = None) -> Listing:
+        """The matching objects; with `start_after` (a URL under the root: useIncrementalListing=true), only the
+        keys that sort after it, in one listing from there: keys that sort before it are not seen."""
         found: dict[str, FileEntry] = {}
+        if start_after is not None and not self.segments and start_after.startswith(str(self.root) + "/"):
+            after = start_after[len(self.root.bucket_url) + 1 :]
+            self._incremental(after, found, known)
+            return Listing(list(found.values()), [])
         if self.root.key and not self.segments:  # a single object named directly
             meta = _head(self.root)
             if meta is not None:
@@ -79,16 +89,25 @@ class ObjectLister:
     def _walk(self, prefix: str, depth: int, rel: str, found: dict[str, FileEntry], known: Any) -> None:
         segs = self.segments
         deep = any(s.startswith("**") for s in segs[: depth + 1])
-        if deep or (depth >= len(segs) and self.recursive):  # everything below: one flat listing
+        if deep or (depth >= len(segs) and self.recursive):  # everything below: flat listings, in parallel
             deep_re = glob_regex("/".join(segs)) if deep else None
-            for meta in self._list(prefix, delimiter=False):
-                below = meta["path"][len(prefix) + 1 :] if prefix else meta["path"]
-                if any(part[:1] in ("_", ".") for part in below.split("/")):
-                    continue
-                full = rel + below
-                if deep_re is not None and not deep_re.match(full):
-                    continue
-                self._take(meta, full, found, known)
+
+            def take(rows: Iterable[tuple[str, int, int]]) -> None:
+                for path, size, mtime_ns in rows:
+                    below = path[len(prefix) + 1 :] if prefix else path
+                    if below[:1] in ("_", ".") or "/_" in below or "/." in below:
+                        continue
+                    full = rel + below
+                    if deep_re is None or deep_re.match(full):
+                        self._take(path, size, mtime_ns, full, found, known)
+
+            level = self._list_level(prefix)  # one LIST with a delimiter, then each folder's keys at once
+            take(_rows(level["objects"]))
+            folders = [c.rstrip("/") for c in level["common_prefixes"] if c.rstrip("/").rsplit("/", 1)[-1][:1]
+                       not in ("_", ".") and f"{self.root.bucket_url}/{c.rstrip('/')}" not in self.exclude]  # fmt: skip
+            with ThreadPoolExecutor(max_workers=min(LIST_THREADS, max(1, len(folders)))) as pool:
+                for rows in pool.map(self._list_flat, folders):
+                    take(rows)
             return
         seg = segs[depth] if depth < len(segs) else None
         seg_re = glob_regex(seg) if seg is not None else None
@@ -103,31 +122,66 @@ class ObjectLister:
             if seg is None and not self.recursive:
                 continue
             self._walk(common.rstrip("/"), depth + 1, f"{rel}{name}/", found, known)
-        for meta in listed["objects"]:
-            name = meta["path"].rsplit("/", 1)[-1]
+        for path, size, mtime_ns in _rows(listed["objects"]):
+            name = path.rsplit("/", 1)[-1]
             if name[:1] in ("_", ".") or (seg_re is not None and (not last or not seg_re.match(name))):
                 continue
-            self._take(meta, rel + name, found, known)
+            self._take(path, size, mtime_ns, rel + name, found, known)
 
-    def _take(self, meta: dict[str, Any], rel: str, found: dict[str, FileEntry], known: Any) -> None:
+    def _take(self, path: str, size: int, mtime_ns: int, rel: str, found: dict[str, FileEntry], known: Any) -> None:
+        url = f"{self.root.bucket_url}/{path}"
+        if known is not None and url in known:  # first: a no-op rerun does only this per key
+            return
         if self.name_filter:
             name_re = glob_regex(self.name_filter)
             if not name_re.match(rel if "/" in self.name_filter else rel.rsplit("/", 1)[-1]):
                 return
-        url = f"{self.root.bucket_url}/{meta['path']}"
         if any(url.startswith(ex + "/") for ex in self.exclude):
             return
-        if known is not None and url in known:
-            return
-        entry = _entry(self.root.bucket_url, meta)
         after, before = self.modified_after_ns, self.modified_before_ns
-        if (after is not None and entry.mtime_ns <= after) or (before is not None and entry.mtime_ns >= before):
+        if (after is not None and mtime_ns <= after) or (before is not None and mtime_ns >= before):
             return
-        found[url] = entry
+        found[url] = FileEntry(url, size, mtime_ns)
 
-    def _list(self, prefix: str, *, delimiter: bool) -> Iterator[dict[str, Any]]:
-        folder = storage.ObjectPath(f"{self.root.bucket_url}/{prefix}") if prefix else self.root
-        yield from folder.walk_keys()
+    def _incremental(self, after: str, found: dict[str, FileEntry], known: Any) -> None:
+        import obstore
+        import pyarrow as pa
+
+        prefix = self.root.key
+        try:
+            pages = obstore.list(storage.store(self.root), prefix=f"{prefix}/" if prefix else None, offset=after,
+                                 chunk_size=1000, return_arrow=True)  # fmt: skip
+            for page in pages:
+                batch = pa.record_batch(page)
+                mtimes = batch.column("last_modified").cast(pa.timestamp("ns", "UTC")).cast(pa.int64())
+                rows = zip(batch.column("path").to_pylist(), batch.column("size").to_pylist(), mtimes.to_pylist(),
+                           strict=True)  # fmt: skip
+                for path, size, mtime_ns in rows:
+                    below = path[len(prefix) + 1 :] if prefix else path
+                    if below[:1] in ("_", ".") or "/_" in below or "/." in below:
+                        continue
+                    if self.recursive or "/" not in below:
+                        self._take(path, size, mtime_ns, below, found, known)
+        except Exception as exc:
+            raise storage.failure(self.root, "list", exc) from None
+
+    def _list_flat(self, prefix: str) -> list[tuple[str, int, int]]:
+        """Every key under `prefix/` as (key, size, mtime in ns), read from Arrow pages (no object per key)."""
+        import obstore
+        import pyarrow as pa
+
+        out: list[tuple[str, int, int]] = []
+        try:
+            pages = obstore.list(storage.store(self.root), prefix=f"{prefix}/" if prefix else None, chunk_size=1000,
+                                 return_arrow=True)  # fmt: skip
+            for page in pages:
+                batch = pa.record_batch(page)
+                mtimes = batch.column("last_modified").cast(pa.timestamp("ns", "UTC")).cast(pa.int64())
+                out += zip(batch.column("path").to_pylist(), batch.column("size").to_pylist(), mtimes.to_pylist(),
+                           strict=True)  # fmt: skip
+        except Exception as exc:
+            raise storage.failure(self.root, "list", exc) from None
+        return out
 
     def _list_level(self, prefix: str) -> dict[str, Any]:
         import obstore
@@ -151,10 +205,23 @@ def _head(where: storage.ObjectPath) -> dict[str, Any] | None:
         raise storage.failure(where, "read", exc) from None
 
 
+def _rows(objects: Iterable[Any]) -> list[tuple[str, int, int]]:
+    """(key, size, mtime in ns) of listed objects' metadata."""
+    return [(str(m["path"]), int(m["size"]), _mtime_ns(m["last_modified"])) for m in objects]
+
+
+def _mtime_ns(modified: Any) -> int:
+    """Exact nanoseconds (as the Arrow listing gives them): no float on the way."""
+    if isinstance(modified, datetime):
+        return (modified - _EPOCH) // timedelta(microseconds=1) * 1000
+    return int(modified)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _entry(bucket_url: str, meta: dict[str, Any]) -> FileEntry:
-    modified = meta["last_modified"]
-    mtime_ns = int(modified.timestamp() * 1e9) if isinstance(modified, datetime) else int(modified)
-    return FileEntry(f"{bucket_url}/{meta['path']}", int(meta["size"]), mtime_ns)
+    return FileEntry(f"{bucket_url}/{meta['path']}", int(meta["size"]), _mtime_ns(meta["last_modified"]))
 
 
 @contextlib.contextmanager

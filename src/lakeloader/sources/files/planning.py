@@ -61,7 +61,12 @@ class Planner:
             if any(replace for _, replace in new) and not table_has_metadata(self.table_location):
                 raise no_metadata_error(self.table_name)  # before a plan that could never commit is written
         else:  # one listing and a set lookup per file; known files are not even stat'ed
-            listing = self.lister.listing(known=self.ledger.paths())
+            known = self.ledger.paths()
+            after = None
+            root = str(self.lister.root) + "/"
+            if self.options.use_incremental_listing == "true" and "://" in root:  # Auto Loader's option: S3 lists
+                after = max((p for p in known if p.startswith(root)), default=None)  # keys in lexical order
+            listing = self.lister.listing(known=known, start_after=after)
             new = [(e, False) for e in listing.files]
         self.refused = listing.refused
         if listing.refused:
