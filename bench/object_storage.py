@@ -141,7 +141,7 @@ def raw_listing(prefix: str) -> float:
     start = time.perf_counter()
     top = obstore.list_with_delimiter(storage.store(where), prefix=f"{where.key}/")
     with ThreadPoolExecutor(16) as pool:
-        counts = pool.map(lambda p: sum(len(page) for page in obstore.list(storage.store(where), prefix=p,
+        counts = pool.map(lambda p: sum(page.num_rows for page in obstore.list(storage.store(where), prefix=p,
                                                                             chunk_size=1000, return_arrow=True)),
                           list(top["common_prefixes"]))  # fmt: skip
         sum(counts)

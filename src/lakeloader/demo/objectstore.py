@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ def run(lh: Lakehouse, landing_volume: str, say: Say) -> dict[str, Any]:
         return {"skipped": "the lakehouse is on an object store"}
     landing = lh.resolve_path(landing_volume)
     folder = lh.state_dir / "demo-s3"
+    shutil.rmtree(folder, ignore_errors=True)  # from nothing, as every step of the demo
     try:
         server = SeaweedS3(folder).start()
     except FileNotFoundError as exc:

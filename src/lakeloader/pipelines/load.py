@@ -212,6 +212,7 @@ def load(path: str | Path | None, lakehouse: Lakehouse, *, conf: dict[str, str] 
 
             mirror = open_mirror(where)
             return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), mirror.local, mirror)
+        storage = where
     return Pipeline(spec, definitions, built, catalog.lower(), schema.lower(), storage)
 
 
