@@ -71,3 +71,28 @@ def test_a_lakehouse_on_s3_reached_with_keys_kept_as_secret_references(
     again = run("sql", "SELECT count(*) FROM main.default.t", root=root, env=env, check=False)
     assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1, again.stderr
     assert "cannot list on the object store" in again.stderr
+
+
+def test_an_aws_profile_reaches_the_store(s3_server: SeaweedS3, tmp_path: Path) -> None:
+    """AWS_PROFILE with no key in the environment: the profile's keys (read by boto3) reach delta-rs, obstore and
+    pyarrow alike; a profile that does not exist is one line."""
+    (tmp_path / "credentials").write_text(
+        f"[lake]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    (tmp_path / "config").write_text("[profile lake]\nregion = us-east-1\n")
+    env = {k: v for k, v in os.environ.items() if k not in KEYLESS}
+    env.update(LAKELOADER_STATE_HOME=str(tmp_path / "state"), LAKELOADER_NO_DAEMON="1", AWS_PROFILE="lake")
+    env.update(AWS_ENDPOINT_URL=s3_server.endpoint, AWS_ALLOW_HTTP="true", AWS_EC2_METADATA_DISABLED="true")
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"), AWS_CONFIG_FILE=str(tmp_path / "config"))
+    root = f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}"
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    pq.write_table(pa.table({"id": [4, 5]}), landing / "a.parquet")
+    done = run("ingest", "files", "--path", str(landing), "--format", "parquet", "--target", "main.default.p",
+               "--checkpoint", str(tmp_path / "cp"), root=root, env=env)  # fmt: skip
+    assert "2 rows" in done.stdout and SECRET_KEY not in done.stdout + done.stderr
+    got = json.loads(run("sql", "--json", "SELECT sum(id) AS s FROM main.default.p", root=root, env=env).stdout)
+    assert got == [{"s": 9}]
+    missing = run("sql", "SELECT 1 FROM main.default.p", root=root, env={**env, "AWS_PROFILE": "nope"}, check=False)
+    assert missing.returncode == 1 and "AWS profile nope cannot be read" in missing.stderr, missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeAlias, cast
 from urllib.parse import urlsplit
 
-from lakeloader.errors import TerminalError
+from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.paths import SERVED_SCHEMES, check_url, scheme_of
 
 __all__ = [
@@ -326,7 +326,50 @@ def use_credentials(credentials: Credentials) -> None:
 def credentials_for(url: str) -> Credentials | None:
     text = str(url).rstrip("/")
     matches = [c for prefix, c in _credentials.items() if text == prefix or text.startswith(prefix + "/")]
-    return max(matches, key=lambda c: len(c.url)) if matches else None
+    if matches:
+        return max(matches, key=lambda c: len(c.url))
+    return _profile(text) if text.startswith("s3://") else None
+
+
+_profiles: dict[str, Credentials] = {}
+
+
+def _profile(url: str) -> Credentials | None:
+    """The keys of the AWS profile `$AWS_PROFILE` (read by boto3, the aws extra), when no key is in the
+    environment: obstore reads no profile, so the same keys reach all three libraries."""
+    profile = os.environ.get("AWS_PROFILE")
+    if not profile or os.environ.get("AWS_ACCESS_KEY_ID"):
+        return None
+    if profile in _profiles:
+        return _profiles[profile]
+    try:
+        import boto3  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        raise ConfigError(
+            f"{url}: AWS_PROFILE={profile} is read with boto3, which is not installed: pip install 'lakeloader[aws]' "
+            "(or export the profile's keys as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    try:
+        session = boto3.Session(profile_name=profile)
+        found = session.get_credentials()
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except Exception as exc:
+        raise ConfigError(
+            f"{url}: AWS profile {profile} cannot be read ({type(exc).__name__}: {exc}); check ~/.aws/config and "
+            "~/.aws/credentials (or AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)"
+        ) from None
+    if frozen is None or not frozen.access_key:
+        raise ConfigError(f"{url}: AWS profile {profile} holds no keys; add them to it, or use a storage credential")
+    from lakeloader.secrets.redact import register
+
+    register(frozen.secret_key)
+    if frozen.token:
+        register(frozen.token)
+    made = Credentials(url="s3://", access_key_id=frozen.access_key, secret_access_key=frozen.secret_key,
+                       session_token=frozen.token, region=session.region_name,
+                       endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), allow_http=_allow_http())  # fmt: skip
+    _profiles[profile] = made
+    return made
 
 
 def delta_options(location: str | os.PathLike[str]) -> dict[str, str] | None:
