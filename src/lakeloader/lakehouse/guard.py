@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeloader.errors import ConfigError, LakeloaderError
-from lakeloader.lakehouse import volumes
+from lakeloader.lakehouse import storage, volumes
 
 if TYPE_CHECKING:
     from lakeloader.lakehouse.root import Lakehouse
@@ -86,22 +86,36 @@ def local_literal(lh: Lakehouse, literal: str) -> str:
     return "[" + ", ".join(_quote(p) for p in inside) + "]"
 
 
+def _local(location: str | None) -> bool:
+    """A location on this machine's disks (an object store's is read through Arrow, never by DuckDB by name: a
+    URL taken for a path would allow a local folder named `s3:`)."""
+    return bool(location) and not storage.is_url(str(location))
+
+
 def volume_folders(lh: Lakehouse) -> list[str]:
-    """The folders guarded SQL may read files of by name: the volumes'."""
-    return sorted({str(Path(v.location).resolve()) + "/" for v in lh.list_volumes() if v.location})
+    """The folders guarded SQL may read files of by name: the volumes' on local disks."""
+    return sorted({str(Path(str(v.location)).resolve()) + "/" for v in lh.list_volumes() if _local(v.location)})
 
 
 def lakehouse_folders(lh: Lakehouse, catalogs: set[str] | None = None) -> list[str]:
     """The volumes' folders and the tables' (the catalogs' folders, external tables' own): what a guarded session
-    may read, so that tables are scanned by DuckDB's own Parquet reader. `catalogs` may not exist yet."""
-    root = Path(lh.root).resolve()
-    folders = {str(root / name) + "/" for name in catalogs or ()}
+    may read, so that tables are scanned by DuckDB's own Parquet reader. `catalogs` may not exist yet. Only local
+    folders: tables and volumes on an object store are read through Arrow."""
+    if isinstance(lh.root, storage.ObjectPath):
+        folders: set[str] = set()
+    else:
+        root = Path(lh.root).resolve()
+        folders = {str(root / name) + "/" for name in catalogs or ()}
     for catalog in lh.list_catalogs():
-        folders.add(str(Path(catalog.location).resolve() if catalog.location else root / catalog.name) + "/")
+        if catalog.location and _local(catalog.location):
+            folders.add(str(Path(catalog.location).resolve()) + "/")
+        elif not catalog.location and isinstance(lh.root, Path):
+            folders.add(str(lh.root.resolve() / catalog.name) + "/")
     folders.update(volume_folders(lh))
     for table in lh.list_tables():
-        if table.info.location and not any(str(Path(table.info.location).resolve()).startswith(f) for f in folders):
-            folders.add(str(Path(table.info.location).resolve()) + "/")
+        location = table.info.location
+        if _local(location) and not any(str(Path(str(location)).resolve()).startswith(f) for f in folders):
+            folders.add(str(Path(str(location)).resolve()) + "/")
     return sorted(folders)
 
 
