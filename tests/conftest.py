@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +45,20 @@ def no_server_data_left_behind() -> Iterator[None]:
         del os.environ["LAKELOADER_POSTGRES_HOME"]
         if not any(own.glob("postgres/*/*/postmaster.pid")):  # a server left running: leave its data to it
             shutil.rmtree(own, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def local_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`lakeloader demo --json` run once, in a fresh local root (in a folder named like a user's), for the tests
+    that look at what it made: the demo test itself, and the one comparing a demo on S3 with it."""
+    root = tmp_path_factory.mktemp("local-demo") / AWKWARD / "lh"
+    root.parent.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "LAKELOADER_STATE_HOME"}
+    env["LAKELOADER_ROOT"] = str(root)
+    out = subprocess.run([sys.executable, "-m", "lakeloader.cli", "demo", "--json"], capture_output=True, text=True,
+                         env=env, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return root, out
 
 
 @pytest.fixture

@@ -67,9 +67,10 @@ DEMO_TABLES = {
 
 
 @pytest.mark.slow
-def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaking_secrets(tmp_path: Path) -> None:
-    root = tmp_path / "lh"
-    out = cli(root, "demo", "--json")
+def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaking_secrets(
+    local_demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    root, out = local_demo  # `lakeloader demo --json` in a fresh root (a session fixture: the S3 demo test reads it)
     report = json.loads(out.stdout)
     assert {t["table_name"]: t["rows"] for t in report["tables"]} == DEMO_TABLES
     incremental = {f["dataset"]: f for u in report["incremental"] for f in u["flows"]}

@@ -4,6 +4,7 @@ seed's passwords in no object of the store."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,14 @@ def _columns_differing(a: Any, b: Any) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_demo_on_s3_gives_the_local_tables_and_leaks_no_secret(s3_root: str, tmp_path: Path) -> None:
+def test_the_demo_on_s3_gives_the_local_tables_and_leaks_no_secret(
+    s3_root: str, local_demo: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
     report = json.loads(cli("demo", "--json", root=s3_root).stdout)
     assert {t["table_name"]: t["rows"] for t in report["tables"]} == DEMO_TABLES
     assert [n["differing_rows"] for n in report["notebooks"]] == [{"bronze_providers": 0, "bronze_claims": 0}] * 2
     assert report["python_bronze"] == {"telematics": 0, "telematics_test": 0}
-    local = tmp_path / "local"
-    cli("demo", "--json", root=local)
+    local, _ = local_demo  # the same demo run on a local disk (once per session, shared with tests/cli)
     differing: dict[str, Any] = {}
     for name in DEMO_TABLES:
         described = json.loads(cli("tables", "describe", name, "--json", root=s3_root).stdout)
