@@ -20,6 +20,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 
+from lakeloader.demo.s3server import stop_process
 from lakeloader.embedded.server import EmbeddedPostgres, free_port
 from lakeloader.errors import ConfigError, NotFoundError
 from lakeloader.secrets import SecretStore, aws, child_env, get, resolve_references
@@ -49,18 +50,9 @@ def _start_moto(log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
             return proc, f"http://127.0.0.1:{port}"
         except OSError:
             if time.monotonic() > deadline:
-                _stop(proc)
+                stop_process(proc)
                 pytest.fail(f"moto_server did not listen on port {port} within 60 s: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +62,7 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield endpoint
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +87,7 @@ def moto_with_iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         key = iam.create_access_key(UserName="ci")["AccessKey"]
         yield endpoint, {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from lakeloader.demo.s3server import ACCESS_KEY, BUCKET, SECRET_KEY, SeaweedS3, _stop, _wait_http, free_port
+from lakeloader.demo.s3server import ACCESS_KEY, BUCKET, SECRET_KEY, SeaweedS3, _wait_http, free_port, stop_process
 
 __all__ = ["ACCESS_KEY", "BUCKET", "SECRET_KEY", "HeaderDroppingProxy", "SeaweedS3", "free_port"]
 
@@ -101,4 +101,4 @@ class HeaderDroppingProxy:
                 self.server.shutdown()
                 self.server.server_close()
         if self.proc is not None:
-            _stop(self.proc)
+            stop_process(self.proc)
