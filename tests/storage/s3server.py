@@ -15,7 +15,16 @@ import sys
 import threading
 from pathlib import Path
 
-from lakeloader.demo.s3server import ACCESS_KEY, BUCKET, SECRET_KEY, SeaweedS3, _wait_http, free_port, stop_process
+from lakeloader.demo.s3server import (
+    ACCESS_KEY,
+    BUCKET,
+    SECRET_KEY,
+    SeaweedS3,
+    _wait_http,
+    free_port,
+    loopback_env,
+    stop_process,
+)
 
 __all__ = ["ACCESS_KEY", "BUCKET", "SECRET_KEY", "HeaderDroppingProxy", "SeaweedS3", "free_port"]
 
@@ -65,15 +74,7 @@ class HeaderDroppingProxy:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def env(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ALLOW_HTTP": "true",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        return loopback_env(self.endpoint, "testing", "testing")
 
     def start(self) -> HeaderDroppingProxy:
         log = self.folder / "moto.log"

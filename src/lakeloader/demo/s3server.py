@@ -50,6 +50,19 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise RuntimeError(f"server at {url} did not answer in {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
 
 
+def loopback_env(endpoint: str, access_key: str, secret_key: str) -> dict[str, str]:
+    """The environment variables that point delta-rs, obstore, pyarrow and boto3 at an S3 server on loopback."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
     """Stop a server started here by its own handle: SIGTERM, then SIGKILL after 10 s."""
     if proc.poll() is None:
@@ -75,15 +88,7 @@ class SeaweedS3:
 
     def env(self) -> dict[str, str]:
         """The environment variables that point delta-rs, obstore, pyarrow and boto3 at this server."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ALLOW_HTTP": "true",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        return loopback_env(self.endpoint, ACCESS_KEY, SECRET_KEY)
 
     def start(self) -> SeaweedS3:
         data = self.folder / "data"
