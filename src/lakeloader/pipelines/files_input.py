@@ -133,10 +133,10 @@ def files_input(
 
     def read_again() -> bool:
         """A file brought columns (or a corrupt record) the batch's schema lacked: read it again, fully probed."""
-        from lakeloader.sources.files.source import _SchemaGrew
+        from lakeloader.sources.files.decode import SchemaGrew
 
         abort, source._abort = source._abort, None
-        return isinstance(abort, _SchemaGrew)
+        return isinstance(abort, SchemaGrew)
 
     return StreamInput(None, source, label(ctx, files), lambda plan, attempt: source.read(plan, attempt=attempt),
                        read_again=read_again)  # fmt: skip

@@ -15,6 +15,7 @@ from tests.sources.files.conftest import Ingest, bad_records, read_table, write_
 
 from lakeloader.errors import TerminalError
 from lakeloader.lakehouse.root import Lakehouse
+from lakeloader.sources.files import decode as files_decode
 from lakeloader.sources.files import source as files_source
 
 GOOD_LINES = 30
@@ -134,7 +135,7 @@ def test_big_parquet_files_are_read_row_group_by_row_group(
     def whole_file(*args: object) -> None:
         raise AssertionError("a big file was decoded whole")
 
-    monkeypatch.setattr(files_source, "STREAM_FILE_BYTES", 1)  # every file counts as big here
+    monkeypatch.setattr(files_decode, "STREAM_FILE_BYTES", 1)  # every file counts as big here
     monkeypatch.setattr(parquet_format, "read", whole_file)  # and must never be read whole
     table = pa.table({"id": list(range(4000)), "name": [f"n{i}" for i in range(4000)]})
     path = landing / "big.parquet"

@@ -8,7 +8,6 @@ schema grown by what that read learned, until it stops growing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections import deque
@@ -29,6 +28,7 @@ from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import extras
 from lakeloader.sources.files.bad_records import BadRecordsSink
+from lakeloader.sources.files.decode import Decoder, FileOutcome, SchemaGrew, Streamed
 from lakeloader.sources.files.discovery import make_lister
 from lakeloader.sources.files.formats import (
     VANISHED,
@@ -47,9 +47,7 @@ from lakeloader.sources.files.stats import BatchStats, RunStats
 
 log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
-_ROW_LEVEL = ("json", "csv", "text")
 _MAX_READS = 64  # a batch is re-read at most this often (each re-read grows the schema; columns are finite)
-STREAM_FILE_BYTES = 256 << 20  # Parquet files this big are read row group by row group: memory stays bounded
 OUTSIDE = "file resolves outside the watched folder (a symlink); it is never read"
 
 __all__ = ["FilesSource", "RunStats", "content_hash"]
@@ -84,15 +82,6 @@ def _local(where: storage.Location) -> Path:
 
         return open_mirror(where).local
     return where
-
-
-class _SchemaGrew(Exception):
-    """A file had columns the probe did not see: abort this write and read the batch again with them."""
-
-
-@dataclass(frozen=True)
-class _Streamed:
-    """A Parquet file too big to decode whole: the writer's thread reads it row group by row group."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +145,7 @@ class FilesSource:
         self.reader = create_reader(options.format)
         self.stats = RunStats()
         self._fitter: SchemaFitter | None = None
+        self._decoder: Decoder | None = None  # the batch being read: its fitter and columns
         self._learned: dict[int, pa.Schema] = {}  # per batch: the schema an aborted read grew to
         self._outcome: dict[int, dict[str, Any]] = {}
         self._batch_stats: dict[int, BatchStats] = {}
@@ -283,6 +273,7 @@ class FilesSource:
         out_schema = extras.output_schema(fitter, self.options, corrupt=corrupt)
         self._copy_columns = self._copyable_columns(files, fitter, out_schema)
         self._copied[batch_id] = []
+        self._decoder = Decoder(self.options, self.declared, fitter, out_schema, batch_id, datetime.now(UTC))
         batches = self._stream(batch_id, files, fitter, out_schema)
         return pa.RecordBatchReader.from_batches(out_schema, batches)
 
@@ -318,40 +309,35 @@ class FilesSource:
             assert self.table_location is not None  # copies are made only into a target table
             (self.table_location / data_file.path).unlink(missing_ok=True)
 
-    def _read_one(self, f: list[Any], copied_files: list[DataFile]) -> FileRead | _Copied | _Streamed:
+    def _read_one(self, f: list[Any], copied_files: list[DataFile]) -> FileRead | _Copied | Streamed:
         """Decode (or copy) one planned file; on a worker thread."""
-        fitter = self._fitter
+        decoder = self._decoder
+        assert decoder is not None  # set by read()
         min_copy = self.options.copy_through_min_file_size
         if not self.lister.contains(f[0], self._folders):  # swapped for a link out since it was listed
             return FileRead(None, [BadRecord(f[0], VANISHED if not os.path.lexists(f[0]) else OUTSIDE)])
-        if f[1] == 0:
-            reason = "zero-byte file" if os.path.exists(f[0]) else VANISHED
-            return FileRead(None, [BadRecord(f[0], reason, rows=0)])
-        if self._copy_columns is not None and fitter is not None and min_copy is not None and f[1] >= min_copy:
+        if f[1] and self._copy_columns is not None and min_copy is not None and f[1] >= min_copy:
             assert self.table_location is not None  # _copy_columns is None without a target table
             copied = datafiles.copy_parquet_file(
-                self.table_location, f[0], size=f[1], conforms=self._conforms, normalise=fitter.normalise_table
+                self.table_location,
+                f[0],
+                size=f[1],
+                conforms=self._conforms,
+                normalise=decoder.fitter.normalise_table,
             )
             if copied is not None:
                 copied_files.append(copied)  # list.append is atomic; the batch commits or deletes these
                 return _Copied(copied)
-        if self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
+        if f[1] and self.options.hashing:  # before reading: the bytes hashed are the bytes read, unless rewritten
             self._hashes[f[0]] = content_hash(f[0])
-        if self.options.format == "parquet" and f[1] >= STREAM_FILE_BYTES:
-            return _Streamed()
-        got = read_file(self.reader, f[0], self.options, self.declared)
-        if fitter is not None and got.table is not None and got.table.num_columns:
-            # casts run in parallel, here; a failure is met again by fit(), which reports the file
-            with contextlib.suppress(pa.ArrowException, ValueError, TypeError):
-                got.table = fitter.normalise_table(got.table)
-        return got
+        return decoder.decode(f)
 
     def _decoded(
         self, files: list[list[Any]], copied_files: list[DataFile]
-    ) -> Iterator[tuple[list[Any], FileRead | _Copied | _Streamed]]:
+    ) -> Iterator[tuple[list[Any], FileRead | _Copied | Streamed]]:
         """Decode (or copy) files on a thread pool, a few ahead of the writer, yielding them in plan order."""
         pool = ThreadPoolExecutor(self._threads())
-        window: deque[tuple[list[Any], Future[FileRead | _Copied | _Streamed]]] = deque()
+        window: deque[tuple[list[Any], Future[FileRead | _Copied | Streamed]]] = deque()
         todo = iter(files)
         try:
             for f in todo:
@@ -372,7 +358,6 @@ class FilesSource:
     ) -> Iterator[pa.RecordBatch]:
         opts = self.options
         stats = self._batch_stats[batch_id]
-        ingested_at = datetime.now(UTC)
         bad_all: list[BadRecord] = []
         outcome: dict[str, Any] = {}
         known = self.ledger.hashes() if opts.skip_duplicate_files else set()
@@ -391,27 +376,20 @@ class FilesSource:
                         stats.duplicates += 1
                         continue
                     known.add(digest)
-                rows = 0
-                file_bad: list[BadRecord] = []
-                kept_rows = False
-                for piece in self._pieces(got, path):  # the file, or its row groups one by one (big Parquet)
-                    table, bad = self._fit_piece(piece, path, fitter, out, batch_id, stats)
-                    file_bad += bad
-                    if table is not None:
-                        kept_rows = True
-                        rows += table.num_rows
-                        if table.num_rows:
-                            table = extras.add_columns(table, f, opts, batch_id=batch_id, ingested_at=ingested_at)
-                            yield from extras.conform(table, out).to_batches(max_chunksize=64 * 1024)
-                whole_file_bad = not kept_rows and bool(file_bad)
-                outcome[path] = ["bad" if whole_file_bad else "ingested", rows, digest]
+                assert self._decoder is not None
+                got_file = FileOutcome()
+                yield from self._decoder.batches(f, got, stats, got_file)
+                rows, file_bad = got_file.rows, got_file.bad
+                outcome[path] = ["bad" if got_file.whole_file_bad else "ingested", rows, digest]
                 bad_all += file_bad
                 stats.bad_records += len(file_bad)
-                stats.bad_files += int(whole_file_bad)
+                stats.bad_files += int(got_file.whole_file_bad)
                 self._read_one_more(f, rows, bad=len(file_bad))
             self.bad_sink.stage(batch_id, bad_all, outcome)
             self._outcome[batch_id] = outcome
         except BaseException as exc:
+            if isinstance(exc, SchemaGrew) and exc.corrupt:
+                self._need_corrupt = True  # the re-read adds the corrupt-record column
             self._abort = exc
             raise
 
@@ -436,54 +414,6 @@ class FilesSource:
                 batches=done.batches,
             )
         )
-
-    def _pieces(self, got: FileRead | _Streamed, path: str) -> Iterator[FileRead]:
-        if isinstance(got, _Streamed):
-            from lakeloader.sources.files.formats import parquet
-
-            yield from parquet.read_row_groups(path)
-        else:
-            yield got
-
-    def _fit_piece(
-        self, piece: FileRead, path: str, fitter: SchemaFitter, out: pa.Schema, batch_id: int, stats: BatchStats
-    ) -> tuple[pa.Table | None, list[BadRecord]]:
-        """Fit one decoded file (or row group) to the stream: (rows to write or None, its bad records)."""
-        opts = self.options
-        bad = list(piece.bad)
-        table = piece.table
-        if table is not None and table.num_columns:
-            if fitter.observe(table.schema, path):
-                raise _SchemaGrew(path)
-            try:
-                fitted = fitter.fit(table, path)
-            except (pa.ArrowException, ValueError, TypeError) as exc:  # never block the batch
-                text = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-                bad.append(BadRecord(path, f"rows do not fit the table: {text}", rows=table.num_rows))
-                table = None
-            else:
-                bad += fitted.bad
-                stats.rescued_rows += fitted.rescued_rows
-                table = fitted.table
-        elif table is not None:
-            table = None
-        fatal = [b for b in bad if b.reason != VANISHED]  # removing a bad file is a way out: it is not fatal
-        if fatal and opts.mode == "FAILFAST":
-            first = fatal[0]
-            where = f" line {first.line}" if first.line else ""
-            raise TerminalError(
-                f"file {first.file_path}{where}: {first.reason}; mode is FAILFAST so batch {batch_id} "
-                "was not committed — fix or remove the file, or use mode PERMISSIVE/DROPMALFORMED"
-            )
-        # with badRecordsPath set, malformed input goes there only, as Databricks documents
-        keep_corrupt = opts.mode == "PERMISSIVE" and opts.bad_records_path is None
-        corrupt = [b for b in bad if b.raw is not None and b.rows == 1] if keep_corrupt else []
-        if corrupt and opts.format in _ROW_LEVEL:
-            if opts.corrupt_record_column not in out.names:
-                self._need_corrupt = True
-                raise _SchemaGrew(path)
-            table = extras.append_corrupt(table, fitter.schema, corrupt, opts.corrupt_record_column)
-        return table, bad
 
     # -- writing ------------------------------------------------------------------------------------------
     def write(self, reader: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
@@ -520,7 +450,7 @@ class FilesSource:
                 if not self._committed(batch_id):  # never delete a file a commit references
                     self.discard_copies(batch_id)
                 abort, self._abort = self._abort, None
-                if isinstance(abort, _SchemaGrew):
+                if isinstance(abort, SchemaGrew):
                     assert self._fitter is not None and self._fitter.schema is not None
                     self._learned[batch_id] = self._fitter.schema  # the re-read starts where this one got
                     log.info("batch %d: file %s has columns the probe missed, re-reading", batch_id, abort)
