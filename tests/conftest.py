@@ -61,6 +61,16 @@ def local_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     return root, out
 
 
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[object]:
+    """A real Ray cluster of two nodes (one CPU each) on loopback, started once for the session and stopped by its
+    own handles (lakeloader.demo.raycluster; never `ray stop`)."""
+    from lakeloader.demo.raycluster import local_ray
+
+    with local_ray(2) as cluster:  # its own short temp folder: Ray's socket paths must stay under 108 bytes
+        yield cluster
+
+
 @pytest.fixture
 def tmp_path(tmp_path: Path) -> Path:
     """pytest's folder for the test, one level down in a folder named like a user's (`AWKWARD`): every root,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lakeloader.cli.context import state
+from lakeloader.cli.executor_options import ExecutorOption, MaxBytesOption, RayAddressOption
 from lakeloader.cli.output import print_json, say
 
 
@@ -59,17 +60,22 @@ def ingest_files_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
+    max_bytes_per_task: MaxBytesOption = None,
 ) -> None:
     """Ingest new files into a Delta table: incremental, exactly once, schema-evolving, nothing lost."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from lakeloader.execution.executor import settings as executor_settings
     from lakeloader.sources.files.runner import ingest_files
     from lakeloader.sources.files.source import RunStats
 
     options: dict[str, Any] = {"format": format, **_options(option)}
     if schema_evolution_mode:
         options["schemaEvolutionMode"] = schema_evolution_mode
+    chosen = executor_settings(executor, address=ray_address, max_bytes_per_task=max_bytes_per_task)
     console = Console(stderr=True)
     show = not no_progress and not as_json and console.is_terminal
     with Progress(
@@ -101,6 +107,7 @@ def ingest_files_command(
             on_read=progress,
             wait_for_lock=wait_for_lock,
             allow_second_stream=allow_second_stream,
+            executor=chosen,
             **options,
         )
     if as_json:

@@ -319,8 +319,16 @@ _credentials: dict[str, Credentials] = {}
 def use_credentials(credentials: Credentials) -> None:
     """Use `credentials` for every URL under `credentials.url` in this process (the longest matching URL wins)."""
     with _stores_lock:
+        if _credentials.get(credentials.url.rstrip("/")) == credentials:
+            return  # already in use: the stores made with it stay
         _credentials[credentials.url.rstrip("/")] = credentials
         _stores.clear()
+
+
+def every_credential() -> list[Credentials]:
+    """The credentials this process uses (handed to a work unit's process by execution/executor.py)."""
+    with _stores_lock:
+        return list(_credentials.values())
 
 
 def credentials_for(url: str) -> Credentials | None:

@@ -24,6 +24,7 @@ from lakeloader.sources.files.options import FilesOptions
 from lakeloader.sources.files.stats import BatchStats
 
 ROW_LEVEL = ("json", "csv", "text")
+OUTSIDE = "file resolves outside the watched folder (a symlink); it is never read"
 STREAM_FILE_BYTES = 256 << 20  # Parquet files this big are read row group by row group: memory stays bounded
 
 

@@ -21,6 +21,8 @@ from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution import registry, stream
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.executor import ExecutorSettings, open_executor
+from lakeloader.execution.executor import settings as executor_settings
 from lakeloader.execution.second_stream import refuse_second_stream
 from lakeloader.execution.triggers import StopFlag, Trigger
 from lakeloader.lakehouse import storage
@@ -87,6 +89,8 @@ class IngestSummary:
             parts.append(f"schema version {s.schema_versions[-1]} stored")
         if self.cleaned:
             parts.append(f"{self.cleaned} source files cleaned")
+        if s.units:
+            parts.append(f"on Ray: {s.units:,} work units on {len(s.nodes)} node{'s' if len(s.nodes) != 1 else ''}")
         if s.rows and self.seconds > 0:
             parts.append(f"{s.bytes / 1e6 / self.seconds:,.1f} MB/s, {s.rows / self.seconds:,.0f} rows/s")
         stopped = "interrupted, the rest is left for the next run: " if self.interrupted else ""
@@ -165,6 +169,7 @@ def ingest_files(
     wait_for_lock: float | str = 0,
     allow_second_stream: bool = False,
     transform: Callable[[pa.RecordBatchReader], pa.RecordBatchReader] | None = None,
+    executor: ExecutorSettings | None = None,
     **options: Any,
 ) -> IngestSummary:
     """Ingest new files under `path` into table `target`, exactly once (Auto Loader's `cloudFiles`).
@@ -182,6 +187,8 @@ def ingest_files(
             (refused by default: it would load every file again).
         transform: what to do to each batch's rows before its commit (a writeStream's query); with it, Parquet
             files are always decoded (no copy-through).
+        executor: who reads and writes the batches' rows (default: LAKELOADER_EXECUTOR, else this process);
+            with Ray, units of at most its max_bytes_per_task of files each, the commits still made here.
         options: Auto Loader options (format=..., maxFilesPerTrigger=..., schemaEvolutionMode=...).
     """
     import pyarrow as pa
@@ -231,6 +238,8 @@ def ingest_files(
             on_read=on_read,
         )
         source.transform = transform  # a notebook's writeStream query over each batch (copy-through off then)
+        chosen = executor or executor_settings()
+        source.executor = open_executor(chosen) if chosen.distributed else None
 
         def left() -> str:
             queued = len(source.planner.queue or ())

@@ -22,13 +22,14 @@ import pyarrow as pa
 
 from lakeloader.errors import ConfigError, TerminalError
 from lakeloader.execution.checkpoint import Checkpoint
+from lakeloader.execution.executor import Executor
 from lakeloader.execution.second_stream import commit_metadata
 from lakeloader.lakehouse import datafiles, delta, storage, types
 from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files import extras
 from lakeloader.sources.files.bad_records import BadRecordsSink
-from lakeloader.sources.files.decode import Decoder, FileOutcome, SchemaGrew, Streamed
+from lakeloader.sources.files.decode import OUTSIDE, Decoder, FileOutcome, SchemaGrew, Streamed
 from lakeloader.sources.files.discovery import make_lister
 from lakeloader.sources.files.formats import (
     VANISHED,
@@ -48,7 +49,6 @@ from lakeloader.sources.files.stats import BatchStats, RunStats
 log = logging.getLogger(__name__)
 _FIXED_SCHEMAS = {"text": pa.schema([("value", pa.string())])}
 _MAX_READS = 64  # a batch is re-read at most this often (each re-read grows the schema; columns are finite)
-OUTSIDE = "file resolves outside the watched folder (a symlink); it is never read"
 
 __all__ = ["FilesSource", "RunStats", "content_hash"]
 
@@ -146,6 +146,7 @@ class FilesSource:
         self.stats = RunStats()
         self._fitter: SchemaFitter | None = None
         self._decoder: Decoder | None = None  # the batch being read: its fitter and columns
+        self.executor: Executor | None = None  # a distributed one runs the batch's rows as work units
         self._learned: dict[int, pa.Schema] = {}  # per batch: the schema an aborted read grew to
         self._outcome: dict[int, dict[str, Any]] = {}
         self._batch_stats: dict[int, BatchStats] = {}
@@ -428,6 +429,10 @@ class FilesSource:
         if replaced:
             paths = ", ".join("'" + p.replace("'", "''") + "'" for p, *_ in files)
             predicate = f"_metadata['file_path'] IN ({paths})"
+        elif self._on_executor():
+            from lakeloader.sources.files.units import write_on_executor
+
+            return write_on_executor(self, plan, batch_id)
         for attempt in range(_MAX_READS):
             if attempt:
                 reader = self.read(plan, attempt=attempt)
@@ -462,6 +467,20 @@ class FilesSource:
             f"batch {batch_id}: the schema grew on each of {_MAX_READS} reads; check the files of "
             f"{self.checkpoint.path}/offsets/{batch_id}.json"
         )
+
+    def _on_executor(self) -> bool:
+        """True when this batch's rows are read and written by work units of a distributed executor.
+
+        What needs the whole batch in one place stays on the driver: a writeStream query over the batch, content
+        hashing (skipDuplicateFiles: the first file with given bytes wins), and rewritten files (replaceWhere)."""
+        ex = self.executor
+        if ex is None or not ex.distributed:
+            return False
+        opts = self.options
+        if self.transform is not None or opts.hashing or opts.skip_duplicate_files:
+            log.info("stream into %s: this batch is read on the driver (a query or content hashing)", self.table_name)
+            return False
+        return True
 
     def _committed(self, batch_id: int) -> bool:
         """True unless the table positively does not hold batch `batch_id` (when in doubt, keep the files)."""

@@ -22,6 +22,8 @@ class RunStats:
     refused_links: int = 0
     schema_pending: bool = False  # no file could be read yet, so no schema was inferred
     schema_versions: list[int] = field(default_factory=list)
+    units: int = 0  # work units run by a distributed executor (execution/executor.py)
+    nodes: list[str] = field(default_factory=list)  # the nodes they ran on
 
 
 @dataclass
