@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lakeloader.cli.context import state
+from lakeloader.cli.executor_options import ExecutorOption, MaxBytesOption, RayAddressOption
 from lakeloader.cli.output import print_json, say
 from lakeloader.cli.paths import local_path, optional_local_path
 
@@ -149,6 +150,9 @@ def ingest_postgres_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
+    max_bytes_per_task: MaxBytesOption = None,
 ) -> None:
     """Ingest a PostgreSQL table, query or foreign table into a Delta table: full, incremental (cursor) or merge."""
     from rich.console import Console
@@ -241,6 +245,7 @@ def ingest_postgres_command(
 
             run_fields = {k: v for k, v in fields.items() if k not in ("table", "query", "pooler_mode")}
             options, fields = postgres_source_options(source, lakehouse=state.lakehouse(), **run_fields), {}
+        from lakeloader.execution.executor import settings as executor_settings
         from lakeloader.execution.triggers import Trigger
 
         how = Trigger.parse(trigger)
@@ -259,6 +264,7 @@ def ingest_postgres_command(
             progress=progress,
             wait_for_lock=wait_for_lock,
             allow_second_stream=allow_second_stream,
+            executor=executor_settings(executor, address=ray_address, max_bytes_per_task=max_bytes_per_task),
             **fields,
         )
     if as_json:

@@ -73,7 +73,7 @@ def write(
         stream_id, batch_id: make the write an idempotent stream batch; see `commit_batch`.
         copied_files: data files already in the table folder (Parquet files a source copied as they were, see
             `datafiles.copy_parquet_file`), which the source adds to this list while `data` is read; they join
-            the same commit. Only for plain appends to a table `appends_files` accepts.
+            the same commit. Only for plain appends (or whole-table overwrites) of a table `appends_files` accepts.
         not_null: columns the table declares NOT NULL (non-nullable in its schema; a NULL fails the write).
     """
     from deltalake import DeltaTable, write_deltalake
@@ -127,10 +127,9 @@ def write(
             and dt is not None
             and _parallel_ok(dt, target)
             and types.fits_table(pa.schema(dt.schema().to_arrow()), target)  # the same columns: no schema change
-            and copied_files is None
-        ):  # a whole-table replace (a materialized view's refresh): encoded on every core, one commit
+        ):  # a whole-table replace (a materialized view's refresh, work units' files): every core, one commit
             return _append_files(uri, dt, counter, props, label=label, table_name=table_name, properties=properties,
-                                 stream=(stream_id, batch_id), mode="overwrite")  # fmt: skip
+                                 copied=copied_files, stream=(stream_id, batch_id), mode="overwrite")  # fmt: skip
         if copied_files is not None:
             raise TerminalError(
                 f"table {label}: copied Parquet files can only join a plain append to an unpartitioned table; "

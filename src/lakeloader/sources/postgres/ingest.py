@@ -23,6 +23,8 @@ from lakeloader import units
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution import registry
 from lakeloader.execution.checkpoint import Checkpoint, read_json, write_json_atomic
+from lakeloader.execution.executor import ExecutorSettings, open_executor
+from lakeloader.execution.executor import settings as executor_settings
 from lakeloader.execution.second_stream import commit_metadata, refuse_second_stream
 from lakeloader.execution.stream import Writer, check_target, run_available_now
 from lakeloader.execution.triggers import StopFlag
@@ -137,6 +139,7 @@ def ingest_postgres(
     wait_for_lock: float | str = 0,
     allow_second_stream: bool = False,
     stop: threading.Event | StopFlag | None = None,
+    executor: ExecutorSettings | None = None,
     **fields: Any,
 ) -> IngestSummary:
     """Ingest a Postgres table or query into the Delta table `target` (catalog.schema.table), exactly once.
@@ -151,6 +154,8 @@ def ingest_postgres(
         allow_second_stream: let a new incremental stream fill a table that another stream already fills from the
             same relation (refused by default: it would read the relation again from the start).
         stop: once set, the run ends after the batch in flight (the next run goes on from there).
+        executor: who reads and writes the rows (default: LAKELOADER_EXECUTOR, else this process); with Ray, one
+            work unit per partition, all inside the batch's snapshot, committed here in one commit.
     """
     from lakeloader.lakehouse.root import Lakehouse
 
@@ -183,6 +188,7 @@ def ingest_postgres(
                 source=source,
                 progress=progress,
                 stream_metadata=commit_metadata(cp),
+                executor=open_executor(chosen) if (chosen := executor or executor_settings()).distributed else None,
             )
             summary = IngestSummary(str(full))
             return _run(cp, location, source, writer, summary=summary, max_batches=max_batches, stop=stop)

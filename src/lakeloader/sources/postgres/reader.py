@@ -15,7 +15,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,19 +46,15 @@ class ReadStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _read_partition(
-    opts: PostgresSourceOptions,
-    sqls: Sequence[str],
-    snapshot: str | None,
-    columns: Sequence[Column],
-    out: queue.Queue[Any],
-    stop: threading.Event,
-) -> None:
+def partition_batches(
+    opts: PostgresSourceOptions, sqls: Sequence[str], snapshot: str | None, columns: Sequence[Column]
+) -> Generator[pa.RecordBatch, None, None]:
+    """Run `sqls` in one session inside `snapshot` (when given), yielding converted Arrow batches; used by the
+    driver's partition threads and by a work unit on another node alike."""
     where = opts.label
     schema = schema_of(columns)
-    con = None
+    con = conn.adbc_connect(opts.connection, where=where)
     try:
-        con = conn.adbc_connect(opts.connection, where=where)
         con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         if snapshot is not None:
             con.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
@@ -67,22 +63,36 @@ def _read_partition(
         for sql in sqls:  # several only behind a transaction pooler: one transaction, one snapshot
             reader = con.stream(sql, batch_size_hint_bytes=BATCH_SIZE_HINT_BYTES)
             for batch in reader:
-                if stop.is_set():
-                    return
-                converted = convert_batch(batch, columns, schema, where=where)
-                while not stop.is_set():
-                    try:
-                        out.put(converted, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
+                yield convert_batch(batch, columns, schema, where=where)
         con.rollback()
+    finally:
+        con.close()
+
+
+def _read_partition(
+    opts: PostgresSourceOptions,
+    sqls: Sequence[str],
+    snapshot: str | None,
+    columns: Sequence[Column],
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    batches = partition_batches(opts, sqls, snapshot, columns)
+    try:
+        for converted in batches:
+            if stop.is_set():
+                return
+            while not stop.is_set():
+                try:
+                    out.put(converted, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
     except BaseException as exc:  # handed to the consumer, which decides retry or stop
         out.put(_Failure(exc))
     finally:
+        batches.close()  # the session ends here, before the consumer hears this partition is done
         out.put(_DONE)
-        if con is not None:
-            con.close()
 
 
 def stream(

@@ -12,7 +12,7 @@ from lakeloader.execution.triggers import StopFlag, Trigger, run
 from lakeloader.sources.postgres.ingest import IngestSummary, build_options, ingest_postgres
 from lakeloader.sources.postgres.options import PostgresSourceOptions
 
-_RUN_ARGUMENTS = ("checkpoint", "lakehouse", "progress", "wait_for_lock", "allow_second_stream")  # not source options
+_RUN_ARGUMENTS = ("checkpoint", "lakehouse", "progress", "wait_for_lock", "allow_second_stream", "executor")
 
 
 def ingest_postgres_triggered(

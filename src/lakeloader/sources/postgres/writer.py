@@ -15,12 +15,15 @@ from typing import Any
 import pyarrow as pa
 
 from lakeloader.errors import TerminalError
+from lakeloader.execution.executor import Executor
 from lakeloader.execution.stream import Writer
 from lakeloader.lakehouse import delta, storage
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.postgres import connection as conn
 from lakeloader.sources.postgres import evolve, keys
 from lakeloader.sources.postgres.source import PostgresSource
+from lakeloader.sources.postgres.typemap import schema_of
+from lakeloader.sources.postgres.units import runs_on_executor, write_on_executor
 
 Progress = Callable[[int, int], None]
 
@@ -30,18 +33,23 @@ def source_label(source: PostgresSource) -> str:
     return f"postgresql://{conn.server_label(source.opts.connection)}/{source.relation.name}"
 
 
-def _with_audit(
-    data: pa.RecordBatchReader, source: PostgresSource, batch_id: int, progress: Progress | None
-) -> pa.RecordBatchReader:
+def audit_columns(source: PostgresSource, batch_id: int) -> list[tuple[str, pa.DataType, Any]]:
+    """The audit columns the options ask for, with this batch's values."""
     audit = source.opts.audit
     extra: list[tuple[str, pa.DataType, Any]] = []
-    now = datetime.now(UTC)
     if audit.ingested_at:
-        extra.append((audit.ingested_at, pa.timestamp("us", tz="UTC"), now))
+        extra.append((audit.ingested_at, pa.timestamp("us", tz="UTC"), datetime.now(UTC)))
     if audit.source:
         extra.append((audit.source, pa.string(), source_label(source)))
     if audit.batch_id:
         extra.append((audit.batch_id, pa.int64(), batch_id))
+    return extra
+
+
+def _with_audit(
+    data: pa.RecordBatchReader, source: PostgresSource, batch_id: int, progress: Progress | None
+) -> pa.RecordBatchReader:
+    extra = audit_columns(source, batch_id)
     schema = data.schema
     for name, typ, _ in extra:
         schema = schema.append(pa.field(name, typ))
@@ -113,6 +121,7 @@ def make_writer(
     source: PostgresSource,
     progress: Progress | None,
     stream_metadata: Mapping[str, Any] | None = None,
+    executor: Executor | None = None,
 ) -> Writer:
     """The commit step for the source's mode: append, overwrite or merge, with the batch's transaction.
 
@@ -126,6 +135,19 @@ def make_writer(
     def write(data: pa.RecordBatchReader, batch_id: int, plan: dict[str, Any]) -> CommitResult:
         metadata = {"source": source_label(source), "postgres.mode": opts.mode, "postgres.hwm": plan.get("hi")}
         metadata.update(stream_metadata or {})
+        if runs_on_executor(executor, opts):
+            assert executor is not None
+            extra = audit_columns(source, batch_id)
+            schema = schema_of(source.columns())
+            for name, typ, _ in extra:
+                schema = schema.append(pa.field(name, typ))
+            if opts.mode == "incremental":
+                _refuse_reappending(location, source, plan, table_name)
+            declared = {c.name: c.declared for c in source.columns()}
+            evolve.widen_target(location, schema, table_name=table_name, where=opts.label, declared=declared)
+            return write_on_executor(executor, source, plan, location=location, audit=extra, schema=schema,
+                                     stream=(stream_id, batch_id), mode=opts.write_mode if opts.mode == "full"
+                                     else "append", metadata=metadata, table_name=table_name)  # fmt: skip
         if opts.mode == "incremental":
             if opts.primary_key:
                 data = keys.checked(data, keys=opts.primary_key, unique=False, where=opts.label, fail=fail)
