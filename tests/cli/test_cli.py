@@ -51,6 +51,7 @@ DEMO_TABLES = {
     "kardia.kardia_silver.claims_quarantine": 1,
     "kardia.kardia_silver.providers": 11,  # one row per NPI, the late provider included
     "telematics.01_bronze.readings_raw": 35_000,  # step 9: the same Parquet files through `lakeloader ingest files`
+    "telematics.01_bronze.readings_on_ray": 35_000,  # step 11: the same files by work units on Ray
     "telematics.01_bronze.telematics": 35_000,  # 4 + 2 Parquet files of 5,000 readings, + 1 uploaded twice
     "telematics.01_bronze.telematics_test": 3_002,  # 3 JSON files of 1,000 + 2 malformed lines (_corrupt_record)
     "telematics.01_bronze.vehicles": 5,
@@ -97,6 +98,9 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     on_s3 = report["object_storage"]  # step 10: the landing files ingested into a lakehouse on a local S3 server
     assert (on_s3["rows"], on_s3["same_rows"]) == (35_000, True)
     assert "35,000 rows" in on_s3["first"] and "0 rows" in on_s3["again"]
+    on_ray = report["ray"]  # step 11: the same files ingested by work units on a two-node Ray cluster
+    assert (on_ray["rows"], on_ray["same_rows"]) == (35_000, True)
+    assert "on Ray:" in on_ray["first"] and "on 2 nodes" in on_ray["first"] and "0 rows" in on_ray["again"]
     rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
     assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
     # every table reads back with deltalake, and with DuckDB over the files deltalake lists

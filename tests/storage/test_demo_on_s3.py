@@ -1,5 +1,6 @@
-"""`lakeloader demo` with the lakehouse on a real S3 server: the same tables, row for row, as on a local disk; the
-seed's passwords in no object of the store."""
+"""`lakeloader demo` with the lakehouse on a real S3 server and its rows read and written by work units on a real
+two-node Ray cluster: the same tables, row for row, as the local executor on a local disk; the seed's passwords in
+no object of the store."""
 
 from __future__ import annotations
 
@@ -54,22 +55,34 @@ def _columns_differing(a: Any, b: Any) -> list[str]:
     return out
 
 
-@pytest.mark.slow
-def test_the_demo_on_s3_gives_the_local_tables_and_leaks_no_secret(
-    s3_root: str, local_demo: tuple[Path, subprocess.CompletedProcess[str]]
-) -> None:
-    report = json.loads(cli("demo", "--json", root=s3_root).stdout)
+def on_ray(cluster: Any) -> dict[str, str]:
+    return {"LAKELOADER_EXECUTOR": "ray", "LAKELOADER_RAY_ADDRESS": cluster.address}
+
+
+def compare_with_local_demo(report: dict[str, Any], root: str | Path, local: Path) -> dict[str, Any]:
+    """The demo tables of `root` that differ from the local demo's, with the columns that differ."""
     assert {t["table_name"]: t["rows"] for t in report["tables"]} == DEMO_TABLES
     assert [n["differing_rows"] for n in report["notebooks"]] == [{"bronze_providers": 0, "bronze_claims": 0}] * 2
     assert report["python_bronze"] == {"telematics": 0, "telematics_test": 0}
-    local, _ = local_demo  # the same demo run on a local disk (once per session, shared with tests/cli)
     differing: dict[str, Any] = {}
+    for name in DEMO_TABLES:
+        there, here = _table(root, name), _table(local, name)
+        if _content(there) != _content(here):
+            differing[name] = _columns_differing(there, here)
+    return differing
+
+
+@pytest.mark.slow
+def test_the_demo_on_s3_and_ray_gives_the_local_tables_and_leaks_no_secret(
+    s3_root: str, local_demo: tuple[Path, subprocess.CompletedProcess[str]], ray_cluster: Any
+) -> None:
+    report = json.loads(cli("demo", "--json", root=s3_root, env=on_ray(ray_cluster)).stdout)
+    assert "on Ray:" in report["guards"]["stream"]  # the CLI's stream ran its batch in work units
+    local, _ = local_demo  # the same demo run on a local disk (once per session, shared with tests/cli)
     for name in DEMO_TABLES:
         described = json.loads(cli("tables", "describe", name, "--json", root=s3_root).stdout)
         assert described["location"].startswith(s3_root + "/"), name
-        remote, here = _table(s3_root, name), _table(local, name)
-        if _content(remote) != _content(here):
-            differing[name] = _columns_differing(remote, here)
+    differing = compare_with_local_demo(report, s3_root, local)
     assert differing == {}, json.dumps(differing)
     # the passwords are in no object of the store: tables, logs, checkpoints, volumes
     keys = list(storage.ObjectPath(s3_root).walk_keys())

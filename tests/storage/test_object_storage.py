@@ -19,12 +19,14 @@ from lakeloader.lakehouse.root import Lakehouse
 from tests.storage.s3server import BUCKET, HeaderDroppingProxy
 
 
-def cli(*args: str, root: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, root: str | Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     out = subprocess.run(
         [sys.executable, "-m", "lakeloader.cli", "--root", str(root), *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "LAKELOADER_NO_DAEMON": "1"},
+        env={**os.environ, "LAKELOADER_NO_DAEMON": "1", **(env or {})},
     )
     if check:
         assert out.returncode == 0, out.stderr

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from lakeloader.cli.context import state
+from lakeloader.cli.executor_options import ExecutorOption, MaxBytesOption, RayAddressOption
 from lakeloader.cli.output import error_line, heading, print_json, print_rows, say
 
 pipelines_app = typer.Typer(
@@ -192,11 +193,15 @@ def run(
     ] = None,
     conf: ConfOpt = None,
     as_json: JsonOpt = False,
+    executor: ExecutorOption = None,
+    ray_address: RayAddressOption = None,
+    max_bytes_per_task: MaxBytesOption = None,
 ) -> None:
     """Run an update: every flow (or the selected datasets'), incrementally, exactly once."""
     from rich.console import Console
 
     from lakeloader import units
+    from lakeloader.execution.executor import settings as executor_settings
     from lakeloader.pipelines.load import load
     from lakeloader.pipelines.update import PipelineProblems, run_update
 
@@ -211,6 +216,8 @@ def run(
     try:
         while True:
             pipeline = load(path, lh, conf=_conf(conf))
+            chosen = executor_settings(executor or pipeline.spec.executor, address=ray_address,
+                                       max_bytes_per_task=max_bytes_per_task)  # fmt: skip
             trigger = pipeline.definitions.settings.get("pipelines.trigger.interval")
             if interval is None and trigger:  # Databricks' setting for a continuous pipeline's pace
                 pause = units.parse_seconds(trigger, option="pipelines.trigger.interval")
@@ -224,6 +231,7 @@ def run(
                         refresh=_names(refresh),
                         full_refresh_selection=_names(full_refresh_selection),
                         on_event=live.event,
+                        executor=chosen,
                     )
             except PipelineProblems as exc:
                 for problem in exc.problems:

@@ -91,8 +91,9 @@ def _processes_of(folder: Path) -> list[tuple[int, str]]:
 
 
 @contextlib.contextmanager
-def local_ray(nodes: int = 2, *, folder: Path | None = None) -> Iterator[LocalRay]:
-    """Start a loopback cluster of `nodes` nodes (one CPU each), connect this process to it, and stop it after."""
+def local_ray(nodes: int = 2, *, folder: Path | None = None, connect: bool = True) -> Iterator[LocalRay]:
+    """Start a loopback cluster of `nodes` nodes (one CPU each), connect this process to it (unless `connect` is
+    False: other processes use it by its address), and stop it after."""
     for key, value in LOOPBACK_ENV.items():
         os.environ[key] = value  # the nodes started below inherit them, and the driver reads them
     import ray
@@ -111,11 +112,14 @@ def local_ray(nodes: int = 2, *, folder: Path | None = None) -> Iterator[LocalRa
         for index in range(1, nodes):
             cluster.add_node(**_node_args(base, index))
         cluster.wait_for_nodes()
-        ray.init(address=cluster.address, logging_level=logging.WARNING, log_to_driver=False, configure_logging=False)
+        if connect:
+            ray.init(address=cluster.address, logging_level=logging.WARNING, log_to_driver=False,
+                     configure_logging=False)  # fmt: skip
         yield LocalRay(cluster.address, cluster, base)
     finally:
-        with contextlib.suppress(Exception):
-            ray.shutdown()
+        if connect:
+            with contextlib.suppress(Exception):
+                ray.shutdown()
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.shutdown()  # type: ignore[no-untyped-call]

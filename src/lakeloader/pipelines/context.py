@@ -16,6 +16,7 @@ from lakeloader.pipelines.eventlog import EventLog
 from lakeloader.quality import quarantine
 
 if TYPE_CHECKING:
+    from lakeloader.execution.executor import Executor
     from lakeloader.lakehouse.root import Lakehouse
     from lakeloader.pipelines.duck import SharedDatabase
     from lakeloader.pipelines.graph import Node
@@ -40,6 +41,7 @@ class UpdateContext:
     update_id: str
     full_refresh: set[str] = field(default_factory=set)  # dataset keys refreshed from nothing
     database: SharedDatabase | None = None  # the update's DuckDB database, a cursor per flow session
+    executor: Executor | None = None  # a distributed one decodes the flows' files in work units
 
 
 @dataclass

@@ -129,6 +129,7 @@ def files_input(
         bad_records_location=lh.volume_location(opts.bad_records_path, where=where) if opts.bad_records_path else None,
         schema_location=lh.volume_location(opts.schema_location, where=where) if opts.schema_location else None,
     )
+    source.executor = ctx.executor  # Ray: the batch's files decoded in work units, the query run here
     source.files_read = files  # type: ignore[attr-defined]  # the session swaps this read for the batch
 
     def read_again() -> bool:

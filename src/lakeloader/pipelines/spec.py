@@ -56,6 +56,7 @@ class PipelineSpec(BaseModel):
     schema_: str | None = Field(default=None, alias="schema")
     database: str | None = None
     storage: str | None = None
+    executor: str | None = None  # lakeloader's own key: local or ray (who reads and decodes the flows' files)
     configuration: dict[str, str] = Field(default_factory=dict)
     libraries: list[Library] = Field(default_factory=list)
     # where the spec file is (set by `load_spec`, not by the file)
@@ -159,7 +160,7 @@ def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
-        known = ["name", "catalog", "schema", "database", "storage", "configuration", "libraries"]
+        known = ["name", "catalog", "schema", "database", "storage", "executor", "configuration", "libraries"]
         key = str(error["loc"][-1])
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close and len(error["loc"]) == 1 else ""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from lakeloader.errors import ConfigError, LakeloaderError
 from lakeloader.execution.checkpoint import hold, read_json, write_json_atomic
+from lakeloader.execution.executor import ExecutorSettings, open_executor
+from lakeloader.execution.executor import settings as executor_settings
 from lakeloader.paths import make_private_dir
 from lakeloader.pipelines import flows
 from lakeloader.pipelines.context import FlowOutcome, UpdateContext
@@ -92,8 +94,10 @@ def run_update(
     full_refresh_selection: Sequence[str] = (),
     on_event: OnEvent | None = None,
     workers: int | None = None,
+    executor: ExecutorSettings | None = None,
 ) -> UpdateResult:
-    """Run one update of the pipeline (by default every flow, incrementally)."""
+    """Run one update of the pipeline (by default every flow, incrementally); `executor` (else the spec's
+    `executor:`, else LAKELOADER_EXECUTOR) says who decodes the flows' files."""
     loaded = pipeline if isinstance(pipeline, Pipeline) else load(pipeline, lakehouse)
     if loaded.problems:
         raise PipelineProblems(loaded.name, loaded.problems)
@@ -114,6 +118,8 @@ def run_update(
 
         catalogs = {key.split(".")[0] for key in graph.nodes} | {loaded.catalog}
         ctx = UpdateContext(lakehouse, loaded, events, update_id, full_refresh=refreshed)
+        chosen = executor or executor_settings(loaded.spec.executor)
+        ctx.executor = open_executor(chosen) if chosen.distributed else None
         ctx.database = SharedDatabase(lakehouse, catalogs)  # nothing to close: flows close their cursors
         try:
             return _run(ctx, selected, full_refresh=full_refresh, workers=workers)

@@ -337,6 +337,9 @@ class FilesSource:
         self, files: list[list[Any]], copied_files: list[DataFile]
     ) -> Iterator[tuple[list[Any], FileRead | _Copied | Streamed]]:
         """Decode (or copy) files on a thread pool, a few ahead of the writer, yielding them in plan order."""
+        if self.executor is not None and self.executor.distributed and not self.options.hashing:
+            yield from self._decoded_on_executor(files)
+            return
         pool = ThreadPoolExecutor(self._threads())
         window: deque[tuple[list[Any], Future[FileRead | _Copied | Streamed]]] = deque()
         todo = iter(files)
@@ -353,6 +356,23 @@ class FilesSource:
                 yield f, fut.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _decoded_on_executor(self, files: list[list[Any]]) -> Iterator[tuple[list[Any], FileRead | Streamed]]:
+        """Decode files in work units of the executor (a query over the batch runs here, on what they return)."""
+        from lakeloader.execution.executor import units_by_bytes
+        from lakeloader.sources.files.units import DecodeUnit, decode_unit
+
+        assert self.executor is not None and self._decoder is not None
+        outside = {f[0] for f in files if not self.lister.contains(f[0], self._folders)}
+        parts = units_by_bytes([f for f in files if f[0] not in outside], lambda f: int(f[1]),
+                               self.executor.max_bytes_per_task)  # fmt: skip
+        work = [DecodeUnit(self._decoder, part) for part in parts]
+        decoded = self.executor.map(decode_unit, work, label=f"a batch of the stream into {self.table_name}")
+        for f in files:
+            if f[0] in outside:
+                yield f, FileRead(None, [BadRecord(f[0], VANISHED if not os.path.lexists(f[0]) else OUTSIDE)])
+        for part, got in zip(parts, decoded, strict=True):
+            yield from zip(part, got, strict=True)
 
     def _stream(
         self, batch_id: int, files: list[list[Any]], fitter: SchemaFitter, out: pa.Schema

@@ -183,3 +183,16 @@ def _commit_units(
         source.stats.units += len(results)
         source.stats.nodes = sorted(set(source.stats.nodes) | {r.node for r in results})
     return result
+
+
+@dataclass
+class DecodeUnit:
+    """Some files of one batch to decode only: their rows go back to the driver (a query runs over them there)."""
+
+    decoder: Decoder
+    files: list[list[Any]]
+
+
+def decode_unit(unit: DecodeUnit) -> list[Any]:
+    """Each file decoded (a FileRead), or Streamed for a big Parquet file the driver reads row group by row group."""
+    return [unit.decoder.decode(f) for f in unit.files]
