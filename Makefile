@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/federation.py
 	$(PY) bench/pyspark_api.py
 	$(PY) bench/object_storage.py
+	$(PY) bench/ray_executor.py
 
 clean:
 	rm -rf $(VENV) .venv-latest lakehouse .pytest_cache .mypy_cache .ruff_cache
