@@ -193,3 +193,21 @@ def test_schema_inference_sample_size_is_honoured(lh: Lakehouse, pipeline: Write
     whole = pipeline({"a.sql": f"CREATE OR REFRESH STREAMING TABLE whole AS SELECT * {read};"}, name="whole")
     assert run(whole, lh).status == "COMPLETED"
     assert rows(lh, "SELECT id, extra FROM main.silver.whole WHERE id = 3") == [{"id": 3, "extra": "x"}]
+
+
+def test_new_columns_and_a_malformed_line_in_one_batch(lh: Lakehouse, pipeline: Write) -> None:
+    """A batch whose files bring a column AND malformed lines: the second read learns the column, the third the
+    corrupt-record column; each starts from what the one before learned (it used to fall back and fail)."""
+    landing = _volume(lh) / "waves"
+    _land(landing, "a.json", [{"id": 1}, {"id": 2}])
+    folder = pipeline({"bronze.sql": """\
+        CREATE OR REFRESH STREAMING TABLE bronze AS
+        SELECT * FROM STREAM read_files('/Volumes/main/landing/raw/waves', format => 'json', inferColumnTypes => true);
+        """})  # fmt: skip
+    assert run(folder, lh).status == "COMPLETED"
+    for i in range(4):
+        _land(landing, f"b{i}.json", [{"id": 10 + i, "extra": f"x{i}"}], bad="{broken\n" if i == 3 else "")
+    second = run(folder, lh)
+    assert second.status == "COMPLETED", [o.message for o in second.outcomes]
+    assert rows(lh, "SELECT count(*) AS n, count(extra) AS x, count(_corrupt_record) AS c FROM main.silver.bronze") == [
+        {"n": 7, "x": 4, "c": 1}]  # fmt: skip

@@ -137,7 +137,12 @@ def files_input(
         from lakeloader.sources.files.decode import SchemaGrew
 
         abort, source._abort = source._abort, None
-        return isinstance(abort, SchemaGrew)
+        if not isinstance(abort, SchemaGrew):
+            return False
+        fitter, decoder = source._fitter, source._decoder
+        if fitter is not None and fitter.schema is not None and decoder is not None:
+            source._learned[decoder.batch_id] = fitter.schema  # the next attempt starts where this one got
+        return True
 
     return StreamInput(None, source, label(ctx, files), lambda plan, attempt: source.read(plan, attempt=attempt),
                        read_again=read_again)  # fmt: skip

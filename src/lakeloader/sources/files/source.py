@@ -371,8 +371,14 @@ class FilesSource:
         for f in files:
             if f[0] in outside:
                 yield f, FileRead(None, [BadRecord(f[0], VANISHED if not os.path.lexists(f[0]) else OUTSIDE)])
-        for part, got in zip(parts, decoded, strict=True):
+        nodes = set()
+        for part, (node, got) in zip(parts, decoded, strict=True):
+            nodes.add(node)
             yield from zip(part, got, strict=True)
+        self.stats.units += len(work)
+        self.stats.nodes = sorted(set(self.stats.nodes) | nodes)
+        log.info("%s: %d files decoded in %d work units on %d Ray nodes", self.table_name, len(files), len(work),
+                 len(nodes))  # fmt: skip
 
     def _stream(
         self, batch_id: int, files: list[list[Any]], fitter: SchemaFitter, out: pa.Schema

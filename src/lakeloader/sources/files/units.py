@@ -193,6 +193,7 @@ class DecodeUnit:
     files: list[list[Any]]
 
 
-def decode_unit(unit: DecodeUnit) -> list[Any]:
-    """Each file decoded (a FileRead), or Streamed for a big Parquet file the driver reads row group by row group."""
-    return [unit.decoder.decode(f) for f in unit.files]
+def decode_unit(unit: DecodeUnit) -> tuple[str, list[Any]]:
+    """(the node it ran on, each file decoded: a FileRead, or Streamed for a big Parquet file the driver reads row
+    group by row group)."""
+    return current_node(), [unit.decoder.decode(f) for f in unit.files]
