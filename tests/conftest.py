@@ -61,10 +61,12 @@ def local_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     return root, out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[object]:
-    """A real Ray cluster of two nodes (one CPU each) on loopback, started once for the session and stopped by its
-    own handles (lakeloader.demo.raycluster; never `ray stop`)."""
+    """A real Ray cluster of two nodes (one CPU each) on loopback for one test module, stopped by its own handles
+    (lakeloader.demo.raycluster; never `ray stop`). Per module, not per session: this process is the cluster's
+    driver while it lives, and the suite's other tests (a Spark JVM, servers, kill loops) should not run beside
+    an idle cluster for half an hour (a session-wide one once lost its driver mid-suite)."""
     from lakeloader.demo.raycluster import local_ray
 
     with local_ray(2) as cluster:  # its own short temp folder: Ray's socket paths must stay under 108 bytes

@@ -120,6 +120,9 @@ def local_ray(nodes: int = 2, *, folder: Path | None = None, connect: bool = Tru
         if connect:
             with contextlib.suppress(Exception):
                 ray.shutdown()
+            from lakeloader.execution.executor import forget_executors
+
+            forget_executors()  # an executor made for this cluster must not outlive it
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.shutdown()  # type: ignore[no-untyped-call]

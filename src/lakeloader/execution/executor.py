@@ -221,12 +221,20 @@ _open: dict[tuple[str, str | None, int], Executor] = {}
 _open_lock = threading.Lock()
 
 
+def forget_executors() -> None:
+    """Drop the executors opened so far (a Ray cluster this process was connected to has stopped)."""
+    with _open_lock:
+        _open.clear()
+
+
 def open_executor(chosen: ExecutorSettings | None = None) -> Executor:
     """The executor `chosen` names (one per process and address: a Ray connection is made once)."""
     chosen = chosen or settings()
     key = (chosen.name, chosen.address, chosen.max_bytes_per_task)
     with _open_lock:
         found = _open.get(key)
+        if isinstance(found, RayExecutor) and not found._ray.is_initialized():
+            found = None  # its cluster was shut down: connect again
         if found is None:
             if chosen.name == "ray":
                 found = RayExecutor(chosen.address, chosen.max_bytes_per_task)
