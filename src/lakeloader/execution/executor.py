@@ -145,9 +145,6 @@ class Executor:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="lakeloader-unit") as pool:
             yield from pool.map(fn, work)
 
-    def describe(self) -> dict[str, Any]:
-        return {"executor": self.name, "max_bytes_per_task": self.max_bytes_per_task}
-
 
 class RayExecutor(Executor):
     """Runs each work unit as a Ray task (one CPU each), anywhere in the cluster."""
@@ -211,10 +208,6 @@ class RayExecutor(Executor):
                 with contextlib.suppress(Exception):  # finished or gone already
                     ray.cancel(ref, force=True)
             raise
-
-    def describe(self) -> dict[str, Any]:
-        nodes = [n for n in self._ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
-        return {**super().describe(), "address": self.address or "auto", "nodes": len(nodes)}
 
 
 _open: dict[tuple[str, str | None, int], Executor] = {}
