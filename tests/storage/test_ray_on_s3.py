@@ -44,7 +44,7 @@ def test_files_and_postgres_on_ray_into_s3_equal_the_local_executor_on_disk(
     ray = settings("ray", max_bytes_per_task="40KB")
     on_s3 = ingest_files("bronze.f", path=landing, lakehouse=remote, format="json", executor=ray)
     on_disk = ingest_files("bronze.f", path=landing, lakehouse=local, format="json")
-    assert on_s3.stats.units >= 4 and len(on_s3.stats.nodes) == 2
+    assert on_s3.stats.units >= 4  # (spreading over both nodes is asserted in tests/execution/test_ray_files.py)
     location = remote.table("bronze.f").location
     assert str(location).startswith(s3_root)
     assert _content(location) == _content(local.table("bronze.f").location)
