@@ -1,6 +1,7 @@
-"""A pipeline's streaming tables over landing files with `executor: ray` in spark-pipeline.yml: the files are
-decoded by work units on a real two-node Ray cluster, the flows' queries, expectations and quarantine run on the
-driver, and every dataset equals the local executor's."""
+"""A pipeline's streaming tables over landing files with `executor: ray` in spark-pipeline.yml, on a real two-node
+Ray cluster: a row-wise flow's query, expectations and quarantine run in the work units that decode its files, a
+flow that reads the batch's clock runs its query on the driver, and every dataset (the quarantine, the expectation
+counts) equals the local executor's."""
 
 from __future__ import annotations
 
@@ -18,10 +19,17 @@ from tests.storage.test_demo_on_s3 import VARYING
 pytestmark = pytest.mark.slow
 FILES = {
     "bronze.sql": """\
-    CREATE OR REFRESH STREAMING TABLE bronze AS
-    SELECT *, _metadata.file_name AS source_file
+    CREATE OR REFRESH STREAMING TABLE bronze (
+      CONSTRAINT has_vehicle EXPECT (vehicle IS NOT NULL) ON VIOLATION DROP ROW,
+      CONSTRAINT slow EXPECT (speed < 80)
+    ) AS SELECT *, upper(vehicle) AS fleet, _metadata.file_name AS source_file
     FROM STREAM read_files('/Volumes/main/landing/raw/{name}', format => 'json', inferColumnTypes => true,
-                           includeMetadata => true);
+                           includeMetadata => true)
+    WHERE km <> 16 OR km IS NULL;
+
+    CREATE OR REFRESH STREAMING TABLE clocked AS
+    SELECT vehicle, km, current_timestamp() AS loaded_at
+    FROM STREAM read_files('/Volumes/main/landing/raw/{name}', format => 'json', inferColumnTypes => true);
     """,
     "silver.sql": """\
     CREATE OR REFRESH STREAMING TABLE silver (
@@ -43,7 +51,7 @@ def _land(folder: Path, wave: int) -> None:
 def _dataset(lh: Lakehouse, schema: str, table: str) -> list[str]:
     """The rows, but what differs between any two updates (their ids and clocks)."""
     found = rows(lh, f"SELECT * FROM main.{schema}.{table}")
-    kept = [{k: v for k, v in r.items() if k not in VARYING} for r in found]
+    kept = [{k: v for k, v in r.items() if k not in (*VARYING, "loaded_at")} for r in found]
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in kept)
 
 
@@ -59,17 +67,27 @@ def test_a_pipeline_with_executor_ray_equals_the_local_one(
         folders[name] = pipeline(files, name=name, schema=name)
     spec = folders["onray"] / "spark-pipeline.yml"
     spec.write_text(spec.read_text() + "executor: ray\n")
-    caplog.set_level(logging.INFO, logger="lakeloader.sources.files.source")
+    caplog.set_level(logging.INFO, logger="lakeloader")
     for wave in (0, 1):  # the second wave brings a column
+        counts = {}
         for name in ("local", "onray"):
             _land(volume / name, wave)
             result = run(folders[name], lh)
             assert result.status == "COMPLETED", [o.message for o in result.outcomes]
-            assert outcome(result, "bronze").rows_out == 3001
-    decoded = [r.getMessage() for r in caplog.records if "work units on" in r.getMessage()]
-    assert decoded and all("main.onray.bronze" in m for m in decoded), decoded
-    assert any("on 2 Ray nodes" in m for m in decoded), decoded
-    for table in ("bronze", "silver", "silver_quarantine", "gold"):
+            bronze = outcome(result, "bronze")
+            # 3,001 lines: 176 of km 16 filtered by the query, then the {broken line dropped by has_vehicle
+            assert (bronze.rows_in, bronze.rows_out, bronze.dropped) == (2825, 2824, 1)
+            counts[name] = [{k: v for k, v in c.items() if k != "dataset"} for c in bronze.expectations]
+        assert counts["onray"] == counts["local"]
+        assert {c["name"]: c["failed_records"] for c in counts["local"]} == {"has_vehicle": 1, "slow": 219}
+    messages = [r.getMessage() for r in caplog.records]
+    shaped = [m for m in messages if "shaped in" in m]
+    assert len(shaped) == 2 and all(m.startswith("flow bronze:") for m in shaped), shaped
+    assert any("6 work units on 2 Ray nodes" in m for m in shaped), shaped
+    decoded = [m for m in messages if "decoded in" in m]  # the clock is read once per batch: on the driver
+    assert decoded and all("main.onray.clocked" in m for m in decoded), decoded
+    assert any("flow clocked: it reads the batch's clock" in m for m in messages)
+    for table in ("bronze", "bronze_quarantine", "clocked", "silver", "silver_quarantine", "gold"):
         ours, theirs = _dataset(lh, "onray", table), _dataset(lh, "local", table)
         assert len(ours) == len(theirs) > 0, table
         strip = [line.replace("onray", "local") for line in ours]  # source_file names the landing folder

@@ -86,7 +86,12 @@ def apply(session: FlowSession, node: Node, result: Any) -> Any:
 
 def not_null(reader: pa.RecordBatchReader, node: Node, flow: str) -> pa.RecordBatchReader:
     """`reader` with the declared NOT NULL columns non-nullable; a NULL in one fails the write."""
-    needed = {c.lower() for c in required(node.dataset)}
+    return enforce_not_null(reader, required(node.dataset), node.key, flow)
+
+
+def enforce_not_null(reader: pa.RecordBatchReader, columns: list[str], key: str, flow: str) -> pa.RecordBatchReader:
+    """`reader` with `columns` (of dataset `key`) non-nullable; a NULL in one fails the write."""
+    needed = {c.lower() for c in columns}
     if not needed:
         return reader
     schema = pa.schema([f.with_nullable(False) if f.name.lower() in needed else f for f in reader.schema])
@@ -96,7 +101,7 @@ def not_null(reader: pa.RecordBatchReader, node: Node, flow: str) -> pa.RecordBa
             for field in batch.schema:
                 if field.name.lower() in needed and batch.column(field.name).null_count:
                     raise TerminalError(
-                        f"flow {flow}: [DELTA_NOT_NULL_CONSTRAINT_VIOLATED] column {field.name} of {node.key} is "
+                        f"flow {flow}: [DELTA_NOT_NULL_CONSTRAINT_VIOLATED] column {field.name} of {key} is "
                         f"declared NOT NULL and {batch.column(field.name).null_count} row(s) hold NULL; drop them "
                         f"with an expectation (CONSTRAINT ... EXPECT ({field.name} IS NOT NULL) ON VIOLATION DROP "
                         "ROW) or fix the source"

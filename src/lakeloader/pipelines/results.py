@@ -52,24 +52,40 @@ def output(
     """The flow's rows with its expectations applied (evaluated by DuckDB in the same session).
 
     A file's `_metadata` column is hidden as in Databricks: `SELECT *` leaves it out, naming it keeps it."""
-    result = declared.apply(session, node, _without_hidden(session, session.result()))
-    relational = type(result).__module__.lstrip("_").startswith("duckdb")
-    schema = _schema_without_running(session, result) if relational else None
-    if session.flow.query.sql and schema is not None:
-        _refuse_void(schema, session.flow)
+    result, schema = shaped(session, node, quality_state)
+    relational = schema is not None
     if not quality_state.rules:
         reader = to_arrow(result, where=f"flow {session.flow.name}")
         return declared.not_null(_counting(reader, quality_state), node, session.flow.name)
     if not relational:
         result = to_arrow(result, where=f"flow {session.flow.name}")
-        schema = result.schema
     session.con.register("__lakeloader_result", result)
-    relation = "__lakeloader_result"
-    quality_state.rules = typed_rules(quality_state.rules, schema, where=node.dataset.location)
-    checked = session.con.sql(ready(session.con, quality.checked_sql(relation, quality_state.rules)))
-    reader = checked.to_arrow_reader(1 << 17)
-    enforced = quality.enforce(reader, quality_state, flow=session.flow.name, on_dropped=on_dropped)
-    return declared.not_null(enforced, node, session.flow.name)
+    reader = checked(session.con, "__lakeloader_result", quality_state, on_dropped, flow=session.flow.name)
+    return declared.not_null(reader, node, session.flow.name)
+
+
+def shaped(session: FlowSession, node: Node, quality_state: quality.Quality) -> tuple[Any, pa.Schema | None]:
+    """The flow's result as the dataset declares it (not run yet), and its schema when it is a DuckDB relation;
+    the expectations in `quality_state` typed for its rows."""
+    result = declared.apply(session, node, _without_hidden(session, session.result()))
+    relational = type(result).__module__.lstrip("_").startswith("duckdb")
+    schema = _schema_without_running(session, result) if relational else None
+    if session.flow.query.sql and schema is not None:
+        _refuse_void(schema, session.flow)
+    if quality_state.rules:
+        if not relational:
+            result = to_arrow(result, where=f"flow {session.flow.name}")
+        typed_for = schema if schema is not None else result.schema
+        quality_state.rules = typed_rules(quality_state.rules, typed_for, where=node.dataset.location)
+    return result, schema
+
+
+def checked(
+    con: Any, relation: str, quality_state: quality.Quality, on_dropped: quality.Dropped | None, *, flow: str
+) -> pa.RecordBatchReader:
+    """The rows of `relation` (a view of `con`) that pass the expectations (typed already), counted."""
+    checked_rows = con.sql(ready(con, quality.checked_sql(relation, quality_state.rules)))
+    return quality.enforce(checked_rows.to_arrow_reader(1 << 17), quality_state, flow=flow, on_dropped=on_dropped)
 
 
 def _schema_without_running(session: FlowSession, relation: Any) -> pa.Schema:

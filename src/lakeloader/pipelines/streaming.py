@@ -274,6 +274,15 @@ def _run_stream(
             if key == stream_joins.JOIN:
                 both: Any = stream_input.source
                 return stream_joins.run_batch(ctx, flow, node, both, plan, **state)
+            if key == FILES:  # on Ray: the query's row-wise part in the work units, when it is row-wise
+                from lakeloader.pipelines import flow_units
+
+                kept_rows = (staged, collector) if staged is not None and collector is not None else None
+                files_source: Any = stream_input.source
+                done = flow_units.run_batch(ctx, flow, node, location, files_source, plan, batch_id, attempt,
+                                            quality_state, kept_rows)  # fmt: skip
+                if done is not None:
+                    return done
             streams = _streams(stream_input, plan, attempt)
             if windowed.applies(flow):
                 return windowed.run_batch(ctx, flow, node, streams, **state)

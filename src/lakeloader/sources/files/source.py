@@ -508,12 +508,14 @@ class FilesSource:
             return False
         return True
 
-    def _committed(self, batch_id: int) -> bool:
-        """True unless the table positively does not hold batch `batch_id` (when in doubt, keep the files)."""
+    def _committed(self, batch_id: int, location: storage.Location | None = None) -> bool:
+        """True unless the table (this source's, or `location`) positively does not hold batch `batch_id` (when in
+        doubt, keep the files)."""
+        location = location or self.table_location
         try:
-            if self.table_location is None or not delta.is_delta_table(self.table_location):
+            if location is None or not delta.is_delta_table(location):
                 return False
-            done = delta.transaction_version(self.table_location, self.checkpoint.stream_id)
+            done = delta.transaction_version(location, self.checkpoint.stream_id)
         except Exception:
             return True
         return done is not None and done >= batch_id

@@ -35,11 +35,13 @@ UNIT_WRITE_THREADS = 2  # a unit has one CPU of its own; a second thread overlap
 
 @dataclass
 class FilesUnit:
-    """Some files of one batch, and how to read them."""
+    """Some files of one batch, and how to read them; `shape` (a pipeline flow's row-wise query, see
+    `pipelines/flow_units.py`) turns the fitted rows into the rows written."""
 
     decoder: Decoder
     files: list[list[Any]]
     table_location: str
+    shape: Any = None  # .open(reader) -> reader, then .finish() -> what the driver merges (UnitResult.shaped)
 
 
 @dataclass
@@ -53,6 +55,8 @@ class UnitResult:
     grew: pa.Schema | None = None  # a file brought new columns: the schema the unit's fitter grew to
     corrupt: bool = False  # malformed rows need the corrupt-record column
     node: str = field(default_factory=lambda: current_node())  # where the unit ran
+    schema: pa.Schema | None = None  # the written files' schema
+    shaped: Any = None  # what the unit's shape returned when done
 
 
 def current_node() -> str:
@@ -64,26 +68,44 @@ def current_node() -> str:
 
 
 def write_unit(unit: FilesUnit) -> UnitResult:
-    """Decode, fit and write one unit's files; on new columns, write nothing and say what the schema grew to."""
+    """Decode, fit (and shape) and write one unit's files; on new columns, write nothing and say what the schema
+    grew to."""
     decoder = unit.decoder
     result = UnitResult()
+    raised: list[BaseException] = []  # what the decoding raised, even when a query engine reported it as its own
 
     def rows() -> Any:
-        for f in unit.files:
-            got = decoder.decode(f)
-            outcome = FileOutcome()
-            yield from decoder.batches(f, got, result.stats, outcome)
-            result.outcome[f[0]] = ["bad" if outcome.whole_file_bad else "ingested", outcome.rows, None]
-            result.bad += outcome.bad
-            result.stats.bad_records += len(outcome.bad)
-            result.stats.bad_files += int(outcome.whole_file_bad)
+        try:
+            for f in unit.files:
+                got = decoder.decode(f)
+                outcome = FileOutcome()
+                yield from decoder.batches(f, got, result.stats, outcome)
+                result.outcome[f[0]] = ["bad" if outcome.whole_file_bad else "ingested", outcome.rows, None]
+                result.bad += outcome.bad
+                result.stats.bad_records += len(outcome.bad)
+                result.stats.bad_files += int(outcome.whole_file_bad)
+        except BaseException as exc:
+            raised.append(exc)
+            raise
 
     try:  # a failure deletes what this unit wrote already (write_data_files)
+        batches, schema = rows(), decoder.out
+        if unit.shape is not None:
+            shaped = unit.shape.open(pa.RecordBatchReader.from_batches(decoder.out, batches))
+            batches, schema = shaped, shaped.schema
         result.data_files = datafiles.write_data_files(
-            storage.path(unit.table_location), rows(), decoder.out, workers=UNIT_WRITE_THREADS
+            storage.path(unit.table_location), batches, schema, workers=UNIT_WRITE_THREADS
         )
-    except SchemaGrew as grew:
-        return UnitResult(stats=result.stats, grew=decoder.fitter.schema, corrupt=grew.corrupt)
+        result.schema = schema
+        if unit.shape is not None:
+            result.shaped = unit.shape.finish()
+    except BaseException as exc:
+        cause = raised[0] if raised else exc
+        if isinstance(cause, SchemaGrew):
+            return UnitResult(stats=result.stats, grew=decoder.fitter.schema, corrupt=cause.corrupt)
+        if cause is exc:
+            raise
+        raise cause from None
     return result
 
 
@@ -96,8 +118,28 @@ def delete_files(location: storage.Location, results: list[UnitResult]) -> None:
 
 def write_on_executor(source: FilesSource, plan: dict[str, Any], batch_id: int) -> CommitResult:
     """Units of at most --max-bytes-per-task each write data files; the driver commits them all, or none."""
-    ex, location = source.executor, source.table_location
-    assert ex is not None and location is not None
+    location = source.table_location
+    assert location is not None
+    files, outside, results = run_units(source, plan, batch_id, location)
+    decoder = source._decoder
+    assert decoder is not None
+    metadata = {"source": "files", "files": len(files), **commit_metadata(source.checkpoint)}
+    try:
+        record_units(source, batch_id, outside, results)
+    except BaseException:
+        delete_files(location, results)
+        raise
+    return commit_units(source, batch_id, location, results, decoder.out, metadata=metadata)
+
+
+def run_units(
+    source: FilesSource, plan: dict[str, Any], batch_id: int, location: storage.Location, shape: Any = None
+) -> tuple[list[list[Any]], list[list[Any]], list[UnitResult]]:
+    """The batch's files written by units into `location` (read again while files bring new columns): (the
+    batch's files, those outside the source's folders, each unit's result). `shape(schema)` gives the object
+    that shapes a unit's rows of that schema (a flow's query), or None."""
+    ex = source.executor
+    assert ex is not None
     label = f"batch {batch_id} of the stream into {source.table_name}"
     files = source._files(plan)
     for attempt in range(MAX_READS):
@@ -108,7 +150,8 @@ def write_on_executor(source: FilesSource, plan: dict[str, Any], batch_id: int) 
         outside = [f for f in files if not source.lister.contains(f[0], source._folders)]
         readable = [f for f in files if f not in outside]
         parts = units_by_bytes(readable, lambda f: int(f[1]), ex.max_bytes_per_task)
-        work = [FilesUnit(decoder, part, str(location)) for part in parts]
+        shaping = shape(decoder.out) if shape is not None else None
+        work = [FilesUnit(decoder, part, str(location), shaping) for part in parts]
         results: list[UnitResult] = []
         try:
             for part, got in zip(parts, ex.map(write_unit, work, label=label), strict=True):
@@ -131,23 +174,15 @@ def write_on_executor(source: FilesSource, plan: dict[str, Any], batch_id: int) 
             source._learned[batch_id] = fitter.schema
             log.info("%s: files have columns the probe missed, reading it again", label)
             continue
-        return _commit_units(source, plan, batch_id, files, outside, results)
+        return files, outside, results
     raise ConfigError(
         f"batch {batch_id}: the schema grew on each of {MAX_READS} reads; check the files of "
         f"{source.checkpoint.path}/offsets/{batch_id}.json"
     )
 
 
-def _commit_units(
-    source: FilesSource,
-    plan: dict[str, Any],
-    batch_id: int,
-    files: list[list[Any]],
-    outside: list[list[Any]],
-    results: list[UnitResult],
-) -> CommitResult:
-    location, decoder = source.table_location, source._decoder
-    assert location is not None and decoder is not None
+def record_units(source: FilesSource, batch_id: int, outside: list[list[Any]], results: list[UnitResult]) -> None:
+    """The batch's file outcomes, statistics and bad records (staged: the commit's `committed` records them)."""
     stats = source._batch_stats[batch_id]
     outcome: dict[str, Any] = {}
     bad_all = [BadRecord(f[0], VANISHED if not os.path.lexists(f[0]) else OUTSIDE) for f in outside]
@@ -160,28 +195,47 @@ def _commit_units(
             setattr(stats, name, getattr(stats, name) + getattr(r.stats, name))
     stats.bad_records += len(outside)
     stats.bad_files += len(outside)
+    source.bad_sink.stage(batch_id, bad_all, outcome)
+    source._outcome[batch_id] = outcome
+    source.stats.units += len(results)
+    source.stats.nodes = sorted(set(source.stats.nodes) | {r.node for r in results})
+
+
+def commit_units(
+    source: FilesSource,
+    batch_id: int,
+    location: storage.Location,
+    results: list[UnitResult],
+    schema: pa.Schema,
+    *,
+    metadata: dict[str, Any],
+    table_name: str | None = None,
+) -> CommitResult:
+    """Every unit's data files (of `schema`) in ONE commit with the stream's transaction, or none of them.
+
+    Files the table cannot take as they are (the batch brings new columns, or gives a column another type) are
+    read and committed as rows, the new columns and the rows in one commit as the driver's own batch would be
+    (delta-rs commits added files only under the table's current schema); then they are deleted."""
+    table_name = table_name or source.table_name
     data_files = [d for r in results for d in r.data_files]
     try:
-        source.bad_sink.stage(batch_id, bad_all, outcome)
-        source._outcome[batch_id] = outcome
-        if delta.is_delta_table(location) and not delta.appends_files(location, decoder.out):
-            delta.evolve_schema(location, decoder.out, table_name=source.table_name)  # new columns, then the rows
-        result = delta.commit_batch(
-            location,
-            pa.RecordBatchReader.from_batches(decoder.out, []),
-            stream_id=source.checkpoint.stream_id,
-            batch_id=batch_id,
-            table_name=source.table_name,
-            metadata={"source": "files", "files": len(files), **commit_metadata(source.checkpoint)},
-            copied_files=data_files,
-        )
+        commit: dict[str, Any] = {"stream_id": source.checkpoint.stream_id, "batch_id": batch_id,
+                                  "table_name": table_name, "metadata": metadata}  # fmt: skip
+        if delta.appends_files(location, schema):
+            result = delta.commit_batch(
+                location, pa.RecordBatchReader.from_batches(schema, []), copied_files=data_files, **commit
+            )
+        else:
+            paths = [str(storage.path(location) / d.path) for d in data_files]
+            rows = delta.files_dataset(paths, schema=schema).scanner().to_reader()
+            result = delta.commit_batch(location, rows, **commit)
+            delete_files(location, results)
     except BaseException:
-        if not source._committed(batch_id):  # never delete a file a commit references
+        if not source._committed(batch_id, location):  # never delete a file a commit references
             delete_files(location, results)
         raise
-    if not result.skipped:
-        source.stats.units += len(results)
-        source.stats.nodes = sorted(set(source.stats.nodes) | {r.node for r in results})
+    if result.skipped:  # committed by an earlier run: these files are nobody's
+        delete_files(location, results)
     return result
 
 

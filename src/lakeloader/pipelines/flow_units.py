@@ -1,0 +1,259 @@
+"""A streaming flow's row-wise part in work units (a distributed executor: Ray). Each unit decodes its share of the
+batch's files, runs the flow's query, its expectations and its NOT NULL columns over them in a DuckDB of its own,
+writes Parquet data files into the table's location, and returns their add actions with its expectation counts
+and its dropped rows. The driver stages the quarantine and the bad records, then makes the batch's ONE commit with
+the flow's transaction (`sources/files/units.py`, the same as an ingest's units).
+
+Row-wise: every output row comes from one input row — projections, expressions, filters, explode (a join with
+UNNEST), `_metadata`, expectations. A query that needs the whole batch (an aggregate, a window, DISTINCT, ORDER BY,
+LIMIT, a join, a subquery, another dataset) or the batch's clock (Spark gives every row of a batch one
+current_timestamp) runs on the driver over rows the units decode; the log says which and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from lakeloader.errors import TerminalError
+from lakeloader.lakehouse import storage
+from lakeloader.pipelines import declared, results, windowed
+from lakeloader.pipelines.session import FlowSession, Streams, to_arrow
+from lakeloader.quality import expectations as quality
+from lakeloader.quality import quarantine
+
+if TYPE_CHECKING:
+    from lakeloader.lakehouse.delta import CommitResult
+    from lakeloader.pipelines.context import UpdateContext
+    from lakeloader.pipelines.graph import Node
+    from lakeloader.pipelines.model import Flow
+    from lakeloader.sources.files.source import FilesSource
+
+log = logging.getLogger(__name__)
+STREAM_VIEW = "__lakeloader_stream"  # the name a flow session gives its stream's rows
+_PYTHON_SCAN = re.compile(r"\bpython_\w*scan\s*\(", re.IGNORECASE)  # rows registered from Python
+
+
+class NotRowWise(Exception):
+    """The flow's query needs the whole batch (the reason is the message)."""
+
+
+@dataclass
+class Shaped:
+    """What one unit's expectations found: the counts, and the rows dropped (for the quarantine)."""
+
+    input_rows: int
+    output_rows: int
+    dropped: int
+    counts: list[tuple[int, int]]  # per expectation: passed, failed
+    dropped_rows: list[pa.Table]
+
+
+@dataclass
+class RowWise:
+    """The flow's query as DuckDB SQL over `__lakeloader_stream` (with the temporary views it reads), its typed
+    expectations and NOT NULL columns: what a unit runs over its rows. Picklable; no secret in it (a flow's query
+    reads the stream only)."""
+
+    sql: str
+    views: list[str]
+    rules: list[quality.Rule]
+    not_null: list[str]
+    dataset: str
+    flow: str
+    quarantine: tuple[str, int, str] | None  # (update id, batch id, source) when dropped rows are kept
+    _state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_state": {}}
+
+    def open(self, rows: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """The unit's rows through the flow's query and expectations (read them, then call `finish`)."""
+        import duckdb
+
+        from lakeloader.lakehouse import guard
+        from lakeloader.sql import runtime
+
+        con = duckdb.connect(config={"threads": 2})
+        con.execute("SET TimeZone = 'UTC'")
+        runtime.prepare(con)
+        con.register(STREAM_VIEW, rows)
+        for statement in self.views:
+            con.execute(runtime.ready(con, statement))
+        guard.lock_down_settings(con)
+        state = quality.Quality(self.dataset, list(self.rules))
+        collector = None
+        if self.quarantine is not None:
+            update_id, batch_id, source = self.quarantine
+            collector = quarantine.Collector(update_id, self.flow, batch_id, source)
+        self._state.update(con=con, quality=state, collector=collector)
+        relation = con.sql(runtime.ready(con, self.sql))
+        if not self.rules:
+            reader = results._counting(to_arrow(relation, where=f"flow {self.flow}"), state)
+        else:
+            con.register("__lakeloader_result", relation)
+            reader = results.checked(con, "__lakeloader_result", state, collector, flow=self.flow)
+        return declared.enforce_not_null(reader, self.not_null, self.dataset, self.flow)
+
+    def finish(self) -> Shaped:
+        state: quality.Quality = self._state["quality"]
+        collector = self._state.get("collector")
+        self._state.pop("con").close()
+        return Shaped(
+            state.input_rows,
+            state.output_rows,
+            state.dropped_records,
+            [(c.passed_records, c.failed_records) for c in state.counts],
+            list(collector.tables) if collector is not None else [],
+        )
+
+
+def may_run(ctx: UpdateContext, flow: Flow, node: Node, source: FilesSource) -> bool:
+    """Whether this flow's batches could run in work units at all (before its query is looked at)."""
+    ex = ctx.executor
+    if ex is None or not ex.distributed or flow.auto_cdc is not None or windowed.applies(flow):
+        return False
+    if node.dataset.partition_by:
+        log.info("flow %s: %s is partitioned: its rows are shaped on the driver", flow.name, node.key)
+        return False
+    return source._on_executor()
+
+
+def row_wise(
+    ctx: UpdateContext, flow: Flow, node: Node, source: FilesSource, schema: pa.Schema, quarantine_of: Any
+) -> RowWise:
+    """The flow's query for rows of `schema`, as units run it; NotRowWise when it needs the whole batch."""
+    graph = ctx.pipeline.graph
+    files = getattr(source, "files_read", None)
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(None, schema.empty_table(), files=files))
+    try:
+        probe = quality.Quality(node.key, results.rules_of(node))
+        result, shape = results.shaped(session, node, probe)
+        if shape is None:
+            raise NotRowWise("its query function returns rows, not a query")
+        others = [k for k in session._views if k != "__stream__" and not (k in graph.nodes and graph.nodes[k].is_view)]
+        if others:
+            raise NotRowWise(f"its query reads {', '.join(sorted(others))} besides the stream")
+        found = session.con.sql(
+            "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal ORDER BY view_oid"
+        ).fetchall()
+        views = [str(sql) for name, sql in found if name != STREAM_VIEW]
+        if any(_PYTHON_SCAN.search(v) for v in views):
+            raise NotRowWise("it reads rows a Python function made")
+        final = str(result.sql_query())
+        for statement in [*views, final]:
+            _check_row_wise(statement)
+        return RowWise(final, views, probe.rules, declared.required(node.dataset), node.key, flow.name, quarantine_of)
+    finally:
+        session.close()
+
+
+def _check_row_wise(sql: str) -> None:
+    """NotRowWise when `sql` (DuckDB's) needs more rows than one to give one, or the batch's clock."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        parsed = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        raise NotRowWise("its query could not be checked to be row-wise") from None
+    for node in parsed.walk():
+        reason = _whole_batch(node, exp)
+        if reason:
+            raise NotRowWise(reason)
+
+
+def _whole_batch(node: Any, exp: Any) -> str | None:
+    if isinstance(node, exp.AggFunc | exp.Window):
+        return f"it aggregates ({node.sql('duckdb')[:60]})"
+    if isinstance(node, exp.Select):
+        for part in ("group", "having", "qualify", "distinct", "order", "limit", "offset"):
+            if node.args.get(part):
+                return f"its query has {part.upper()}"
+    if isinstance(node, exp.SetOperation):
+        return "its query combines queries (UNION, ...)"
+    if isinstance(node, exp.Join) and not isinstance(node.this, exp.Unnest | exp.Lateral):
+        return "its query joins"
+    if isinstance(node, exp.Subquery) and not isinstance(node.parent, exp.From | exp.Join):
+        return "its query has a subquery"
+    if isinstance(node, exp.CurrentTimestamp | exp.CurrentDate | exp.CurrentTime):
+        return "it reads the batch's clock (one value for the whole batch)"
+    if isinstance(node, exp.Anonymous) and str(node.name).lower() in ("now", "today", "get_current_time",
+                                                                       "get_current_timestamp"):  # fmt: skip
+        return "it reads the batch's clock (one value for the whole batch)"
+    return None
+
+
+def run_batch(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    location: storage.Location,
+    source: FilesSource,
+    plan: dict[str, Any],
+    batch_id: int,
+    attempt: int,
+    quality_state: quality.Quality,
+    kept: tuple[quarantine.Staged, quarantine.Collector] | None,
+) -> CommitResult | None:
+    """The batch through units, committed once; None when the flow's query must run on the driver."""
+    from lakeloader.sources.files import units
+
+    if not may_run(ctx, flow, node, source):
+        return None
+    if attempt:
+        source.read(plan, attempt=attempt)
+    quarantine_of = None
+    if kept is not None:
+        collector = kept[1]
+        quarantine_of = (collector.update_id, collector.batch_id, collector.source)
+
+    def shape_for(schema: pa.Schema) -> RowWise:
+        return row_wise(ctx, flow, node, source, schema, quarantine_of)
+
+    try:
+        decoder = source._decoder
+        assert decoder is not None  # the batch was read (planned and probed) before its write
+        shape = shape_for(decoder.out)
+    except NotRowWise as why:
+        log.info("flow %s: %s: its rows are shaped on the driver over what the units decode", flow.name, why)
+        return None
+    files, outside, done = units.run_units(source, plan, batch_id, location, shape=shape_for)
+    try:
+        schemas = {str(r.schema) for r in done if r.schema is not None}
+        if len(schemas) > 1:
+            raise TerminalError(f"flow {flow.name}: work units of batch {batch_id} gave rows of different columns")
+        if done and done[0].schema is not None:
+            schema = done[0].schema
+        else:  # no file to read in a unit: the query's columns over no rows
+            schema = shape.open(pa.RecordBatchReader.from_batches(decoder.out, [])).schema
+            shape.finish()
+        _merge(quality_state, [r.shaped for r in done if r.shaped is not None])
+        if kept is not None:
+            staged, collector = kept
+            collector.tables += [t for r in done if r.shaped is not None for t in r.shaped.dropped_rows]
+            staged.stage(batch_id, collector.table())
+        units.record_units(source, batch_id, outside, done)
+    except BaseException:
+        units.delete_files(location, done)
+        raise
+    nodes = {r.node for r in done}
+    log.info("flow %s: batch %d: %d files shaped in %d work units on %d Ray nodes", flow.name, batch_id, len(files),
+             len(done), len(nodes))  # fmt: skip
+    metadata = {"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name}
+    return units.commit_units(source, batch_id, location, done, schema, metadata=metadata, table_name=node.key)
+
+
+def _merge(state: quality.Quality, shaped: list[Shaped]) -> None:
+    """The units' counts into the flow's."""
+    for s in shaped:
+        state.input_rows += s.input_rows
+        state.output_rows += s.output_rows
+        state.dropped_records += s.dropped
+        for count, (passed, failed) in zip(state.counts, s.counts, strict=True):
+            count.passed_records += passed
+            count.failed_records += failed
