@@ -82,8 +82,9 @@ def test_a_pipeline_with_executor_ray_equals_the_local_one(
         assert {c["name"]: c["failed_records"] for c in counts["local"]} == {"has_vehicle": 1, "slow": 219}
     messages = [r.getMessage() for r in caplog.records]
     shaped = [m for m in messages if "shaped in" in m]
-    assert len(shaped) == 2 and all(m.startswith("flow bronze:") for m in shaped), shaped
-    assert any("6 work units on 2 Ray nodes" in m for m in shaped), shaped
+    assert sorted(m.split(":")[0] for m in shaped) == ["flow bronze"] * 2 + ["flow silver"] * 2, shaped
+    assert any(m.startswith("flow bronze: batch 1: 6 files shaped in 6 work units on 2 Ray nodes") for m in shaped)
+    assert any(m.startswith("flow silver: batch 1:") and "of main.onray.bronze" in m for m in shaped), shaped
     decoded = [m for m in messages if "decoded in" in m]  # the clock is read once per batch: on the driver
     assert decoded and all("main.onray.clocked" in m for m in decoded), decoded
     assert any("flow clocked: it reads the batch's clock" in m for m in messages)

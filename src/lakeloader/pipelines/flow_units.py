@@ -22,16 +22,19 @@ import pyarrow as pa
 from lakeloader.errors import TerminalError
 from lakeloader.lakehouse import storage
 from lakeloader.pipelines import declared, results, windowed
-from lakeloader.pipelines.session import FlowSession, Streams, to_arrow
+from lakeloader.pipelines.session import FlowSession, ParquetFiles, Streams, to_arrow
 from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lakeloader.lakehouse.delta import CommitResult
     from lakeloader.pipelines.context import UpdateContext
     from lakeloader.pipelines.graph import Node
     from lakeloader.pipelines.model import Flow
     from lakeloader.sources.files.source import FilesSource
+    from lakeloader.sources.files.units import UnitResult
 
 log = logging.getLogger(__name__)
 STREAM_VIEW = "__lakeloader_stream"  # the name a flow session gives its stream's rows
@@ -112,7 +115,7 @@ class RowWise:
         )
 
 
-def may_run(ctx: UpdateContext, flow: Flow, node: Node, source: FilesSource) -> bool:
+def may_run(ctx: UpdateContext, flow: Flow, node: Node) -> bool:
     """Whether this flow's batches could run in work units at all (before its query is looked at)."""
     ex = ctx.executor
     if ex is None or not ex.distributed or flow.auto_cdc is not None or windowed.applies(flow):
@@ -120,16 +123,14 @@ def may_run(ctx: UpdateContext, flow: Flow, node: Node, source: FilesSource) -> 
     if node.dataset.partition_by:
         log.info("flow %s: %s is partitioned: its rows are shaped on the driver", flow.name, node.key)
         return False
-    return source._on_executor()
+    return True
 
 
-def row_wise(
-    ctx: UpdateContext, flow: Flow, node: Node, source: FilesSource, schema: pa.Schema, quarantine_of: Any
-) -> RowWise:
-    """The flow's query for rows of `schema`, as units run it; NotRowWise when it needs the whole batch."""
+def row_wise(ctx: UpdateContext, flow: Flow, node: Node, stream: Streams, quarantine_of: Any) -> RowWise:
+    """The flow's query for the rows of `stream` (their schema: no row is read), as units run it; NotRowWise when
+    it needs the whole batch."""
     graph = ctx.pipeline.graph
-    files = getattr(source, "files_read", None)
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=Streams(None, schema.empty_table(), files=files))
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=stream)
     try:
         probe = quality.Quality(node.key, results.rules_of(node))
         result, shape = results.shaped(session, node, probe)
@@ -203,17 +204,15 @@ def run_batch(
     """The batch through units, committed once; None when the flow's query must run on the driver."""
     from lakeloader.sources.files import units
 
-    if not may_run(ctx, flow, node, source):
+    if not may_run(ctx, flow, node) or not source._on_executor():
         return None
     if attempt:
         source.read(plan, attempt=attempt)
-    quarantine_of = None
-    if kept is not None:
-        collector = kept[1]
-        quarantine_of = (collector.update_id, collector.batch_id, collector.source)
+    quarantine_of = _quarantine_of(kept)
 
     def shape_for(schema: pa.Schema) -> RowWise:
-        return row_wise(ctx, flow, node, source, schema, quarantine_of)
+        stream = Streams(None, schema.empty_table(), files=getattr(source, "files_read", None))
+        return row_wise(ctx, flow, node, stream, quarantine_of)
 
     try:
         decoder = source._decoder
@@ -223,6 +222,37 @@ def run_batch(
         log.info("flow %s: %s: its rows are shaped on the driver over what the units decode", flow.name, why)
         return None
     files, outside, done = units.run_units(source, plan, batch_id, location, shape=shape_for)
+    return _commit(ctx, flow, node, location, batch_id, done, shape, decoder.out, quality_state, kept,
+                   record=lambda: units.record_units(source, batch_id, outside, done), what=f"{len(files)} files",
+                   stream_id=source.checkpoint.stream_id)  # fmt: skip
+
+
+def _quarantine_of(kept: tuple[quarantine.Staged, quarantine.Collector] | None) -> tuple[str, int, str] | None:
+    if kept is None:
+        return None
+    collector = kept[1]
+    return collector.update_id, collector.batch_id, collector.source
+
+
+def _commit(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    location: storage.Location,
+    batch_id: int,
+    done: list[UnitResult],
+    shape: RowWise,
+    stream_schema: pa.Schema,
+    quality_state: quality.Quality,
+    kept: tuple[quarantine.Staged, quarantine.Collector] | None,
+    *,
+    record: Callable[[], None],
+    what: str,
+    stream_id: str,
+) -> CommitResult:
+    """The units' counts and dropped rows kept, their files committed in ONE commit (or deleted)."""
+    from lakeloader.sources.files import units
+
     try:
         schemas = {str(r.schema) for r in done if r.schema is not None}
         if len(schemas) > 1:
@@ -230,22 +260,88 @@ def run_batch(
         if done and done[0].schema is not None:
             schema = done[0].schema
         else:  # no file to read in a unit: the query's columns over no rows
-            schema = shape.open(pa.RecordBatchReader.from_batches(decoder.out, [])).schema
+            schema = shape.open(pa.RecordBatchReader.from_batches(stream_schema, [])).schema
             shape.finish()
         _merge(quality_state, [r.shaped for r in done if r.shaped is not None])
         if kept is not None:
             staged, collector = kept
             collector.tables += [t for r in done if r.shaped is not None for t in r.shaped.dropped_rows]
             staged.stage(batch_id, collector.table())
-        units.record_units(source, batch_id, outside, done)
+        record()
     except BaseException:
         units.delete_files(location, done)
         raise
     nodes = {r.node for r in done}
-    log.info("flow %s: batch %d: %d files shaped in %d work units on %d Ray nodes", flow.name, batch_id, len(files),
-             len(done), len(nodes))  # fmt: skip
+    log.info("flow %s: batch %d: %s shaped in %d work units on %d Ray nodes", flow.name, batch_id, what, len(done),
+             len(nodes))  # fmt: skip
     metadata = {"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name}
-    return units.commit_units(source, batch_id, location, done, schema, metadata=metadata, table_name=node.key)
+    return units.commit_units(location, done, schema, stream_id=stream_id, batch_id=batch_id, table_name=node.key,
+                              metadata=metadata)  # fmt: skip
+
+
+@dataclass
+class TableUnit:
+    """Some of the data files a batch of `STREAM(table)` reads (plain Parquet, in the table's schema)."""
+
+    paths: list[str]
+    schema: pa.Schema
+    table_location: str
+    shape: RowWise
+
+
+def write_table_unit(unit: TableUnit) -> UnitResult:
+    """One unit's files through the flow's query, written as data files into the flow's table."""
+    from lakeloader.lakehouse import datafiles, delta
+    from lakeloader.sources.files.units import UNIT_WRITE_THREADS, UnitResult
+
+    rows = delta.files_dataset(unit.paths, schema=unit.schema).scanner(use_threads=False).to_reader()
+    shaped = unit.shape.open(rows)
+    result = UnitResult(schema=shaped.schema)
+    result.data_files = datafiles.write_data_files(
+        storage.path(unit.table_location), shaped, shaped.schema, workers=UNIT_WRITE_THREADS
+    )
+    result.shaped = unit.shape.finish()
+    return result
+
+
+def run_table_batch(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    location: storage.Location,
+    stream: Streams,
+    plan: dict[str, Any],
+    batch_id: int,
+    quality_state: quality.Quality,
+    kept: tuple[quarantine.Staged, quarantine.Collector] | None,
+    stream_id: str,
+) -> CommitResult | None:
+    """A batch of `STREAM(table)`'s new files through units, committed once; None when it runs on the driver."""
+    from lakeloader.execution.executor import units_by_bytes
+    from lakeloader.sources.files import units
+    from lakeloader.sources.files.ddl import parse_ddl
+
+    files = plan.get("files") or []
+    if not may_run(ctx, flow, node) or not isinstance(stream.data, ParquetFiles):
+        return None  # no file, or partition values that live in the log: the driver reads them
+    assert ctx.executor is not None and stream.key is not None
+    schema = parse_ddl(plan["schema"], what=f"schema of {stream.key}")
+    try:
+        shape = row_wise(ctx, flow, node, Streams(stream.key, schema.empty_table()), _quarantine_of(kept))
+    except NotRowWise as why:
+        log.info("flow %s: %s: its query runs on the driver", flow.name, why)
+        return None
+    sized = list(zip(stream.data.paths, [int(f[1]) for f in files], strict=True))  # the plan's files, in order
+    parts = units_by_bytes(sized, lambda f: f[1], ctx.executor.max_bytes_per_task)
+    work = [TableUnit([path for path, _ in part], schema, str(location), shape) for part in parts]
+    done: list[UnitResult] = []
+    try:
+        done += ctx.executor.map(write_table_unit, work, label=f"batch {batch_id} of flow {flow.name}")
+    except BaseException:
+        units.delete_files(location, done)
+        raise
+    return _commit(ctx, flow, node, location, batch_id, done, shape, schema, quality_state, kept,
+                   record=lambda: None, what=f"{len(files)} files of {stream.key}", stream_id=stream_id)  # fmt: skip
 
 
 def _merge(state: quality.Quality, shaped: list[Shaped]) -> None:

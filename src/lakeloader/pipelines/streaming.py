@@ -274,15 +274,11 @@ def _run_stream(
             if key == stream_joins.JOIN:
                 both: Any = stream_input.source
                 return stream_joins.run_batch(ctx, flow, node, both, plan, **state)
-            if key == FILES:  # on Ray: the query's row-wise part in the work units, when it is row-wise
-                from lakeloader.pipelines import flow_units
-
-                kept_rows = (staged, collector) if staged is not None and collector is not None else None
-                files_source: Any = stream_input.source
-                done = flow_units.run_batch(ctx, flow, node, location, files_source, plan, batch_id, attempt,
-                                            quality_state, kept_rows)  # fmt: skip
-                if done is not None:
-                    return done
+            kept_rows = (staged, collector) if staged is not None and collector is not None else None
+            on_units = _on_units(ctx, flow, node, location, stream_input, plan, (checkpoint.stream_id, batch_id),
+                                 attempt, quality_state, kept_rows)  # fmt: skip
+            if on_units is not None:
+                return on_units
             streams = _streams(stream_input, plan, attempt)
             if windowed.applies(flow):
                 return windowed.run_batch(ctx, flow, node, streams, **state)
@@ -308,6 +304,35 @@ def _run_stream(
     if outcome.batches == 0:
         outcome.up_to_date, outcome.message = True, "up to date: no new input"
     return outcome
+
+
+def _on_units(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    location: storage.Location,
+    stream_input: StreamInput,
+    plan: dict[str, Any],
+    batch: tuple[str, int],
+    attempt: int,
+    quality_state: quality.Quality,
+    kept: Any,
+) -> CommitResult | None:
+    """On a distributed executor, the batch's row-wise part in work units (`flow_units`): its files' or its
+    upstream table's new data files; None when it runs here."""
+    if ctx.executor is None or not ctx.executor.distributed:
+        return None
+    from lakeloader.pipelines import flow_units
+
+    stream_id, batch_id = batch
+    source: Any = stream_input.source
+    if isinstance(getattr(source, "files_read", None), translate.FilesRead):
+        return flow_units.run_batch(ctx, flow, node, location, source, plan, batch_id, attempt, quality_state, kept)
+    if stream_input.key is None:
+        return None
+    streams = _streams(stream_input, plan, attempt)
+    return flow_units.run_table_batch(ctx, flow, node, location, streams, plan, batch_id, quality_state, kept,
+                                      stream_id)  # fmt: skip
 
 
 def _staged(

@@ -508,17 +508,11 @@ class FilesSource:
             return False
         return True
 
-    def _committed(self, batch_id: int, location: storage.Location | None = None) -> bool:
-        """True unless the table (this source's, or `location`) positively does not hold batch `batch_id` (when in
-        doubt, keep the files)."""
-        location = location or self.table_location
-        try:
-            if location is None or not delta.is_delta_table(location):
-                return False
-            done = delta.transaction_version(location, self.checkpoint.stream_id)
-        except Exception:
-            return True
-        return done is not None and done >= batch_id
+    def _committed(self, batch_id: int) -> bool:
+        """True unless the table positively does not hold batch `batch_id` (when in doubt, keep the files)."""
+        from lakeloader.sources.files.units import holds_batch
+
+        return holds_batch(self.table_location, self.checkpoint.stream_id, batch_id)
 
     # -- recording ----------------------------------------------------------------------------------------
     def committed(self, checkpoint: Checkpoint, batch_id: int, plan: dict[str, Any], result: CommitResult) -> None:

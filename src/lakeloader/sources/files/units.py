@@ -129,7 +129,8 @@ def write_on_executor(source: FilesSource, plan: dict[str, Any], batch_id: int) 
     except BaseException:
         delete_files(location, results)
         raise
-    return commit_units(source, batch_id, location, results, decoder.out, metadata=metadata)
+    return commit_units(location, results, decoder.out, stream_id=source.checkpoint.stream_id, batch_id=batch_id,
+                        table_name=source.table_name, metadata=metadata)  # fmt: skip
 
 
 def run_units(
@@ -202,25 +203,24 @@ def record_units(source: FilesSource, batch_id: int, outside: list[list[Any]], r
 
 
 def commit_units(
-    source: FilesSource,
-    batch_id: int,
     location: storage.Location,
     results: list[UnitResult],
     schema: pa.Schema,
     *,
+    stream_id: str,
+    batch_id: int,
+    table_name: str | None,
     metadata: dict[str, Any],
-    table_name: str | None = None,
 ) -> CommitResult:
     """Every unit's data files (of `schema`) in ONE commit with the stream's transaction, or none of them.
 
     Files the table cannot take as they are (the batch brings new columns, or gives a column another type) are
     read and committed as rows, the new columns and the rows in one commit as the driver's own batch would be
     (delta-rs commits added files only under the table's current schema); then they are deleted."""
-    table_name = table_name or source.table_name
     data_files = [d for r in results for d in r.data_files]
     try:
-        commit: dict[str, Any] = {"stream_id": source.checkpoint.stream_id, "batch_id": batch_id,
-                                  "table_name": table_name, "metadata": metadata}  # fmt: skip
+        commit: dict[str, Any] = {"stream_id": stream_id, "batch_id": batch_id, "table_name": table_name,
+                                  "metadata": metadata}  # fmt: skip
         if delta.appends_files(location, schema):
             result = delta.commit_batch(
                 location, pa.RecordBatchReader.from_batches(schema, []), copied_files=data_files, **commit
@@ -231,12 +231,24 @@ def commit_units(
             result = delta.commit_batch(location, rows, **commit)
             delete_files(location, results)
     except BaseException:
-        if not source._committed(batch_id, location):  # never delete a file a commit references
+        if not holds_batch(location, stream_id, batch_id):  # never delete a file a commit references
             delete_files(location, results)
         raise
     if result.skipped:  # committed by an earlier run: these files are nobody's
         delete_files(location, results)
     return result
+
+
+def holds_batch(location: storage.Location | None, stream_id: str, batch_id: int) -> bool:
+    """True unless the table positively does not hold batch `batch_id` of the stream (when in doubt, keep the
+    files)."""
+    try:
+        if location is None or not delta.is_delta_table(location):
+            return False
+        done = delta.transaction_version(location, stream_id)
+    except Exception:
+        return True
+    return done is not None and done >= batch_id
 
 
 @dataclass
