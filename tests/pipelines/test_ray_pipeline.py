@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deltalake import DeltaTable
 
 from lakeloader.lakehouse.root import Lakehouse
 from tests.pipelines.conftest import Write, outcome, rows, run
@@ -93,3 +94,106 @@ def test_a_pipeline_with_executor_ray_equals_the_local_one(
         assert len(ours) == len(theirs) > 0, table
         strip = [line.replace("onray", "local") for line in ours]  # source_file names the landing folder
         assert strip == theirs, table
+
+
+def _orphans(location: Path) -> set[str]:
+    """Parquet files in a table's folder that its log does not reference."""
+    referenced = {Path(p).name for p in DeltaTable(str(location)).file_uris()}
+    return {p.name for p in location.glob("*.parquet")} - referenced
+
+
+ONE_FLOW = """\
+CREATE OR REFRESH STREAMING TABLE readings (
+  CONSTRAINT known_vehicle EXPECT (vehicle <> 'v-bad') ON VIOLATION FAIL UPDATE
+) AS SELECT vehicle, speed * 2 AS double_speed, km
+FROM STREAM read_files('/Volumes/main/landing/raw/{name}', format => 'json', inferColumnTypes => true);
+"""
+
+
+def _land_many(folder: Path, files: int, *, bad: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        lines = [json.dumps({"vehicle": "v-bad" if bad and n == files * 2000 - 1 else f"v{n % 5}", "speed": n % 90,
+                             "km": n})
+                 for n in range(i * 2000, (i + 1) * 2000)]  # fmt: skip
+        (folder / f"f{i:03}{'-bad' if bad else ''}.json").write_text("\n".join(lines) + "\n")
+
+
+def test_a_fail_expectation_in_a_unit_fails_the_update_and_commits_nothing(
+    ray_cluster: Any, lh: Lakehouse, pipeline: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAKELOADER_MAX_BYTES_PER_TASK", "1")  # a unit per file
+    lh.create_schema("main.landing", if_not_exists=True)
+    volume = Path(lh.create_volume("main.landing.raw", if_not_exists=True).location or "")
+    folder = pipeline({"r.sql": ONE_FLOW.replace("{name}", "strict")}, name="strict", schema="strict")
+    spec = folder / "spark-pipeline.yml"
+    spec.write_text(spec.read_text() + "executor: ray\n")
+    _land_many(volume / "strict", 4)
+    assert run(folder, lh).status == "COMPLETED"
+    _land_many(volume / "strict", 3, bad=True)  # the last unit meets the failing row, the others wrote their files
+    failed = run(folder, lh)
+    assert failed.status == "FAILED"
+    message = outcome(failed, "readings").message
+    assert "expectation known_vehicle" in message and "ON VIOLATION FAIL UPDATE" in message, message
+    assert "\n" not in message and "Traceback" not in message
+    location = Path(str(lh.table("main.strict.readings").location))
+    assert len(rows(lh, "SELECT * FROM main.strict.readings")) == 8000  # nothing of the failed batch
+    assert _orphans(location) == set()  # the other units' files were deleted, not left for VACUUM
+    assert len(list(location.glob("*.parquet"))) == len(DeltaTable(str(location)).file_uris())
+    again = run(folder, lh)  # the next update replays the planned batch: the same files, the same failure
+    assert again.status == "FAILED" and outcome(again, "readings").message == message
+    assert len(rows(lh, "SELECT * FROM main.strict.readings")) == 8000 and _orphans(location) == set()
+
+
+def test_ray_workers_killed_mid_flow_are_retried_and_the_datasets_are_exact(
+    ray_cluster: Any, lh: Lakehouse, pipeline: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    from lakeloader.lakehouse import delta
+
+    monkeypatch.setenv("LAKELOADER_MAX_BYTES_PER_TASK", "1")  # a unit per file: 24 units on 2 one-CPU nodes
+    lh.create_schema("main.landing", if_not_exists=True)
+    volume = Path(lh.create_volume("main.landing.raw", if_not_exists=True).location or "")
+    silver = "CREATE OR REFRESH STREAMING TABLE fast AS SELECT * FROM STREAM(readings) WHERE double_speed > 100;"
+    folders = {name: pipeline({"r.sql": ONE_FLOW.replace("{name}", "killed"), "s.sql": silver}, name=name,
+                              schema=name) for name in ("killed", "calm")}  # fmt: skip
+    spec = folders["killed"] / "spark-pipeline.yml"
+    spec.write_text(spec.read_text() + "executor: ray\n")
+    _land_many(volume / "killed", 24)
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_when_units_wrote() -> None:  # a unit's file is in the table's folder, not committed: units are running
+        deadline = time.monotonic() + 120
+        while not done.is_set() and time.monotonic() < deadline:
+            info = lh.metastore.get("main.killed.readings")
+            folder = Path(str(info.location)) if info is not None and info.location else None
+            if folder is not None and any(folder.glob("*.parquet")) and not (folder / "_delta_log").exists():
+                for pid in ray_cluster.worker_pids():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_when_units_wrote)
+    killer.start()
+    try:
+        result = run(folders["killed"], lh)
+    finally:
+        done.set()
+        killer.join()
+    assert killed, "the units were not caught running"
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    assert run(folders["calm"], lh).status == "COMPLETED"
+    for table in ("readings", "fast"):
+        assert _dataset(lh, "killed", table) == _dataset(lh, "calm", table), table
+        location = lh.table(f"main.killed.{table}").location
+        history = [h for h in delta.history(location) if h.get("operation") == "WRITE"]
+        assert len(history) == 1, history  # ONE commit of the batch, whatever ran twice
+        delta.vacuum(location, retention_hours=0, dry_run=False, force=True)
+        assert _orphans(Path(str(location))) == set()
+    assert len(rows(lh, "SELECT * FROM main.killed.readings")) == 48000
