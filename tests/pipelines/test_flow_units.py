@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lakeloader.pipelines.flow_units import NotRowWise, RowWise, Shaped, _check_row_wise
+from lakeloader.pipelines.flow_units import RowWise, Shaped, StaysOnDriver, _check_row_wise
 from lakeloader.quality.expectations import Rule
 
 S = "__lakeloader_stream"
@@ -52,7 +52,7 @@ def test_row_wise_queries_run_in_units(sql: str) -> None:
     ],
 )
 def test_whole_batch_queries_run_on_the_driver(sql: str, reason: str) -> None:
-    with pytest.raises(NotRowWise, match=reason):
+    with pytest.raises(StaysOnDriver, match=reason):
         _check_row_wise(sql)
 
 

@@ -1,7 +1,7 @@
-"""A pipeline's streaming tables over landing files with `executor: ray` in spark-pipeline.yml, on a real two-node
-Ray cluster: a row-wise flow's query, expectations and quarantine run in the work units that decode its files, a
-flow that reads the batch's clock runs its query on the driver, and every dataset (the quarantine, the expectation
-counts) equals the local executor's."""
+"""A pipeline with `executor: ray` in spark-pipeline.yml, on a real two-node Ray cluster: a row-wise flow's query,
+expectations and quarantine run in the work units that decode its files (or read its upstream table's new files),
+a flow that reads the batch's clock runs its query on the driver, a materialized view is refreshed by one task on
+a node, and every dataset (the quarantines, the expectation counts) equals the local executor's."""
 
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ FILES = {
       CONSTRAINT valid_speed EXPECT (speed >= 0) ON VIOLATION DROP ROW
     ) AS SELECT vehicle, speed, km FROM STREAM(bronze);
     """,
-    "gold.sql": "CREATE OR REFRESH MATERIALIZED VIEW gold AS SELECT vehicle, sum(km) AS km FROM silver GROUP BY ALL;",
+    "gold.sql": """\
+    CREATE OR REFRESH MATERIALIZED VIEW gold (CONSTRAINT not_v3 EXPECT (vehicle <> 'v3') ON VIOLATION DROP ROW)
+    AS SELECT vehicle, sum(km) AS km, count(*) AS readings FROM silver GROUP BY ALL;
+    """,
 }
 
 
@@ -89,7 +92,10 @@ def test_a_pipeline_with_executor_ray_equals_the_local_one(
     decoded = [m for m in messages if "decoded in" in m]  # the clock is read once per batch: on the driver
     assert decoded and all("main.onray.clocked" in m for m in decoded), decoded
     assert any("flow clocked: it reads the batch's clock" in m for m in messages)
-    for table in ("bronze", "bronze_quarantine", "clocked", "silver", "silver_quarantine", "gold"):
+    refreshed = [m for m in messages if "refreshed by one task on Ray node" in m]
+    assert len(refreshed) == 2 and all(m.startswith("flow gold: main.onray.gold") for m in refreshed), refreshed
+    tables = ("bronze", "bronze_quarantine", "clocked", "silver", "silver_quarantine", "gold", "gold_quarantine")
+    for table in tables:
         ours, theirs = _dataset(lh, "onray", table), _dataset(lh, "local", table)
         assert len(ours) == len(theirs) > 0, table
         strip = [line.replace("onray", "local") for line in ours]  # source_file names the landing folder

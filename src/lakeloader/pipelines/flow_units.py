@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,9 @@ STREAM_VIEW = "__lakeloader_stream"  # the name a flow session gives its stream'
 _PYTHON_SCAN = re.compile(r"\bpython_\w*scan\s*\(", re.IGNORECASE)  # rows registered from Python
 
 
-class NotRowWise(Exception):
-    """The flow's query needs the whole batch (the reason is the message)."""
+class StaysOnDriver(Exception):
+    """The flow's query must run on the driver: it needs the whole batch, or reads what a unit cannot (the reason
+    is the message)."""
 
 
 @dataclass
@@ -69,25 +71,34 @@ class RowWise:
     dataset: str
     flow: str
     quarantine: tuple[str, int, str] | None  # (update id, batch id, source) when dropped rows are kept
+    folders: list[str] = field(default_factory=list)  # the only folders its views read files from (table data)
     _state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_state": {}}
 
-    def open(self, rows: pa.RecordBatchReader) -> pa.RecordBatchReader:
-        """The unit's rows through the flow's query and expectations (read them, then call `finish`)."""
+    def open(self, rows: pa.RecordBatchReader | None) -> pa.RecordBatchReader:
+        """The unit's rows (None: the query reads only its views' files) through the flow's query and
+        expectations (read them, then call `finish`). DuckDB spills to a temporary folder past its memory limit."""
+        import tempfile
+
         import duckdb
 
         from lakeloader.lakehouse import guard
         from lakeloader.sql import runtime
 
-        con = duckdb.connect(config={"threads": 2})
+        spill = tempfile.mkdtemp(prefix="lakeloader-unit-")
+        con = duckdb.connect(config={"threads": 2, "temp_directory": spill})
         con.execute("SET TimeZone = 'UTC'")
         runtime.prepare(con)
-        con.register(STREAM_VIEW, rows)
+        if rows is not None:
+            con.register(STREAM_VIEW, rows)
         for statement in self.views:
             con.execute(runtime.ready(con, statement))
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in [*self.folders, spill + "/"])
+        con.execute(f"SET allowed_directories = [{listed}]")
         guard.lock_down_settings(con)
+        self._state["spill"] = spill
         state = quality.Quality(self.dataset, list(self.rules))
         collector = None
         if self.quarantine is not None:
@@ -106,6 +117,7 @@ class RowWise:
         state: quality.Quality = self._state["quality"]
         collector = self._state.get("collector")
         self._state.pop("con").close()
+        shutil.rmtree(self._state.pop("spill"), ignore_errors=True)
         return Shaped(
             state.input_rows,
             state.output_rows,
@@ -127,45 +139,70 @@ def may_run(ctx: UpdateContext, flow: Flow, node: Node) -> bool:
 
 
 def row_wise(ctx: UpdateContext, flow: Flow, node: Node, stream: Streams, quarantine_of: Any) -> RowWise:
-    """The flow's query for the rows of `stream` (their schema: no row is read), as units run it; NotRowWise when
-    it needs the whole batch."""
+    """The flow's query for the rows of `stream` (their schema: no row is read), as units run it; StaysOnDriver
+    when it needs the whole batch."""
+    return shipped(ctx, flow, node, stream, quarantine_of)[0]
+
+
+def shipped(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    stream: Streams | None,
+    quarantine_of: Any,
+    *,
+    whole: bool = False,
+    whole_streams: bool = False,
+) -> tuple[RowWise, dict[str, int]]:
+    """The flow's query as a unit runs it, and the Delta version of each table it reads. Row-wise over `stream`,
+    or (`whole`) one query over the data files of the tables it reads (a materialized view: no row is read here,
+    the views name the files of the versions seen now); StaysOnDriver when it cannot run elsewhere."""
+    from lakeloader.pipelines import foreign
+
     graph = ctx.pipeline.graph
-    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=stream)
+    session = FlowSession(ctx.lakehouse, ctx.pipeline, flow, stream=stream, whole_streams=whole_streams)
     try:
         probe = quality.Quality(node.key, results.rules_of(node))
         result, shape = results.shaped(session, node, probe)
         if shape is None:
-            raise NotRowWise("its query function returns rows, not a query")
+            raise StaysOnDriver("its query function returns rows, not a query")
         others = [k for k in session._views if k != "__stream__" and not (k in graph.nodes and graph.nodes[k].is_view)]
+        if whole:  # tables of the lakehouse, read from their files (the check below refuses those read otherwise)
+            others = [k for k in others if k not in session.read_versions or foreign.is_foreign(ctx.lakehouse, k)]
         if others:
-            raise NotRowWise(f"its query reads {', '.join(sorted(others))} besides the stream")
+            besides = "besides its tables' files" if whole else "besides the stream"
+            raise StaysOnDriver(f"its query reads {', '.join(sorted(others))} {besides}")
         found = session.con.sql(
             "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal ORDER BY view_oid"
         ).fetchall()
         views = [str(sql) for name, sql in found if name != STREAM_VIEW]
         if any(_PYTHON_SCAN.search(v) for v in views):
-            raise NotRowWise("it reads rows a Python function made")
+            raise StaysOnDriver("it reads rows held in this process (a Python function's, or a table read by Arrow)")
         final = str(result.sql_query())
-        for statement in [*views, final]:
-            _check_row_wise(statement)
-        return RowWise(final, views, probe.rules, declared.required(node.dataset), node.key, flow.name, quarantine_of)
+        if not whole:
+            for statement in [*views, final]:
+                _check_row_wise(statement)
+        rules, required = probe.rules, declared.required(node.dataset)
+        folders = sorted(session._folders)
+        shape_of = RowWise(final, views, rules, required, node.key, flow.name, quarantine_of, folders)
+        return shape_of, dict(session.read_versions)
     finally:
         session.close()
 
 
 def _check_row_wise(sql: str) -> None:
-    """NotRowWise when `sql` (DuckDB's) needs more rows than one to give one, or the batch's clock."""
+    """StaysOnDriver when `sql` (DuckDB's) needs more rows than one to give one, or the batch's clock."""
     import sqlglot
     from sqlglot import exp
 
     try:
         parsed = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError:
-        raise NotRowWise("its query could not be checked to be row-wise") from None
+        raise StaysOnDriver("its query could not be checked to be row-wise") from None
     for node in parsed.walk():
         reason = _whole_batch(node, exp)
         if reason:
-            raise NotRowWise(reason)
+            raise StaysOnDriver(reason)
 
 
 def _whole_batch(node: Any, exp: Any) -> str | None:
@@ -218,7 +255,7 @@ def run_batch(
         decoder = source._decoder
         assert decoder is not None  # the batch was read (planned and probed) before its write
         shape = shape_for(decoder.out)
-    except NotRowWise as why:
+    except StaysOnDriver as why:
         log.info("flow %s: %s: its rows are shaped on the driver over what the units decode", flow.name, why)
         return None
     files, outside, done = units.run_units(source, plan, batch_id, location, shape=shape_for)
@@ -328,7 +365,7 @@ def run_table_batch(
     schema = parse_ddl(plan["schema"], what=f"schema of {stream.key}")
     try:
         shape = row_wise(ctx, flow, node, Streams(stream.key, schema.empty_table()), _quarantine_of(kept))
-    except NotRowWise as why:
+    except StaysOnDriver as why:
         log.info("flow %s: %s: its query runs on the driver", flow.name, why)
         return None
     sized = list(zip(stream.data.paths, [int(f[1]) for f in files], strict=True))  # the plan's files, in order

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from lakeloader.execution.checkpoint import read_json, write_json_atomic
 from lakeloader.lakehouse import delta, storage
-from lakeloader.pipelines import declared
+from lakeloader.pipelines import declared, view_units
 from lakeloader.pipelines.context import FlowOutcome, UpdateContext, ensure_table, quarantine_table
 from lakeloader.pipelines.graph import Node
 from lakeloader.pipelines.model import Flow
@@ -118,26 +118,39 @@ def refresh_materialized_view(
             return outcome
     state_rules = quality.Quality(node.key, rules_of(node))
     kept = quarantine_table(ctx, node)
-    collector = quarantine.Collector(ctx.update_id, flow.name, 0, "materialized view refresh") if kept else None
+    source = "materialized view refresh"
+    collector = quarantine.Collector(ctx.update_id, flow.name, 0, source) if kept else None
+    write: dict[str, Any] = {
+        "overwrite_schema": True,
+        "table_name": node.key,
+        "not_null": declared.required(node.dataset),
+        "metadata": {"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
+    }
     try:
-        reader = output(session, node, state_rules, on_dropped=collector)
+        on_node = view_units.refresh_on_node(ctx, flow, node, location, state_rules,
+                                             (ctx.update_id, 0, source) if kept else None,
+                                             whole_streams=whole_streams)  # fmt: skip
+        if on_node is not None:  # Ray: the rows computed and written by one task on a node
+            session.read_versions = on_node.read_versions
+            if collector is not None and on_node.result.shaped is not None:
+                collector.tables += on_node.result.shaped.dropped_rows
+            reader = on_node.rows(location)
+        else:
+            reader = output(session, node, state_rules, on_dropped=collector)
         if not deterministic and not refreshing:  # a query that cannot say its inputs are unchanged: compare rows
             reader, same = _same_rows(reader, location)
             if same:
+                if on_node is not None:
+                    on_node.discard(location)
                 outcome.rows_in, outcome.rows_out = state_rules.input_rows, state_rules.output_rows
                 outcome.expectations = [c.to_dict() for c in state_rules.counts]
                 outcome.up_to_date, outcome.message = True, "up to date: the same rows as its last refresh"
                 return outcome
-        result = delta.write(
-            location,
-            reader,
-            mode="overwrite",
-            overwrite_schema=True,
-            table_name=node.key,
-            metadata={"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name},
-            partition_by=node.dataset.partition_by or None,
-            not_null=declared.required(node.dataset),
-        )
+        if on_node is not None:
+            result = view_units.commit(location, on_node, **write)
+        else:
+            result = delta.write(location, reader, mode="overwrite", partition_by=node.dataset.partition_by or None,
+                                 **write)  # fmt: skip
     finally:
         session.close()
     if kept is not None and collector is not None:  # the rows this refresh dropped, and only those

@@ -26,7 +26,7 @@ from lakeloader.lakehouse.delta.core import (
 )
 from lakeloader.lakehouse.delta.maintenance import checkpoint, describe, history, optimize, truncate, vacuum
 from lakeloader.lakehouse.delta.merges import apply_rows, evolve_schema, merge
-from lakeloader.lakehouse.delta.writes import appends_files, commit_batch, create_table, write
+from lakeloader.lakehouse.delta.writes import appends_files, commit_batch, create_table, replaces_files, write
 
 __all__ = [
     "DEFAULT_TABLE_PROPERTIES",
@@ -51,6 +51,7 @@ __all__ = [
     "optimize",
     "parquet_scan",
     "plain_files",
+    "replaces_files",
     "transaction_version",
     "truncate",
     "vacuum",

@@ -121,12 +121,7 @@ def write(
                 stream=(stream_id, batch_id),
             )
         if (
-            mode == "overwrite"
-            and predicate is None
-            and not partition_by
-            and dt is not None
-            and _parallel_ok(dt, target)
-            and types.fits_table(pa.schema(dt.schema().to_arrow()), target)  # the same columns: no schema change
+            mode == "overwrite" and predicate is None and not partition_by and _replace_ok(dt, target)
         ):  # a whole-table replace (a materialized view's refresh, work units' files): every core, one commit
             return _append_files(uri, dt, counter, props, label=label, table_name=table_name, properties=properties,
                                  copied=copied_files, stream=(stream_id, batch_id), mode="overwrite")  # fmt: skip
@@ -212,6 +207,26 @@ def _parallel_ok(dt: Any, target: pa.Schema) -> bool:
     if dt.metadata().partition_columns:
         return False
     return types.fits_table(target, pa.schema(dt.schema().to_arrow()))  # else the schema grows: a merge write
+
+
+def _replace_ok(dt: Any, target: pa.Schema) -> bool:
+    """A whole-table replace by plain Parquet data files: a table of the basic protocol with the same columns."""
+    return (
+        dt is not None
+        and _parallel_ok(dt, target)
+        and types.fits_table(pa.schema(dt.schema().to_arrow()), target)  # the same columns: no schema change
+    )
+
+
+def replaces_files(location: str | os.PathLike[str], schema: pa.Schema, *, not_null: Sequence[str] = ()) -> bool:
+    """True if overwriting the table (`overwrite_schema`) with `schema`'s rows commits plain Parquet data files, so
+    data files written elsewhere can be the new table (`copied_files`)."""
+    if not is_delta_table(location):
+        return False
+    target = types.plan_append(schema, None, table_name=str(location), evolve=True)
+    required = {c.lower() for c in not_null}
+    target = pa.schema([f.with_nullable(False) if f.name.lower() in required else f for f in target])
+    return _replace_ok(open_table(location), target)
 
 
 def _append_files(
