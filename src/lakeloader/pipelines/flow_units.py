@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from lakeloader.errors import TerminalError
+from lakeloader.execution import unit_files
 from lakeloader.lakehouse import storage
 from lakeloader.pipelines import declared, results, windowed
 from lakeloader.pipelines.session import FlowSession, ParquetFiles, Streams, to_arrow
@@ -28,7 +29,7 @@ from lakeloader.quality import expectations as quality
 from lakeloader.quality import quarantine
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from lakeloader.lakehouse.delta import CommitResult
     from lakeloader.pipelines.context import UpdateContext
@@ -277,7 +278,7 @@ def _commit(
     node: Node,
     location: storage.Location,
     batch_id: int,
-    done: list[UnitResult],
+    done: Sequence[Any],
     shape: RowWise,
     stream_schema: pa.Schema,
     quality_state: quality.Quality,
@@ -288,7 +289,6 @@ def _commit(
     stream_id: str,
 ) -> CommitResult:
     """The units' counts and dropped rows kept, their files committed in ONE commit (or deleted)."""
-    from lakeloader.sources.files import units
 
     try:
         schemas = {str(r.schema) for r in done if r.schema is not None}
@@ -306,13 +306,13 @@ def _commit(
             staged.stage(batch_id, collector.table())
         record()
     except BaseException:
-        units.delete_files(location, done)
+        unit_files.delete_files(location, done)
         raise
     nodes = {r.node for r in done}
     log.info("flow %s: batch %d: %s shaped in %d work units on %d Ray nodes", flow.name, batch_id, what, len(done),
              len(nodes))  # fmt: skip
     metadata = {"pipeline": ctx.pipeline.name, "update_id": ctx.update_id, "flow": flow.name}
-    return units.commit_units(location, done, schema, stream_id=stream_id, batch_id=batch_id, table_name=node.key,
+    return unit_files.commit_units(location, done, schema, stream_id=stream_id, batch_id=batch_id, table_name=node.key,
                               metadata=metadata)  # fmt: skip
 
 
@@ -355,7 +355,6 @@ def run_table_batch(
 ) -> CommitResult | None:
     """A batch of `STREAM(table)`'s new files through units, committed once; None when it runs on the driver."""
     from lakeloader.execution.executor import units_by_bytes
-    from lakeloader.sources.files import units
     from lakeloader.sources.files.ddl import parse_ddl
 
     files = plan.get("files") or []
@@ -375,7 +374,7 @@ def run_table_batch(
     try:
         done += ctx.executor.map(write_table_unit, work, label=f"batch {batch_id} of flow {flow.name}")
     except BaseException:
-        units.delete_files(location, done)
+        unit_files.delete_files(location, done)
         raise
     return _commit(ctx, flow, node, location, batch_id, done, shape, schema, quality_state, kept,
                    record=lambda: None, what=f"{len(files)} files of {stream.key}", stream_id=stream_id)  # fmt: skip
@@ -390,3 +389,34 @@ def _merge(state: quality.Quality, shaped: list[Shaped]) -> None:
         for count, (passed, failed) in zip(state.counts, s.counts, strict=True):
             count.passed_records += passed
             count.failed_records += failed
+
+
+def run_postgres_batch(
+    ctx: UpdateContext,
+    flow: Flow,
+    node: Node,
+    location: storage.Location,
+    source: Any,
+    plan: dict[str, Any],
+    batch_id: int,
+    quality_state: quality.Quality,
+    kept: tuple[quarantine.Staged, quarantine.Collector] | None,
+    stream_id: str,
+) -> CommitResult | None:
+    """A `dp.read_postgres` batch: a unit per partition, all inside one exported snapshot, each running the flow's
+    row-wise query over its rows; committed once. None when it runs on the driver."""
+    from lakeloader.sources.postgres import units as postgres_units
+
+    if not may_run(ctx, flow, node) or not postgres_units.runs_on_executor(ctx.executor, source.opts):
+        return None
+    assert ctx.executor is not None
+    schema = source.arrow_schema()
+    try:
+        shape = row_wise(ctx, flow, node, Streams(None, schema.empty_table(), postgres=True), _quarantine_of(kept))
+    except StaysOnDriver as why:
+        log.info("flow %s: %s: its query runs on the driver", flow.name, why)
+        return None
+    done = postgres_units.run_partitions(ctx.executor, source, plan, location=location, audit=[], schema=schema,
+                                         label=f"batch {batch_id} of flow {flow.name}", shape=shape)  # fmt: skip
+    return _commit(ctx, flow, node, location, batch_id, done, shape, schema, quality_state, kept,
+                   record=lambda: None, what=f"{len(done)} partitions", stream_id=stream_id)  # fmt: skip

@@ -328,6 +328,9 @@ def _on_units(
     source: Any = stream_input.source
     if isinstance(getattr(source, "files_read", None), translate.FilesRead):
         return flow_units.run_batch(ctx, flow, node, location, source, plan, batch_id, attempt, quality_state, kept)
+    if stream_input.postgres:
+        return flow_units.run_postgres_batch(ctx, flow, node, location, source, plan, batch_id, quality_state, kept,
+                                             stream_id)  # fmt: skip
     if stream_input.key is None:
         return None
     streams = _streams(stream_input, plan, attempt)

@@ -67,7 +67,7 @@ class Refreshed:
         return delta.files_dataset(paths, schema=schema).scanner().to_reader()
 
     def discard(self, location: storage.Location) -> None:
-        from lakeloader.sources.files.units import delete_files
+        from lakeloader.execution.unit_files import delete_files
 
         delete_files(location, [self.result])
 

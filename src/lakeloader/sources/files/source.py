@@ -510,7 +510,7 @@ class FilesSource:
 
     def _committed(self, batch_id: int) -> bool:
         """True unless the table positively does not hold batch `batch_id` (when in doubt, keep the files)."""
-        from lakeloader.sources.files.units import holds_batch
+        from lakeloader.execution.unit_files import holds_batch
 
         return holds_batch(self.table_location, self.checkpoint.stream_id, batch_id)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,8 @@ import pyarrow as pa
 from lakeloader.errors import ConfigError
 from lakeloader.execution.executor import units_by_bytes
 from lakeloader.execution.second_stream import commit_metadata
-from lakeloader.lakehouse import datafiles, delta, storage
+from lakeloader.execution.unit_files import commit_units, current_node, delete_files
+from lakeloader.lakehouse import datafiles, storage
 from lakeloader.lakehouse.datafiles import DataFile
 from lakeloader.lakehouse.delta import CommitResult
 from lakeloader.sources.files.decode import OUTSIDE, Decoder, FileOutcome, SchemaGrew
@@ -57,14 +57,6 @@ class UnitResult:
     node: str = field(default_factory=lambda: current_node())  # where the unit ran
     schema: pa.Schema | None = None  # the written files' schema
     shaped: Any = None  # what the unit's shape returned when done
-
-
-def current_node() -> str:
-    """The Ray node this process runs on, or "local"."""
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():
-        return str(ray.get_runtime_context().get_node_id())
-    return "local"
 
 
 def write_unit(unit: FilesUnit) -> UnitResult:
@@ -107,13 +99,6 @@ def write_unit(unit: FilesUnit) -> UnitResult:
             raise
         raise cause from None
     return result
-
-
-def delete_files(location: storage.Location, results: list[UnitResult]) -> None:
-    """Remove what units wrote for a batch that will not commit them (never referenced by the log)."""
-    for result in results:
-        for data_file in result.data_files:
-            (location / data_file.path).unlink(missing_ok=True)
 
 
 def write_on_executor(source: FilesSource, plan: dict[str, Any], batch_id: int) -> CommitResult:
@@ -200,55 +185,6 @@ def record_units(source: FilesSource, batch_id: int, outside: list[list[Any]], r
     source._outcome[batch_id] = outcome
     source.stats.units += len(results)
     source.stats.nodes = sorted(set(source.stats.nodes) | {r.node for r in results})
-
-
-def commit_units(
-    location: storage.Location,
-    results: list[UnitResult],
-    schema: pa.Schema,
-    *,
-    stream_id: str,
-    batch_id: int,
-    table_name: str | None,
-    metadata: dict[str, Any],
-) -> CommitResult:
-    """Every unit's data files (of `schema`) in ONE commit with the stream's transaction, or none of them.
-
-    Files the table cannot take as they are (the batch brings new columns, or gives a column another type) are
-    read and committed as rows, the new columns and the rows in one commit as the driver's own batch would be
-    (delta-rs commits added files only under the table's current schema); then they are deleted."""
-    data_files = [d for r in results for d in r.data_files]
-    try:
-        commit: dict[str, Any] = {"stream_id": stream_id, "batch_id": batch_id, "table_name": table_name,
-                                  "metadata": metadata}  # fmt: skip
-        if delta.appends_files(location, schema):
-            result = delta.commit_batch(
-                location, pa.RecordBatchReader.from_batches(schema, []), copied_files=data_files, **commit
-            )
-        else:
-            paths = [str(storage.path(location) / d.path) for d in data_files]
-            rows = delta.files_dataset(paths, schema=schema).scanner().to_reader()
-            result = delta.commit_batch(location, rows, **commit)
-            delete_files(location, results)
-    except BaseException:
-        if not holds_batch(location, stream_id, batch_id):  # never delete a file a commit references
-            delete_files(location, results)
-        raise
-    if result.skipped:  # committed by an earlier run: these files are nobody's
-        delete_files(location, results)
-    return result
-
-
-def holds_batch(location: storage.Location | None, stream_id: str, batch_id: int) -> bool:
-    """True unless the table positively does not hold batch `batch_id` of the stream (when in doubt, keep the
-    files)."""
-    try:
-        if location is None or not delta.is_delta_table(location):
-            return False
-        done = delta.transaction_version(location, stream_id)
-    except Exception:
-        return True
-    return done is not None and done >= batch_id
 
 
 @dataclass
