@@ -255,3 +255,29 @@ def test_a_postgres_flow_runs_a_unit_per_partition_and_equals_the_local_one(
     for table in ("accounts", "accounts_quarantine"):
         assert _dataset(lh, "pgray", table) == _dataset(lh, "pglocal", table), table
         assert len(_dataset(lh, "pgray", table)) in (2 * 17600, 2 * 2400)
+
+
+def test_independent_materialized_views_run_at_once_on_different_nodes(
+    ray_cluster: Any, lh: Lakehouse, pipeline: Write, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each refresh is a task of one CPU on nodes of one CPU: two refreshes that overlap run on two nodes."""
+    import pyarrow as pa
+
+    from lakeloader.lakehouse import delta
+
+    lh.create_schema("main.raw", if_not_exists=True)
+    big = lh.create_table("main.raw.big", if_not_exists=True)
+    n = 1_500_000
+    delta.write(big.location, pa.table({"k": pa.array([i % 7 for i in range(n)]), "v": pa.array(range(n))}))
+    query = "SELECT k, count(DISTINCT md5(CAST(v * {m} AS STRING))) AS distinct_hashes FROM main.raw.big GROUP BY k"
+    views = {f"mv{i}.sql": f"CREATE OR REFRESH MATERIALIZED VIEW mv{i} AS {query.format(m=i + 1)};" for i in range(4)}
+    folder = pipeline(views, name="wide", schema="wide")
+    spec = folder / "spark-pipeline.yml"
+    spec.write_text(spec.read_text() + "executor: ray\n")
+    caplog.set_level(logging.INFO, logger="lakeloader.pipelines.view_units")
+    result = run(folder, lh)
+    assert result.status == "COMPLETED", [o.message for o in result.outcomes]
+    refreshed = [r.getMessage() for r in caplog.records if "refreshed by one task on Ray node" in r.getMessage()]
+    assert len(refreshed) == 4, refreshed
+    assert len({m.rsplit(" ", 1)[1] for m in refreshed}) == 2, refreshed  # both nodes refreshed views
+    assert rows(lh, "SELECT sum(distinct_hashes) AS n FROM main.wide.mv3") == [{"n": n}]

@@ -130,6 +130,9 @@ def _run_unit(fn: Callable[[Any], Any], unit: Any, context: WorkerContext) -> An
     return fn(unit)
 
 
+MAX_SLOTS = 32  # flows an update runs at once on a cluster: each is a driver thread waiting on its units
+
+
 class Executor:
     """Runs work units in this process, on threads (the local executor)."""
 
@@ -139,6 +142,10 @@ class Executor:
     def __init__(self, max_bytes_per_task: int = DEFAULT_MAX_BYTES_PER_TASK, workers: int | None = None) -> None:
         self.max_bytes_per_task = max_bytes_per_task
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+
+    def slots(self) -> int:
+        """How many units run at once: what a pipeline update's independent flows can keep busy."""
+        return self.workers
 
     def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str) -> Iterator[R]:
         """`fn` over each unit; results in unit order. The first failure is raised (the other units finish)."""
@@ -182,6 +189,13 @@ class RayExecutor(Executor):
         self._remote = ray.remote(_run_unit).options(
             num_cpus=1, max_retries=UNIT_RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD"
         )
+
+    def slots(self) -> int:
+        """The cluster's CPUs now (a unit takes one), at most MAX_SLOTS: independent flows of an update run at
+        once, each waiting on its units, so they land on different nodes."""
+        resources: dict[str, float] = self._ray.cluster_resources()  # type: ignore[no-untyped-call]
+        cpus = int(resources.get("CPU", 1))
+        return max(1, min(MAX_SLOTS, cpus))
 
     def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str) -> Iterator[R]:
         ray = self._ray

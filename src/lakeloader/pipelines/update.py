@@ -166,7 +166,10 @@ def _run(ctx: UpdateContext, selected: set[str], *, full_refresh: bool, workers:
         if name not in chosen:
             result.outcomes.append(FlowOutcome(name, graph.target_of(graph.flows[name]).key, status="EXCLUDED"))
     events.emit("update_progress", "Update is RUNNING.", {"state": "RUNNING"})
-    outcomes = _schedule(ctx, chosen, workers or max(1, min(4, os.cpu_count() or 1)))
+    default = max(1, min(4, os.cpu_count() or 1))
+    if ctx.executor is not None:  # a cluster: as many flows at once as it has CPUs (they wait on their units)
+        default = max(default, ctx.executor.slots())
+    outcomes = _schedule(ctx, chosen, workers or default)
     result.outcomes += outcomes
     failed = [o for o in outcomes if o.status == "FAILED"]
     if failed:
