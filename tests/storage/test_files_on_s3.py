@@ -181,3 +181,28 @@ def test_incremental_listing_lists_only_keys_after_the_last_one_seen(s3_root: st
     assert json.loads(cli(*incremental, root=s3_root).stdout)["files"] == 1
     assert json.loads(cli(*whole, root=s3_root).stdout)["files"] == 2
     assert json.loads(cli(*incremental, root=s3_root).stdout)["files"] == 0
+
+
+def test_a_file_moved_aside_here_is_not_brought_back_by_a_pull(s3_root: str) -> None:
+    """A pipeline's flows share the mirror of its storage: one flow's full refresh moves its checkpoint's plans
+    aside while another flow opens its checkpoint (a pull). The pull must not bring the old plans back (the full
+    refresh then found its batch 0 'planned by another run'); what changed on the store is still pulled."""
+    from lakeloader.execution.mirror import open_mirror
+    from lakeloader.lakehouse import storage
+
+    remote = storage.ObjectPath(f"{s3_root}/pipeline")
+    mirror = open_mirror(remote)
+    plan = mirror.local / "checkpoints" / "a" / "offsets" / "0.json"
+    plan.parent.mkdir(parents=True)
+    plan.write_text('{"batch_id": 0}')
+    mirror.push()
+    aside = mirror.local / "checkpoints" / "a" / "invalidated" / "0.json"
+    aside.parent.mkdir(parents=True)
+    plan.rename(aside)  # Checkpoint.start_over, not pushed yet
+    (remote / "checkpoints" / "b" / "offsets" / "0.json").write_bytes(b'{"batch_id": 0}')  # another machine's
+    mirror.pull()  # flow b opens its checkpoint
+    assert not plan.exists()
+    assert (mirror.local / "checkpoints" / "b" / "offsets" / "0.json").exists()
+    mirror.push()
+    keys = {m["path"].rsplit("/pipeline/", 1)[1] for m in remote.walk_keys()}
+    assert "checkpoints/a/offsets/0.json" not in keys and "checkpoints/a/invalidated/0.json" in keys

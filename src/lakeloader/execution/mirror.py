@@ -5,7 +5,8 @@ SQLite and `flock` do not run on S3. So a checkpoint at `s3://bucket/cp` is a lo
 (`$LAKELOADER_STATE_HOME/mirrors/s3/bucket/cp`) kept equal to the store:
 
 - opened: every object that changed since the mirror last saw it (by ETag) is downloaded, files that vanished
-  from the store are removed;
+  from the store are removed; a file deleted or moved here since the last sync stays so (a pipeline's flows pull
+  the one mirror of its storage while another flow's full refresh has moved its checkpoint's files aside);
 - step 1 of the commit protocol: `offsets/<N>.json` is published with a conditional PUT (`If-None-Match: *`),
   so of two runs planning batch N on two machines exactly one wins, as `link()` decides it on one disk;
 - step 3, and the end of a run: every file that changed is uploaded, every file deleted locally is deleted.
@@ -59,8 +60,8 @@ class Mirror:
         for rel, meta in remote.items():
             known = self._manifest.get(rel)
             target = self.local / rel
-            if known is not None and known[2] == meta.get("e_tag") and target.exists():
-                continue
+            if known is not None and known[2] == meta.get("e_tag"):  # as last synced: what is here is newer
+                continue  # (a file gone from here since is a deletion the next push makes: not brought back)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.pull")
             tmp.write_bytes((self.remote / rel).read_bytes())
