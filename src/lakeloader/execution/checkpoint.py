@@ -277,6 +277,9 @@ class Checkpoint:
         )
         write_json_atomic(self.path / "metadata.json", meta)
         self.stream_id = meta["stream_id"]
+        mirror = self.mirror or mirror_of(self.path)  # on an object store (its own, or its pipeline's storage)
+        if mirror is not None:  # the old plans gone from the store too: batch 0 is published there conditionally
+            mirror.push()
         return aside
 
     def source_state_path(self, name: str) -> Path:
