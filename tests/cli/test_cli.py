@@ -101,6 +101,12 @@ def test_demo_runs_both_pipelines_then_incrementally_with_a_replay_without_leaki
     on_ray = report["ray"]  # step 11: the same files ingested by work units on a two-node Ray cluster
     assert (on_ray["rows"], on_ray["same_rows"]) == (35_000, True)
     assert "on Ray:" in on_ray["first"] and "on 2 nodes" in on_ray["first"] and "0 rows" in on_ray["again"]
+    recomputed = on_ray["pipeline"]  # Telematics recomputed from its sources on the cluster: every dataset the same
+    assert (recomputed["status"], recomputed["differing"]) == ("COMPLETED", [])
+    assert {name.replace("`", "") for name in recomputed["datasets"]} == {
+        f"telematics.{name}" for name in ("01_bronze.telematics", "01_bronze.telematics_test", "01_bronze.vehicles",
+        "02_silver.readings", "02_silver.readings_valid", "02_silver.readings_valid_quarantine",
+        "03_gold.fleet_hourly", "03_gold.harsh_braking", "03_gold.vehicle_daily_distance")}  # fmt: skip
     rates = {(e["dataset"], e["expectation"]): e for e in report["expectations"]}
     assert rates[("telematics.02_silver.readings_valid", "valid_coordinates")]["failed"] == 6
     # every table reads back with deltalake, and with DuckDB over the files deltalake lists

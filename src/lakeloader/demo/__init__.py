@@ -137,7 +137,7 @@ def run(lh: Lakehouse, *, say: Say, show: Show | None = None, fresh: bool = True
         out["guards"] = _guards(lh, say)
         say("## 10. the lakehouse on object storage: a local S3 server, the same landing files ingested there")
         out["object_storage"] = objectstore.run(lh, setup.LANDING, say)
-        say("## 11. scale out: the same ingest on a Ray cluster of two nodes, work units committed by the driver")
+        say("## 11. scale out: the same ingest and pipeline on a Ray cluster of two nodes, committed by the driver")
         out["ray"] = onray.run(lh, setup.LANDING, say)
         out["tables"] = report.tables(lh)
         out["expectations"] = report.pass_rates(pipelines.updates)

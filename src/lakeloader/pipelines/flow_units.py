@@ -179,6 +179,8 @@ def shipped(
         views = [str(sql) for name, sql in found if name != STREAM_VIEW]
         if any(_PYTHON_SCAN.search(v) for v in views):
             raise StaysOnDriver("it reads rows held in this process (a Python function's, or a table read by Arrow)")
+        if any(storage.is_url(folder) for folder in session._folders):
+            raise StaysOnDriver("it reads tables on an object store, which DuckDB on a node does not reach")
         final = str(result.sql_query())
         if not whole:
             for statement in [*views, final]:
