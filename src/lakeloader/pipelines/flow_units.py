@@ -262,6 +262,7 @@ def run_batch(
         log.info("flow %s: %s: its rows are shaped on the driver over what the units decode", flow.name, why)
         return None
     files, outside, done = units.run_units(source, plan, batch_id, location, shape=shape_for)
+    decoder = source._decoder or decoder  # read again when files brought columns
     return _commit(ctx, flow, node, location, batch_id, done, shape, decoder.out, quality_state, kept,
                    record=lambda: units.record_units(source, batch_id, outside, done), what=f"{len(files)} files",
                    stream_id=source.checkpoint.stream_id)  # fmt: skip
@@ -291,7 +292,6 @@ def _commit(
     stream_id: str,
 ) -> CommitResult:
     """The units' counts and dropped rows kept, their files committed in ONE commit (or deleted)."""
-
     try:
         schemas = {str(r.schema) for r in done if r.schema is not None}
         if len(schemas) > 1:
