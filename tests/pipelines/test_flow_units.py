@@ -107,3 +107,9 @@ def test_a_null_in_a_not_null_column_fails_the_unit() -> None:
     reader = shape.open(pa.Table.from_pylist([{"a": 1, "s": None}], schema=SCHEMA).to_reader())
     with pytest.raises(Exception, match="DELTA_NOT_NULL_CONSTRAINT_VIOLATED"):
         reader.read_all()
+
+
+def test_what_ray_shows_of_a_unit_names_the_flow_only() -> None:
+    shape = _shape()
+    shape.sql = "SELECT 'a literal the query holds' AS x FROM __lakeloader_stream"
+    assert repr(shape) == "RowWise(flow t of main.x.t)"

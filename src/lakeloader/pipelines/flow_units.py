@@ -78,6 +78,9 @@ class RowWise:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_state": {}}
 
+    def __repr__(self) -> str:  # what Ray's logs and errors may show: names, never the query's literals
+        return f"RowWise(flow {self.flow} of {self.dataset})"
+
     def open(self, rows: pa.RecordBatchReader | None) -> pa.RecordBatchReader:
         """The unit's rows (None: the query reads only its views' files) through the flow's query and
         expectations (read them, then call `finish`). DuckDB spills to a temporary folder past its memory limit."""
