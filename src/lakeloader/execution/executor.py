@@ -147,8 +147,9 @@ class Executor:
         """How many units run at once: what a pipeline update's independent flows can keep busy."""
         return self.workers
 
-    def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str) -> Iterator[R]:
-        """`fn` over each unit; results in unit order. The first failure is raised (the other units finish)."""
+    def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str, cpus: float = 1.0) -> Iterator[R]:
+        """`fn` over each unit; results in unit order. The first failure is raised (the other units finish).
+        `cpus`: what a unit asks of a cluster (less than 1 for units that mostly wait on a server)."""
         with ThreadPoolExecutor(self.workers, thread_name_prefix="lakeloader-unit") as pool:
             yield from pool.map(fn, work)
 
@@ -186,9 +187,8 @@ class RayExecutor(Executor):
                     "(ray start --head) or pass --ray-address HOST:PORT"
                 ) from None
         # SPREAD: a batch's units go to every node, not first to fill the one whose worker is already warm
-        self._remote = ray.remote(_run_unit).options(
-            num_cpus=1, max_retries=UNIT_RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD"
-        )
+        self._task = ray.remote(_run_unit)
+        self._options = {"max_retries": UNIT_RETRIES, "retry_exceptions": False, "scheduling_strategy": "SPREAD"}
 
     def slots(self) -> int:
         """The cluster's CPUs now (a unit takes one), at most MAX_SLOTS: independent flows of an update run at
@@ -197,10 +197,11 @@ class RayExecutor(Executor):
         cpus = int(resources.get("CPU", 1))
         return max(1, min(MAX_SLOTS, cpus))
 
-    def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str) -> Iterator[R]:
+    def map(self, fn: Callable[[T], R], work: Sequence[T], *, label: str, cpus: float = 1.0) -> Iterator[R]:
         ray = self._ray
         context = ray.put(WorkerContext.of_driver())
-        refs = [self._remote.remote(fn, unit, context) for unit in work]
+        remote = self._task.options(num_cpus=cpus, **self._options)
+        refs = [remote.remote(fn, unit, context) for unit in work]
         try:
             for i, ref in enumerate(refs):
                 try:

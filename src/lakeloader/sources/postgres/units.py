@@ -30,6 +30,7 @@ from lakeloader.sources.postgres.typemap import Column
 
 log = logging.getLogger(__name__)
 UNIT_WRITE_THREADS = 2
+UNIT_CPUS = 0.5  # a partition's unit waits on the server's COPY about half the time: two share a CPU
 Audit = list[tuple[str, pa.DataType, Any]]
 
 
@@ -163,7 +164,7 @@ def run_partitions(
             coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             snapshot = str(coordinator.execute("SELECT pg_export_snapshot()").fetchone()[0])
         work = [PostgresUnit(opts, sql, snapshot, columns, audit, schema, str(location), shape) for sql in queries]
-        results.extend(executor.map(write_unit, work, label=label))
+        results.extend(executor.map(write_unit, work, label=label, cpus=UNIT_CPUS))
     except BaseException:
         delete_files(location, results)
         raise
