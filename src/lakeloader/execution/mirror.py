@@ -64,7 +64,11 @@ class Mirror:
                 continue  # (a file gone from here since is a deletion the next push makes: not brought back)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.pull")
-            tmp.write_bytes((self.remote / rel).read_bytes())
+            try:
+                data = (self.remote / rel).read_bytes()
+            except FileNotFoundError:  # listed, then deleted by another machine's run before this read
+                continue
+            tmp.write_bytes(data)
             os.replace(tmp, target)
             self._remember(rel, meta.get("e_tag"))
         for rel in list(self._manifest):
