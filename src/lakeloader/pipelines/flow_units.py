@@ -333,16 +333,23 @@ class TableUnit:
 
 def write_table_unit(unit: TableUnit) -> UnitResult:
     """One unit's files through the flow's query, written as data files into the flow's table."""
-    from lakeloader.lakehouse import datafiles, delta
-    from lakeloader.sources.files.units import UNIT_WRITE_THREADS, UnitResult
+    from lakeloader.lakehouse import delta
 
     rows = delta.files_dataset(unit.paths, schema=unit.schema).scanner(use_threads=False).to_reader()
-    shaped = unit.shape.open(rows)
+    return write_shaped(unit.shape, rows, unit.table_location)
+
+
+def write_shaped(shape: RowWise, rows: pa.RecordBatchReader | None, table_location: str) -> UnitResult:
+    """`rows` (None: what the shape's views read) through the shape, written as data files (not committed)."""
+    from lakeloader.lakehouse import datafiles
+    from lakeloader.sources.files.units import UNIT_WRITE_THREADS, UnitResult
+
+    shaped = shape.open(rows)
     result = UnitResult(schema=shaped.schema)
     result.data_files = datafiles.write_data_files(
-        storage.path(unit.table_location), shaped, shaped.schema, workers=UNIT_WRITE_THREADS
+        storage.path(table_location), shaped, shaped.schema, workers=UNIT_WRITE_THREADS
     )
-    result.shaped = unit.shape.finish()
+    result.shaped = shape.finish()
     return result
 
 

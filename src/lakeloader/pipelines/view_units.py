@@ -40,16 +40,7 @@ class QueryTask:
 
 def run_query_task(task: QueryTask) -> UnitResult:
     """On a node: the query, its expectations, its files written (not committed)."""
-    from lakeloader.lakehouse import datafiles
-    from lakeloader.sources.files.units import UNIT_WRITE_THREADS, UnitResult
-
-    rows = task.shape.open(None)
-    result = UnitResult(schema=rows.schema)
-    result.data_files = datafiles.write_data_files(
-        storage.path(task.table_location), rows, rows.schema, workers=UNIT_WRITE_THREADS
-    )
-    result.shaped = task.shape.finish()
-    return result
+    return flow_units.write_shaped(task.shape, None, task.table_location)
 
 
 @dataclass
